@@ -1,0 +1,80 @@
+"""The interface every back end implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+
+import pyoxigraph as ox
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+"""What a query returns: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE)."""
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+class Store(ABC):
+    """An RDF dataset that can be queried, updated and enumerated.
+
+    Graph names are plain IRI strings at this interface; ``None`` as a graph means the default graph.
+    """
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> QueryResult:
+        """Evaluate a SPARQL query.
+
+        ``default_graph`` lists the named graphs whose union is the query's default graph; ``None`` means the union
+        of every graph in the store. ``named_graphs`` restricts what ``GRAPH`` may see; ``None`` means all of them.
+        Raises ``SyntaxError`` (with ``line:column`` in its message) for a malformed query.
+        """
+
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Apply a SPARQL Update as one transaction; raises ``SyntaxError`` for a malformed one."""
+
+    @abstractmethod
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads as one transaction."""
+
+    @abstractmethod
+    def remove(self, quads: Iterable[ox.Quad]) -> None:
+        """Remove quads as one transaction."""
+
+    @abstractmethod
+    def quads(
+        self,
+        subject: Term | None = None,
+        predicate: ox.NamedNode | None = None,
+        obj: Term | None = None,
+        graph: str | None = None,
+    ) -> Iterator[ox.Quad]:
+        """The quads matching a pattern (``None`` is a wildcard; ``graph=None`` means every graph)."""
+
+    @abstractmethod
+    def graph_names(self) -> list[str]:
+        """IRIs of the named graphs that hold at least one quad, sorted."""
+
+    @abstractmethod
+    def clear_graph(self, graph: str) -> None:
+        """Remove every quad of one named graph."""
+
+    @abstractmethod
+    def count(self, graph: str | None = None) -> int:
+        """Number of quads in one graph, or in the whole store."""
+
+    def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
+        """Make a named graph hold exactly the given quads (which must name that graph)."""
+        self.clear_graph(graph)
+        self.add(quads)
+
+    def close(self) -> None:  # noqa: B027 - a no-op is right for stores that hold nothing open
+        """Release files or connections; the store is unusable afterwards."""
+
+    def __len__(self) -> int:
+        return self.count()
