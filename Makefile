@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint setup
+.PHONY: serve test lint setup assets browser
 
 serve: setup
 	$(BIN)/kgraph serve
 
-test: setup
+test: setup browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest
@@ -18,7 +18,24 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-setup: $(STAMP)
+setup: $(STAMP) assets
+
+# The query page's editor (YASGUI), from the npm lock file into the git-ignored static/vendor/: served locally,
+# never from a CDN, so the page works offline.
+VENDOR := src/kgraph/web/static/vendor
+YASGUI := node_modules/@zazuko/yasgui/build
+
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p $(VENDOR)
+	cp $(YASGUI)/yasgui.min.js $(YASGUI)/yasgui.min.js.map $(YASGUI)/yasgui.min.css $(VENDOR)/
+	touch $@
+
+# Debian's Chromium for the browser tests (pytest -m browser), installed only when missing.
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -6,12 +6,187 @@ Exit codes are shared by every command: 0 success, 1 the answer is "no" (violati
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
+import pyoxigraph as ox
 
 from kgraph import __version__
+from kgraph.config import Settings, setting_help
+from kgraph.infer.explain import TripleNotFound
+from kgraph.infer.explain import explain as explain_triple
+from kgraph.infer.terms import TermSyntaxError, parse_triple, shorten
+from kgraph.store import QueryResult
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kgraph")
 def main() -> None:
     """kgraph: the Kursk knowledge graph, its validator and its SPARQL endpoint."""
+
+
+# --- query and explain (helper "inference") ---------------------------------------------------
+
+_SOLUTION_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+_GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+@main.command()
+@click.argument("query_or_file")
+@click.option("--infer/--no-infer", default=True, help="Include the inferred graph (default: yes).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", *_SOLUTION_FORMATS, *_GRAPH_FORMATS]),
+    default="table",
+    help="Output format; a table by default (Turtle for CONSTRUCT and DESCRIBE).",
+)
+def query(query_or_file: str, infer: bool, fmt: str) -> None:
+    """Run a SPARQL query (text, or a .rq file) over the project graph and print the result."""
+    path = Path(query_or_file)
+    sparql = path.read_text(encoding="utf-8") if path.is_file() else query_or_file
+    from kgraph.graph import build  # loading the graph pulls in every layer: only when needed
+
+    graph = build(Settings.from_env())
+    try:
+        result = graph.store.query(sparql, default_graph=graph.default_graph(infer))
+    except SyntaxError as error:
+        raise click.BadParameter(str(error), param_hint="QUERY_OR_FILE") from None
+    output = _render(result, fmt)
+    click.echo(output, nl=not output.endswith("\n"))
+
+
+@main.command()
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("obj", metavar="OBJECT")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def explain(subject: str, predicate: str, obj: str, fmt: str) -> None:
+    """Say why a triple is in the graph, down to the asserted triples and their sources.
+
+    Terms are <full IRIs>, bare IRIs, prefixed names (kg:, kgr:, rdf:, ...) or Turtle literals
+    ("12"^^xsd:integer).
+    Exits 1 if the triple is not in the graph.
+    """
+    try:
+        triple = parse_triple(subject, predicate, obj)
+    except TermSyntaxError as error:
+        raise click.UsageError(str(error)) from None
+    from kgraph.graph import build
+
+    graph = build(Settings.from_env())
+    try:
+        tree = explain_triple(graph.store, triple, rules_dir=graph.files.rules)
+    except TripleNotFound as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    click.echo(json.dumps(tree.to_dict(), indent=2) if fmt == "json" else tree.to_text())
+
+
+def _render(result: QueryResult, fmt: str) -> str:
+    """A query result in the requested format; ``table`` is for people, the others for programs."""
+    if isinstance(result, ox.QueryTriples):
+        chosen = _GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
+        return result.serialize(format=chosen).decode("utf-8")
+    if fmt in _SOLUTION_FORMATS:
+        return result.serialize(format=_SOLUTION_FORMATS[fmt]).decode("utf-8")
+    if isinstance(result, ox.QueryBoolean):
+        return f"{str(bool(result)).lower()}\n"
+    return _table(result)
+
+
+def _table(solutions: ox.QuerySolutions) -> str:
+    """Solutions as aligned columns with prefixed names, and a row count."""
+    names = [v.value for v in solutions.variables]
+    rows = [[shorten(s[n]) if s[n] is not None else "" for n in names] for s in solutions]
+    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
+    lines = [" | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+# --- serve (helper "web") ---------------------------------------------------------------------
+
+
+def _help(name: str) -> str:
+    """An option's help from its setting: the text, the default and the environment variable."""
+    env, text, default = setting_help()[name]
+    shown = f"default {default}; " if default not in (None, ()) else ""
+    return f"{text} ({shown}{env})"
+
+
+@main.command()
+@click.option("--host", default=None, help=_help("host"))
+@click.option("--port", type=int, default=None, help=_help("port"))
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help=_help("data") + " Repeatable.",
+)
+@click.option("--timeout", type=float, default=None, help=_help("timeout"))
+@click.option("--store", default=None, help=_help("store"))
+def serve(
+    host: str | None,
+    port: int | None,
+    data: tuple[Path, ...],
+    timeout: float | None,
+    store: str | None,
+) -> None:
+    """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
+    from kgraph.web.server import serve as run_server  # gunicorn and Flask only when serving
+
+    settings = Settings.from_env(host=host, port=port, data=data or None, timeout=timeout, store=store)
+    run_server(settings)
+
+
+# --- validate (helper "core") ------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    help="text for people, json for programs, github for annotations on a pull request.",
+)
+@click.option(
+    "--shapes",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of SHACL shapes (default: the project's shapes/).",
+)
+@click.option(
+    "--no-project-data",
+    is_flag=True,
+    help="Check PATHS with the ontology only, without the project's existing data.",
+)
+def validate(paths: tuple[Path, ...], fmt: str, shapes: Path | None, no_project_data: bool) -> None:
+    """Check RDF files (default: the project's data) with the ontology, the data and the shapes.
+
+    Exits 0 if they conform, 1 for violations, contradictions or undeclared kg: terms, 2 if a file
+    cannot be read.
+    """
+    from kgraph.project import ProjectFiles
+    from kgraph.validate import FORMATTERS, validate_paths
+
+    project = ProjectFiles.locate(Settings.from_env().project_dir)
+    report = validate_paths(list(paths), project=project, shapes=shapes, project_data=not no_project_data)
+    click.echo(FORMATTERS[fmt](report), nl=False)
+    raise SystemExit(report.exit_code)

@@ -38,7 +38,9 @@ class Settings:
     host: str = _setting("127.0.0.1", "KGRAPH_HOST", "Interface the server listens on.")
     port: int = _setting(8000, "KGRAPH_PORT", "TCP port the server listens on.")
     data: tuple[Path, ...] = _setting(
-        (), "KGRAPH_DATA", "Extra RDF files or folders to load (os.pathsep-separated in the environment)."
+        (),
+        "KGRAPH_DATA",
+        "Extra RDF files or folders to load (os.pathsep-separated in the environment).",
     )
     store: str | None = _setting(
         None,
@@ -47,21 +49,34 @@ class Settings:
     )
     timeout: float = _setting(30.0, "KGRAPH_TIMEOUT", "Seconds a query may run before it is stopped.")
     max_result_bytes: int = _setting(
-        64 * 1024 * 1024, "KGRAPH_MAX_RESULT_BYTES", "Largest serialised query result the server sends."
+        64 * 1024 * 1024,
+        "KGRAPH_MAX_RESULT_BYTES",
+        "Largest serialised query result the server sends.",
     )
     max_body_bytes: int = _setting(
         16 * 1024 * 1024, "KGRAPH_MAX_BODY_BYTES", "Largest request body the server accepts."
     )
     query_workers: int = _setting(
-        2, "KGRAPH_QUERY_WORKERS", "Processes that evaluate queries in parallel (one per core is right)."
+        2,
+        "KGRAPH_QUERY_WORKERS",
+        "Processes that evaluate queries in parallel (one per core is right).",
+    )
+    http_threads: int = _setting(
+        8,
+        "KGRAPH_HTTP_THREADS",
+        "Threads of the server process that receive requests (queries run in workers).",
     )
     service_allowlist: tuple[str, ...] = _setting(
-        (), "KGRAPH_SERVICE_ALLOWLIST", "SPARQL endpoints that SERVICE may call (space-separated); none by default."
+        (),
+        "KGRAPH_SERVICE_ALLOWLIST",
+        "SPARQL endpoints that SERVICE may call (space-separated); none by default.",
     )
     token: str | None = _setting(None, "KGRAPH_TOKEN", "Bearer token that enables writes; writes are off without it.")
     token_file: Path | None = _setting(None, "KGRAPH_TOKEN_FILE", "File holding the write token.")
     data_dir: Path = _setting(
-        _default_data_dir(), "KGRAPH_DATA_DIR", "Folder for the write journal and the default on-disk state."
+        _default_data_dir(),
+        "KGRAPH_DATA_DIR",
+        "Folder for the write journal and the default on-disk state.",
     )
     project_dir: Path | None = _setting(
         None, "KGRAPH_PROJECT_DIR", "Folder holding ontology/, data/, shapes/, queries/ and rules/."
@@ -86,7 +101,7 @@ class Settings:
 
 def _coerce(name: str, raw: str) -> Any:
     """Turn an environment string into the type of the named setting."""
-    if name in {"port", "max_result_bytes", "max_body_bytes", "query_workers"}:
+    if name in {"port", "max_result_bytes", "max_body_bytes", "query_workers", "http_threads"}:
         return int(raw)
     if name == "timeout":
         return float(raw)

@@ -1,0 +1,176 @@
+"""Contradictions between the data and the ontology, worded for the person who has to fix them.
+
+owlrl notices some inconsistencies but reports them as loose strings without the triples involved;
+these checks ask the store directly, over asserted and inferred triples, for each OWL 2 RL rule
+whose conclusion is ``false`` (cax-dw, cax-adc, cls-nothing2, prp-pdw, prp-asyp, prp-irp, prp-fp on
+literals, eq-diff1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kgraph.config import GRAPH_NS
+from kgraph.infer.terms import PREFIXES, shorten
+from kgraph.store import Store
+
+
+@dataclass(frozen=True)
+class Inconsistency:
+    """One contradiction: a sentence, and the triples that together cannot all be true."""
+
+    message: str
+    triples: list[ox.Triple] = field(default_factory=list)
+
+
+_PROLOGUE = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "owl"))
+
+_CHECKS: list[tuple[str, str, Callable[[dict], tuple[str, list[tuple]]]]] = []
+
+
+def _check(query: str):
+    """Register a check: a SELECT, and a function wording one solution with its triples."""
+
+    def register(word: Callable[[dict], tuple[str, list[tuple]]]):
+        _CHECKS.append((word.__name__, _PROLOGUE + query, word))
+        return word
+
+    return register
+
+
+@_check("""SELECT ?x ?c1 ?c2 ?axiom WHERE {
+  { SELECT DISTINCT ?c1 ?c2 ?axiom WHERE {
+      { ?c1 owl:disjointWith ?c2 . BIND(?c1 AS ?axiom) }
+      UNION
+      { ?axiom a owl:AllDisjointClasses ; owl:members ?list .
+        ?list rdf:rest*/rdf:first ?c1 . ?list rdf:rest*/rdf:first ?c2 .
+        FILTER(STR(?c1) < STR(?c2)) }
+  } }
+  ?x a ?c1 . ?x a ?c2 .
+}""")
+def disjoint_classes(row: dict) -> tuple[str, list[tuple]]:
+    """cax-dw, cax-adc: a member of two disjoint classes."""
+    x, c1, c2 = row["x"], row["c1"], row["c2"]
+    message = f"{shorten(x)} is both a {shorten(c1)} and a {shorten(c2)}, which are disjoint"
+    return message, [(x, _RDF_TYPE, c1), (x, _RDF_TYPE, c2)]
+
+
+@_check("SELECT ?x WHERE { ?x a owl:Nothing }")
+def nothing(row: dict) -> tuple[str, list[tuple]]:
+    """cls-nothing2: a member of the empty class."""
+    x = row["x"]
+    return f"{shorten(x)} is a member of owl:Nothing", [(x, _RDF_TYPE, _OWL_NOTHING)]
+
+
+@_check("""SELECT ?x ?y ?p1 ?p2 WHERE {
+  ?p1 owl:propertyDisjointWith ?p2 . ?x ?p1 ?y . ?x ?p2 ?y .
+}""")
+def disjoint_properties(row: dict) -> tuple[str, list[tuple]]:
+    """prp-pdw: two disjoint properties linking the same pair."""
+    x, y, p1, p2 = row["x"], row["y"], row["p1"], row["p2"]
+    message = (
+        f"{shorten(x)} is linked to {shorten(y)} by both {shorten(p1)} and {shorten(p2)}, which are disjoint properties"
+    )
+    return message, [(x, p1, y), (x, p2, y)]
+
+
+@_check("""SELECT ?x ?y ?p WHERE {
+  ?p a owl:AsymmetricProperty . ?x ?p ?y . ?y ?p ?x . FILTER(STR(?x) <= STR(?y))
+}""")
+def asymmetric(row: dict) -> tuple[str, list[tuple]]:
+    """prp-asyp: an asymmetric property used both ways."""
+    x, y, p = row["x"], row["y"], row["p"]
+    message = f"{shorten(p)} is asymmetric but links {shorten(x)} and {shorten(y)} both ways"
+    return message, [(x, p, y), (y, p, x)]
+
+
+@_check("SELECT ?x ?p WHERE { ?p a owl:IrreflexiveProperty . ?x ?p ?x . }")
+def irreflexive(row: dict) -> tuple[str, list[tuple]]:
+    """prp-irp: an irreflexive property linking a thing to itself."""
+    x, p = row["x"], row["p"]
+    return f"{shorten(p)} is irreflexive but links {shorten(x)} to itself", [(x, p, x)]
+
+
+@_check("""SELECT ?x ?p ?v1 ?v2 WHERE {
+  ?p a owl:FunctionalProperty . ?x ?p ?v1 , ?v2 .
+  FILTER(isLiteral(?v1) && isLiteral(?v2) && STR(?v1) < STR(?v2))
+}""")
+def functional_values(row: dict) -> tuple[str, list[tuple]]:
+    """prp-fp on literals: a functional property with two different values."""
+    x, p, v1, v2 = row["x"], row["p"], row["v1"], row["v2"]
+    message = f"{shorten(p)} is functional but {shorten(x)} has two values: {shorten(v1)} and {shorten(v2)}"
+    return message, [(x, p, v1), (x, p, v2)]
+
+
+@_check("""SELECT ?x ?y WHERE {
+  ?x owl:sameAs ?y . { ?x owl:differentFrom ?y } UNION { ?y owl:differentFrom ?x }
+  FILTER(STR(?x) < STR(?y))
+}""")
+def same_and_different(row: dict) -> tuple[str, list[tuple]]:
+    """eq-diff1: two things said to be the same and different."""
+    x, y = row["x"], row["y"]
+    message = f"{shorten(x)} and {shorten(y)} are said to be both the same and different"
+    return message, [(x, _OWL_SAME_AS, y)]
+
+
+_RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+_OWL_NOTHING = ox.NamedNode(PREFIXES["owl"] + "Nothing")
+_OWL_SAME_AS = ox.NamedNode(PREFIXES["owl"] + "sameAs")
+_AXIOM_PREDICATES = {
+    "disjoint_classes": [
+        ox.NamedNode(PREFIXES["owl"] + "disjointWith"),
+        ox.NamedNode(PREFIXES["owl"] + "members"),
+    ],
+    "disjoint_properties": [ox.NamedNode(PREFIXES["owl"] + "propertyDisjointWith")],
+}
+
+
+def find_inconsistencies(store: Store, graphs: list[str]) -> list[Inconsistency]:
+    """Every contradiction in the union of the given graphs, sorted by message."""
+    found: dict[str, Inconsistency] = {}
+    for name, query, word in _CHECKS:
+        solutions = store.query(query, default_graph=graphs)
+        names = [v.value for v in solutions.variables]
+        for solution in solutions:
+            row = {name: solution[name] for name in names if solution[name] is not None}
+            message, triples = word(row)
+            where = _axiom_source(store, name, row)
+            if where:
+                message += f" ({where})"
+            found.setdefault(message, Inconsistency(message, [ox.Triple(*t) for t in triples]))
+    return [found[m] for m in sorted(found)]
+
+
+_CHECKED_BY_OWLRL_TOO = (
+    "Disjoint classes",
+    "Irreflexive property",
+    "Erroneous usage of asymmetric",
+    "Erroneous usage of disjoint properties",
+    "'sameAs' and 'differentFrom'",
+)
+
+
+def owlrl_inconsistencies(errors: list[str]) -> list[Inconsistency]:
+    """owlrl's findings the checks above miss (cardinality, complement, negative assertions)."""
+    return [
+        Inconsistency(f"OWL 2 RL: {error}")
+        for error in sorted(set(errors))
+        if not error.startswith(_CHECKED_BY_OWLRL_TOO)
+    ]
+
+
+def _axiom_source(store: Store, check: str, row: dict) -> str | None:
+    """The file (relative graph name) that states the axiom a contradiction violates."""
+    subject = row.get("axiom") or row.get("p1") or row.get("p")
+    if subject is None:
+        return None
+    predicates = _AXIOM_PREDICATES.get(check, [_RDF_TYPE])
+    for predicate in predicates:
+        for quad in store.quads(subject, predicate, None, None):
+            graph = quad.graph_name
+            if isinstance(graph, ox.NamedNode) and graph.value.startswith(GRAPH_NS):
+                return graph.value[len(GRAPH_NS) :]
+    return None

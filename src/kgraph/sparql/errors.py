@@ -1,0 +1,135 @@
+"""Errors a SPARQL request can end in, each with its HTTP status and the sentence told the client.
+
+The web layer turns any :class:`SparqlError` into a response without knowing which one it is, so the
+status code belongs to the error, and the message must be safe to show: no traceback, no path on the
+server.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PYOXIGRAPH_POSITION = re.compile(r"^error at (\d+):(\d+):\s*(.*)$", re.DOTALL)
+_CHAR_CLASS = re.compile(r",?\s*\[(?:'[^']*'|[^\]'])*\]")
+
+
+class SparqlError(Exception):
+    """A request the endpoint answers with an error status and a plain message."""
+
+    status: int = 400
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class QuerySyntaxError(SparqlError):
+    """The query or update does not parse; the message says where."""
+
+    status = 400
+
+    @classmethod
+    def from_pyoxigraph(cls, error: SyntaxError, sparql: str | None = None) -> QuerySyntaxError:
+        """Reword pyoxigraph's ``error at L:C: ...`` so people see line, column and the text there.
+
+        pyoxigraph's column points just past the token it could not use, so the text shown is the
+        end of that line up to the column.
+        """
+        text = str(error)
+        match = _PYOXIGRAPH_POSITION.match(text)
+        if not match:
+            return cls(f"Syntax error: {text}")
+        line, column, detail = match.groups()
+        near = _text_before(sparql, int(line), int(column)) if sparql else ""
+        where = f" (after {near!r})" if near else ""
+        return cls(f"Syntax error at line {line}, column {column}{where}: {_readable(detail)}")
+
+
+def _text_before(sparql: str, line: int, column: int) -> str:
+    """Up to 30 characters of the given line before the column, for locating the error by eye."""
+    lines = sparql.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+    return lines[line - 1][: max(column - 1, 0)][-30:].strip()
+
+
+def _readable(detail: str) -> str:
+    """pyoxigraph's expectation list with its character-class ranges shortened to "...".
+
+    The ranges (``['A' ..= 'Z' | ...]``) run to hundreds of characters and help nobody.
+    """
+    kept = _CHAR_CLASS.sub("", detail)
+    kept = re.sub(r"(,\s*)+$", "", " ".join(kept.split()))
+    if kept == detail:
+        return kept
+    if kept in ("expected", "expected one of"):
+        return "unexpected text or end of query"
+    return kept + ", ..."
+
+
+class ForbiddenQuery(SparqlError):
+    """The guard refused the request (SERVICE off the allow-list, FROM of unknown graphs, LOAD)."""
+
+    status = 400
+
+
+class NotAcceptable(SparqlError):
+    """No result format the client accepts exists for this query form."""
+
+    status = 406
+
+
+class QueryTimeout(SparqlError):
+    """The query ran past the server's time limit and its worker was stopped."""
+
+    status = 503
+
+    @classmethod
+    def after(cls, seconds: float) -> QueryTimeout:
+        """The message for a query stopped after ``seconds``."""
+        return cls(f"Query stopped after {seconds:g} s: the server's time limit (--timeout).")
+
+
+class ResultTooLarge(SparqlError):
+    """The serialised result passed the server's size cap."""
+
+    status = 422
+
+    @classmethod
+    def over(cls, limit: int) -> ResultTooLarge:
+        """The message for a result that passed ``limit`` bytes."""
+        return cls(
+            f"Result larger than the server's limit of {limit} bytes (--max-result-bytes); "
+            "add a LIMIT or select fewer variables."
+        )
+
+
+class QueryFailed(SparqlError):
+    """Evaluation failed (400), or the worker evaluating it died (503)."""
+
+    status = 400
+
+
+ERRORS: dict[str, type[SparqlError]] = {
+    cls.__name__: cls
+    for cls in (
+        SparqlError,
+        QuerySyntaxError,
+        ForbiddenQuery,
+        NotAcceptable,
+        QueryTimeout,
+        ResultTooLarge,
+        QueryFailed,
+    )
+}
+"""Error classes by name, so an error can cross a process pipe as ``(name, message, status)``."""
+
+
+def rebuild(name: str, message: str, status: int) -> SparqlError:
+    """The error a worker process reported, re-created in the parent."""
+    return ERRORS.get(name, SparqlError)(message, status=status)

@@ -1,0 +1,86 @@
+"""Evaluate one query and serialise its result, within a byte limit: what a worker process does.
+
+Kept apart from the process machinery so it can be tested (and reasoned about) without forking.
+Content negotiation happens here, once the result shows the query form (SELECT, ASK, CONSTRUCT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kgraph.sparql.errors import QueryFailed, QuerySyntaxError, ResultTooLarge, SparqlError
+from kgraph.sparql.formats import negotiate
+from kgraph.store import Store
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query as the protocol layer read it; the worker negotiates once the form is known."""
+
+    sparql: str
+    default_graph: list[str] | None = None
+    named_graphs: list[str] | None = None
+    accept: str | None = None
+    format: str | None = None
+
+
+def evaluate(store: Store, request: QueryRequest, max_result_bytes: int) -> tuple:
+    """Run one query and serialise its result; the reply a worker sends back.
+
+    ``("ok", body, content_type)`` or ``("error", class name, message, status)``, so errors cross
+    the pipe intact.
+    """
+    buffer = _BoundedBuffer(max_result_bytes)
+    try:
+        result = store.query(request.sparql, default_graph=request.default_graph, named_graphs=request.named_graphs)
+        fmt = negotiate(_kind(result), request.accept, request.format)
+        _serialize(result, fmt.serializer, buffer)
+    except SyntaxError as error:
+        return _error(QuerySyntaxError.from_pyoxigraph(error, request.sparql))
+    except SparqlError as error:
+        return _error(error)
+    except Exception as error:
+        if buffer.overflowed:
+            return _error(ResultTooLarge.over(max_result_bytes))
+        return _error(QueryFailed(f"Query evaluation failed: {error}"))
+    return ("ok", bytes(buffer.data), fmt.content_type)
+
+
+def _kind(result: object) -> str:
+    if isinstance(result, ox.QuerySolutions):
+        return "solutions"
+    if isinstance(result, ox.QueryBoolean):
+        return "boolean"
+    return "graph"
+
+
+def _serialize(result: object, serializer: object, buffer: _BoundedBuffer) -> None:
+    if isinstance(result, ox.QueryTriples):
+        ox.serialize(result, buffer, serializer)
+    else:
+        result.serialize(buffer, serializer)
+
+
+def _error(error: SparqlError) -> tuple:
+    return ("error", type(error).__name__, error.message, error.status)
+
+
+class _BoundedBuffer:
+    """A write-only byte buffer that refuses to grow past a limit, so a huge result stops early."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+        self.overflowed = False
+
+    def write(self, chunk: bytes) -> int:
+        if len(self.data) + len(chunk) > self.limit:
+            self.overflowed = True
+            raise OverflowError("result too large")
+        self.data += chunk
+        return len(chunk)
+
+    def flush(self) -> None:
+        """pyoxigraph flushes its writer at the end; there is nothing to flush here."""

@@ -1,0 +1,128 @@
+"""SHACL validation of asserted + inferred triples, with each result worded for a contributor.
+
+pySHACL does no inference here: ours has already run, so the data graph holds the inferred triples
+and the shapes see exactly what a SPARQL query with inference would see. ``advanced=True`` enables
+the SHACL-SPARQL constraints the shapes use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import pyshacl
+import rdflib
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, SH, XSD
+
+from kgraph.config import NAMESPACE
+from kgraph.infer.terms import shorten, to_oxigraph, to_rdflib
+
+SHAPES_NS = NAMESPACE + "shapes#"
+"""Where the project's shapes are named (``kgsh:``)."""
+
+_EXPECTED = {
+    "MinCountConstraintComponent": ("minCount", "at least {} value(s)"),
+    "MaxCountConstraintComponent": ("maxCount", "at most {} value(s)"),
+    "DatatypeConstraintComponent": ("datatype", "a literal of type {}"),
+    "ClassConstraintComponent": ("class", "an instance of {}"),
+    "NodeKindConstraintComponent": ("nodeKind", "a value of kind {}"),
+    "InConstraintComponent": ("in", "one of {}"),
+    "HasValueConstraintComponent": ("hasValue", "the value {}"),
+    "PatternConstraintComponent": ("pattern", "text matching {}"),
+    "LanguageInConstraintComponent": ("languageIn", "a language among {}"),
+    "NodeConstraintComponent": ("node", "a value conforming to {}"),
+    "MinInclusiveConstraintComponent": ("minInclusive", "a value >= {}"),
+    "MaxInclusiveConstraintComponent": ("maxInclusive", "a value <= {}"),
+    "MinExclusiveConstraintComponent": ("minExclusive", "a value > {}"),
+    "MaxExclusiveConstraintComponent": ("maxExclusive", "a value < {}"),
+}
+"""Constraint component -> (its parameter, how to say what it expects)."""
+
+_PLAIN = {XSD.integer, XSD.decimal, XSD.double, XSD.boolean, XSD.nonNegativeInteger}
+"""Literal types shown bare in messages (``at least 1``, not ``"1"^^xsd:integer``)."""
+
+_COUNTED = {"MinCountConstraintComponent", "MaxCountConstraintComponent"}
+
+
+@dataclass(frozen=True)
+class ShaclResult:
+    """One validation result, its terms in pyoxigraph (to locate them) and its words (to print)."""
+
+    focus: ox.NamedNode | ox.BlankNode
+    path: ox.NamedNode | None
+    message: str
+    severity: str
+    constraint: str
+    shape: str
+    value: str | None
+
+
+def to_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
+    """An rdflib graph holding the triples; blank node labels are kept so results can be traced."""
+    graph = rdflib.Graph()
+    for triple in triples:
+        graph.add(tuple(to_rdflib(t) for t in triple))
+    return graph
+
+
+def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> list[ShaclResult]:
+    """Every result of validating ``data`` (with the ontology) against ``shapes``."""
+    _, results, _ = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+    )
+    found = [_result(results, node, data, shapes) for node in results.subjects(SH.focusNode)]
+    return found
+
+
+def _result(results: rdflib.Graph, node: rdflib.term.Node, data: rdflib.Graph, shapes: rdflib.Graph) -> ShaclResult:
+    focus = results.value(node, SH.focusNode)
+    path = results.value(node, SH.resultPath)
+    value = results.value(node, SH.value)
+    shape = results.value(node, SH.sourceShape)
+    component = str(results.value(node, SH.sourceConstraintComponent)).removeprefix(str(SH))
+    message = str(results.value(node, SH.resultMessage) or f"fails {component}")
+    details = _details(component, shape, shapes)
+    if details and component in _COUNTED and isinstance(path, rdflib.URIRef):
+        details += f", found {len(set(data.objects(focus, path)))}"
+    elif value is not None:
+        details += f"{', ' if details else ''}found {_short(value)}"
+    return ShaclResult(
+        focus=to_oxigraph(focus),
+        path=to_oxigraph(path) if isinstance(path, rdflib.URIRef) else None,
+        message=f"{message} ({details})" if details else message,
+        severity=str(results.value(node, SH.resultSeverity)).removeprefix(str(SH)),
+        constraint="sh:" + component,
+        shape=_short(shape),
+        value=_short(value) if value is not None else None,
+    )
+
+
+def _details(component: str, shape: rdflib.term.Node, shapes: rdflib.Graph) -> str:
+    """``expected ...`` from the shape's parameter, when the component is one people know."""
+    if component not in _EXPECTED:
+        return ""
+    parameter = shapes.value(shape, SH[_EXPECTED[component][0]])
+    if parameter is None:
+        return ""
+    if isinstance(parameter, rdflib.BNode) and shapes.value(parameter, RDF.first) is not None:
+        text = ", ".join(_short(item) for item in Collection(shapes, parameter))
+    else:
+        text = _short(parameter)
+    return "expected " + _EXPECTED[component][1].format(text)
+
+
+def _short(term: rdflib.term.Node) -> str:
+    """A term of a result in prefixed names (SHACL's as ``sh:``, the project's shapes ``kgsh:``)."""
+    if isinstance(term, rdflib.Literal) and term.datatype in _PLAIN:
+        return str(term)
+    for prefix, namespace in (("sh", str(SH)), ("kgsh", SHAPES_NS)):
+        if isinstance(term, rdflib.URIRef) and str(term).startswith(namespace):
+            return f"{prefix}:{str(term).removeprefix(namespace)}"
+    return shorten(to_oxigraph(term))

@@ -1,0 +1,138 @@
+"""The web application: ``create_app`` builds the served graph and its query pool, then registers
+the blueprints.
+
+Views are thin: they turn HTTP into calls on :mod:`kgraph.sparql` and back, and every error a
+request can end in becomes a plain-text (or JSON) message with the status the error carries, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from dataclasses import dataclass, field
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from kgraph.config import Settings
+from kgraph.graph import KnowledgeGraph, build
+from kgraph.sparql.errors import SparqlError
+from kgraph.sparql.executor import QueryPool
+from kgraph.sparql.formats import parse_accept
+
+BLUEPRINTS: list[str] = [
+    "kgraph.web.sparql:bp",
+    "kgraph.web.ui:bp",
+    "kgraph.web.explain:bp",
+]
+"""Every blueprint of the application as ``module:attribute``: a new page or API is one line."""
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Accept, Authorization",
+    "Access-Control-Max-Age": "86400",
+}
+"""A public read-only endpoint: any web page may query it, without credentials."""
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    """What the application serves: settings, knowledge graph, and the pool evaluating queries."""
+
+    settings: Settings
+    graph: KnowledgeGraph
+    pool: QueryPool
+    dataset_graphs: frozenset[str] = field(default_factory=frozenset)
+    default_graphs: dict[bool, list[str]] = field(default_factory=dict)
+    """The default graph with inference on and off, computed once: listing graphs scans data."""
+
+    @classmethod
+    def start(cls, settings: Settings, graph: KnowledgeGraph) -> Service:
+        """Fork the query pool over the graph and note its graphs."""
+        pool = QueryPool(
+            graph.store,
+            workers=settings.query_workers,
+            timeout=settings.timeout,
+            max_result_bytes=settings.max_result_bytes,
+        )
+        return cls(
+            settings,
+            graph,
+            pool,
+            frozenset(graph.store.graph_names()),
+            {infer: graph.default_graph(infer) for infer in (True, False)},
+        )
+
+    def close(self) -> None:
+        """Stop the query workers and release the store."""
+        self.pool.close()
+        self.graph.store.close()
+
+
+def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None) -> Flask:
+    """The Flask application serving ``graph`` (built from ``settings`` when not given)."""
+    settings = settings or Settings.from_env()
+    if graph is None:
+        graph = build(settings, progress=_progress)
+    app = Flask(__name__)
+    app.extensions["kgraph"] = Service.start(settings, graph)
+    for spec in BLUEPRINTS:
+        module, _, name = spec.partition(":")
+        app.register_blueprint(getattr(importlib.import_module(module), name))
+    _register_error_handlers(app)
+    app.after_request(_add_cors_headers)
+    return app
+
+
+def service(app: Flask) -> Service:
+    """The :class:`Service` an application was created with."""
+    return app.extensions["kgraph"]
+
+
+def _progress(message: str) -> None:
+    """Loading progress on stderr, so a large ``--data`` load shows it is alive."""
+    _log.warning("%s", message)
+
+
+def _add_cors_headers(response: Response) -> Response:
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Every failure becomes a short message with its status: SPARQL errors, HTTP errors and, as a
+    last resort, bugs (logged with their traceback on the server, never shown to the client)."""
+
+    @app.errorhandler(SparqlError)
+    def sparql_error(error: SparqlError) -> Response:
+        return error_response(error.status, error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        response = error_response(error.code or 500, f"{error.name}: {error.description}")
+        for name, value in error.get_headers():
+            if name.lower() == "allow":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        _log.exception("unexpected error answering %s %s", request.method, request.path)
+        return error_response(500, "Internal error: the server logged it; please report it.")
+
+
+def error_response(status: int, message: str) -> Response:
+    """An error as plain text, or as JSON ``{"status", "message"}`` when the client prefers JSON."""
+    ranges = parse_accept(request.headers.get("Accept"))
+    if ranges and ranges[0][0].endswith(("/json", "+json")):
+        body = json.dumps({"status": status, "message": message}, ensure_ascii=False)
+        response = Response(body + "\n", content_type="application/json")
+    else:
+        response = Response(message + "\n", content_type="text/plain; charset=utf-8")
+    response.status_code = status
+    return response

@@ -1,0 +1,126 @@
+"""``/sparql``: the SPARQL 1.1 Protocol endpoint, a thin view over :mod:`kgraph.sparql`.
+
+The view only moves data: the protocol module reads the request, the guard vets the query, the pool
+evaluates and serialises it, and any :class:`~kgraph.sparql.errors.SparqlError` on the way is
+answered by the application's error handler. A request without a query gets the SPARQL 1.1 Service
+Description, filled in from a Turtle template.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+
+from kgraph.config import INFERRED_GRAPH
+from kgraph.sparql.errors import SparqlError
+from kgraph.sparql.executor import QueryRequest
+from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
+from kgraph.sparql.guard import check_dataset_iris, check_query
+from kgraph.sparql.protocol import ProtocolRequest, parse_request, read_body
+
+if TYPE_CHECKING:
+    from kgraph.graph import KnowledgeGraph
+    from kgraph.web import Service
+
+bp = Blueprint("sparql", __name__)
+
+UPDATES_DISABLED = "Updates are disabled on this endpoint: no write token is configured (KGRAPH_TOKEN)."
+
+FORMAT_IRIS = {
+    "json": "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
+    "xml": "http://www.w3.org/ns/formats/SPARQL_Results_XML",
+    "csv": "http://www.w3.org/ns/formats/SPARQL_Results_CSV",
+    "tsv": "http://www.w3.org/ns/formats/SPARQL_Results_TSV",
+    "turtle": "http://www.w3.org/ns/formats/Turtle",
+    "ntriples": "http://www.w3.org/ns/formats/N-Triples",
+    "jsonld": "http://www.w3.org/ns/formats/JSON-LD",
+    "rdfxml": "http://www.w3.org/ns/formats/RDF_XML",
+}
+"""The W3C IRI of each result format (https://www.w3.org/ns/formats/), for ``sd:resultFormat``."""
+
+_TEMPLATE = Template((Path(__file__).parent / "service_description.ttl").read_text(encoding="utf-8"))
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    """Answer a query, refuse an update, or describe the service when asked nothing."""
+    state = current_app.extensions["kgraph"]
+    body = read_body(request.stream, request.content_length, state.settings.max_body_bytes)
+    asked = parse_request(request.method, request.query_string, request.headers.get("Content-Type"), body)
+    if asked.operation == "update":
+        raise SparqlError(UPDATES_DISABLED, status=403)
+    if asked.operation == "describe":
+        return _vary(describe(state, asked))
+    check_dataset_iris(asked.default_graph_uris, asked.named_graph_uris, state.dataset_graphs)
+    check_query(
+        asked.text,
+        dataset_graphs=state.dataset_graphs,
+        service_allowlist=state.settings.service_allowlist,
+    )
+    default, named = _dataset(state, asked)
+    result = state.pool.run(
+        QueryRequest(
+            sparql=asked.text,
+            default_graph=default,
+            named_graphs=named,
+            accept=request.headers.get("Accept"),
+            format=asked.format,
+        )
+    )
+    return _vary(Response(result.body, content_type=result.media_type))
+
+
+def _dataset(state: Service, asked: ProtocolRequest) -> tuple[list[str], list[str] | None]:
+    """The query's dataset: the protocol's graph parameters when there are any (the spec says they
+    then define it whole, so a missing kind is empty), else the served default graph and every
+    named graph."""
+    if asked.default_graph_uris or asked.named_graph_uris:
+        return list(asked.default_graph_uris), list(asked.named_graph_uris)
+    return state.default_graphs[asked.infer], None
+
+
+def _vary(response: Response) -> Response:
+    response.vary.add("Accept")
+    return response
+
+
+def describe(state: Service, asked: ProtocolRequest) -> Response:
+    """The service description in the RDF format the client accepts (Turtle by default)."""
+    fmt = negotiate("graph", request.headers.get("Accept"), asked.format)
+    turtle = service_description(state, request.base_url)
+    if fmt.name == "turtle":
+        return Response(turtle, content_type=fmt.content_type)
+    triples = ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)
+    return Response(ox.serialize(triples, format=fmt.serializer), content_type=fmt.content_type)
+
+
+def service_description(state: Service, endpoint_url: str) -> str:
+    """The template filled in: this endpoint, its formats, features and graphs with their sizes."""
+    graph, settings = state.graph, state.settings
+    formats = [f.name for f in (*SOLUTION_FORMATS, *GRAPH_FORMATS) if f.name in FORMAT_IRIS]
+    features = ["sd:UnionDefaultGraph"]
+    if settings.service_allowlist:
+        features.append("sd:BasicFederatedQuery")
+    named = "".join(
+        f" ;\n    sd:namedGraph [ a sd:NamedGraph ; sd:name <{name}> ;"
+        f" sd:graph [ a sd:Graph ; void:triples {graph.store.count(name)} ] ]"
+        for name in sorted(state.dataset_graphs)
+    )
+    return _TEMPLATE.substitute(
+        endpoint=endpoint_url,
+        result_formats="\n".join(f"    sd:resultFormat <{FORMAT_IRIS[name]}> ;" for name in dict.fromkeys(formats)),
+        features="\n".join(f"    sd:feature {feature} ;" for feature in features),
+        inferred_graph=INFERRED_GRAPH,
+        default_triples=_default_graph_size(graph),
+        named_graphs=named,
+    )
+
+
+def _default_graph_size(graph: KnowledgeGraph) -> int:
+    """Distinct triples in the default graph with inference on (two files may assert one triple)."""
+    result = graph.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=graph.default_graph(True))
+    return int(next(iter(result))["n"].value)

@@ -1,0 +1,162 @@
+"""Shared fixtures: the application from its factory, and real ``kgraph serve`` processes over HTTP.
+
+``live_server`` serves the real project (article data and example queries), for the page and the
+tests about the article. The protocol tests use ``fixture_server``, a tiny fixture project
+(``tests/fixtures/project``), so that their exact answers do not change when the article data does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kgraph.config import Settings
+
+PROJECT = Path(__file__).parents[1]
+"""The repository: the real ontology, article data, rules and example queries."""
+
+FIXTURE_PROJECT = Path(__file__).parent / "fixtures" / "project"
+"""Ontology, data and rules of the web tests: 117 asserted triples in two files, plus inference."""
+
+LIVE_TIMEOUT = 3.0
+"""The live servers' query time limit, short so the runaway-query test is quick."""
+
+LIVE_MAX_BODY = 10_000
+"""The live servers' body limit, small so the 413 test sends little."""
+
+KGRAPH = Path(sys.executable).with_name("kgraph")
+"""The installed console script, the very command users run."""
+
+
+@dataclass
+class LiveServer:
+    """A running ``kgraph serve``: its base URL (no trailing slash), its process and its limits."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+    timeout: float = LIVE_TIMEOUT
+    max_body_bytes: int = LIVE_MAX_BODY
+
+    @property
+    def endpoint(self) -> str:
+        """The SPARQL endpoint's URL."""
+        return self.url + "/sparql"
+
+    def output(self) -> str:
+        """What the server printed so far (stdout and stderr together)."""
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> int:
+        """SIGTERM (a graceful stop), then SIGKILL if it lingers; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.unlink(missing_ok=True)
+        return self.process.returncode
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(args: list[str], env: dict[str, str], *, ready_within: float = 30.0) -> LiveServer:
+    """Start ``kgraph serve`` with ``args`` and wait until ``/sparql`` answers."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="kgraph-serve-", suffix=".log")[1])
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(KGRAPH), "serve", "--port", str(port), *args],
+            env={**os.environ, **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + ready_within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"kgraph serve exited with {process.returncode}:\n{server.output()}")
+        try:
+            if requests.get(server.endpoint, timeout=1).status_code == 200:
+                return server
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"kgraph serve did not answer within {ready_within} s:\n{server.output()}")
+
+
+def _fixture_env() -> dict[str, str]:
+    return {
+        "KGRAPH_PROJECT_DIR": str(FIXTURE_PROJECT),
+        "KGRAPH_MAX_BODY_BYTES": str(LIVE_MAX_BODY),
+        "KGRAPH_SERVICE_ALLOWLIST": "",
+    }
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """``kgraph serve`` over the project's own ontology, article data and example queries."""
+    server = start_server(["--timeout", str(LIVE_TIMEOUT)], {"KGRAPH_PROJECT_DIR": str(PROJECT)})
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fixture_server() -> Iterator[LiveServer]:
+    """``kgraph serve`` over the fixture project, with a 3 s time limit and a 10 kB body limit."""
+    server = start_server(["--timeout", str(LIVE_TIMEOUT)], _fixture_env())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[list[str], dict[str, str]], LiveServer]]:
+    """Start ``kgraph serve`` with given arguments and environment; stopped after the test."""
+    started: list[LiveServer] = []
+
+    def start(args: list[str], env: dict[str, str]) -> LiveServer:
+        started.append(start_server(args, env))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    """The application from its factory over the fixture project (one per session: it forks)."""
+    from kgraph.web import create_app, service
+
+    settings = Settings.from_env(
+        environ={}, project_dir=FIXTURE_PROJECT, timeout=LIVE_TIMEOUT, max_body_bytes=LIVE_MAX_BODY
+    )
+    application = create_app(settings)
+    yield application
+    service(application).close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the session's application."""
+    return app.test_client()

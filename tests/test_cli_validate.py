@@ -1,0 +1,124 @@
+"""``kgraph validate``: exact output and exit codes, as contributors and CI see them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kgraph.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+ENV = {"KGRAPH_PROJECT_DIR": str(FIXTURES / "project")}
+
+
+@pytest.fixture(autouse=True)
+def in_fixtures(monkeypatch):
+    monkeypatch.chdir(FIXTURES)
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["validate", *args], env=ENV)
+
+
+def test_conforming_file_exit_0():
+    result = run("contrib/good.ttl")
+    assert (result.exit_code, result.stdout) == (0, "conforms\n")
+
+
+def test_no_paths_validates_the_project_data():
+    result = run()
+    assert (result.exit_code, result.stdout) == (0, "conforms\n")
+
+
+def test_syntax_error_exit_2():
+    result = run("contrib/syntax.ttl")
+    assert result.exit_code == 2
+    assert result.stdout == "contrib/syntax.ttl:3:18: Unexpected end of file\n1 problem found\n"
+
+
+def test_missing_path_exit_2():
+    result = run("contrib/nowhere.ttl")
+    assert result.exit_code == 2
+    assert result.stdout == "contrib/nowhere.ttl: no such file or folder\n1 problem found\n"
+
+
+def test_undeclared_term_exit_1():
+    result = run("contrib/typo.ttl")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "contrib/typo.ttl:7:5: kg:deployedInt is not declared in the ontology;"
+        " did you mean kg:deployedIn?\n"
+        "1 problem found\n"
+    )
+
+
+def test_shacl_violation_exit_1():
+    result = run("contrib/unlabelled.ttl")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "contrib/unlabelled.ttl:5: kgr:martynovka rdfs:label: This resource needs a name:"
+        " add an English rdfs:label (expected at least 1 value(s), found 0)\n"
+        "1 problem found\n"
+    )
+
+
+def test_json_format():
+    result = run("--format", "json", "contrib/unlabelled.ttl", "contrib/typo.ttl")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["conforms"] is False
+    assert document["errors"] == [
+        {
+            "kind": "undeclared-term",
+            "message": "kg:deployedInt is not declared in the ontology; did you mean kg:deployedIn?",
+            "file": "contrib/typo.ttl",
+            "line": 7,
+            "column": 5,
+            "triples": [],
+        }
+    ]
+    assert document["violations"] == [
+        {
+            "file": "contrib/unlabelled.ttl",
+            "line": 5,
+            "column": 1,
+            "focus": "kgr:martynovka",
+            "path": "rdfs:label",
+            "message": "This resource needs a name: add an English rdfs:label (expected at least 1 value(s), found 0)",
+            "severity": "Violation",
+            "constraint": "sh:MinCountConstraintComponent",
+            "shape": "kgsh:Labelled-label",
+            "value": None,
+        }
+    ]
+
+
+def test_github_format():
+    result = run("--format", "github", "contrib/syntax.ttl")
+    assert result.exit_code == 2
+    assert result.stdout == ("::error file=contrib/syntax.ttl,line=3,col=18::Unexpected end of file\n1 problem found\n")
+
+
+def test_shapes_option():
+    result = run("--shapes", "no-shapes", "contrib/unlabelled.ttl")
+    assert (result.exit_code, result.stdout) == (0, "conforms\n")
+
+
+def test_installed_console_script():
+    """The command pre-commit and CI run: the ``kgraph`` script installed next to this Python."""
+    script = Path(sys.executable).parent / "kgraph"
+    completed = subprocess.run(
+        [str(script), "validate", "contrib/typo.ttl"],
+        capture_output=True,
+        text=True,
+        env={**ENV, "PATH": str(script.parent)},
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert completed.stdout.startswith("contrib/typo.ttl:7:5: kg:deployedInt is not declared")
+    assert completed.stderr == ""

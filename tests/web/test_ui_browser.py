@@ -1,0 +1,196 @@
+"""The query page driven for real: Debian's headless Chromium against a running ``kgraph serve``.
+
+These are the only tests that run YASGUI's JavaScript, so they check what a user sees: an example
+query clicked, run and answered in the result table, the inference switch reaching the endpoint, the
+plain form working with JavaScript off, and no request leaving the machine (it must work offline).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
+
+from kgraph.project import ProjectFiles
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Chromium as root in a container, with every call home switched off."""
+
+EXAMPLE = "north-korea-confirmers"
+"""The example clicked: who confirmed the North Korean deployment; its answer is in queries/."""
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+LOCAL_SCHEMES = {"data", "blob", "about"}
+
+# Result-table cells as W3C CSV results write them: IRIs in full, literals as their lexical form.
+CELL_VALUES = """rows => rows.map(row => Array.from(row.querySelectorAll("td")).slice(1).map(c => {
+  const cell = c;
+  const iri = cell.querySelector(":scope > div > span > a.iri");
+  if (iri) return iri.getAttribute("href");
+  const literal = cell.querySelector("span.nonIri");
+  if (!literal) return "";
+  const text = literal.firstChild.textContent;
+  return literal.querySelector("sup") ? text.replace(/^"|"$/g, "") : text;
+}))"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium with a fresh profile: Playwright gives each launch a new temporary user-data-dir."""
+    if not CHROMIUM.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: CI must run the browser tests (make browser)")
+        pytest.skip(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Visit:
+    """A page plus what it did: every URL it requested and every uncaught script error."""
+
+    page: Page
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def foreign(self) -> list[str]:
+        """Requests that would leave the machine."""
+        return [url for url in self.requests if not _is_local(url)]
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOOPBACK
+
+
+def _visit(browser: Browser, *, javascript: bool) -> Iterator[Visit]:
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    visit = Visit(page)
+    page.on("request", lambda request: visit.requests.append(request.url))
+    page.on("pageerror", lambda error: visit.errors.append(str(error)))
+    context.route("**/*", _stay_local)
+    yield visit
+    context.close()
+
+
+def _stay_local(route: Route) -> None:
+    """Block anything non-local: a regression shows in ``requests``, never on the network."""
+    if _is_local(route.request.url):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def visit(browser: Browser) -> Iterator[Visit]:
+    yield from _visit(browser, javascript=True)
+
+
+@pytest.fixture
+def visit_without_js(browser: Browser) -> Iterator[Visit]:
+    yield from _visit(browser, javascript=False)
+
+
+def _expected(name: str) -> tuple[list[str], set[tuple[str, ...]]]:
+    """The header and rows of an example's expected answer (W3C SPARQL CSV results)."""
+    path = ProjectFiles.locate().queries / f"{name}.expected.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    return header, {tuple(row) for row in rows}
+
+
+def _open_page(visit: Visit, url: str) -> None:
+    visit.page.goto(url + "/")
+    visit.page.wait_for_selector(".yasqe .CodeMirror")
+
+
+def _run_example(visit: Visit, name: str) -> Request:
+    """Click an example and wait until its answer is in the table; the request it sent."""
+    with visit.page.expect_request(lambda r: r.url.endswith("/sparql")) as request:
+        visit.page.click(f'.example[data-name="{name}"] .example-link')
+    visit.page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+    return request.value
+
+
+def _sent(request: Request) -> dict[str, list[str]]:
+    return parse_qs(request.post_data or "")
+
+
+def test_example_query_answers_in_the_table(visit: Visit, live_server, tmp_path: Path) -> None:
+    _open_page(visit, live_server.url)
+    request = _run_example(visit, EXAMPLE)
+    page = visit.page
+    page.screenshot(path=str(tmp_path / "query-page.png"), full_page=True)
+    header, rows = _expected(EXAMPLE)
+    columns = page.locator(".yasr table.dataTable thead th").all_inner_texts()
+    assert [c.strip() for c in columns[1:]] == header
+    shown = page.locator(".yasr table.dataTable tbody tr").evaluate_all(CELL_VALUES)
+    assert {tuple(row) for row in shown} == rows
+    assert len(shown) == len(rows)
+    assert page.locator(".yasr .yasr_response_chip").inner_text().startswith(f"{len(rows)} result")
+    assert _sent(request)["query"] == [(ProjectFiles.locate().queries / f"{EXAMPLE}.rq").read_text()]
+    assert visit.errors == []
+    assert visit.foreign() == []
+
+
+def test_inference_checkbox_sends_infer_false_only_when_unticked(visit: Visit, live_server) -> None:
+    _open_page(visit, live_server.url)
+    visit.page.uncheck("#infer")
+    assert _sent(_run_example(visit, EXAMPLE))["infer"] == ["false"]
+    visit.page.check("#infer")
+    assert "infer" not in _sent(_run_example(visit, EXAMPLE))
+    assert visit.errors == []
+    assert visit.foreign() == []
+
+
+def test_page_requests_only_its_own_server(visit: Visit, live_server) -> None:
+    """Autocompletion included: YASGUI's class and property completers ask lov.linkeddata.es."""
+    _open_page(visit, live_server.url)
+    visit.page.locator(".yasqe .CodeMirror").first.click()
+    visit.page.keyboard.press("Control+A")
+    visit.page.keyboard.insert_text("PREFIX foaf: <http://xmlns.com/foaf/0.1/>\nSELECT * WHERE { ?s a foaf:Pe")
+    visit.page.keyboard.press("Control+Space")
+    visit.page.keyboard.insert_text(" . ?s foaf:na")
+    visit.page.keyboard.press("Control+Space")
+    visit.page.click(".yasgui .addTab")
+    visit.page.wait_for_timeout(500)
+    hosts = {urlsplit(url).netloc for url in visit.requests if urlsplit(url).scheme == "http"}
+    assert hosts == {urlsplit(live_server.url).netloc}
+    assert visit.foreign() == []
+    assert visit.errors == []
+
+
+def test_plain_form_works_without_javascript(visit_without_js: Visit, live_server) -> None:
+    page = visit_without_js.page
+    page.goto(live_server.url + "/")
+    assert page.locator("#yasgui").inner_html() == ""
+    assert page.locator(f'.example[data-name="{EXAMPLE}"] .example-text').count() == 1
+    page.locator("details.plain summary").click()
+    page.fill("#plain-query", "ASK { ?s ?p ?o }")
+    page.select_option("select[name=format]", "json")
+    with page.expect_response(lambda r: r.url.endswith("/sparql")) as response:
+        page.click("#plain-form button[type=submit]")
+    assert response.value.status == 200
+    assert response.value.json() == {"head": {}, "boolean": True}
+    assert visit_without_js.foreign() == []
