@@ -26,7 +26,7 @@ def main() -> None:
     """kgraph: the Kursk knowledge graph, its validator and its SPARQL endpoint."""
 
 
-# --- query and explain (helper "inference") ---------------------------------------------------
+# --- query and explain ---
 
 _SOLUTION_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -118,7 +118,7 @@ def _table(solutions: ox.QuerySolutions) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-# --- serve (helper "web") ---------------------------------------------------------------------
+# --- serve ---
 
 
 def _help(name: str) -> str:
@@ -140,21 +140,39 @@ def _help(name: str) -> str:
 )
 @click.option("--timeout", type=float, default=None, help=_help("timeout"))
 @click.option("--store", default=None, help=_help("store"))
+@click.option("--max-result-bytes", type=int, default=None, help=_help("max_result_bytes"))
+@click.option("--max-body-bytes", type=int, default=None, help=_help("max_body_bytes"))
+@click.option("--query-workers", type=int, default=None, help=_help("query_workers"))
+@click.option("--service-allowlist", multiple=True, help=_help("service_allowlist") + " Repeatable.")
 def serve(
     host: str | None,
     port: int | None,
     data: tuple[Path, ...],
     timeout: float | None,
     store: str | None,
+    max_result_bytes: int | None,
+    max_body_bytes: int | None,
+    query_workers: int | None,
+    service_allowlist: tuple[str, ...],
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
     from kgraph.web.server import serve as run_server  # gunicorn and Flask only when serving
 
-    settings = Settings.from_env(host=host, port=port, data=data or None, timeout=timeout, store=store)
+    settings = Settings.from_env(
+        host=host,
+        port=port,
+        data=data or None,
+        timeout=timeout,
+        store=store,
+        max_result_bytes=max_result_bytes,
+        max_body_bytes=max_body_bytes,
+        query_workers=query_workers,
+        service_allowlist=service_allowlist or None,
+    )
     run_server(settings)
 
 
-# --- validate (helper "core") ------------------------------------------------------------
+# --- validate ---
 
 
 @main.command()

@@ -45,7 +45,7 @@ class Settings:
     store: str | None = _setting(
         None,
         "KGRAPH_STORE",
-        "Back end: empty for the embedded in-memory store, a folder for the on-disk store, a URL for a remote one.",
+        "Back end: empty for the embedded in-memory store, or a folder for the on-disk store.",
     )
     timeout: float = _setting(30.0, "KGRAPH_TIMEOUT", "Seconds a query may run before it is stopped.")
     max_result_bytes: int = _setting(

@@ -238,14 +238,17 @@ def test_named_graph_uri_alone_leaves_the_default_graph_empty(fixture_server: Li
     assert _bindings(response) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the protocol's default graph overrides a query's own FROM: the guard should expose the "
-    "query's dataset clauses so the view can defer to them",
-)
 def test_from_a_dataset_graph_selects_it(fixture_server: LiveServer) -> None:
     query = f"SELECT ?s ?o FROM <{GRAPHS}data/ttl/source.ttl> WHERE {{ ?s ?p ?o }}"
     assert _bindings(_get(fixture_server, query)) == [(KGR + "source-article", "Fixture article")]
+
+
+def test_from_named_limits_what_graph_sees(fixture_server: LiveServer) -> None:
+    query = (
+        f"SELECT DISTINCT ?g FROM NAMED <{GRAPHS}data/ttl/source.ttl> "
+        "WHERE { GRAPH ?g { ?s ?p ?o } }"
+    )
+    assert _bindings(_get(fixture_server, query)) == [(GRAPHS + "data/ttl/source.ttl",)]
 
 
 def test_unknown_default_graph_uri_is_refused(fixture_server: LiveServer) -> None:
@@ -280,7 +283,7 @@ def test_service_is_refused(fixture_server: LiveServer) -> None:
     )
 
 
-UPDATE_REFUSED = "Updates are disabled on this endpoint: no write token is configured (KGRAPH_TOKEN).\n"
+UPDATE_REFUSED = "Updates are disabled on this endpoint: it serves the graph read-only.\n"
 
 
 def test_load_update_is_refused(fixture_server: LiveServer) -> None:

@@ -79,6 +79,7 @@ class EmbeddedStore(Store):
     def close(self) -> None:
         if self.path:
             self._store.flush()
+        del self._store
 
 
 def open_store(location: str | None) -> Store:
@@ -86,5 +87,8 @@ def open_store(location: str | None) -> Store:
     if not location:
         return EmbeddedStore()
     if location.startswith(("http://", "https://")):
-        raise NotImplementedError("remote SPARQL stores come with the scale issue; use the embedded store")
+        raise ValueError(
+            f"--store {location}: remote SPARQL stores are not supported yet; use the embedded store (no --store) "
+            "or an on-disk folder"
+        )
     return EmbeddedStore(Path(location))

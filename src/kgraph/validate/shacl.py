@@ -77,7 +77,7 @@ def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) 
         advanced=True,
         allow_warnings=True,
     )
-    found = [_result(results, node, data, shapes) for node in results.subjects(SH.focusNode)]
+    found = [_result(results, node, data, shapes) for node in results.objects(None, SH.result)]
     return found
 
 

@@ -26,6 +26,7 @@ BLUEPRINTS: list[str] = [
     "kgraph.web.sparql:bp",
     "kgraph.web.ui:bp",
     "kgraph.web.explain:bp",
+    "kgraph.web.resources:bp",
 ]
 """Every blueprint of the application as ``module:attribute``: a new page or API is one line."""
 

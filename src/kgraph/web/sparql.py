@@ -19,7 +19,7 @@ from kgraph.config import INFERRED_GRAPH
 from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.executor import QueryRequest
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
-from kgraph.sparql.guard import check_dataset_iris, check_query
+from kgraph.sparql.guard import QueryDataset, check_dataset_iris, check_query
 from kgraph.sparql.protocol import ProtocolRequest, parse_request, read_body
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 bp = Blueprint("sparql", __name__)
 
-UPDATES_DISABLED = "Updates are disabled on this endpoint: no write token is configured (KGRAPH_TOKEN)."
+UPDATES_DISABLED = "Updates are disabled on this endpoint: it serves the graph read-only."
 
 FORMAT_IRIS = {
     "json": "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
@@ -56,12 +56,12 @@ def endpoint() -> Response:
     if asked.operation == "describe":
         return _vary(describe(state, asked))
     check_dataset_iris(asked.default_graph_uris, asked.named_graph_uris, state.dataset_graphs)
-    check_query(
+    declared = check_query(
         asked.text,
         dataset_graphs=state.dataset_graphs,
         service_allowlist=state.settings.service_allowlist,
     )
-    default, named = _dataset(state, asked)
+    default, named = _dataset(state, asked, declared)
     result = state.pool.run(
         QueryRequest(
             sparql=asked.text,
@@ -74,12 +74,14 @@ def endpoint() -> Response:
     return _vary(Response(result.body, content_type=result.media_type))
 
 
-def _dataset(state: Service, asked: ProtocolRequest) -> tuple[list[str], list[str] | None]:
-    """The query's dataset: the protocol's graph parameters when there are any (the spec says they
-    then define it whole, so a missing kind is empty), else the served default graph and every
-    named graph."""
+def _dataset(state: Service, asked: ProtocolRequest, declared: QueryDataset) -> tuple[list[str], list[str] | None]:
+    """The query's dataset, as SPARQL 1.1 Protocol orders it: the protocol's graph parameters when there are any
+    (they then define it whole, so a missing kind is empty), else the query's own FROM / FROM NAMED, else the
+    served default graph and every named graph."""
     if asked.default_graph_uris or asked.named_graph_uris:
         return list(asked.default_graph_uris), list(asked.named_graph_uris)
+    if declared.declared:
+        return list(declared.default_graphs), list(declared.named_graphs)
     return state.default_graphs[asked.infer], None
 
 

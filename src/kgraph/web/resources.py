@@ -1,0 +1,104 @@
+"""``/id/<path>``: every resource IRI of the project resolves, to a page for people and RDF for programs.
+
+``https://w3id.org/kgraph/id/sudzha`` is served at ``/id/sudzha`` on whatever host runs the server: the IRI is
+always built from ``RESOURCE_NS``, never from the request's host, so a mirror describes the same resources. A
+browser gets an HTML page readable without JavaScript; an RDF client gets the resource's triples (outgoing and
+incoming) in the format its ``Accept`` asks for; a suffix (``/id/sudzha.ttl``) picks the format for people who
+cannot set headers. The queries are in :mod:`kgraph.describe`; this module only moves HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request
+
+from kgraph.describe import describe, description_triples, exists, resource_iri
+from kgraph.sparql.formats import GRAPH_FORMATS, ResultFormat, negotiate, parse_accept
+from kgraph.sparql.protocol import ProtocolError
+from kgraph.web import error_response, service
+from kgraph.web.ui import PREFIXES
+
+bp = Blueprint("resources", __name__, template_folder="templates")
+
+SUFFIXES: dict[str, ResultFormat] = {
+    suffix: next(fmt for fmt in GRAPH_FORMATS if fmt.name == name)
+    for suffix, name in {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdfxml"}.items()
+}
+"""The file suffix that picks each RDF format in a link a person can click."""
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@bp.get("/id/<path:path>")
+def resource(path: str) -> Response:
+    """The resource's page or RDF description; 404 for a name the graph does not mention."""
+    name, fmt = split_suffix(path)
+    iri = resource_iri(name)
+    graphs = graphs_for(infer_flag(request.args.get("infer")))
+    html = fmt is None and wants_html(request.headers.get("Accept"))
+    if fmt is None and not html:
+        fmt = negotiate("graph", request.headers.get("Accept"), None)
+    store = service(current_app).graph.store
+    if iri is None or not exists(store, iri, graphs):
+        return _not_found(iri or name, html)
+    if html:
+        page = render_template("resources/resource.html", d=describe(store, iri, graphs), root=request.script_root)
+        return _vary(Response(page, content_type="text/html; charset=utf-8"))
+    return _vary(rdf_response(description_triples(store, iri, graphs), fmt))
+
+
+def split_suffix(path: str) -> tuple[str, ResultFormat | None]:
+    """``sudzha.ttl`` -> (``sudzha``, Turtle); a path without a known suffix is the name itself."""
+    stem, dot, suffix = path.rpartition(".")
+    if dot and stem and suffix in SUFFIXES:
+        return stem, SUFFIXES[suffix]
+    return path, None
+
+
+def wants_html(accept: str | None) -> bool:
+    """Whether the client rates HTML at least as high as every RDF format it names (browsers do; ``*/*`` does not)."""
+    ranges = parse_accept(accept)
+    html = max((q for media_range, q in ranges if media_range in HTML_TYPES), default=0.0)
+    rdf_types = {t for fmt in GRAPH_FORMATS for t in fmt.media_types}
+    rdf = max((q for media_range, q in ranges if media_range in rdf_types), default=0.0)
+    return html > 0 and html >= rdf
+
+
+def infer_flag(value: str | None) -> bool:
+    """The ``infer`` parameter, as ``/sparql`` reads it: on unless ``false``."""
+    if value is None or value.lower() == "true":
+        return True
+    if value.lower() == "false":
+        return False
+    raise ProtocolError(f"The 'infer' parameter must be 'true' or 'false', not '{value}'.")
+
+
+def graphs_for(infer: bool) -> list[str]:
+    """The served default graph, with or without the inferred graph."""
+    return service(current_app).default_graphs[infer]
+
+
+def rdf_response(data: Iterable[ox.Triple] | Iterable[ox.Quad], fmt: ResultFormat) -> Response:
+    """Triples (or quads) serialised in one RDF format, with the project's prefixes where the format has them."""
+    body = serialize(data, fmt.serializer)
+    return Response(body, content_type=fmt.content_type)
+
+
+def serialize(data: Iterable[ox.Triple] | Iterable[ox.Quad], format: ox.RdfFormat) -> bytes:
+    """Triples or quads as bytes in ``format``, abbreviated with the project's prefixes."""
+    return ox.serialize(list(data), format=format, prefixes=PREFIXES)
+
+
+def _not_found(name: str, html: bool) -> Response:
+    message = f"Not found: no resource {name} in this graph."
+    if not html:
+        return error_response(404, message)
+    page = render_template("resources/not_found.html", message=message)
+    return Response(page, status=404, content_type="text/html; charset=utf-8")
+
+
+def _vary(response: Response) -> Response:
+    response.vary.add("Accept")
+    return response
