@@ -244,10 +244,7 @@ def test_from_a_dataset_graph_selects_it(fixture_server: LiveServer) -> None:
 
 
 def test_from_named_limits_what_graph_sees(fixture_server: LiveServer) -> None:
-    query = (
-        f"SELECT DISTINCT ?g FROM NAMED <{GRAPHS}data/ttl/source.ttl> "
-        "WHERE { GRAPH ?g { ?s ?p ?o } }"
-    )
+    query = f"SELECT DISTINCT ?g FROM NAMED <{GRAPHS}data/ttl/source.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
     assert _bindings(_get(fixture_server, query)) == [(GRAPHS + "data/ttl/source.ttl",)]
 
 
