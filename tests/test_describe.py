@@ -9,7 +9,17 @@ import pyoxigraph as ox
 import pytest
 
 from kgraph.config import Settings
-from kgraph.describe import Node, describe, description_triples, exists, local_path, resource_iri
+from kgraph.describe import (
+    Node,
+    describe,
+    description_triples,
+    exists,
+    local_path,
+    ontology,
+    resource_iri,
+    triple_count,
+    vocabularies,
+)
 from kgraph.graph import KnowledgeGraph, build
 
 PROJECT = Path(__file__).parents[1]
@@ -63,9 +73,7 @@ def test_description_triples_hold_outgoing_and_incoming(graph: KnowledgeGraph) -
     triples = set(description_triples(graph.store, KGR + "sudzha", graph.default_graph(False)))
     sudzha = ox.NamedNode(KGR + "sudzha")
     assert ox.Triple(sudzha, ox.NamedNode(KG + "locatedIn"), ox.NamedNode(KGR + "kursk-oblast")) in triples
-    assert (
-        ox.Triple(ox.NamedNode(KGR + "sudzha-pipeline-infiltration"), ox.NamedNode(KG + "near"), sudzha) in triples
-    )
+    assert ox.Triple(ox.NamedNode(KGR + "sudzha-pipeline-infiltration"), ox.NamedNode(KG + "near"), sudzha) in triples
     assert ox.Triple(sudzha, ox.NamedNode(KG + "locatedIn"), ox.NamedNode(KGR + "russia")) not in triples
 
 
@@ -104,7 +112,28 @@ def test_describe_shows_the_source_and_literal_notes(graph: KnowledgeGraph) -> N
     d = describe(graph.store, KGR + "sudzha-pipeline-infiltration", graph.default_graph(True))
     assert [s.iri for s in d.sources] == [KGR + "source/kursk-article"]
     labels = [o for p, o in d.statements if p.iri == "http://www.w3.org/2000/01/rdf-schema#label"]
-    assert labels == [
-        Node("Russian infiltration through a natural gas pipeline near Sudzha (March 2025)", note="@en")
-    ]
+    assert labels == [Node("Russian infiltration through a natural gas pipeline near Sudzha (March 2025)", note="@en")]
     assert not d.coordinates
+
+
+def test_ontology_lists_classes_properties_and_individuals(graph: KnowledgeGraph) -> None:
+    reference = ontology(graph.store, ["https://w3id.org/kgraph/graph/ontology/kgraph.ttl"])
+    classes = {t.name: t for t in reference.classes}
+    properties = {t.name: t for t in reference.properties}
+    assert classes["Settlement"].label == "settlement"
+    assert Node("place", KG + "Place", "ontology#Place") in classes["Settlement"].parents
+    located_in = properties["locatedIn"]
+    assert located_in.domain == [Node("place", KG + "Place", "ontology#Place")]
+    assert located_in.range == [Node("place", KG + "Place", "ontology#Place")]
+    assert "stanceClaims" in {t.name for t in reference.individuals}
+    assert not set(classes) & set(properties)
+    title = Node("dcterms:title", "http://purl.org/dc/terms/title")
+    assert (title, Node("kgraph ontology", note="@en")) in reference.header
+
+
+def test_triple_count_and_vocabularies_of_the_article_data(graph: KnowledgeGraph) -> None:
+    asserted = graph.default_graph(False)
+    assert triple_count(graph.store, graph.default_graph(True)) > triple_count(graph.store, asserted)
+    used = vocabularies(graph.store, asserted)
+    assert {KG, "http://www.opengis.net/ont/geosparql#", "http://www.w3.org/2004/02/skos/core#"} <= set(used)
+    assert used == sorted(used)

@@ -15,14 +15,20 @@ import pyoxigraph as ox
 
 from kgraph.config import NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
 from kgraph.store import Store
+from kgraph.store.base import Term
 
 MAX_STATEMENTS = 2000
 """Most outgoing (and, separately, incoming) statements one description holds."""
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+GEO = "http://www.opengis.net/ont/geosparql#"
+RDF_TYPE = RDF + "type"
+RDFS_LABEL = RDFS + "label"
+RDFS_COMMENT = RDFS + "comment"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+ONTOLOGY_IRI = NAMESPACE + "ontology"
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
@@ -84,22 +90,24 @@ def local_path(iri: str) -> str | None:
         return "id/" + iri[len(RESOURCE_NS) :]
     if iri.startswith(ONTOLOGY_NS):
         return "ontology#" + iri[len(ONTOLOGY_NS) :]
-    if iri == NAMESPACE + "ontology":
+    if iri == ONTOLOGY_IRI:
         return "ontology"
     return None
 
 
 def exists(store: Store, iri: str, graphs: Sequence[str]) -> bool:
     """Whether the graph mentions the resource as subject or object."""
-    query = f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"
+    ref = _ref(iri)
+    query = f"ASK {{ {{ {ref} ?p ?o }} UNION {{ ?s ?p {ref} }} }}"
     return bool(store.query(query, default_graph=graphs))
 
 
 def description_triples(store: Store, iri: str, graphs: Sequence[str]) -> list[ox.Triple]:
     """The resource's outgoing and incoming triples: its RDF description for machines."""
-    query = f"""CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }} WHERE {{
-        {{ SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }} LIMIT {MAX_STATEMENTS} }}
-        UNION {{ SELECT ?s ?q WHERE {{ ?s ?q <{iri}> }} LIMIT {MAX_STATEMENTS} }} }}"""
+    ref = _ref(iri)
+    query = f"""CONSTRUCT {{ {ref} ?p ?o . ?s ?q {ref} }} WHERE {{
+        {{ SELECT ?p ?o WHERE {{ {ref} ?p ?o }} LIMIT {MAX_STATEMENTS} }}
+        UNION {{ SELECT ?s ?q WHERE {{ ?s ?q {ref} }} LIMIT {MAX_STATEMENTS} }} }}"""
     return list(store.query(query, default_graph=graphs))
 
 
@@ -110,10 +118,13 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
     outgoing = [t for t in triples if t.subject == subject]
     incoming = [t for t in triples if t.subject != subject]
     claims = _claims(store, iri, graphs)
-    mentioned = [*_terms(outgoing, incoming), *(term for row in claims for term in row if term is not None)]
-    labels = labels_of(store, [subject, *mentioned], graphs)
+    mentioned = [
+        *(term for t in triples for term in (t.subject, t.predicate, t.object)),
+        *(t for r in claims for t in r),
+    ]
+    labels = labels_of(store, mentioned, graphs)
 
-    def node(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+    def node(term: Term) -> Node:
         return to_node(term, labels)
 
     return Description(
@@ -131,12 +142,12 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
     )
 
 
-def labels_of(store: Store, terms: Iterable[object], graphs: Sequence[str]) -> dict[str, str]:
+def labels_of(store: Store, terms: Iterable[Term | None], graphs: Sequence[str]) -> dict[str, str]:
     """IRI -> label for those of ``terms`` that have an ``rdfs:label`` (English preferred, then untagged)."""
     iris = sorted({term.value for term in terms if isinstance(term, ox.NamedNode)})
     if not iris:
         return {}
-    values = " ".join(f"<{iri}>" for iri in iris)
+    values = " ".join(_ref(iri) for iri in iris)
     query = f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x <{RDFS_LABEL}> ?l }}"
     ranked: dict[str, tuple[int, str]] = {}
     for row in store.query(query, default_graph=graphs):
@@ -148,7 +159,7 @@ def labels_of(store: Store, terms: Iterable[object], graphs: Sequence[str]) -> d
     return {iri: label for iri, (_, label) in ranked.items()}
 
 
-def to_node(term: ox.NamedNode | ox.BlankNode | ox.Literal, labels: dict[str, str]) -> Node:
+def to_node(term: Term, labels: dict[str, str]) -> Node:
     """A term for display: IRIs with their label and link, literals with their language or datatype."""
     if isinstance(term, ox.NamedNode):
         return Node(labels.get(term.value, _short(term.value)), term.value, local_path(term.value))
@@ -160,27 +171,25 @@ def to_node(term: ox.NamedNode | ox.BlankNode | ox.Literal, labels: dict[str, st
 
 def coordinates(store: Store, iri: str, graphs: Sequence[str]) -> list[str]:
     """The WKT of the resource's geometry (``geo:hasGeometry/geo:asWKT``, or its own ``geo:asWKT``)."""
-    geo = "http://www.opengis.net/ont/geosparql#"
-    query = f"SELECT DISTINCT ?wkt WHERE {{ <{iri}> <{geo}hasGeometry>?/<{geo}asWKT> ?wkt }} ORDER BY ?wkt"
+    query = f"SELECT DISTINCT ?wkt WHERE {{ {_ref(iri)} <{GEO}hasGeometry>?/<{GEO}asWKT> ?wkt }} ORDER BY ?wkt"
     return [row["wkt"].value for row in store.query(query, default_graph=graphs)]
 
 
-def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.NamedNode, object, object]]:
+def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.NamedNode, Term | None, Term | None]]:
     """Claims about the resource (``kg:about``) or whose proposition has it as subject, predicate or object."""
-    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    ref = _ref(iri)
     query = f"""SELECT DISTINCT ?claim ?claimant ?stance WHERE {{
-        {{ ?claim <{ONTOLOGY_NS}about> <{iri}> }}
-        UNION {{ ?claim <{ONTOLOGY_NS}statement> ?p . ?p <{rdf}subject>|<{rdf}predicate>|<{rdf}object> <{iri}> }}
+        {{ ?claim <{ONTOLOGY_NS}about> {ref} }}
+        UNION {{ ?claim <{ONTOLOGY_NS}statement> ?p . ?p <{RDF}subject>|<{RDF}predicate>|<{RDF}object> {ref} }}
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}claimant> ?claimant }}
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}stance> ?stance }}
     }} ORDER BY ?claim ?claimant ?stance LIMIT {MAX_STATEMENTS}"""
     return [(row["claim"], row["claimant"], row["stance"]) for row in store.query(query, default_graph=graphs)]
 
 
-def _terms(outgoing: list[ox.Triple], incoming: list[ox.Triple]) -> list[object]:
-    return [*(t.predicate for t in outgoing), *(t.object for t in outgoing), *(t.subject for t in incoming)] + [
-        t.predicate for t in incoming
-    ]
+def _ref(iri: str) -> str:
+    """The IRI as a SPARQL term; pyoxigraph refuses an IRI with a character that could break out of ``<...>``."""
+    return str(ox.NamedNode(iri))
 
 
 def _first_literal(triples: list[ox.Triple], predicate: str) -> str:
@@ -216,3 +225,92 @@ def _short(iri: str) -> str:
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return prefix + iri[len(namespace) :]
     return iri
+
+
+def triple_count(store: Store, graphs: Sequence[str]) -> int:
+    """Distinct triples in the union of ``graphs`` (two files may state the same triple)."""
+    result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=graphs)
+    return int(next(iter(result))["n"].value)
+
+
+def vocabularies(store: Store, graphs: Sequence[str]) -> list[str]:
+    """Namespaces of the properties and classes the data uses, sorted: what VoID calls its vocabularies."""
+    query = f"SELECT DISTINCT ?t WHERE {{ {{ ?s ?t ?o }} UNION {{ ?s <{RDF_TYPE}> ?t FILTER(isIRI(?t)) }} }}"
+    return sorted({_namespace(row["t"].value) for row in store.query(query, default_graph=graphs)})
+
+
+def _namespace(iri: str) -> str:
+    """The IRI up to its last ``#`` or ``/``: the vocabulary a term belongs to."""
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1]
+
+
+_CLASS_TYPES = {OWL + "Class", RDFS + "Class"}
+_PROPERTY_TYPES = {
+    OWL + "ObjectProperty",
+    OWL + "DatatypeProperty",
+    OWL + "AnnotationProperty",
+    RDF + "Property",
+}
+
+
+@dataclass
+class OntologyTerm:
+    """One term of the ontology as its reference page shows it."""
+
+    name: str
+    iri: str
+    label: str
+    comment: str = ""
+    types: list[Node] = field(default_factory=list)
+    parents: list[Node] = field(default_factory=list)
+    domain: list[Node] = field(default_factory=list)
+    range: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class Ontology:
+    """The ontology's header (title, description, licence, version) and its terms by kind."""
+
+    header: list[tuple[Node, Node]]
+    classes: list[OntologyTerm]
+    properties: list[OntologyTerm]
+    individuals: list[OntologyTerm]
+
+
+def ontology(store: Store, graphs: Sequence[str]) -> Ontology:
+    """The reference of the ontology held in ``graphs`` (the ontology files' graphs, without inference)."""
+    quads = [q for g in graphs for q in store.quads(graph=g) if isinstance(q.subject, ox.NamedNode)]
+    labels = labels_of(store, [t for q in quads for t in (q.subject, q.predicate, q.object)], graphs)
+    by_subject: dict[str, list[ox.Quad]] = {}
+    for quad in quads:
+        by_subject.setdefault(quad.subject.value, []).append(quad)
+    terms = [_term(iri, by_subject[iri], labels) for iri in sorted(by_subject) if iri.startswith(ONTOLOGY_NS)]
+    kinds = {t.iri: {n.iri for n in t.types} for t in terms}
+    header = sorted(
+        {(to_node(q.predicate, labels), to_node(q.object, labels)) for q in by_subject.get(ONTOLOGY_IRI, [])},
+        key=lambda pair: (_order(pair[0]), _order(pair[1])),
+    )
+    return Ontology(
+        header=header,
+        classes=[t for t in terms if kinds[t.iri] & _CLASS_TYPES],
+        properties=[t for t in terms if kinds[t.iri] & _PROPERTY_TYPES],
+        individuals=[t for t in terms if not kinds[t.iri] & (_CLASS_TYPES | _PROPERTY_TYPES)],
+    )
+
+
+def _term(iri: str, quads: list[ox.Quad], labels: dict[str, str]) -> OntologyTerm:
+    def objects(*predicates: str) -> list[Node]:
+        found = {to_node(q.object, labels) for q in quads if q.predicate.value in predicates}
+        return sorted(found, key=_order)
+
+    return OntologyTerm(
+        name=iri[len(ONTOLOGY_NS) :],
+        iri=iri,
+        label=labels.get(iri, iri[len(ONTOLOGY_NS) :]),
+        comment=_first_literal([q.triple for q in quads], RDFS_COMMENT),
+        types=objects(RDF_TYPE),
+        parents=objects(RDFS + "subClassOf", RDFS + "subPropertyOf"),
+        domain=objects(RDFS + "domain"),
+        range=objects(RDFS + "range"),
+    )

@@ -27,6 +27,7 @@ BLUEPRINTS: list[str] = [
     "kgraph.web.ui:bp",
     "kgraph.web.explain:bp",
     "kgraph.web.resources:bp",
+    "kgraph.web.dataset:bp",
 ]
 """Every blueprint of the application as ``module:attribute``: a new page or API is one line."""
 

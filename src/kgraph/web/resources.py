@@ -14,7 +14,8 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
-from kgraph.describe import describe, description_triples, exists, resource_iri
+from kgraph.describe import describe, description_triples, exists, ontology, resource_iri
+from kgraph.load import graph_iri, rdf_files
 from kgraph.sparql.formats import GRAPH_FORMATS, ResultFormat, negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError
 from kgraph.web import error_response, service
@@ -34,19 +35,39 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 @bp.get("/id/<path:path>")
 def resource(path: str) -> Response:
     """The resource's page or RDF description; 404 for a name the graph does not mention."""
-    name, fmt = split_suffix(path)
+    name, suffix_format = split_suffix(path)
     iri = resource_iri(name)
     graphs = graphs_for(infer_flag(request.args.get("infer")))
-    html = fmt is None and wants_html(request.headers.get("Accept"))
-    if fmt is None and not html:
-        fmt = negotiate("graph", request.headers.get("Accept"), None)
+    fmt = choose_format(suffix_format)
     store = service(current_app).graph.store
     if iri is None or not exists(store, iri, graphs):
-        return _not_found(iri or name, html)
-    if html:
+        return _not_found(iri or name, html=fmt is None)
+    if fmt is None:
         page = render_template("resources/resource.html", d=describe(store, iri, graphs), root=request.script_root)
         return _vary(Response(page, content_type="text/html; charset=utf-8"))
     return _vary(rdf_response(description_triples(store, iri, graphs), fmt))
+
+
+@bp.get("/ontology")
+@bp.get("/ontology.<suffix>")
+def ontology_page(suffix: str | None = None) -> Response:
+    """The ontology IRI: a reference page of its classes and properties, or its triples for RDF clients."""
+    if suffix is not None and suffix not in SUFFIXES:
+        return error_response(404, f"Not found: no format '.{suffix}'; use .ttl, .nt, .jsonld or .rdf.")
+    fmt = choose_format(SUFFIXES.get(suffix or ""))
+    kg = service(current_app).graph
+    graphs = ontology_graphs()
+    if fmt is None:
+        page = render_template("resources/ontology.html", o=ontology(kg.store, graphs), root=request.script_root)
+        return _vary(Response(page, content_type="text/html; charset=utf-8"))
+    quads = (q for g in graphs for q in kg.store.quads(graph=g))
+    return _vary(rdf_response(sorted({q.triple for q in quads}, key=str), fmt))
+
+
+def ontology_graphs() -> list[str]:
+    """The named graphs the ``ontology/`` files were loaded into (asserted only: the page shows what is written)."""
+    files = service(current_app).graph.files
+    return [graph_iri(path, files.root) for path in rdf_files([files.ontology])]
 
 
 def split_suffix(path: str) -> tuple[str, ResultFormat | None]:
@@ -55,6 +76,14 @@ def split_suffix(path: str) -> tuple[str, ResultFormat | None]:
     if dot and stem and suffix in SUFFIXES:
         return stem, SUFFIXES[suffix]
     return path, None
+
+
+def choose_format(suffix_format: ResultFormat | None) -> ResultFormat | None:
+    """The RDF format to answer in, or None for the HTML page: a suffix decides, else the Accept header."""
+    accept = request.headers.get("Accept")
+    if suffix_format is not None:
+        return suffix_format
+    return None if wants_html(accept) else negotiate("graph", accept, None)
 
 
 def wants_html(accept: str | None) -> bool:
