@@ -172,6 +172,33 @@ def serve(
     run_server(settings)
 
 
+# --- export ---
+
+
+@main.command()
+@click.option("--inferred", is_flag=True, help="Include the inferred triples (default: asserted only).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["turtle", "ntriples", "trig", "jsonld"]),
+    default="turtle",
+    help="Output format; TriG and JSON-LD keep one graph per source file and per contributor.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
+)
+def export(inferred: bool, fmt: str, output: Path | None) -> None:
+    """Write the current graph, including writes made over HTTP (the journal in KGRAPH_DATA_DIR)."""
+    from kgraph.graph import build
+    from kgraph.writes import export_graph
+
+    data = export_graph(build(Settings.from_env()), fmt, inferred=inferred)
+    if output:
+        output.write_bytes(data)
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
 # --- validate ---
 
 

@@ -45,7 +45,8 @@ class Settings:
     store: str | None = _setting(
         None,
         "KGRAPH_STORE",
-        "Back end: empty for the embedded in-memory store, or a folder for the on-disk store.",
+        "Back end: empty for the embedded in-memory store, a folder for the on-disk store, or the URL of a SPARQL 1.1 "
+        "store (e.g. http://127.0.0.1:7878 for Oxigraph's server).",
     )
     timeout: float = _setting(30.0, "KGRAPH_TIMEOUT", "Seconds a query may run before it is stopped.")
     max_result_bytes: int = _setting(

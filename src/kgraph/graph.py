@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.infer import InferenceReport, run_inference
+from kgraph.journal import replay_journal
 from kgraph.load import load_paths
 from kgraph.project import ProjectFiles
 from kgraph.store import Store, open_store
@@ -37,7 +38,8 @@ class KnowledgeGraph:
 def build(settings: Settings, progress: Callable[[str], None] | None = None) -> KnowledgeGraph:
     """Load the ontology, the article data and any ``--data`` into a store, then run inference."""
     files = ProjectFiles.locate(settings.project_dir)
-    store = open_store(settings.store)
+    store = open_store(settings.store, timeout=settings.timeout)
     load_paths(store, [files.ontology, files.data, *settings.data], root=files.root, progress=progress)
+    replay_journal(store, settings.data_dir)  # writes acknowledged over HTTP, in order
     inference = run_inference(store, rules_dir=files.rules)
     return KnowledgeGraph(store=store, files=files, inference=inference)

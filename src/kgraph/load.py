@@ -127,6 +127,8 @@ def parse_file(
 ) -> tuple[list[ox.Quad], dict[str, str]]:
     """Every quad of one file (default-graph ones moved to ``graph``) and its declared prefixes."""
     rdf_format = FORMATS[path.suffix.lower()]
+    if rdf_format == ox.RdfFormat.RDF_XML:
+        _refuse_entity_bomb(path)
     target = ox.NamedNode(graph)
     parser = ox.parse(path=str(path), format=rdf_format, base_iri=path.resolve().as_uri())
     quads = []
@@ -152,6 +154,22 @@ def _located(path: Path, rdf_format: ox.RdfFormat, error: SyntaxError) -> RdfSyn
         line, column = _xml_position(path)
         return RdfSyntaxError(path, line, column, message)
     return RdfSyntaxError(path, None, None, message)
+
+
+def _refuse_entity_bomb(path: Path) -> None:
+    """Refuse XML whose entities expand without bound ("billion laughs"): pyoxigraph expands them all,
+    for minutes and gigabytes (found by tests/fuzz), while expat stops at an amplification limit."""
+    parser = xml.parsers.expat.ParserCreate()
+    try:
+        parser.Parse(path.read_bytes(), True)
+    except xml.parsers.expat.ExpatError as error:
+        if error.code == _AMPLIFICATION:
+            raise RdfSyntaxError(
+                path, error.lineno, error.offset + 1, "XML entities expand too much (an entity expansion bomb)"
+            ) from None
+
+
+_AMPLIFICATION = xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_AMPLIFICATION_LIMIT_BREACH]
 
 
 def _xml_position(path: Path) -> tuple[int | None, int | None]:

@@ -69,10 +69,3 @@ def test_on_disk_store_keeps_its_data(tmp_path: Path) -> None:
     first.close()
     second = open_store(str(tmp_path / "db"))
     assert [q.object.value for q in second.quads(graph=G1)] == ["kept"]
-
-
-def test_remote_store_is_refused_with_a_clear_message() -> None:
-    with pytest.raises(
-        ValueError, match=r"^--store http://localhost:7878/: remote SPARQL stores are not supported yet"
-    ):
-        open_store("http://localhost:7878/")

@@ -42,6 +42,14 @@ _TOKEN = re.compile(
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _RFC3986 = re.compile(r"^(([^:/?#]+):)?(//([^/?#]*))?([^?#]*)(\?([^#]*))?(#(.*))?")
 _NEVER_READS = "this endpoint never reads files or fetches graphs"
+MAX_NESTING = 100
+"""Deepest nesting of brackets a request may have: pyoxigraph parses and evaluates recursively, and a
+query nested a few thousand deep overflows the worker's stack (found by tests/fuzz)."""
+MAX_OPERATORS = 1000
+"""Most operators and group keywords (UNION, BIND, FILTER...) a request may have: each nests the
+query's algebra one level deeper, so a long flat chain overflows the stack as deep brackets do."""
+_OPENING, _CLOSING, _OPERATORS = "{([", "})]", "+-*/|&!=<>"
+_CHAINING = frozenset({"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND", "GRAPH", "SERVICE", "EXISTS"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ def check_query(sparql: str, *, dataset_graphs: Collection[str], service_allowli
     query parser, which rejects them with a position.
     """
     tokens = list(_tokens(sparql))
+    _check_size(tokens)
     default: list[str] = []
     named: list[str] = []
     for index, token in enumerate(tokens):
@@ -91,6 +100,7 @@ def check_query(sparql: str, *, dataset_graphs: Collection[str], service_allowli
 def check_update(sparql: str, *, service_allowlist: Collection[str]) -> None:
     """Refuse an update that would LOAD a document or call a SERVICE off the allow-list."""
     tokens = list(_tokens(sparql))
+    _check_size(tokens)
     for index, token in enumerate(tokens):
         if _is_word(token, "LOAD"):
             raise ForbiddenQuery(
@@ -117,6 +127,25 @@ def check_dataset_iris(
                     f"{param} <{iri}> names a graph that is not in this dataset; {_NEVER_READS}. "
                     "The service description lists the graphs there are."
                 )
+
+
+def _check_size(tokens: list[_Token]) -> None:
+    """Refuse a request nested too deep or chaining too many operators for the evaluator's stack."""
+    depth = deepest = operators = 0
+    for token in tokens:
+        if token.kind == "other":
+            depth += (token.raw in _OPENING) - (token.raw in _CLOSING)
+            deepest = max(deepest, depth)
+            operators += token.raw in _OPERATORS
+        elif token.kind == "word":
+            operators += token.raw.upper() in _CHAINING
+    if deepest > MAX_NESTING:
+        raise ForbiddenQuery(f"The request nests brackets {deepest} deep; this endpoint allows at most {MAX_NESTING}.")
+    if operators > MAX_OPERATORS:
+        raise ForbiddenQuery(
+            f"The request has {operators} operators and group keywords (UNION, FILTER, BIND...); "
+            f"this endpoint allows at most {MAX_OPERATORS}. Split it into smaller queries."
+        )
 
 
 def _check_service(tokens: list[_Token], index: int, allowlist: Collection[str]) -> None:

@@ -80,15 +80,3 @@ class EmbeddedStore(Store):
         if self.path:
             self._store.flush()
         del self._store
-
-
-def open_store(location: str | None) -> Store:
-    """The store named by the ``--store`` setting: empty for in-memory, a folder for on-disk."""
-    if not location:
-        return EmbeddedStore()
-    if location.startswith(("http://", "https://")):
-        raise ValueError(
-            f"--store {location}: remote SPARQL stores are not supported yet; use the embedded store (no --store) "
-            "or an on-disk folder"
-        )
-    return EmbeddedStore(Path(location))

@@ -67,8 +67,11 @@ def to_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
     return graph
 
 
-def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> list[ShaclResult]:
-    """Every result of validating ``data`` (with the ontology) against ``shapes``."""
+def run_shacl(
+    data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph, focus_nodes: list[str] | None = None
+) -> list[ShaclResult]:
+    """Every result of validating ``data`` (with the ontology) against ``shapes``; with ``focus_nodes`` (IRIs),
+    only those of the shapes' targets are validated (a write checks the nodes it touches)."""
     _, results, _ = pyshacl.validate(
         data,
         shacl_graph=shapes,
@@ -76,6 +79,7 @@ def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) 
         inference="none",
         advanced=True,
         allow_warnings=True,
+        focus_nodes=focus_nodes,
     )
     found = [_result(results, node, data, shapes) for node in results.objects(None, SH.result)]
     return found

@@ -21,6 +21,8 @@ from kgraph.graph import KnowledgeGraph, build
 from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.executor import QueryPool
 from kgraph.sparql.formats import parse_accept
+from kgraph.sparql.remote_runner import RemoteQueryRunner
+from kgraph.store import RemoteStore
 
 BLUEPRINTS: list[str] = [
     "kgraph.web.sparql:bp",
@@ -28,6 +30,7 @@ BLUEPRINTS: list[str] = [
     "kgraph.web.explain:bp",
     "kgraph.web.resources:bp",
     "kgraph.web.dataset:bp",
+    "kgraph.web.graph_store:bp",
 ]
 """Every blueprint of the application as ``module:attribute``: a new page or API is one line."""
 
@@ -48,20 +51,24 @@ class Service:
 
     settings: Settings
     graph: KnowledgeGraph
-    pool: QueryPool
+    pool: QueryPool | RemoteQueryRunner
     dataset_graphs: frozenset[str] = field(default_factory=frozenset)
     default_graphs: dict[bool, list[str]] = field(default_factory=dict)
     """The default graph with inference on and off, computed once: listing graphs scans data."""
 
     @classmethod
     def start(cls, settings: Settings, graph: KnowledgeGraph) -> Service:
-        """Fork the query pool over the graph and note its graphs."""
-        pool = QueryPool(
-            graph.store,
-            workers=settings.query_workers,
-            timeout=settings.timeout,
-            max_result_bytes=settings.max_result_bytes,
-        )
+        """Start the query runner over the graph (a forked pool, or forwarding to a remote store); note its graphs."""
+        pool: QueryPool | RemoteQueryRunner
+        if isinstance(graph.store, RemoteStore):
+            pool = RemoteQueryRunner(graph.store, timeout=settings.timeout, max_result_bytes=settings.max_result_bytes)
+        else:
+            pool = QueryPool(
+                graph.store,
+                workers=settings.query_workers,
+                timeout=settings.timeout,
+                max_result_bytes=settings.max_result_bytes,
+            )
         return cls(
             settings,
             graph,

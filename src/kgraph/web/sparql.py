@@ -16,11 +16,11 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
 from kgraph.config import INFERRED_GRAPH
-from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.executor import QueryRequest
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
-from kgraph.sparql.guard import QueryDataset, check_dataset_iris, check_query
-from kgraph.sparql.protocol import ProtocolRequest, parse_request, read_body
+from kgraph.sparql.guard import QueryDataset, check_dataset_iris, check_query, check_update
+from kgraph.sparql.protocol import FORM, ProtocolRequest, decode_params, parse_request, read_body
+from kgraph.web.auth import authorize
 
 if TYPE_CHECKING:
     from kgraph.graph import KnowledgeGraph
@@ -52,7 +52,7 @@ def endpoint() -> Response:
     body = read_body(request.stream, request.content_length, state.settings.max_body_bytes)
     asked = parse_request(request.method, request.query_string, request.headers.get("Content-Type"), body)
     if asked.operation == "update":
-        raise SparqlError(UPDATES_DISABLED, status=403)
+        return _update(state, asked, body)
     if asked.operation == "describe":
         return _vary(describe(state, asked))
     check_dataset_iris(asked.default_graph_uris, asked.named_graph_uris, state.dataset_graphs)
@@ -72,6 +72,22 @@ def endpoint() -> Response:
         )
     )
     return _vary(Response(result.body, content_type=result.media_type))
+
+
+def _update(state: Service, asked: ProtocolRequest, body: bytes) -> Response:
+    """Apply an update as a validated write (token needed); 403 with UPDATES_DISABLED when writes are off."""
+    from kgraph.web.graph_store import perform  # writes only load the writer when asked for one
+    from kgraph.writes import with_using
+
+    who = authorize(state.settings, UPDATES_DISABLED)
+    check_update(asked.text, service_allowlist=state.settings.service_allowlist)
+    params = decode_params(request.query_string, "query string")
+    if request.mimetype == FORM:
+        params += decode_params(body, "request body")
+    using = [value for name, value in params if name == "using-graph-uri"]
+    named = [value for name, value in params if name == "using-named-graph-uri"]
+    sparql = with_using(asked.text, using, named)
+    return perform(lambda writer: writer.update(sparql, who=who))
 
 
 def _dataset(state: Service, asked: ProtocolRequest, declared: QueryDataset) -> tuple[list[str], list[str] | None]:

@@ -1,0 +1,140 @@
+"""The write journal: every validated change, on disk before the client is told it is done.
+
+The graph is rebuilt from the project's files at each start, so a write made over HTTP would be lost at the next
+restart unless it is kept somewhere: here, an append-only file in the data directory, one JSON line per write with
+the quads it removed and added (N-Quads, blank node labels kept). A line is fsync'd before the write is
+acknowledged, so an acknowledged write survives a crash; a crash in the middle of appending leaves at most one torn
+last line, which was never acknowledged and is skipped (and cut off) when the journal is next opened.
+
+Replaying is idempotent: each entry removes then adds a set of quads, so replaying the whole journal over a store
+that already holds some of it (an on-disk ``--store``) ends in the same state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kgraph.store import Store
+
+JOURNAL_NAME = "journal.jsonl"
+"""The journal's file name inside the data directory."""
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One acknowledged write: when, by whom, and the asserted quads it removed and added."""
+
+    id: str
+    time: str
+    who: str
+    removed: list[ox.Quad]
+    added: list[ox.Quad]
+
+    def to_line(self) -> bytes:
+        """The entry as one JSON line (the quads as N-Quads text)."""
+        document = {
+            "id": self.id,
+            "time": self.time,
+            "who": self.who,
+            "removed": _nquads(self.removed),
+            "added": _nquads(self.added),
+        }
+        return json.dumps(document, ensure_ascii=False).encode("utf-8") + b"\n"
+
+    @classmethod
+    def from_line(cls, line: bytes) -> Entry:
+        """The entry a line holds; ValueError when the line is not a complete entry."""
+        document = json.loads(line)
+        return cls(
+            id=document["id"],
+            time=document["time"],
+            who=document["who"],
+            removed=_parse(document["removed"]),
+            added=_parse(document["added"]),
+        )
+
+
+class Journal:
+    """The append-only journal file of one data directory; thread-safe appends."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / JOURNAL_NAME
+        self._lock = threading.Lock()
+
+    def entries(self) -> Iterator[Entry]:
+        """Every complete entry, oldest first (a torn last line is skipped)."""
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as file:
+            for number, line in enumerate(file, 1):
+                try:
+                    yield Entry.from_line(line)
+                except (ValueError, KeyError, SyntaxError):
+                    _log.warning("%s:%d: skipping an incomplete journal entry", self.path, number)
+
+    def append(self, entry: Entry) -> None:
+        """Write one entry and fsync it (and, for a new file, its folder): durable when this returns."""
+        with self._lock:
+            created = not self.path.exists()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._cut_torn_tail()
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, entry.to_line())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if created:
+                _fsync_dir(self.path.parent)
+
+    def replay(self, store: Store) -> int:
+        """Apply every entry to ``store`` in order; returns how many there were."""
+        count = 0
+        for entry in self.entries():
+            store.remove(entry.removed)
+            store.add(entry.added)
+            count += 1
+        return count
+
+    def _cut_torn_tail(self) -> None:
+        """Drop a last line without its newline (a crash mid-append), so the next entry starts on its own line."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with self.path.open("rb+") as file:
+            data = file.read()
+            if data.endswith(b"\n"):
+                return
+            file.truncate(data.rfind(b"\n") + 1)
+            file.flush()
+            os.fsync(file.fileno())
+
+
+def replay_journal(store: Store, data_dir: Path) -> int:
+    """The writes journaled in ``data_dir`` applied to ``store`` (after the files are loaded, before inference)."""
+    return Journal(data_dir).replay(store)
+
+
+def _nquads(quads: Iterable[ox.Quad]) -> str:
+    return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
+
+
+def _parse(text: str) -> list[ox.Quad]:
+    return list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,257 @@
+"""A remote SPARQL 1.1 store (Query + Update protocols) behind the one store interface.
+
+A graph that outgrows one machine belongs in a database built for it (Oxigraph server, Virtuoso, Fuseki, GraphDB,
+Neptune); with this back end, loading, inference, validation and serving run against it unchanged, because results
+come back as the same pyoxigraph objects the embedded store returns.
+
+Endpoint URLs derive from one base URL the way Oxigraph's server lays them out (``/query``, ``/update``); a URL that
+already ends in ``/query`` or ``/sparql`` is used as is for both. Every HTTP call has a timeout, and a remote that is
+down or slow raises :class:`RemoteStoreError` (an ``OSError``) naming the URL, never a hang.
+
+Known limits of any store reached by protocol: blank nodes do not keep their identity from one request to the next
+(a pattern with a blank node matches any blank node), and a default graph given as "every graph" relies on the
+``union-default-graph`` parameter, which Oxigraph honours and other stores ignore (their default graph is usually
+the union already).
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO
+
+import pyoxigraph as ox
+
+from kgraph.config import GRAPH_NS
+from kgraph.store.base import QueryResult, Store, Term
+
+BATCH = 5_000
+"""Quads per INSERT DATA / DELETE DATA request: small enough for any server's body limit, big enough to be fast."""
+
+NO_GRAPH = GRAPH_NS + "none"
+"""A graph no one writes to: how an empty default graph or an empty set of named graphs is said over the protocol."""
+
+RESULTS_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+"""What the store asks for: JSON results for SELECT/ASK, N-Triples for CONSTRUCT/DESCRIBE (both parse fast)."""
+
+_RESULT_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+_GRAPH_FORMATS = {
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+
+
+class RemoteStoreError(OSError):
+    """The remote store could not be reached, was too slow, or failed; the message names the URL."""
+
+
+class RemoteStoreTimeout(RemoteStoreError, TimeoutError):
+    """The remote store did not answer within the time limit."""
+
+
+def endpoints(url: str) -> tuple[str, str]:
+    """The query and update endpoints of a store given by one URL."""
+    base = url.rstrip("/")
+    for suffix in ("/query", "/sparql"):
+        if base.endswith(suffix):
+            return base, base if suffix == "/sparql" else base[: -len(suffix)] + "/update"
+    return base + "/query", base + "/update"
+
+
+class RemoteStore(Store):
+    """A SPARQL 1.1 endpoint pair used as kgraph's store; every call is one or more HTTP requests."""
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.query_url, self.update_url = endpoints(url)
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> QueryResult:
+        response = self.open_query(
+            sparql, dataset_params(default_graph, named_graphs, self.graph_names), RESULTS_ACCEPT
+        )
+        return parse_results(response, media_type(response))
+
+    def open_query(self, sparql: str, params: list[tuple[str, str]], accept: str) -> IO[bytes]:
+        """The remote's HTTP response to a query, for callers that stream or forward its body."""
+        body = urllib.parse.urlencode([("query", sparql), *params]).encode("utf-8")
+        return self._post(self.query_url, body, "application/x-www-form-urlencoded", accept)
+
+    def update(self, sparql: str) -> None:
+        self._post(self.update_url, sparql.encode("utf-8"), "application/sparql-update", "*/*").close()
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        self._write("INSERT DATA", quads)
+
+    def remove(self, quads: Iterable[ox.Quad]) -> None:
+        """Remove quads (DELETE DATA); quads with a blank node are skipped: SPARQL cannot name a remote blank node."""
+        self._write("DELETE DATA", (q for q in quads if not _has_blank_node(q)))
+
+    def quads(
+        self,
+        subject: Term | None = None,
+        predicate: ox.NamedNode | None = None,
+        obj: Term | None = None,
+        graph: str | None = None,
+    ) -> Iterator[ox.Quad]:
+        bound = {"s": subject, "p": predicate, "o": obj}
+        triple = " ".join(_pattern_term(term, name) for name, term in bound.items())
+        if graph is None:
+            where = f"{{ GRAPH ?g {{ {triple} }} }} UNION {{ {triple} }}"
+        else:
+            where = f"GRAPH {_iri(graph)} {{ {triple} }}"
+        solutions = self._raw_select(f"SELECT * WHERE {{ {where} }}")
+        return _quads(solutions, bound, graph)
+
+    def graph_names(self) -> list[str]:
+        names = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(solution["g"].value for solution in names)
+
+    def clear_graph(self, graph: str) -> None:
+        self.update(f"DROP SILENT GRAPH {_iri(graph)}")
+
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            where = "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o }"
+        else:
+            where = f"GRAPH {_iri(graph)} {{ ?s ?p ?o }}"
+        result = self._raw_select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
+        return int(next(iter(result))["n"].value)
+
+    def _raw_select(self, sparql: str) -> ox.QuerySolutions:
+        """A query over the remote's own default graph (no dataset parameters): for whole-store statistics."""
+        response = self.open_query(sparql, [], RESULTS_ACCEPT)
+        return parse_results(response, media_type(response))
+
+    def _write(self, operation: str, quads: Iterable[ox.Quad]) -> None:
+        """INSERT DATA or DELETE DATA in batches; quads with blank nodes all go in the last request, together, since
+        a blank node's label only means the same node within one request."""
+        ground: list[ox.Quad] = []
+        with_blank_nodes: list[ox.Quad] = []
+        for quad in quads:
+            (with_blank_nodes if _has_blank_node(quad) else ground).append(quad)
+            if len(ground) == BATCH:
+                self.update(_data_update(operation, ground))
+                ground.clear()
+        for batch in (ground, with_blank_nodes):
+            if batch:
+                self.update(_data_update(operation, batch))
+
+    def _post(self, url: str, body: bytes, content_type: str, accept: str) -> IO[bytes]:
+        """POST to the remote; a SyntaxError for a 400 (the remote's message), RemoteStoreError for anything else."""
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type, "Accept": accept})
+        try:
+            return urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as error:
+            message = error.read().decode("utf-8", errors="replace").strip()
+            error.close()
+            if error.code == 400:
+                raise SyntaxError(message) from None
+            raise RemoteStoreError(f"The SPARQL store at {url} answered {error.code}: {message[:500]}") from None
+        except TimeoutError:
+            raise RemoteStoreTimeout(f"The SPARQL store at {url} did not answer within {self.timeout:g} s") from None
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError):
+                raise RemoteStoreTimeout(
+                    f"The SPARQL store at {url} did not answer within {self.timeout:g} s"
+                ) from None
+            raise RemoteStoreError(f"The SPARQL store at {url} cannot be reached: {error.reason}") from None
+
+
+def dataset_params(
+    default_graph: Sequence[str] | None, named_graphs: Sequence[str] | None, every_graph: Callable[[], list[str]]
+) -> list[tuple[str, str]]:
+    """The protocol's dataset parameters for the store interface's ``default_graph`` and ``named_graphs``.
+
+    The protocol cannot say "every graph" for one half of the dataset once the other half is given, so the graphs
+    from ``every_graph`` are then listed; an empty list names a graph no one writes to.
+    """
+    if default_graph is None and named_graphs is None:
+        return [("union-default-graph", "")]
+    every = every_graph() if default_graph is None or named_graphs is None else []
+    default = every if default_graph is None else default_graph
+    named = every if named_graphs is None else named_graphs
+    return [("default-graph-uri", g) for g in default or [NO_GRAPH]] + [
+        ("named-graph-uri", g) for g in named or [NO_GRAPH]
+    ]
+
+
+def media_type(response: IO[bytes]) -> str:
+    """The media type of a response, without parameters."""
+    return (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+
+def parse_results(response: IO[bytes], media: str) -> QueryResult:
+    """A remote's query result as the pyoxigraph objects the embedded store returns."""
+    with response:
+        try:
+            body = response.read()
+        except OSError as error:
+            raise RemoteStoreError(f"The SPARQL store at {response.url} stopped answering: {error}") from None
+    return parse_body(body, media)
+
+
+def parse_body(body: bytes, media: str) -> QueryResult:
+    """A serialised query result (of the given media type) as pyoxigraph objects."""
+    if media in _RESULT_FORMATS:
+        return ox.parse_query_results(body, format=_RESULT_FORMATS[media])
+    if media in _GRAPH_FORMATS:
+        return _query_triples(body, _GRAPH_FORMATS[media])
+    raise RemoteStoreError(f"The SPARQL store answered in an unexpected format: {media or 'no Content-Type'}")
+
+
+def _query_triples(body: bytes, rdf_format: ox.RdfFormat) -> ox.QueryTriples:
+    """CONSTRUCT results as a real ``QueryTriples``, so callers that check the type (serialisers, the CLI) need no
+    special case: the triples go through a throwaway in-memory store."""
+    scratch = ox.Store()
+    scratch.load(body, format=rdf_format)
+    return scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def _quads(solutions: ox.QuerySolutions, bound: dict[str, Term | None], graph: str | None) -> Iterator[ox.Quad]:
+    fixed_graph = ox.NamedNode(graph) if graph else None
+    for solution in solutions:
+        terms = [
+            term if term is not None and not isinstance(term, ox.BlankNode) else solution[name]
+            for name, term in bound.items()
+        ]
+        graph_name = fixed_graph or solution["g"] or ox.DefaultGraph()
+        yield ox.Quad(*terms, graph_name)
+
+
+def _pattern_term(term: Term | None, name: str) -> str:
+    """A bound term as SPARQL, or the variable: a blank node is a variable too, its label means nothing remotely."""
+    return f"?{name}" if term is None or isinstance(term, ox.BlankNode) else str(term)
+
+
+def _has_blank_node(quad: ox.Quad) -> bool:
+    return any(isinstance(term, ox.BlankNode) for term in (quad.subject, quad.object))
+
+
+def _data_update(operation: str, quads: list[ox.Quad]) -> str:
+    """INSERT DATA / DELETE DATA of the quads, grouped by graph."""
+    by_graph: dict[str, list[str]] = {}
+    for quad in quads:
+        by_graph.setdefault(str(quad.graph_name), []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
+    blocks = (
+        "\n".join(lines) if graph == str(ox.DefaultGraph()) else f"GRAPH {graph} {{\n" + "\n".join(lines) + "\n}"
+        for graph, lines in by_graph.items()
+    )
+    return f"{operation} {{\n" + "\n".join(blocks) + "\n}"
+
+
+def _iri(iri: str) -> str:
+    return str(ox.NamedNode(iri))

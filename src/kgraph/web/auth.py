@@ -1,0 +1,106 @@
+"""Who may write: bearer tokens, and the one :class:`~kgraph.writes.Writer` of the application.
+
+Reads stay open to anyone; writes are off unless a token is configured (``KGRAPH_TOKEN``, or ``KGRAPH_TOKEN_FILE``
+naming a file of ``name token`` lines, one per contributor). A write then needs ``Authorization: Bearer <token>``:
+none is 401, a wrong one 403. Tokens are compared with :func:`hmac.compare_digest` against every configured token,
+so the time taken says nothing about how much of a token was right. A token in the URL is refused outright: URLs
+end up in logs and browser histories. The token's name (``contributor`` for ``KGRAPH_TOKEN``) is who the write's
+provenance records.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from pathlib import Path
+
+from flask import Flask, abort, current_app, request
+
+from kgraph.config import Settings
+from kgraph.journal import Journal
+from kgraph.web import error_response, service
+from kgraph.writes import Delta, Writer
+
+DEFAULT_NAME = "contributor"
+"""The name of the token given by ``KGRAPH_TOKEN`` (or of a token file line without a name)."""
+
+_URL_TOKEN_PARAMS = ("access_token", "token")
+_WRITER_KEY = "kgraph.writer"
+_writer_lock = threading.Lock()
+
+
+def configured_tokens(settings: Settings) -> dict[str, str]:
+    """Token name -> token, from ``KGRAPH_TOKEN`` and the token file; empty when writes are off."""
+    tokens: dict[str, str] = {}
+    if settings.token_file:
+        tokens.update(_read_token_file(settings.token_file))
+    if settings.token:
+        tokens[DEFAULT_NAME] = settings.token
+    return tokens
+
+
+def _read_token_file(path: Path) -> dict[str, str]:
+    """``name token`` per line (``#`` comments and blank lines skipped); a lone token is named ``contributor``."""
+    tokens = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        name, token = (DEFAULT_NAME, words[0]) if len(words) == 1 else (words[0], words[1])
+        tokens[name] = token
+    return tokens
+
+
+def authorize(settings: Settings, disabled: str) -> str:
+    """The name of the token the request carries; aborts with 403 (``disabled``), 400, 401 or 403 otherwise."""
+    tokens = configured_tokens(settings)
+    if not tokens:
+        abort(error_response(403, disabled))
+    if any(name in request.args for name in _URL_TOKEN_PARAMS):
+        abort(
+            error_response(
+                400,
+                "A token in the URL is refused (URLs are logged): "
+                "send it in the header 'Authorization: Bearer <token>'.",
+            )
+        )
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        response = error_response(401, "This write needs a token: send the header 'Authorization: Bearer <token>'.")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kgraph"'
+        abort(response)
+    name = _match(tokens, given.strip())
+    if name is None:
+        abort(error_response(403, "The token is not valid for writes on this server."))
+    return name
+
+
+def _match(tokens: dict[str, str], given: str) -> str | None:
+    """The name of the token equal to ``given``, comparing with every token in constant time."""
+    found = None
+    for name, token in tokens.items():
+        if hmac.compare_digest(token.encode("utf-8"), given.encode("utf-8")):
+            found = name
+    return found
+
+
+def current_writer() -> Writer:
+    """The application's one writer, created at its first write (it parses the shapes once)."""
+    return writer_of(current_app)
+
+
+def writer_of(app: Flask) -> Writer:
+    """The writer of ``app``, which keeps the query workers and the cached graph lists up to date."""
+    with _writer_lock:
+        if _WRITER_KEY not in app.extensions:
+            state = service(app)
+
+            def refresh(delta: Delta) -> None:
+                apply = getattr(state.pool, "apply", None)  # a remote store's runner has no replica to update
+                if apply:
+                    apply(delta.added, delta.removed)
+                state.dataset_graphs = frozenset(state.graph.store.graph_names())
+                state.default_graphs = {infer: state.graph.default_graph(infer) for infer in (True, False)}
+
+            app.extensions[_WRITER_KEY] = Writer(state.graph, Journal(state.settings.data_dir), on_commit=refresh)
+        return app.extensions[_WRITER_KEY]

@@ -1,0 +1,415 @@
+"""Writes over HTTP as transactions that keep the graph valid: candidate -> re-infer -> validate -> journal -> commit.
+
+A contributor's change is applied to a copy of the store (the candidate), never to the store being served, so a
+rejected write leaves the served graph exactly as it was and a reader never sees half of one. The candidate is
+re-inferred (inference is global: one new triple can reach far), checked for new contradictions, for ``kg:`` terms
+the ontology does not declare, and against the SHACL shapes, and only a conforming candidate is journaled (fsync'd)
+and then committed: for the in-memory store by swapping the store object, which is atomic, then by sending the
+delta to the query workers, which fork fresh copies. One writer at a time: a lock serialises writers; readers never
+take it.
+
+SHACL is run on the write's focus nodes only, not the whole graph: the nodes the write's triples mention, the
+subjects of the inferred triples it changes, and the nodes that point at any of those (their ``sh:class`` or
+``sh:node`` checks may depend on them). The data graph handed to pySHACL is those nodes' statements (asserted and
+inferred) and the statements of the nodes they reach, two steps out: enough for the shapes of this project, which
+look at a node's values and their types. Results are kept for the focus nodes only.
+
+Graph policy: under ``GRAPH_NS`` a contributor may change only their own graph, ``GRAPH_NS + "contrib/" + token
+name``, where a write that names no graph lands; the graphs loaded from the project's files (they change by pull
+request, reviewed), the inferred graph, the write-provenance graph and other contributors' graphs are read-only
+over HTTP. A client may also name any graph outside ``GRAPH_NS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS
+from kgraph.graph import KnowledgeGraph
+from kgraph.infer import InferenceReport, run_inference
+from kgraph.infer.terms import PREFIXES, shorten, shorten_triple
+from kgraph.journal import Entry, Journal
+from kgraph.load import parse_file, rdf_files
+from kgraph.sparql.errors import QuerySyntaxError, SparqlError
+from kgraph.sparql.guard import _TOKEN as SPARQL_TOKEN
+from kgraph.store import EmbeddedStore, Store
+from kgraph.validate.report import Problem, ValidationReport, Violation
+from kgraph.validate.shacl import run_shacl, to_graph
+
+CONTRIB_NS = GRAPH_NS + "contrib/"
+"""Where writes land when the client names no graph: one graph per token name."""
+
+PROVENANCE_GRAPH = GRAPH_NS + "writes"
+"""The write-provenance graph: who wrote what, when (one ``prov:Activity`` per write)."""
+
+ONTOLOGY_GRAPHS = GRAPH_NS + "ontology/"
+"""Prefix of the graphs loaded from the project's ``ontology/`` folder."""
+
+_PROV = "http://www.w3.org/ns/prov#"
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+
+
+class WriteRejected(SparqlError):
+    """The candidate does not conform: the report says exactly what to fix (422)."""
+
+    status = 422
+
+    def __init__(self, report: ValidationReport) -> None:
+        from kgraph.validate.report import to_text
+
+        super().__init__(to_text(report))
+        self.report = report
+
+
+class WriteForbidden(SparqlError):
+    """The write would change a graph that is read-only over HTTP (403)."""
+
+    status = 403
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What a committed write changed in the store, asserted and inferred quads together."""
+
+    added: list[ox.Quad] = field(default_factory=list)
+    removed: list[ox.Quad] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What the client is told: the write's id and how many asserted and inferred triples changed."""
+
+    id: str
+    added: int
+    removed: int
+    inferred_added: int
+    inferred_removed: int
+
+    def summary(self) -> str:
+        """One line for the response body."""
+        if not self.id:
+            return "nothing to change: the graph already was as the write asks"
+        return (
+            f"write {self.id}: {self.added} triple(s) added, {self.removed} removed; "
+            f"inference: {self.inferred_added} added, {self.inferred_removed} removed"
+        )
+
+
+def is_protected(graph: str, who: str) -> bool:
+    """Whether ``who`` may not change ``graph`` over HTTP: project files, inferred, provenance, others' graphs."""
+    return graph.startswith(GRAPH_NS) and graph != contrib_graph(who)
+
+
+def contrib_graph(who: str) -> str:
+    """The graph a contributor's writes land in when they name none."""
+    return CONTRIB_NS + quote(who, safe="")
+
+
+class Writer:
+    """The one writer of a served graph: serialises writes and runs each as a validated transaction."""
+
+    def __init__(
+        self,
+        graph: KnowledgeGraph,
+        journal: Journal,
+        *,
+        on_commit: Callable[[Delta], None] | None = None,
+    ) -> None:
+        self.graph = graph
+        self.journal = journal
+        self.on_commit = on_commit or (lambda delta: None)
+        self._lock = threading.Lock()
+        self._shapes = _shapes_graph(graph.files.shapes)
+
+    def update(self, sparql: str, *, who: str) -> WriteResult:
+        """Apply a SPARQL Update; its default graph is the contributor's graph."""
+
+        def mutate(candidate: EmbeddedStore) -> None:
+            _move_graph(candidate, contrib_graph(who), None)
+            try:
+                candidate.update(sparql)
+            except SyntaxError as error:
+                raise QuerySyntaxError.from_pyoxigraph(error, sparql) from None
+            except (OSError, ValueError, RuntimeError) as error:
+                raise SparqlError(f"The update failed: {error}") from None
+            _move_graph(candidate, None, contrib_graph(who))
+
+        return self._transact(who, mutate)
+
+    def put_graph(self, graph: str, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
+        """Make ``graph`` hold exactly ``quads`` (Graph Store Protocol PUT)."""
+        new = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(graph)) for q in quads]
+        return self._transact(who, lambda candidate: candidate.replace_graph(graph, new))
+
+    def post_graph(self, graph: str, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
+        """Add ``quads`` to ``graph`` (Graph Store Protocol POST)."""
+        new = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(graph)) for q in quads]
+        return self._transact(who, lambda candidate: candidate.add(new))
+
+    def delete_graph(self, graph: str, *, who: str) -> WriteResult:
+        """Remove ``graph`` (Graph Store Protocol DELETE)."""
+        return self._transact(who, lambda candidate: candidate.clear_graph(graph))
+
+    def _transact(self, who: str, mutate: Callable[[EmbeddedStore], None]) -> WriteResult:
+        with self._lock:
+            live = self.graph.store
+            candidate = EmbeddedStore()
+            candidate.add(live.quads())
+            mutate(candidate)
+            added, removed = _diff(set(live.quads()), set(candidate.quads()))
+            _refuse_protected([*added, *removed], who)
+            if not added and not removed:
+                return WriteResult("", 0, 0, 0, 0)
+            write_id, provenance = _provenance(who, [*added, *removed])
+            candidate.add(provenance)
+            inference = run_inference(candidate, rules_dir=self.graph.files.rules)
+            inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
+            self._validate(candidate, inference, added, [*removed, *inferred_added, *inferred_removed])
+            stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")
+            self.journal.append(Entry(write_id, stamp, who, removed, [*added, *provenance]))
+            delta = Delta([*added, *provenance, *inferred_added], [*removed, *inferred_removed])
+            self._commit(candidate, inference, delta)
+            return WriteResult(write_id, len(added), len(removed), len(inferred_added), len(inferred_removed))
+
+    def _validate(
+        self, candidate: Store, inference: InferenceReport, added: list[ox.Quad], changed: list[ox.Quad]
+    ) -> None:
+        known = {found.message for found in self.graph.inference.inconsistencies}
+        report = ValidationReport()
+        report.errors += _undeclared_terms(candidate, added)
+        report.errors += [
+            Problem("inconsistency", found.message, triples=[shorten_triple(t) for t in found.triples])
+            for found in inference.inconsistencies
+            if found.message not in known
+        ]
+        if self._shapes is not None:
+            report.violations += _focus_violations(candidate, self._shapes, added, changed)
+        if not report.conforms:
+            raise WriteRejected(report)
+
+    def _commit(self, candidate: EmbeddedStore, inference: InferenceReport, delta: Delta) -> None:
+        """Make the candidate the served state: swap an in-memory store, patch any other (on disk, remote)."""
+        live = self.graph.store
+        if isinstance(live, EmbeddedStore) and live.path is None:
+            self.graph.store = candidate
+        else:
+            live.remove(delta.removed)
+            live.add(delta.added)
+        self.graph.inference = inference
+        self.on_commit(delta)
+
+
+def _inferred(store: Store) -> set[ox.Quad]:
+    return set(store.quads(graph=INFERRED_GRAPH))
+
+
+def with_using(sparql: str, using: Sequence[str], using_named: Sequence[str]) -> str:
+    """The update with the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` written in as USING clauses.
+
+    SPARQL 1.1 Protocol (2.2.3) makes them equivalent to USING / USING NAMED on every DELETE/INSERT ... WHERE
+    operation, and an error beside the update's own USING or WITH. They go before each top-level WHERE that is
+    not the short form ``DELETE WHERE``, found on the guard's tokens, so strings, IRIs and comments never match.
+    """
+    if not using and not using_named:
+        return sparql
+    for iri in (*using, *using_named):
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            raise SparqlError(f"using-graph-uri <{iri}> is not an absolute IRI.") from None
+    clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
+    depth, previous, cuts = 0, "", []
+    for match in SPARQL_TOKEN.finditer(sparql):
+        kind, text = match.lastgroup, match.group()
+        if kind in ("ws", "comment", "string"):
+            continue
+        depth += {"{": 1, "}": -1}.get(text, 0) if kind == "other" else 0
+        word = text.upper() if kind == "word" else ""
+        if depth == 0 and word in ("USING", "WITH"):
+            raise SparqlError(f"The update has its own {word}: it cannot be combined with using-graph-uri.")
+        if depth == 0 and word == "WHERE" and previous != "DELETE":
+            cuts.append(match.start())
+        previous = word
+    for cut in reversed(cuts):
+        sparql = sparql[:cut] + clauses.lstrip() + " " + sparql[cut:]
+    return sparql
+
+
+def _diff(before: set[ox.Quad], after: set[ox.Quad]) -> tuple[list[ox.Quad], list[ox.Quad]]:
+    """(added, removed), sorted so the journal and responses are stable."""
+    return sorted(after - before, key=str), sorted(before - after, key=str)
+
+
+def _move_graph(store: Store, source: str | None, target: str | None) -> None:
+    """Move every quad of one graph (``None``: the default graph) into another."""
+    source_node = ox.NamedNode(source) if source else ox.DefaultGraph()
+    target_node = ox.NamedNode(target) if target else ox.DefaultGraph()
+    quads = [q for q in store.quads() if q.graph_name == source_node]
+    store.remove(quads)
+    store.add(ox.Quad(q.subject, q.predicate, q.object, target_node) for q in quads)
+
+
+def _refuse_protected(quads: list[ox.Quad], who: str) -> None:
+    graphs = sorted({q.graph_name.value for q in quads if is_protected(q.graph_name.value, who)})
+    if graphs:
+        raise WriteForbidden(
+            f"The write would change <{graphs[0]}>, which is read-only over HTTP: graphs loaded from the project's "
+            f"files change by pull request (kgraph validate checks them). Write to your own graph instead (the "
+            f"default, <{contrib_graph(who)}>) or name a graph outside {GRAPH_NS}."
+        )
+
+
+def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, list[ox.Quad]]:
+    """A new write id and the ``prov:Activity`` recording who wrote, when, and which graphs changed."""
+    write_id = uuid.uuid4().hex
+    activity = ox.NamedNode(NAMESPACE + "write/" + write_id)
+    graph = ox.NamedNode(PROVENANCE_GRAPH)
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    quads = [
+        ox.Quad(activity, _RDF_TYPE, ox.NamedNode(_PROV + "Activity"), graph),
+        ox.Quad(
+            activity,
+            ox.NamedNode(_PROV + "wasAssociatedWith"),
+            ox.NamedNode(NAMESPACE + "agent/" + quote(who, safe="")),
+            graph,
+        ),
+        ox.Quad(activity, ox.NamedNode(_PROV + "endedAtTime"), ox.Literal(stamp, datatype=_XSD_DATETIME), graph),
+    ]
+    for name in sorted({q.graph_name.value for q in changed}):
+        quads.append(ox.Quad(activity, ox.NamedNode(_PROV + "generated"), ox.NamedNode(name), graph))
+    return write_id, quads
+
+
+def _undeclared_terms(store: Store, added: list[ox.Quad]) -> list[Problem]:
+    """``kg:`` terms the write uses that no ontology graph declares (most are typos), as ``kgraph validate`` says."""
+    declared = {
+        q.subject.value
+        for q in store.quads()
+        if getattr(q.graph_name, "value", "").startswith(ONTOLOGY_GRAPHS) and isinstance(q.subject, ox.NamedNode)
+    }
+    used = {
+        t.value
+        for q in added
+        for t in (q.subject, q.predicate, q.object, getattr(q.object, "datatype", None))
+        if isinstance(t, ox.NamedNode) and t.value.startswith(ONTOLOGY_NS)
+    }
+    problems = []
+    for iri in sorted(used - declared):
+        message = f"{shorten(ox.NamedNode(iri))} is not declared in the ontology"
+        close = difflib.get_close_matches(iri, [d for d in declared if d.startswith(ONTOLOGY_NS)], 1)
+        if close:
+            message += f"; did you mean {shorten(ox.NamedNode(close[0]))}?"
+        problems.append(Problem("undeclared-term", message))
+    return problems
+
+
+def _focus_violations(store: Store, shapes: object, added: list[ox.Quad], changed: list[ox.Quad]) -> list[Violation]:
+    """SHACL results for the nodes the write touches, validated over their neighbourhood only.
+
+    Warnings are kept only for the subjects of the added triples: a warning elsewhere was there before the write.
+    """
+    focus = _focus_nodes(store, [*added, *changed])
+    written = {q.subject for q in added}
+    if not focus:
+        return []
+    data = to_graph(_neighbourhood(store, focus))
+    ontology = to_graph(q.triple for q in store.quads() if q.graph_name.value.startswith(ONTOLOGY_GRAPHS))
+    # pySHACL's focus filter keeps IRIs only: with a blank node among them, validate the whole neighbourhood.
+    iris = None if any(isinstance(node, ox.BlankNode) for node in focus) else sorted(n.value for n in focus)
+    found = [
+        Violation(
+            focus=shorten(r.focus),
+            path=shorten(r.path) if r.path else None,
+            message=r.message,
+            severity=r.severity,
+            constraint=r.constraint,
+            shape=r.shape,
+            value=r.value,
+        )
+        for r in run_shacl(data, shapes, ontology, focus_nodes=iris)
+        if r.focus in focus and (r.severity == "Violation" or r.focus in written)
+    ]
+    return sorted(found, key=lambda v: (v.focus, v.path or "", v.message))
+
+
+def _focus_nodes(store: Store, changed: list[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
+    """The subjects and objects of the changed triples (asserted and inferred), and the nodes pointing at the
+    subjects (a ``sh:class`` check on them may depend on what the write changed there)."""
+    subjects = {q.subject for q in changed if isinstance(q.subject, ox.NamedNode | ox.BlankNode)}
+    objects = {
+        q.object for q in changed if isinstance(q.object, ox.NamedNode | ox.BlankNode) and q.predicate != _RDF_TYPE
+    }
+    pointing = {q.subject for node in subjects for q in store.quads(obj=node) if _is_data(q)}
+    return {n for n in subjects | objects | pointing if not n.value.startswith(ONTOLOGY_NS)}
+
+
+def _neighbourhood(store: Store, focus: set[ox.NamedNode | ox.BlankNode]) -> set[ox.Triple]:
+    """The statements of the focus nodes and of the nodes they reach in two steps (asserted and inferred)."""
+    triples: set[ox.Triple] = set()
+    frontier = set(focus)
+    seen: set[ox.NamedNode | ox.BlankNode] = set()
+    for _ in range(3):
+        reached = set()
+        for node in frontier - seen:
+            for quad in store.quads(subject=node):
+                if _is_data(quad):
+                    triples.add(quad.triple)
+                    if isinstance(quad.object, ox.NamedNode | ox.BlankNode):
+                        reached.add(quad.object)
+        seen |= frontier
+        frontier = reached
+    return triples
+
+
+def _is_data(quad: ox.Quad) -> bool:
+    """Data statements: not the ontology's, not write provenance."""
+    name = getattr(quad.graph_name, "value", "")
+    return not name.startswith(ONTOLOGY_GRAPHS) and name != PROVENANCE_GRAPH
+
+
+def _shapes_graph(folder: Path) -> object | None:
+    """The project's shapes as one rdflib graph, parsed once; ``None`` when the project has none."""
+    try:
+        files = rdf_files([folder])
+    except (FileNotFoundError, ValueError):
+        return None
+    triples = []
+    for file in files:
+        quads, _ = parse_file(file, "urn:kgraph:shapes")
+        triples += (q.triple for q in quads)
+    return to_graph(triples)
+
+
+EXPORT_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+"""``kgraph export`` formats; TriG and JSON-LD keep one graph per source (and per contributor)."""
+
+
+def export_graph(graph: KnowledgeGraph, fmt: str, *, inferred: bool = False) -> bytes:
+    """The current graph, journaled writes included, so HTTP contributions can become a reviewed ``data/ttl/`` file.
+
+    Turtle and N-Triples hold the default graph (each triple once); TriG and JSON-LD keep the named graphs.
+    """
+    rdf_format = EXPORT_FORMATS[fmt]
+    names = graph.default_graph(inferred)
+    quads = sorted(
+        (q for name in names for q in graph.store.quads(graph=name)), key=lambda q: (str(q.graph_name), str(q))
+    )
+    if rdf_format.supports_datasets:
+        return ox.serialize(quads, format=rdf_format, prefixes=PREFIXES) or b""
+    triples = sorted({q.triple for q in quads}, key=str)
+    return ox.serialize(triples, format=rdf_format, prefixes=PREFIXES) or b""

@@ -1,0 +1,296 @@
+"""The remote store against a real Oxigraph server started here: the store interface, a build, and serving over it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from conftest import KGRAPH, PROJECT, LiveServer, free_port
+from kgraph.config import INFERRED_GRAPH, Settings
+from kgraph.graph import build
+from kgraph.sparql.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
+from kgraph.sparql.evaluate import QueryRequest
+from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner
+from kgraph.store import RemoteStore, RemoteStoreError, open_store
+from kgraph.store.remote import endpoints
+
+OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+G1, G2 = "http://example.org/g1", "http://example.org/g2"
+RUNAWAY_SIZE = 250
+"""Quads under the runaway query (a cube of them): about 2 s on Oxigraph, far past the tests' 0.5 s limits, and short
+enough that the query, which the remote finishes after the client gave up, does not slow the next tests."""
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+S, P = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+
+pytestmark = pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
+
+
+def start_oxigraph(folder: Path) -> tuple[subprocess.Popen, str]:
+    """``oxigraph serve`` on a free port over ``folder``; returns the process and its base URL once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(OXIGRAPH), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url + "/query", params={"query": "ASK {}"}, timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("oxigraph serve did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of an Oxigraph server that lives as long as this module's tests."""
+    folder = tmp_path_factory.mktemp("oxigraph")
+    process, url = start_oxigraph(folder / "db")
+    yield url
+    stop(process)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _quad(value: str, graph: str) -> ox.Quad:
+    return ox.Quad(S, P, ox.Literal(value), ox.NamedNode(graph))
+
+
+@pytest.fixture
+def store(oxigraph: str) -> Iterator[RemoteStore]:
+    store = open_store(oxigraph, timeout=10)
+    assert isinstance(store, RemoteStore)
+    store.update("DROP SILENT ALL")
+    store.add([_quad("one", G1), _quad("two", G2)])
+    yield store
+    store.update("DROP SILENT ALL")
+
+
+def _values(result: ox.QuerySolutions) -> list[str]:
+    return sorted(solution["o"].value for solution in result)
+
+
+def test_endpoints_follow_oxigraph_layout() -> None:
+    assert endpoints("http://h:7878/") == ("http://h:7878/query", "http://h:7878/update")
+    assert endpoints("http://h/db/query") == ("http://h/db/query", "http://h/db/update")
+    assert endpoints("http://h/sparql") == ("http://h/sparql", "http://h/sparql")
+
+
+def test_default_graph_is_the_union_unless_named(store: RemoteStore) -> None:
+    query = "SELECT ?o WHERE { ?s ?p ?o }"
+    assert _values(store.query(query)) == ["one", "two"]
+    assert _values(store.query(query, default_graph=[G1])) == ["one"]
+    assert _values(store.query(query, default_graph=[])) == []
+
+
+def test_named_graphs_limit_graph_patterns(store: RemoteStore) -> None:
+    graph_query = "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert _values(store.query(graph_query, named_graphs=[G2])) == ["two"]
+    assert _values(store.query(graph_query, default_graph=[G1])) == ["one", "two"]
+    assert _values(store.query(graph_query, default_graph=[G1], named_graphs=[])) == []
+
+
+def test_results_are_pyoxigraph_objects(store: RemoteStore) -> None:
+    assert bool(store.query("ASK { ?s ?p 'one' }")) is True
+    assert isinstance(store.query("ASK { ?s ?p 'three' }"), ox.QueryBoolean)
+    triples = list(store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graph=[G2]))
+    assert triples == [ox.Triple(S, P, ox.Literal("two"))]
+
+
+def test_graph_names_counts_and_clear(store: RemoteStore) -> None:
+    assert store.graph_names() == [G1, G2]
+    assert (store.count(G1), len(store)) == (1, 2)
+    store.clear_graph(G1)
+    store.clear_graph("http://example.org/never-there")
+    assert store.graph_names() == [G2]
+    assert len(store) == 1
+
+
+def test_quads_match_patterns(store: RemoteStore) -> None:
+    assert sorted(q.object.value for q in store.quads()) == ["one", "two"]
+    assert list(store.quads(obj=ox.Literal("two"))) == [_quad("two", G2)]
+    assert list(store.quads(S, P, ox.Literal("one"), graph=G1)) == [_quad("one", G1)]
+    assert list(store.quads(graph=G1, obj=ox.Literal("two"))) == []
+
+
+def test_replace_graph_keeps_other_graphs(store: RemoteStore) -> None:
+    store.replace_graph(G1, [_quad("three", G1), _quad("four", G1)])
+    assert sorted(q.object.value for q in store.quads(graph=G1)) == ["four", "three"]
+    assert [q.object.value for q in store.quads(graph=G2)] == ["two"]
+
+
+def test_remove_and_update(store: RemoteStore) -> None:
+    store.remove([_quad("two", G2)])
+    store.update(f'INSERT DATA {{ GRAPH <{G2}> {{ <http://example.org/s> <http://example.org/p> "five" }} }}')
+    assert [q.object.value for q in store.quads(graph=G2)] == ["five"]
+
+
+def test_add_in_batches_keeps_blank_nodes_together(store: RemoteStore) -> None:
+    blank = ox.BlankNode()
+    many = [ox.Quad(ox.NamedNode(f"http://example.org/n{i}"), P, blank, ox.NamedNode(G1)) for i in range(3)]
+    many += [_quad(str(i), G2) for i in range(12_000)]
+    store.add(many)
+    assert store.count(G2) == 12_001
+    shared = store.query(f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {{ GRAPH <{G1}> {{ ?s <{P.value}> ?o }} }}")
+    assert next(iter(shared))["n"].value == "2"  # "one" and the one blank node
+
+
+def test_malformed_query_names_line_and_column(store: RemoteStore) -> None:
+    with pytest.raises(SyntaxError, match=r"error at 2:16"):
+        store.query("SELECT *\nWHERE { ?s ?p }")
+    with pytest.raises(SyntaxError, match=r"error at 1:"):
+        store.update("INSERT DATA {")
+
+
+def test_a_down_remote_is_a_clear_oserror() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    store = open_store(url, timeout=2)
+    with pytest.raises(RemoteStoreError, match=rf"^The SPARQL store at {url}/query cannot be reached: ") as caught:
+        store.graph_names()
+    assert isinstance(caught.value, OSError)
+
+
+def test_a_slow_remote_is_a_timeout_not_a_hang(store: RemoteStore) -> None:
+    slow = RemoteStore(store.url, timeout=0.5)
+    store.add([_quad(str(i), G1) for i in range(RUNAWAY_SIZE)])
+    with pytest.raises(RemoteStoreError, match=r"^The SPARQL store at .*/query did not answer within 0.5 s$"):
+        slow.query(RUNAWAY)
+
+
+# --- the query runner: forwarding, negotiation, limits ---
+
+
+def _request(sparql: str, **kwargs: object) -> QueryRequest:
+    return QueryRequest(sparql=sparql, default_graph=[G1, G2], **kwargs)
+
+
+def test_runner_forwards_with_the_dataset_and_the_negotiated_format(store: RemoteStore) -> None:
+    runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=10_000)
+    csv = runner.run(_request("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", accept="text/csv"))
+    assert (csv.body, csv.media_type) == (b"o\r\none\r\ntwo\r\n", "text/csv; charset=utf-8")
+    only_g1 = runner.run(QueryRequest("SELECT ?o WHERE { ?s ?p ?o }", default_graph=[G1], format="tsv"))
+    assert only_g1.body == b'?o\n"one"\n'
+    in_g2 = runner.run(QueryRequest("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", default_graph=[], format="csv"))
+    assert sorted(in_g2.body.splitlines()) == [b"o", b"one", b"two"]
+    turtle = runner.run(_request("CONSTRUCT WHERE { ?s ?p 'two' }", accept="text/turtle"))
+    assert turtle.media_type == "text/turtle; charset=utf-8"
+    assert [q.triple for q in ox.parse(turtle.body, format=ox.RdfFormat.TURTLE)] == [ox.Triple(S, P, ox.Literal("two"))]
+    assert runner.run(_request("ASK { ?s ?p 'one' }")).body == b'{"head":{},"boolean":true}'
+
+
+def test_runner_refuses_a_format_the_result_kind_lacks(store: RemoteStore) -> None:
+    runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=10_000)
+    with pytest.raises(NotAcceptable, match=r"^Unknown format 'turtle' for SELECT results"):
+        runner.run(_request("SELECT * WHERE { ?s ?p ?o }", format="turtle"))
+    with pytest.raises(QuerySyntaxError, match=r"^Syntax error at line 2, column 16"):
+        runner.run(_request("SELECT *\nWHERE { ?s ?p }"))
+
+
+def test_runner_enforces_size_cap_and_time_limit(store: RemoteStore) -> None:
+    store.add([_quad(str(i), G1) for i in range(RUNAWAY_SIZE)])
+    small = RemoteQueryRunner(store, timeout=10, max_result_bytes=1_000)
+    with pytest.raises(ResultTooLarge):
+        small.run(_request("SELECT * WHERE { ?s ?p ?o }"))
+    quick = RemoteQueryRunner(store, timeout=0.5, max_result_bytes=1_000)
+    with pytest.raises(QueryTimeout, match=r"^Query stopped after 0.5 s"):
+        quick.run(_request(RUNAWAY))
+
+
+# --- the whole application over a remote store ---
+
+
+@pytest.mark.slow
+def test_build_puts_the_article_and_its_inference_in_the_remote(oxigraph: str, tmp_path: Path) -> None:
+    open_store(oxigraph).update("DROP SILENT ALL")
+    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path)
+    remote = build(settings.with_overrides(store=oxigraph))
+    embedded = build(settings)
+    assert isinstance(remote.store, RemoteStore)
+    assert remote.inference.added == embedded.inference.added > 0
+    assert remote.store.graph_names() == embedded.store.graph_names()
+    assert remote.store.count(INFERRED_GRAPH) == embedded.store.count(INFERRED_GRAPH)
+    assert remote.store.count() == embedded.store.count()
+
+
+def _csv_rows(text: str) -> set[tuple[str, ...]]:
+    return {tuple(row) for row in csv.reader(io.StringIO(text))}
+
+
+@pytest.mark.slow
+def test_serve_over_a_remote_store(serve: Callable[..., LiveServer], tmp_path: Path) -> None:
+    process, url = start_oxigraph(tmp_path / "db")
+    try:
+        server = serve(["--store", url, "--timeout", "5"], {"KGRAPH_PROJECT_DIR": str(PROJECT), **_data_dir(tmp_path)})
+        query = (PROJECT / "queries" / "allies-of-russia.rq").read_text(encoding="utf-8")
+        expected = (PROJECT / "queries" / "allies-of-russia.expected.csv").read_text(encoding="utf-8")
+        answer = requests.post(server.endpoint, data={"query": query}, headers={"Accept": "text/csv"}, timeout=10)
+        assert (answer.status_code, _csv_rows(answer.text)) == (200, _csv_rows(expected))
+        assert requests.get(url + "/query", params={"query": "ASK { GRAPH ?g { ?s ?p ?o } }"}, timeout=5).json()[
+            "boolean"
+        ]
+        plain = requests.post(server.endpoint + "?infer=false", data={"query": query}, headers={"Accept": "text/csv"})
+        assert (plain.status_code, plain.text) == (200, "ally,label\r\n")
+        why = requests.get(server.url + "/explain?s=kgr:north-korea&p=kg:alliedWith&o=kgr:russia", timeout=10)
+        assert (why.status_code, why.text.splitlines()[0]) == (200, "kgr:north-korea kg:alliedWith kgr:russia")
+    finally:
+        stop(process)
+    down = requests.post(server.endpoint, data={"query": query}, timeout=10)
+    assert (down.status_code, down.text) == (502, UNAVAILABLE + "\n")
+
+
+def _data_dir(tmp_path: Path) -> dict[str, str]:
+    return {"KGRAPH_DATA_DIR": str(tmp_path / "data")}
+
+
+def test_serve_with_a_down_remote_exits_2_with_the_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    env = {**os.environ, "KGRAPH_PROJECT_DIR": str(PROJECT), **_data_dir(tmp_path)}
+    result = subprocess.run(
+        [str(KGRAPH), "serve", "--port", str(free_port()), "--store", url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"kgraph: cannot load the graph: The SPARQL store at {url}/update cannot be reached" in result.stderr
+
+
+@pytest.mark.slow
+def test_cli_query_over_a_remote_store(oxigraph: str, tmp_path: Path) -> None:
+    open_store(oxigraph).update("DROP SILENT ALL")
+    env = {**os.environ, "KGRAPH_PROJECT_DIR": str(PROJECT), "KGRAPH_STORE": oxigraph, **_data_dir(tmp_path)}
+    allies = (
+        "CONSTRUCT WHERE { <https://w3id.org/kgraph/id/north-korea> <https://w3id.org/kgraph/ontology#alliedWith> ?o }"
+    )
+    result = subprocess.run(
+        [str(KGRAPH), "query", "--format", "ntriples", allies], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert (result.returncode, result.stdout) == (
+        0,
+        "<https://w3id.org/kgraph/id/north-korea> <https://w3id.org/kgraph/ontology#alliedWith> "
+        "<https://w3id.org/kgraph/id/russia> .\n",
+    )

@@ -1,0 +1,222 @@
+"""Writes as validated transactions: committed with their inferences, or refused leaving the store as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kgraph.config import INFERRED_GRAPH, Settings
+from kgraph.graph import KnowledgeGraph, build
+from kgraph.journal import Journal
+from kgraph.sparql.errors import QuerySyntaxError, SparqlError
+from kgraph.writes import PROVENANCE_GRAPH, Delta, WriteForbidden, Writer, WriteRejected, export_graph, with_using
+
+PROJECT = Path(__file__).parent / "fixtures" / "writes"
+PREFIXES = (
+    "PREFIX kg: <https://w3id.org/kgraph/ontology#>\n"
+    "PREFIX kgr: <https://w3id.org/kgraph/id/>\n"
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+)
+LGOV = PREFIXES + 'INSERT DATA { kgr:lgov a kg:Settlement ; rdfs:label "Lgov"@en ; kg:locatedIn kgr:kursk-oblast }'
+CONTRIB = "https://w3id.org/kgraph/graph/contrib/alice"
+KGR = "https://w3id.org/kgraph/id/"
+KG = "https://w3id.org/kgraph/ontology#"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path)
+
+
+@pytest.fixture
+def graph(settings: Settings) -> KnowledgeGraph:
+    return build(settings)
+
+
+@pytest.fixture
+def deltas() -> list[Delta]:
+    return []
+
+
+@pytest.fixture
+def writer(graph: KnowledgeGraph, settings: Settings, deltas: list[Delta]) -> Writer:
+    return Writer(graph, Journal(settings.data_dir), on_commit=deltas.append)
+
+
+def ask(graph: KnowledgeGraph, pattern: str) -> bool:
+    return bool(graph.store.query(PREFIXES + f"ASK {{ {pattern} }}"))
+
+
+def dump(graph: KnowledgeGraph) -> bytes:
+    return ox.serialize(sorted(graph.store.quads(), key=str), format=ox.RdfFormat.N_QUADS)
+
+
+def test_a_valid_write_lands_in_the_contributors_graph_with_its_inferences(
+    writer: Writer, graph: KnowledgeGraph, deltas: list[Delta]
+) -> None:
+    result = writer.update(LGOV, who="alice")
+    assert (result.added, result.removed, result.inferred_added, result.inferred_removed) == (3, 0, 2, 0)
+    assert ask(graph, f"GRAPH <{CONTRIB}> {{ kgr:lgov a kg:Settlement }}")
+    assert ask(graph, f"GRAPH <{INFERRED_GRAPH}> {{ kgr:lgov a kg:Place ; kg:locatedIn kgr:russia }}")
+    [delta] = deltas
+    assert (
+        ox.Quad(
+            ox.NamedNode(KGR + "lgov"),
+            ox.NamedNode(KG + "locatedIn"),
+            ox.NamedNode(KGR + "russia"),
+            ox.NamedNode(INFERRED_GRAPH),
+        )
+        in delta.added
+    )
+
+
+def test_each_write_records_who_and_when(writer: Writer, graph: KnowledgeGraph, settings: Settings) -> None:
+    result = writer.update(LGOV, who="alice")
+    rows = list(
+        graph.store.query(
+            "PREFIX prov: <http://www.w3.org/ns/prov#> SELECT ?who ?when ?g WHERE { GRAPH <" + PROVENANCE_GRAPH + "> {"
+            f" <https://w3id.org/kgraph/write/{result.id}> a prov:Activity ; prov:wasAssociatedWith ?who ;"
+            " prov:endedAtTime ?when ; prov:generated ?g } }"
+        )
+    )
+    assert [(r["who"].value, r["g"].value) for r in rows] == [("https://w3id.org/kgraph/agent/alice", CONTRIB)]
+    [entry] = Journal(settings.data_dir).entries()
+    assert (entry.id, entry.who, entry.time) == (result.id, "alice", rows[0]["when"].value)
+
+
+def test_an_invalid_write_is_refused_with_the_report_and_changes_nothing(
+    writer: Writer, graph: KnowledgeGraph, settings: Settings, deltas: list[Delta]
+) -> None:
+    before, count = dump(graph), len(graph.store)
+    update = PREFIXES + "INSERT DATA { kgr:x a kg:Settlement ; kg:locatedIn kgr:russia . kgr:sudzha a kg:Person }"
+    with pytest.raises(WriteRejected) as refused:
+        writer.update(update + " ; INSERT DATA { kgr:y a kg:Setlement }", who="alice")
+    assert refused.value.status == 422
+    assert refused.value.message == (
+        "kg:Setlement is not declared in the ontology; did you mean kg:Settlement?\n"
+        "kgr:sudzha is both a kg:Person and a kg:Place, which are disjoint (ontology/mini.ttl)\n"
+        "    kgr:sudzha rdf:type kg:Person\n"
+        "    kgr:sudzha rdf:type kg:Place\n"
+        "kgr:x rdfs:label: A place needs a name (rdfs:label). (expected at least 1 value(s), found 0)\n"
+        "3 problems found\n"
+    )
+    assert (dump(graph), len(graph.store)) == (before, count)
+    assert deltas == []
+    assert list(Journal(settings.data_dir).entries()) == []
+
+
+def test_a_write_that_breaks_an_untouched_node_pointing_at_it_is_refused(writer: Writer) -> None:
+    writer.update(
+        PREFIXES + 'INSERT DATA { kgr:a rdfs:label "A" ; kg:locatedIn kgr:b . kgr:b rdfs:label "B" }', who="alice"
+    )
+    with pytest.raises(WriteRejected, match="kgr:b rdfs:label"):
+        writer.update(PREFIXES + 'DELETE DATA { kgr:b rdfs:label "B" } ; INSERT DATA { kgr:b a kg:Place }', who="alice")
+
+
+def test_the_project_files_graphs_are_read_only(writer: Writer, graph: KnowledgeGraph) -> None:
+    count = len(graph.store)
+    with pytest.raises(WriteForbidden, match=r"data/ttl/places\.ttl>, which is read-only over HTTP"):
+        writer.update("DROP GRAPH <https://w3id.org/kgraph/graph/data/ttl/places.ttl>", who="alice")
+    with pytest.raises(WriteForbidden):
+        writer.delete_graph(INFERRED_GRAPH, who="alice")
+    assert len(graph.store) == count
+
+
+def test_an_update_without_graph_deletes_from_the_contributors_graph(writer: Writer, graph: KnowledgeGraph) -> None:
+    writer.update(LGOV, who="alice")
+    result = writer.update(PREFIXES + "DELETE WHERE { kgr:lgov ?p ?o }", who="alice")
+    assert (result.removed, result.inferred_removed) == (3, 2)
+    assert not ask(graph, "kgr:lgov ?p ?o")
+
+
+def test_a_malformed_update_is_a_located_syntax_error(writer: Writer) -> None:
+    with pytest.raises(QuerySyntaxError, match="line 1"):
+        writer.update("INSERT DATA { <a> }", who="alice")
+
+
+def test_graph_store_operations(writer: Writer, graph: KnowledgeGraph) -> None:
+    g = "http://example.org/g"
+    triple = ox.Quad(ox.NamedNode(KGR + "kursk"), ox.NamedNode(KG + "locatedIn"), ox.NamedNode(KGR + "russia"))
+    writer.put_graph(g, [triple], who="alice")
+    assert graph.store.count(g) == 1
+    writer.post_graph(g, [ox.Quad(triple.subject, triple.predicate, ox.NamedNode(KGR + "sudzha"))], who="alice")
+    assert graph.store.count(g) == 2
+    writer.delete_graph(g, who="alice")
+    assert graph.store.count(g) == 0
+
+
+def test_a_restart_replays_the_journal(writer: Writer, settings: Settings) -> None:
+    writer.update(LGOV, who="alice")
+    restarted = build(settings)
+    assert ask(restarted, f"GRAPH <{CONTRIB}> {{ kgr:lgov rdfs:label 'Lgov'@en }}")
+    assert ask(restarted, f"GRAPH <{INFERRED_GRAPH}> {{ kgr:lgov a kg:Place }}")
+
+
+def test_export_includes_the_writes(writer: Writer, settings: Settings) -> None:
+    writer.update(LGOV, who="alice")
+    turtle = export_graph(build(settings), "turtle").decode()
+    assert 'kgr:lgov a kg:Settlement ;\n\trdfs:label "Lgov"@en ;' in turtle
+    assert "kgr:lgov a kg:Place" not in export_graph(build(settings), "ntriples").decode()
+    assert f"<{KGR}lgov> a kg:Place" in export_graph(build(settings), "trig", inferred=True).decode().replace(
+        "kgr:lgov", f"<{KGR}lgov>"
+    )
+
+
+def test_using_graph_uri_becomes_using_clauses_on_each_modify_operation() -> None:
+    update = 'DELETE { ?s ?p "WHERE" } WHERE { ?s ?p ?o } ; DELETE WHERE { ?s ?p ?o } ; INSERT DATA { <a> <b> <c> }'
+    assert with_using(update, ["http://g/1"], ["http://g/2"]) == (
+        'DELETE { ?s ?p "WHERE" } USING <http://g/1> USING NAMED <http://g/2> WHERE { ?s ?p ?o } ; '
+        "DELETE WHERE { ?s ?p ?o } ; INSERT DATA { <a> <b> <c> }"
+    )
+    assert with_using(update, [], []) == update
+    with pytest.raises(SparqlError, match="has its own WITH"):
+        with_using("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", ["http://g/1"], [])
+
+
+def test_the_where_clause_sees_the_contributors_graph_unless_using_names_others(
+    writer: Writer, graph: KnowledgeGraph
+) -> None:
+    tag = PREFIXES + 'INSERT { ?s rdfs:comment "seen" } WHERE { ?s a kg:Settlement }'
+    assert writer.update(tag, who="alice").id == ""  # the contributor's graph is empty: nothing matches
+    files = "https://w3id.org/kgraph/graph/data/ttl/places.ttl"
+    assert writer.update(with_using(tag, [files], []), who="alice").added == 1
+    assert ask(graph, f"GRAPH <{CONTRIB}> {{ kgr:sudzha rdfs:comment 'seen' }}")
+
+
+def test_the_export_command_writes_the_graph_with_the_journaled_writes(writer: Writer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kgraph.cli import main
+
+    writer.update(LGOV, who="alice")
+    out = tmp_path / "export.nt"
+    env = {"KGRAPH_PROJECT_DIR": str(PROJECT), "KGRAPH_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["export", "--format", "ntriples", "-o", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert f'<{KGR}lgov> <http://www.w3.org/2000/01/rdf-schema#label> "Lgov"@en .' in lines
+    assert not any(line.startswith(f"<{KGR}lgov> <{KG}locatedIn> <{KGR}russia>") for line in lines)
+    inferred = CliRunner().invoke(main, ["export", "--inferred", "--format", "ntriples"], env=env)
+    assert f"<{KGR}lgov> <{KG}locatedIn> <{KGR}russia> ." in inferred.output.splitlines()
+
+
+def test_an_on_disk_store_is_patched_in_place_and_replay_is_idempotent(tmp_path: Path) -> None:
+    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path, store=str(tmp_path / "db"))
+    graph = build(settings)
+    store = graph.store
+    Writer(graph, Journal(tmp_path)).update(LGOV, who="alice")
+    assert graph.store is store
+    assert ask(graph, f"GRAPH <{INFERRED_GRAPH}> {{ kgr:lgov a kg:Place }}")
+    count = len(store)
+    store.close()
+    reopened = build(settings)
+    assert len(reopened.store) == count
+    reopened.store.close()
+
+
+def test_another_contributors_graph_is_read_only(writer: Writer) -> None:
+    writer.update(LGOV, who="alice")
+    with pytest.raises(WriteForbidden, match=r"contrib/alice>, which is read-only over HTTP"):
+        writer.update(f"DROP GRAPH <{CONTRIB}>", who="bob")

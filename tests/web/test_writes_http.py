@@ -1,0 +1,329 @@
+"""Writes over real HTTP against ``kgraph serve``: token, validation gate, Graph Store Protocol, durability.
+
+Each test starts its own server over ``tests/fixtures/writes`` with a token and a temporary data directory, so a
+restart (or a ``kill -9``) over the same directory shows what survives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import requests
+
+if TYPE_CHECKING:
+    from conftest import LiveServer
+
+PROJECT = Path(__file__).parents[1] / "fixtures" / "writes"
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PREFIXES = (
+    "PREFIX kg: <https://w3id.org/kgraph/ontology#>\n"
+    "PREFIX kgr: <https://w3id.org/kgraph/id/>\n"
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+)
+CONTRIB = "https://w3id.org/kgraph/graph/contrib/contributor"
+REFUSED = (
+    "The write was refused; nothing was changed.\n"
+    "kgr:x rdfs:label: A place needs a name (rdfs:label). (expected at least 1 value(s), found 0)\n"
+    "1 problem found\n"
+)
+
+Serve = Callable[[list[str], dict[str, str]], "LiveServer"]
+
+
+def place(name: str) -> str:
+    """An update adding a valid settlement (3 asserted triples, 2 inferred)."""
+    return (
+        PREFIXES + f'INSERT DATA {{ kgr:{name} a kg:Settlement ; rdfs:label "{name}" ; kg:locatedIn kgr:kursk-oblast }}'
+    )
+
+
+def env(data_dir: Path, token: str | None = TOKEN) -> dict[str, str]:
+    return {
+        "KGRAPH_PROJECT_DIR": str(PROJECT),
+        "KGRAPH_DATA_DIR": str(data_dir),
+        "KGRAPH_TOKEN": token or "",
+        "KGRAPH_TOKEN_FILE": "",
+    }
+
+
+def update(server: LiveServer, text: str, headers: dict[str, str] | None = None) -> requests.Response:
+    return requests.post(server.endpoint, data={"update": text}, headers=headers or AUTH, timeout=30)
+
+
+def select(server: LiveServer, query: str, infer: bool = True) -> list[str]:
+    """The rows of a one-variable SELECT, as CSV lines without the header."""
+    params = {} if infer else {"infer": "false"}
+    response = requests.post(
+        server.endpoint, params=params, data={"query": PREFIXES + query}, headers={"Accept": "text/csv"}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return sorted(response.text.splitlines()[1:])
+
+
+def count(server: LiveServer) -> str:
+    return select(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", infer=False)[0]
+
+
+@pytest.fixture
+def server(serve: Serve, tmp_path: Path) -> LiveServer:
+    return serve([], env(tmp_path))
+
+
+def test_writes_are_off_without_a_token(serve: Serve, tmp_path: Path) -> None:
+    server = serve([], env(tmp_path, token=None))
+    response = update(server, place("lgov"))
+    assert (response.status_code, response.text) == (
+        403,
+        "Updates are disabled on this endpoint: it serves the graph read-only.\n",
+    )
+    put = requests.put(server.url + "/store?graph=http://example.org/g", data="", headers=AUTH, timeout=30)
+    assert put.status_code == 403
+    assert put.text.startswith("Writes are disabled on this server")
+
+
+def test_a_missing_or_wrong_token_is_refused(server: LiveServer) -> None:
+    missing = update(server, place("lgov"), headers={"Accept": "text/plain"})
+    assert (missing.status_code, missing.headers["WWW-Authenticate"]) == (401, 'Bearer realm="kgraph"')
+    assert missing.text == "This write needs a token: send the header 'Authorization: Bearer <token>'.\n"
+    wrong = update(server, place("lgov"), headers={"Authorization": "Bearer s3cret-tokeN"})
+    assert (wrong.status_code, wrong.text) == (403, "The token is not valid for writes on this server.\n")
+    in_url = requests.post(server.endpoint + "?access_token=" + TOKEN, data={"update": place("x")}, timeout=30)
+    assert in_url.status_code == 400
+    assert select(server, "SELECT ?s WHERE { ?s a kg:Settlement }") == ["https://w3id.org/kgraph/id/sudzha"]
+
+
+def test_a_valid_write_is_visible_to_the_next_query_with_its_inferences(server: LiveServer) -> None:
+    response = update(server, place("lgov"))
+    assert response.status_code == 200
+    assert response.text.endswith(": 3 triple(s) added, 0 removed; inference: 2 added, 0 removed\n")
+    assert select(server, "SELECT ?p WHERE { kgr:lgov kg:locatedIn ?p }") == [
+        "https://w3id.org/kgraph/id/kursk-oblast",
+        "https://w3id.org/kgraph/id/russia",
+    ]
+    assert select(server, "SELECT ?p WHERE { kgr:lgov kg:locatedIn ?p }", infer=False) == [
+        "https://w3id.org/kgraph/id/kursk-oblast"
+    ]
+    assert select(server, f"SELECT ?s WHERE {{ GRAPH <{CONTRIB}> {{ ?s a kg:Settlement }} }}") == [
+        "https://w3id.org/kgraph/id/lgov"
+    ]
+    assert select(
+        server, "SELECT ?who WHERE { ?w <http://www.w3.org/ns/prov#wasAssociatedWith> ?who }", infer=False
+    ) == ["https://w3id.org/kgraph/agent/contributor"]
+
+
+def test_an_invalid_write_is_refused_with_the_report_and_the_count_unchanged(server: LiveServer) -> None:
+    before = count(server)
+    bad = PREFIXES + "INSERT DATA { kgr:x a kg:Settlement ; kg:locatedIn kgr:russia }"
+    response = update(server, bad)
+    assert (response.status_code, response.text) == (422, REFUSED)
+    as_json = update(server, bad, headers={**AUTH, "Accept": "application/json"})
+    assert as_json.status_code == 422
+    assert as_json.json()["violations"][0]["message"] == (
+        "A place needs a name (rdfs:label). (expected at least 1 value(s), found 0)"
+    )
+    assert count(server) == before
+    assert select(server, "SELECT ?s WHERE { ?s a kg:Place }") == [
+        "https://w3id.org/kgraph/id/kursk-oblast",
+        "https://w3id.org/kgraph/id/russia",
+        "https://w3id.org/kgraph/id/sudzha",
+    ]
+
+
+def test_load_and_service_are_refused(server: LiveServer) -> None:
+    load = update(server, "LOAD <file:///etc/passwd>")
+    assert load.status_code == 400
+    assert load.text.startswith("LOAD would make the server read files or fetch URLs; it is not allowed.")
+    service = update(server, "INSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }")
+    assert service.status_code == 400
+    assert service.text.startswith("SERVICE <http://127.0.0.1:1/> is not allowed")
+
+
+def test_graph_store_protocol(server: LiveServer) -> None:
+    store, g = server.url + "/store", "http://example.org/g"
+    turtle = {**AUTH, "Content-Type": "text/turtle"}
+    body = '<https://w3id.org/kgraph/id/a> <http://example.org/p> [ <http://example.org/q> "1" ] .'
+    assert requests.get(store, params={"graph": g}, timeout=30).status_code == 404
+    assert requests.put(store, params={"graph": g}, data=body, headers=turtle, timeout=30).status_code == 201
+    assert requests.put(store, params={"graph": g}, data=body, headers=turtle, timeout=30).status_code == 200
+    nt = '<https://w3id.org/kgraph/id/b> <http://example.org/p> "2" .\n'
+    posted = requests.post(
+        store, params={"graph": g}, data=nt, headers={**AUTH, "Content-Type": "application/n-triples"}, timeout=30
+    )
+    assert posted.status_code == 200
+    got = requests.get(store, params={"graph": g}, headers={"Accept": "application/n-triples"}, timeout=30)
+    assert got.status_code == 200
+    assert len(got.text.splitlines()) == 3
+    assert nt in got.text
+    assert requests.head(store, params={"graph": g}, timeout=30).status_code == 200
+    default = requests.get(store, params={"default": ""}, headers={"Accept": "application/n-triples"}, timeout=30)
+    assert "<https://w3id.org/kgraph/id/b>" in default.text
+    assert requests.delete(store, params={"graph": g}, headers=AUTH, timeout=30).status_code == 200
+    assert requests.delete(store, params={"graph": g}, headers=AUTH, timeout=30).status_code == 404
+
+
+def test_graph_store_refusals(server: LiveServer) -> None:
+    store = server.url + "/store"
+    files = "https://w3id.org/kgraph/graph/data/ttl/places.ttl"
+    deleted = requests.delete(store, params={"graph": files}, headers=AUTH, timeout=30)
+    assert deleted.status_code == 403
+    assert "read-only over HTTP" in deleted.text
+    wrong_type = requests.post(
+        store, params={"default": ""}, data="x", headers={**AUTH, "Content-Type": "text/html"}, timeout=30
+    )
+    assert wrong_type.status_code == 415
+    broken = requests.post(
+        store, params={"default": ""}, data="<a> <b> .", headers={**AUTH, "Content-Type": "text/turtle"}, timeout=30
+    )
+    assert broken.status_code == 400
+    assert requests.get(store, timeout=30).status_code == 400
+    assert requests.delete(store, params={"default": ""}, headers=AUTH, timeout=30).status_code == 403
+
+
+def test_a_write_survives_a_restart(serve: Serve, tmp_path: Path) -> None:
+    first = serve([], env(tmp_path))
+    assert update(first, place("lgov")).status_code == 200
+    first.stop()
+    second = serve([], env(tmp_path))
+    assert select(second, "SELECT ?p WHERE { kgr:lgov kg:locatedIn ?p }") == [
+        "https://w3id.org/kgraph/id/kursk-oblast",
+        "https://w3id.org/kgraph/id/russia",
+    ]
+
+
+def kill_9(server: LiveServer) -> None:
+    """SIGKILL the gunicorn worker that serves (and writes), then its arbiter: no clean-up of any kind."""
+    for pid in descendants(server.process.pid):
+        with contextlib.suppress(ProcessLookupError):  # a query worker may die with its parent first
+            os.kill(pid, signal.SIGKILL)
+    server.process.kill()
+    server.process.wait()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (gunicorn's worker, its query zygote and workers), from /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+@pytest.mark.slow
+def test_kill_9_loses_no_acknowledged_write_and_leaves_no_partial_one(serve: Serve, tmp_path: Path) -> None:
+    server = serve([], env(tmp_path))
+    acknowledged: list[str] = []
+    first_ack = threading.Event()
+
+    def write(number: int) -> None:
+        try:
+            if update(server, place(f"w{number}")).status_code == 200:
+                acknowledged.append(f"w{number}")
+                first_ack.set()
+        except requests.RequestException:
+            pass  # the server was killed while this write was in flight
+
+    with ThreadPoolExecutor(4) as pool:
+        for number in range(40):
+            pool.submit(write, number)
+        assert first_ack.wait(30)
+        kill_9(server)
+    restarted = serve([], env(tmp_path))
+    present = select(restarted, f"SELECT ?s WHERE {{ GRAPH <{CONTRIB}> {{ ?s a kg:Settlement }} }}")
+    assert {f"https://w3id.org/kgraph/id/{name}" for name in acknowledged} <= set(present)
+    partial = "SELECT ?s WHERE { ?s a kg:Settlement FILTER NOT EXISTS { ?s rdfs:label ?l ; kg:locatedIn ?o } }"
+    assert select(restarted, partial) == []
+
+
+@pytest.mark.slow
+def test_concurrent_readers_never_see_a_partial_write(server: LiveServer) -> None:
+    partial = (
+        "SELECT ?s WHERE { ?s a kg:Settlement "
+        "FILTER NOT EXISTS { ?s rdfs:label ?l ; kg:locatedIn kgr:kursk-oblast, kgr:russia ; a kg:Place } }"
+    )
+    done = threading.Event()
+    seen: list[list[str]] = []
+
+    def read() -> None:
+        while not done.is_set():
+            seen.append(select(server, partial))
+
+    with ThreadPoolExecutor(4) as pool:
+        readers = [pool.submit(read) for _ in range(3)]
+        for number in range(15):
+            assert update(server, place(f"c{number}")).status_code == 200
+        done.set()
+        for reader in readers:
+            reader.result()
+    assert seen
+    assert all(rows == [] for rows in seen)
+    assert len(select(server, f"SELECT ?s WHERE {{ GRAPH <{CONTRIB}> {{ ?s a kg:Settlement }} }}")) == 15
+
+
+def test_using_graph_uri_and_direct_post(server: LiveServer) -> None:
+    tag = PREFIXES + 'INSERT { ?s rdfs:comment "seen" } WHERE { ?s a kg:Settlement }'
+    files = "https://w3id.org/kgraph/graph/data/ttl/places.ttl"
+    direct = requests.post(
+        server.endpoint,
+        params={"using-graph-uri": files},
+        data=tag.encode(),
+        headers={**AUTH, "Content-Type": "application/sparql-update"},
+        timeout=30,
+    )
+    assert direct.status_code == 200
+    assert direct.text.endswith(": 1 triple(s) added, 0 removed; inference: 0 added, 0 removed\n")
+    form = requests.post(server.endpoint, data={"update": tag, "using-graph-uri": files}, headers=AUTH, timeout=30)
+    assert form.text == "nothing to change: the graph already was as the write asks\n"
+    assert select(server, f"SELECT ?s WHERE {{ GRAPH <{CONTRIB}> {{ ?s rdfs:comment 'seen' }} }}") == [
+        "https://w3id.org/kgraph/id/sudzha"
+    ]
+
+
+ARTICLE_PREFIXES = PREFIXES + (
+    "PREFIX prov: <http://www.w3.org/ns/prov#>\nPREFIX src: <https://w3id.org/kgraph/id/source/>\n"
+)
+
+
+@pytest.mark.slow
+def test_a_contributor_adds_a_reported_event_to_the_article_graph(serve: Serve, tmp_path: Path) -> None:
+    """The issue's "done when": a new event over HTTP, seen at once with its inferences; a bad one refused."""
+    server = serve([], {**env(tmp_path), "KGRAPH_PROJECT_DIR": str(Path(__file__).parents[2])})
+    event = ARTICLE_PREFIXES + (
+        'INSERT DATA { kgr:new-event a kg:Event ; rdfs:label "A new reported event"@en ; kg:hasPlace kgr:sudzha ;'
+        " kg:participant kgr:ukrainian-forces ; prov:wasDerivedFrom src:kursk-article }"
+    )
+    assert update(server, event).status_code == 200
+    assert select(server, "SELECT ?p WHERE { kgr:new-event kg:hasPlace|kg:occurredIn ?p }") == [
+        "https://w3id.org/kgraph/id/kursk-oblast",
+        "https://w3id.org/kgraph/id/russia",
+        "https://w3id.org/kgraph/id/sudzha",
+    ]
+    before = count(server)
+    bad = ARTICLE_PREFIXES + (
+        'INSERT DATA { kgr:bad-event a kg:Event ; rdfs:label "A bad event"@en ; kg:hasPlace kgr:ukrainian-forces ;'
+        " prov:wasDerivedFrom src:kursk-article }"
+    )
+    refused = update(server, bad)
+    assert refused.status_code == 422
+    assert refused.text.splitlines()[1:4] == [
+        "kgr:ukrainian-forces is both a kg:Organization and a kg:Place, which are disjoint (ontology/kgraph.ttl)",
+        "    kgr:ukrainian-forces rdf:type kg:Organization",
+        "    kgr:ukrainian-forces rdf:type kg:Place",
+    ]
+    assert count(server) == before
