@@ -144,6 +144,8 @@ def _help(name: str) -> str:
 @click.option("--max-body-bytes", type=int, default=None, help=_help("max_body_bytes"))
 @click.option("--query-workers", type=int, default=None, help=_help("query_workers"))
 @click.option("--service-allowlist", multiple=True, help=_help("service_allowlist") + " Repeatable.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
+@click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
 def serve(
     host: str | None,
     port: int | None,
@@ -154,6 +156,8 @@ def serve(
     max_body_bytes: int | None,
     query_workers: int | None,
     service_allowlist: tuple[str, ...],
+    data_dir: Path | None,
+    token_file: Path | None,
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
     from kgraph.web.server import serve as run_server  # gunicorn and Flask only when serving
@@ -168,6 +172,8 @@ def serve(
         max_body_bytes=max_body_bytes,
         query_workers=query_workers,
         service_allowlist=service_allowlist or None,
+        data_dir=data_dir,
+        token_file=token_file,
     )
     run_server(settings)
 

@@ -73,7 +73,9 @@ class Settings:
         "SPARQL endpoints that SERVICE may call (space-separated); none by default.",
     )
     token: str | None = _setting(None, "KGRAPH_TOKEN", "Bearer token that enables writes; writes are off without it.")
-    token_file: Path | None = _setting(None, "KGRAPH_TOKEN_FILE", "File holding the write token.")
+    token_file: Path | None = _setting(
+        None, "KGRAPH_TOKEN_FILE", "File of write tokens, one `name token` line per contributor."
+    )
     data_dir: Path = _setting(
         _default_data_dir(),
         "KGRAPH_DATA_DIR",
