@@ -20,10 +20,12 @@ lint: setup
 
 setup: $(STAMP) assets
 
-# The query page's editor (YASGUI), from the npm lock file into the git-ignored static/vendor/: served locally,
-# never from a CDN, so the page works offline.
+# The query page's editor (YASGUI) and the resource pages' map (Leaflet, topojson-client and the world-atlas country
+# outlines, public domain Natural Earth data), from the npm lock file into the git-ignored static/vendor/: served
+# locally, never from a CDN or a tile server, so the pages work offline.
 VENDOR := src/kgraph/web/static/vendor
 YASGUI := node_modules/@zazuko/yasgui/build
+LEAFLET := node_modules/leaflet/dist
 
 assets: $(VENDOR)/.installed
 
@@ -31,6 +33,9 @@ $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	mkdir -p $(VENDOR)
 	cp $(YASGUI)/yasgui.min.js $(YASGUI)/yasgui.min.js.map $(YASGUI)/yasgui.min.css $(VENDOR)/
+	mkdir -p $(VENDOR)/leaflet
+	cp -r $(LEAFLET)/leaflet.js $(LEAFLET)/leaflet.js.map $(LEAFLET)/leaflet.css $(LEAFLET)/images $(VENDOR)/leaflet/
+	cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/world-atlas/countries-50m.json $(VENDOR)/
 	touch $@
 
 # Debian's Chromium for the browser tests (pytest -m browser), installed only when missing.

@@ -4,8 +4,9 @@ The issue asks whether the server keeps answering under load and while a query r
 concurrency level, N Python clients (keep-alive sessions) cycle through a mix of normal queries for a
 fixed time; half-way through, one more client sends a cartesian product that only the time limit
 stops. It prints the p50/p95 latency of the normal queries, their errors, what the runaway query got,
-and the memory (PSS) of the whole server (gunicorn and its query processes, from /proc) over time,
-so a leak shows as growth across levels and along a long run. No assertions: it prints tables.
+how many normal queries were answered while it ran, and the memory (PSS) of the whole server (gunicorn
+and its query processes, from /proc) over time, so a leak shows as growth across levels and along a long
+run. No assertions: it prints tables (tests/bench/test_load.py runs it briefly and asserts).
 
     .venv/bin/python bench/load.py                      # 1, 4, 16 clients, 20 s each
     .venv/bin/python bench/load.py --seconds 5          # a quick look
@@ -88,6 +89,7 @@ def start_server(timeout: float) -> tuple[subprocess.Popen, str]:
 def run_level(url: str, clients: int, seconds: float) -> dict:
     """N clients for ``seconds``, the runaway query sent half-way; latencies, errors, runaway outcome."""
     latencies: list[float] = []
+    answered_at: list[float] = []
     errors: dict[str, int] = {}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
@@ -108,6 +110,7 @@ def run_level(url: str, clients: int, seconds: float) -> dict:
             with lock:
                 if outcome is None:
                     latencies.append(elapsed)
+                    answered_at.append(time.monotonic())
                 else:
                     errors[outcome] = errors.get(outcome, 0) + 1
 
@@ -115,9 +118,12 @@ def run_level(url: str, clients: int, seconds: float) -> dict:
 
     def runaway_client() -> None:
         time.sleep(seconds / 2)
-        started = time.perf_counter()
-        response = requests.get(url, params={"query": RUNAWAY}, timeout=120)
-        runaway.update(status=response.status_code, seconds=time.perf_counter() - started)
+        started = time.monotonic()
+        try:
+            status: int | str = requests.get(url, params={"query": RUNAWAY}, timeout=120).status_code
+        except requests.RequestException as error:
+            status = type(error).__name__
+        runaway.update(status=status, seconds=time.monotonic() - started, started=started)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     threads.append(threading.Thread(target=runaway_client))
@@ -134,6 +140,7 @@ def run_level(url: str, clients: int, seconds: float) -> dict:
         "p95": ordered[int(len(ordered) * 0.95)] * 1000 if ordered else float("nan"),
         "errors": errors,
         "runaway": runaway,
+        "during_runaway": sum(runaway["started"] <= t <= runaway["started"] + runaway["seconds"] for t in answered_at),
         "ended": time.monotonic(),
     }
 
@@ -195,8 +202,14 @@ def _pss_kb(pid: int) -> int:
 def print_results(rows: list[dict], memory: MemorySampler, args: argparse.Namespace) -> None:
     """A table per level, then the memory timeline."""
     print(f"{args.seconds:g} s per level, server time limit {args.timeout:g} s, {os.cpu_count()} cores\n")
-    print("| clients | queries | queries/s | p50 ms | p95 ms | errors | runaway query       | PSS MB at end |")
-    print("|--------:|--------:|----------:|-------:|-------:|-------:|---------------------|--------------:|")
+    print(
+        "| clients | queries | queries/s | p50 ms | p95 ms | errors | runaway query       "
+        "| answered meanwhile | PSS MB at end |"
+    )
+    print(
+        "|--------:|--------:|----------:|-------:|-------:|-------:|---------------------"
+        "|-------------------:|--------------:|"
+    )
     for row in rows:
         pss = [mb for when, mb in memory.samples if when <= row["ended"]]
         runaway = row["runaway"]
@@ -204,7 +217,8 @@ def print_results(rows: list[dict], memory: MemorySampler, args: argparse.Namesp
         errors = ", ".join(f"{k}: {v}" for k, v in row["errors"].items()) or "0"
         print(
             f"| {row['clients']:>7} | {row['queries']:>7} | {row['rate']:>9.0f} | {row['p50']:>6.1f} | "
-            f"{row['p95']:>6.1f} | {errors:>6} | {told:<19} | {pss[-1] if pss else 0:>13.0f} |"
+            f"{row['p95']:>6.1f} | {errors:>6} | {told:<19} | {row['during_runaway']:>18} | "
+            f"{pss[-1] if pss else 0:>13.0f} |"
         )
     print("\nServer PSS (MB, gunicorn + query processes) over time:")
     step = max(1, len(memory.samples) // 20)

@@ -20,6 +20,7 @@ from kgraph.describe import (
     triple_count,
     vocabularies,
 )
+from kgraph.geo import LatLon, Located
 from kgraph.graph import KnowledgeGraph, build
 
 PROJECT = Path(__file__).parents[1]
@@ -96,7 +97,15 @@ def test_describe_sudzha(graph: KnowledgeGraph) -> None:
         "id/sudzha-pipeline-infiltration",
     )
     assert (infiltration, Node("near", KG + "near", "ontology#near")) in d.incoming
-    assert d.coordinates == ["POINT(35.27056 51.19139)"]
+    assert d.points == [
+        (d.points[0][0], Located(KGR + "sudzha", "POINT(35.27056 51.19139)", LatLon(51.19139, 35.27056)))
+    ]
+    assert d.points[0][0] == Node("Sudzha", KGR + "sudzha", "id/sudzha")
+
+
+def test_a_region_without_coordinates_maps_the_places_in_it(graph: KnowledgeGraph) -> None:
+    d = describe(graph.store, KGR + "kursk-oblast", graph.default_graph(False))
+    assert [(place.text, p.wkt) for place, p in d.points] == [("Sudzha", "POINT(35.27056 51.19139)")]
 
 
 def test_describe_lists_claims_with_claimant_and_stance(graph: KnowledgeGraph) -> None:
@@ -113,7 +122,7 @@ def test_describe_shows_the_source_and_literal_notes(graph: KnowledgeGraph) -> N
     assert [s.iri for s in d.sources] == [KGR + "source/kursk-article"]
     labels = [o for p, o in d.statements if p.iri == "http://www.w3.org/2000/01/rdf-schema#label"]
     assert labels == [Node("Russian infiltration through a natural gas pipeline near Sudzha (March 2025)", note="@en")]
-    assert not d.coordinates
+    assert not d.points
 
 
 def test_ontology_lists_classes_properties_and_individuals(graph: KnowledgeGraph) -> None:

@@ -118,14 +118,83 @@ def test_jsonld_remote_context_is_never_fetched(name):
 
 
 def test_progress_reports_each_file_and_large_files_periodically(tmp_path, monkeypatch):
-    monkeypatch.setattr("kgraph.load.PROGRESS_EVERY", 2)
     big = tmp_path / "big.nt"
-    big.write_text("".join(f"<{EX}s{i}> <{EX}p> <{EX}o> .\n" for i in range(5)), encoding="utf-8")
+    big.write_text("".join(f"<{EX}s{i}> <{EX}p> <{EX}o> .\n" for i in range(4000)), encoding="utf-8")
+    monkeypatch.setattr("kgraph.load.PROGRESS_EVERY_BYTES", big.stat().st_size // 4)
     lines: list[str] = []
     load_paths(EmbeddedStore(), [big], root=tmp_path, progress=lines.append)
-    assert lines == [
-        f"loading {big}",
-        f"{big}: 2 triples so far",
-        f"{big}: 4 triples so far",
-        f"loaded {big}: 5 triples into <{GRAPH_NS}big.nt>",
-    ]
+    assert lines[0] == f"loading {big}"
+    assert lines[-1] == f"loaded {big}: 4000 triples into <{GRAPH_NS}big.nt>"
+    percents = [int(line.removeprefix(f"{big}: ").removesuffix("% read")) for line in lines[1:-1]]
+    assert len(percents) == 3
+    assert percents == sorted(percents)
+    assert percents[0] > 0 and percents[-1] < 100
+
+
+@pytest.fixture(params=[False, True], ids=["transaction", "bulk"])
+def bulk(request, monkeypatch):
+    """Every on-disk test runs with small files loaded in one transaction, and through the bulk loader."""
+    if request.param:
+        monkeypatch.setattr("kgraph.load.BULK_LOAD_BYTES", 0)
+    return request.param
+
+
+@pytest.mark.parametrize("name", ["good.ttl", "quads.trig", "data.rdf", "data.jsonld"])
+def test_on_disk_store_loads_the_same_as_in_memory(tmp_path, name, bulk):
+    memory, disk = EmbeddedStore(), EmbeddedStore(tmp_path / "store")
+    [in_memory] = load(name, memory)
+    [on_disk] = load(name, disk)
+    assert on_disk.quads == in_memory.quads
+    assert set(disk.quads()) == set(memory.quads())
+
+
+@pytest.mark.parametrize("name", ["bad.nt", "bad-turtle.ttl", "bad.rdf", "bad.jsonld"])
+def test_on_disk_bad_file_adds_nothing(tmp_path, name, bulk):
+    store = EmbeddedStore(tmp_path / "store")
+    load("good.ttl", store)
+    before = set(store.quads())
+    with pytest.raises(RdfSyntaxError):
+        load(name, store)
+    assert set(store.quads()) == before
+    assert store.graph_names() == [GRAPH_NS + "good.ttl"]
+
+
+def test_bulk_loader_failure_clears_the_graph_it_filled(tmp_path, monkeypatch):
+    monkeypatch.setattr("kgraph.load.BULK_LOAD_BYTES", 0)
+    """The bulk loader adds what it parsed before an error; the loader must take it out again."""
+    bad = tmp_path / "late-error.nt"
+    good_lines = "".join(f"<{EX}s{i}> <{EX}p> <{EX}o> .\n" for i in range(50_000))
+    bad.write_text(good_lines + f"<{EX}s> <{EX}p> .\n", encoding="utf-8")
+    store = EmbeddedStore(tmp_path / "store")
+    with pytest.raises(RdfSyntaxError) as caught:
+        load_paths(store, [bad], root=tmp_path)
+    assert (caught.value.line, caught.value.column) == (50_001, 47)
+    assert store.count() == 0
+
+
+class _PartialBulkLoader:
+    """A pyoxigraph store whose bulk loader writes a first batch and then meets a syntax error."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def bulk_load(self, source, rdf_format, *, base_iri, to_graph):
+        self._store.add(ox.Quad(ox.NamedNode(EX + "s"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "o"), to_graph))
+        raise SyntaxError("Parser error at line 2 column 1: boom")
+
+
+def test_a_batch_written_before_a_bulk_load_error_is_taken_out(tmp_path, monkeypatch):
+    monkeypatch.setattr("kgraph.load.BULK_LOAD_BYTES", 0)
+    store = EmbeddedStore(tmp_path / "store")
+    load("good.ttl", store)
+    before = set(store.quads())
+    store._store = _PartialBulkLoader(store._store)
+    with pytest.raises(RdfSyntaxError):
+        load_paths(store, [FIXTURES / "folder" / "sub" / "two.nt"], root=FIXTURES)
+    assert set(store.quads()) == before

@@ -14,9 +14,11 @@ import pyoxigraph as ox
 
 from kgraph import __version__
 from kgraph.config import Settings, setting_help
+from kgraph.infer.engine import REASONERS
 from kgraph.infer.explain import TripleNotFound
 from kgraph.infer.explain import explain as explain_triple
 from kgraph.infer.terms import TermSyntaxError, parse_triple, shorten
+from kgraph.link import LinkOptions
 from kgraph.store import QueryResult
 
 
@@ -146,6 +148,7 @@ def _help(name: str) -> str:
 @click.option("--service-allowlist", multiple=True, help=_help("service_allowlist") + " Repeatable.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
 @click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
+@click.option("--reasoner", type=click.Choice(REASONERS), default=None, help=_help("reasoner"))
 def serve(
     host: str | None,
     port: int | None,
@@ -158,6 +161,7 @@ def serve(
     service_allowlist: tuple[str, ...],
     data_dir: Path | None,
     token_file: Path | None,
+    reasoner: str | None,
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
     from kgraph.web.server import serve as run_server  # gunicorn and Flask only when serving
@@ -174,8 +178,29 @@ def serve(
         service_allowlist=service_allowlist or None,
         data_dir=data_dir,
         token_file=token_file,
+        reasoner=reasoner,
     )
+    _require_writable_data_dir(settings)
     run_server(settings)
+
+
+def _require_writable_data_dir(settings: Settings) -> None:
+    """With writes on, a data directory that cannot take the journal stops the start (exit 2) rather than every write
+    later; with writes off, the journal is only read, so a read-only data directory is fine."""
+    from kgraph.journal import Journal
+    from kgraph.web.auth import configured_tokens
+
+    if not configured_tokens(settings):
+        return
+    try:
+        Journal(settings.data_dir).ensure_writable()
+    except OSError as error:
+        click.echo(
+            f"kgraph: writes are on but cannot be recorded in {settings.data_dir}: {error.strerror or error} "
+            "(make it writable, or serve read-only without a token)",
+            err=True,
+        )
+        raise SystemExit(2) from None
 
 
 # --- export ---
@@ -241,3 +266,80 @@ def validate(paths: tuple[Path, ...], fmt: str, shapes: Path | None, no_project_
     report = validate_paths(list(paths), project=project, shapes=shapes, project_data=not no_project_data)
     click.echo(FORMATTERS[fmt](report), nl=False)
     raise SystemExit(report.exit_code)
+
+
+# --- link ---
+
+_LINK_DEFAULTS = LinkOptions()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--endpoint", default=_LINK_DEFAULTS.endpoint, show_default=True, help="SPARQL endpoint to ask.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Turtle file of candidates (default: candidates/wikidata.ttl in the project, which is not served).",
+)
+@click.option(
+    "--classes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Mapping of kg: classes to Wikidata classes (default: the project's link/wikidata-classes.ttl).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=_LINK_DEFAULTS.timeout,
+    show_default=True,
+    help="Seconds to wait for one answer.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=_LINK_DEFAULTS.batch_size,
+    show_default=True,
+    help="Resources per query.",
+)
+@click.option(
+    "--pause",
+    type=click.FloatRange(min=0),
+    default=_LINK_DEFAULTS.pause,
+    show_default=True,
+    help="Seconds between two queries.",
+)
+def link(
+    paths: tuple[Path, ...],
+    endpoint: str,
+    output: Path | None,
+    classes: Path | None,
+    timeout: float,
+    batch_size: int,
+    pause: float,
+) -> None:
+    """Propose Wikidata items for resources without a Wikidata link, as candidates to review (never as links).
+
+    Searches PATHS (default: the project's data) for resources whose kind link/wikidata-classes.ttl maps, and
+    asks the endpoint for items of a matching class whose English label or alias is one of their names.
+    Exits 0 when the candidates are written, 2 when the endpoint cannot answer or a file cannot be read.
+    """
+    from kgraph.link import EndpointError, propose_links
+    from kgraph.load import RdfSyntaxError
+    from kgraph.project import ProjectFiles
+
+    project = ProjectFiles.locate(Settings.from_env().project_dir)
+    options = LinkOptions(endpoint=endpoint, timeout=timeout, batch_size=batch_size, pause=pause)
+    try:
+        report = propose_links(
+            list(paths),
+            project=project,
+            output=output or project.candidates / "wikidata.ttl",
+            classes=classes,
+            options=options,
+        )
+    except (EndpointError, RdfSyntaxError) as error:
+        click.echo(f"Error: {error}", err=True)
+        raise SystemExit(2) from None
+    click.echo(report.summary())

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kgraph.config import NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
+from kgraph.geo import Located, points
 from kgraph.store import Store
 from kgraph.store.base import Term
 
@@ -23,7 +24,6 @@ MAX_STATEMENTS = 2000
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
-GEO = "http://www.opengis.net/ont/geosparql#"
 RDF_TYPE = RDF + "type"
 RDFS_LABEL = RDFS + "label"
 RDFS_COMMENT = RDFS + "comment"
@@ -69,7 +69,8 @@ class Description:
     incoming: list[tuple[Node, Node]] = field(default_factory=list)
     claims: list[ClaimRef] = field(default_factory=list)
     sources: list[Node] = field(default_factory=list)
-    coordinates: list[str] = field(default_factory=list)
+    points: list[tuple[Node, Located]] = field(default_factory=list)
+    """What the map draws: the resource's own geometries, or those of the places located in it."""
 
 
 def resource_iri(path: str) -> str | None:
@@ -112,15 +113,17 @@ def description_triples(store: Store, iri: str, graphs: Sequence[str]) -> list[o
 
 
 def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
-    """The resource's page content: label, types, statements, incoming links, claims, sources, coordinates."""
+    """The resource's page content: label, types, statements, incoming links, claims, sources, map points."""
     triples = description_triples(store, iri, graphs)
     subject = ox.NamedNode(iri)
     outgoing = [t for t in triples if t.subject == subject]
     incoming = [t for t in triples if t.subject != subject]
     claims = _claims(store, iri, graphs)
+    located = points(store, iri, graphs)
     mentioned = [
         *(term for t in triples for term in (t.subject, t.predicate, t.object)),
         *(t for r in claims for t in r),
+        *(ox.NamedNode(p.place) for p in located),
     ]
     labels = labels_of(store, mentioned, graphs)
 
@@ -138,7 +141,7 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
         incoming=sorted(((node(t.subject), node(t.predicate)) for t in incoming), key=lambda pair: _order(pair[0])),
         claims=[ClaimRef(node(c), s and node(s), st and node(st)) for c, s, st in claims],
         sources=[node(t.object) for t in outgoing if t.predicate.value == PROV_DERIVED],
-        coordinates=coordinates(store, iri, graphs),
+        points=[(node(ox.NamedNode(p.place)), p) for p in located],
     )
 
 
@@ -167,12 +170,6 @@ def to_node(term: Term, labels: dict[str, str]) -> Node:
         return Node(f"_:{term.value}")
     note = f"@{term.language}" if term.language else _short(term.datatype.value)
     return Node(term.value, note="" if note == "xsd:string" else note)
-
-
-def coordinates(store: Store, iri: str, graphs: Sequence[str]) -> list[str]:
-    """The WKT of the resource's geometry (``geo:hasGeometry/geo:asWKT``, or its own ``geo:asWKT``)."""
-    query = f"SELECT DISTINCT ?wkt WHERE {{ {_ref(iri)} <{GEO}hasGeometry>?/<{GEO}asWKT> ?wkt }} ORDER BY ?wkt"
-    return [row["wkt"].value for row in store.query(query, default_graph=graphs)]
 
 
 def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.NamedNode, Term | None, Term | None]]:

@@ -12,6 +12,7 @@ that already holds some of it (an on-disk ``--store``) ends in the same state.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -82,20 +83,39 @@ class Journal:
                 except (ValueError, KeyError, SyntaxError):
                     _log.warning("%s:%d: skipping an incomplete journal entry", self.path, number)
 
-    def append(self, entry: Entry) -> None:
-        """Write one entry and fsync it (and, for a new file, its folder): durable when this returns."""
+    def append(self, entry: Entry) -> int:
+        """Write one entry and fsync it (and, for a new file, its folder): durable when this returns.
+
+        Returns the entry's offset in the file, for :meth:`retract`. Raises OSError when the entry cannot be made
+        durable (a full disk, a read-only data directory); the file is then cut back to what it held, so a refused
+        write is never replayed.
+        """
         with self._lock:
             created = not self.path.exists()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._cut_torn_tail()
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, entry.to_line())
-                os.fsync(fd)
+                if created:  # the new file's name made durable first: a failure here leaves no entry behind
+                    _fsync_dir(self.path.parent)
+                return _write_durably(fd, entry.to_line())
             finally:
                 os.close(fd)
-            if created:
-                _fsync_dir(self.path.parent)
+
+    def retract(self, offset: int) -> None:
+        """Cut the journal back to ``offset``: the entry written there could not be committed, so it must not be
+        replayed at the next start."""
+        with self._lock, self.path.open("rb+") as file:
+            file.truncate(offset)
+            file.flush()
+            os.fsync(file.fileno())
+
+    def ensure_writable(self) -> None:
+        """Create the data directory and the journal if missing and open it for appending, so a server that takes
+        writes learns at start-up, not at its first write, that it could not record them (OSError)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        _fsync_dir(self.path.parent)  # the first append will not: the file exists by then
 
     def replay(self, store: Store) -> int:
         """Apply every entry to ``store`` in order; returns how many there were."""
@@ -130,6 +150,25 @@ def _nquads(quads: Iterable[ox.Quad]) -> str:
 
 def _parse(text: str) -> list[ox.Quad]:
     return list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
+
+
+def _write_durably(fd: int, line: bytes) -> int:
+    """Append all of ``line`` and fsync, returning where it starts; or cut the file back and raise the OSError.
+
+    ``os.write`` may write part of the line and return (a disk that fills up in the middle): the loop writes the rest
+    or meets the error, so a short write is never acknowledged as a whole one.
+    """
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+        raise
+    return size
 
 
 def _fsync_dir(folder: Path) -> None:

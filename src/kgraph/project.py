@@ -50,3 +50,11 @@ class ProjectFiles:
     @property
     def rules(self) -> Path:
         return self.root / "rules"
+
+    @property
+    def link(self) -> Path:
+        return self.root / "link"
+
+    @property
+    def candidates(self) -> Path:
+        return self.root / "candidates"

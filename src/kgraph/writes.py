@@ -22,8 +22,10 @@ over HTTP. A client may also name any graph outside ``GRAPH_NS``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -41,7 +43,7 @@ from kgraph.journal import Entry, Journal
 from kgraph.load import parse_file, rdf_files
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
 from kgraph.sparql.guard import _TOKEN as SPARQL_TOKEN
-from kgraph.store import EmbeddedStore, Store
+from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.validate.report import Problem, ValidationReport, Violation
 from kgraph.validate.shacl import run_shacl, to_graph
 
@@ -57,6 +59,7 @@ ONTOLOGY_GRAPHS = GRAPH_NS + "ontology/"
 _PROV = "http://www.w3.org/ns/prov#"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+_log = logging.getLogger(__name__)
 
 
 class WriteRejected(SparqlError):
@@ -75,6 +78,26 @@ class WriteForbidden(SparqlError):
     """The write would change a graph that is read-only over HTTP (403)."""
 
     status = 403
+
+
+class WriteUnavailable(SparqlError):
+    """The write could not be recorded or could not reach the store; nothing was changed, the client may retry.
+
+    503 when the journal cannot be written (a full disk, a read-only data directory) or a remote store is too slow,
+    502 when a remote store fails: never 500, since the server is sound and says why.
+    """
+
+    status = 503
+
+
+STORE_UNAVAILABLE = "The SPARQL store behind this endpoint did not answer; the write was not made. Try again later."
+"""What a writer is told when a remote store fails: its address is the server's business, logged but not shown."""
+
+STORE_FAILED = (
+    "The store could not take the write (the server logged why). It is recorded and will be applied when the server "
+    "restarts; until then it is not visible."
+)
+"""What a writer is told when an on-disk store fails after the write was journaled: the journal is the truth."""
 
 
 @dataclass(frozen=True)
@@ -162,24 +185,53 @@ class Writer:
 
     def _transact(self, who: str, mutate: Callable[[EmbeddedStore], None]) -> WriteResult:
         with self._lock:
-            live = self.graph.store
-            candidate = EmbeddedStore()
-            candidate.add(live.quads())
-            mutate(candidate)
-            added, removed = _diff(set(live.quads()), set(candidate.quads()))
-            _refuse_protected([*added, *removed], who)
-            if not added and not removed:
-                return WriteResult("", 0, 0, 0, 0)
-            write_id, provenance = _provenance(who, [*added, *removed])
-            candidate.add(provenance)
-            inference = run_inference(candidate, rules_dir=self.graph.files.rules)
-            inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
-            self._validate(candidate, inference, added, [*removed, *inferred_added, *inferred_removed])
-            stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")
-            self.journal.append(Entry(write_id, stamp, who, removed, [*added, *provenance]))
-            delta = Delta([*added, *provenance, *inferred_added], [*removed, *inferred_removed])
+            try:
+                return self._transact_locked(who, mutate)
+            except RemoteStoreError as error:
+                _log.warning("write not made: %s", error)
+                raise WriteUnavailable(
+                    STORE_UNAVAILABLE, status=503 if isinstance(error, TimeoutError) else 502
+                ) from None
+
+    def _transact_locked(self, who: str, mutate: Callable[[EmbeddedStore], None]) -> WriteResult:
+        live = self.graph.store
+        candidate = EmbeddedStore()
+        candidate.add(live.quads())
+        mutate(candidate)
+        added, removed = _diff(set(live.quads()), set(candidate.quads()))
+        _refuse_protected([*added, *removed], who)
+        if not added and not removed:
+            return WriteResult("", 0, 0, 0, 0)
+        write_id, provenance = _provenance(who, [*added, *removed])
+        candidate.add(provenance)
+        inference = run_inference(
+            candidate, rules_dir=self.graph.files.rules, reasoner=self.graph.inference.reasoner or None
+        )
+        inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
+        self._validate(candidate, inference, added, [*removed, *inferred_added, *inferred_removed])
+        stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")
+        offset = self._record(Entry(write_id, stamp, who, removed, [*added, *provenance]))
+        delta = Delta([*added, *provenance, *inferred_added], [*removed, *inferred_removed])
+        try:
             self._commit(candidate, inference, delta)
-            return WriteResult(write_id, len(added), len(removed), len(inferred_added), len(inferred_removed))
+        except RemoteStoreError:  # the remote is not rebuilt from the journal: take the write back from both
+            self.journal.retract(offset)
+            _undo(live, delta)
+            raise
+        except OSError as error:  # an on-disk store that failed (a full disk): the journal brings it back at restart
+            _log.error("an on-disk store could not take write %s: %s", write_id, error)
+            raise WriteUnavailable(STORE_FAILED) from None
+        return WriteResult(write_id, len(added), len(removed), len(inferred_added), len(inferred_removed))
+
+    def _record(self, entry: Entry) -> int:
+        """Journal the entry (durable before the client hears of it), or refuse the write with the reason (503)."""
+        try:
+            return self.journal.append(entry)
+        except OSError as error:
+            _log.error("cannot journal a write in %s: %s", self.journal.path, error)
+            raise WriteUnavailable(
+                f"The server cannot record writes: {error.strerror or error}. Nothing was changed; try again later."
+            ) from None
 
     def _validate(
         self, candidate: Store, inference: InferenceReport, added: list[ox.Quad], changed: list[ox.Quad]
@@ -207,6 +259,13 @@ class Writer:
             live.add(delta.added)
         self.graph.inference = inference
         self.on_commit(delta)
+
+
+def _undo(store: Store, delta: Delta) -> None:
+    """Put back what a commit that failed half-way may have changed in a remote store, as far as it answers."""
+    with contextlib.suppress(OSError):
+        store.remove(delta.added)
+        store.add(delta.removed)
 
 
 def _inferred(store: Store) -> set[ox.Quad]:

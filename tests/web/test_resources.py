@@ -71,9 +71,18 @@ def test_a_browser_gets_the_page(web: FlaskClient) -> None:
         '<a href="/id/sudzha-pipeline-infiltration" title="https://w3id.org/kgraph/id/sudzha-pipeline-infiltration">'
         "Russian infiltration through a natural gas pipeline near Sudzha (March 2025)</a>"
     ) in html
-    assert '<div id="map" class="map" data-wkt="POINT(35.27056 51.19139)">' in html
+    assert (
+        '<li class="point" data-lat="51.19139" data-lon="35.27056" data-label="Sudzha">'
+        '<span class="latlon">51.19139° N, 35.27056° E</span> '
+        '(WKT, longitude first: <code class="wkt">POINT(35.27056 51.19139)</code>)</li>'
+    ) in html
+    assert '<div id="map" class="map" hidden role="img" aria-label="Map of Sudzha"' in html
     assert '<a href="/ontology#Settlement" title="https://w3id.org/kgraph/ontology#Settlement">settlement</a>' in html
-    assert "<script" not in html
+    assert re.findall(r'<script src="([^"]+)"', html) == [
+        "/assets/vendor/leaflet/leaflet.js",
+        "/assets/vendor/topojson-client.min.js",
+        "/assets/map.js",
+    ]
 
 
 def test_the_page_links_external_iris_out_and_shows_claims_and_source(web: FlaskClient) -> None:
@@ -273,3 +282,97 @@ def test_wants_html_when_html_is_rated_at_least_as_high_as_rdf(accept: str | Non
 def test_split_suffix(path: str, name: str, suffix: str | None) -> None:
     found, fmt = split_suffix(path)
     assert (found, fmt.name if fmt else None) == (name, suffix)
+
+
+# --- map points, timelines and the ontology diagram ---
+
+
+def test_a_region_lists_the_points_of_the_places_in_it(web: FlaskClient) -> None:
+    html = web.get("/id/kursk-oblast", headers={"Accept": BROWSER}).text
+    assert (
+        '<li class="point" data-lat="51.19139" data-lon="35.27056" data-label="Sudzha">'
+        '<a href="/id/sudzha" title="https://w3id.org/kgraph/id/sudzha">Sudzha</a>: '
+        '<span class="latlon">51.19139° N, 35.27056° E</span>'
+    ) in html
+
+
+def test_a_page_without_coordinates_has_no_map_and_no_script(web: FlaskClient) -> None:
+    html = web.get("/id/putin-visit-to-kursk", headers={"Accept": BROWSER}).text
+    assert 'id="map"' not in html
+    assert 'id="points"' not in html
+    assert "<script" not in html
+
+
+def test_without_the_map_assets_the_coordinates_stay_as_text(web: FlaskClient, monkeypatch) -> None:
+    monkeypatch.setattr("kgraph.web.resources.MAP_FILES", ("no-such-file.js",))
+    html = web.get("/id/sudzha", headers={"Accept": BROWSER}).text
+    assert 'id="map"' not in html
+    assert "<script" not in html
+    assert '<span class="latlon">51.19139° N, 35.27056° E</span>' in html
+
+
+def _when(html: str) -> list[str]:
+    """Each timeline row's time as written: its ``datetime`` at the data's precision and its words."""
+    return re.findall(r'<span class="when">(.*?)</span>\n', html)
+
+
+def test_an_event_page_shows_its_place_on_the_timeline(web: FlaskClient) -> None:
+    html = web.get("/id/sudzha-pipeline-infiltration", headers={"Accept": BROWSER}).text
+    assert '<section id="timeline">' in html
+    assert _when(html)[:3] == [
+        '<span class="relation">began</span> <time datetime="2024-08-06">6 August 2024</time>',
+        '<time datetime="2025-03">March 2025</time>',
+        '<span class="relation">by</span> <time datetime="2025-04">April 2025</time>',
+    ]
+    current = html.split('<li class="moment current">')[1].split("</li>\n    </ul>")[0]
+    assert '<time datetime="2025-03">March 2025</time>' in current
+    assert '<li class="here" aria-current="true"><a href="/id/sudzha-pipeline-infiltration"' in current
+    assert "Putin&#39;s visit to Kursk (March 2025)" in current
+
+
+def test_vague_times_keep_their_words_and_are_never_dated(web: FlaskClient) -> None:
+    html = web.get("/id/north-korean-deployment-kursk", headers={"Accept": BROWSER}).text
+    vague = html.split('<ol class="vague-times">')[1]
+    assert '<span class="relation">by</span> <span class="vague">fall 2024</span>' in vague
+    assert '<span class="vague">as winter approached</span>' in vague
+    assert '<small class="order">(after 6 August 2024)</small>' in vague
+    assert "<time" not in vague
+    current = html.split('<li class="moment current">')[1]
+    assert current.startswith('\n    <span class="when"><span class="relation">by</span> <span class="vague">fall 2024')
+
+
+def test_a_time_page_marks_the_things_at_that_time(web: FlaskClient) -> None:
+    html = web.get("/id/time/2025-04", headers={"Accept": BROWSER}).text
+    current = html.split('<li class="moment current">')[1]
+    assert current.startswith('\n    <span class="when"><span class="relation">by</span> <time datetime="2025-04">')
+    assert html.count('<li class="moment current">') == 1
+
+
+def test_an_undated_resource_has_no_timeline(web: FlaskClient) -> None:
+    assert '<section id="timeline">' not in web.get("/id/sudzha", headers={"Accept": BROWSER}).text
+
+
+def test_the_timeline_page_lists_every_dated_thing(web: FlaskClient) -> None:
+    response = web.get("/timeline")
+    assert response.status_code == 200
+    html = response.text
+    assert [w for w in _when(html) if "<time" in w] == [
+        '<span class="relation">began</span> <time datetime="2024-08-06">6 August 2024</time>',
+        '<time datetime="2025-03">March 2025</time>',
+        '<span class="relation">by</span> <time datetime="2025-04">April 2025</time>',
+    ]
+    assert html.count('<li class="moment') == 10
+    assert 'class="moment current"' not in html
+    assert '<a href="/timeline">Timeline</a>' in html
+    assert "<script" not in html
+
+
+def test_the_ontology_page_has_its_diagram(web: FlaskClient) -> None:
+    html = web.get("/ontology", headers={"Accept": BROWSER}).text
+    svg = html.split('<svg id="ontology-diagram"')[1].split("</svg>")[0]
+    assert svg.count('<g class="class"') == html.count('<div class="term"', 0, html.index('<section id="properties">'))
+    assert (
+        '<g class="class" data-iri="https://w3id.org/kgraph/ontology#Settlement"><a href="/ontology#Settlement">'
+    ) in svg
+    assert '<g class="property" data-property="https://w3id.org/kgraph/ontology#partOfEvent">' in svg
+    assert "<title>kg:locatedIn: place → place</title>" in svg

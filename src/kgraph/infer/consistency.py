@@ -128,8 +128,8 @@ _AXIOM_PREDICATES = {
 }
 
 
-def find_inconsistencies(store: Store, graphs: list[str]) -> list[Inconsistency]:
-    """Every contradiction in the union of the given graphs, sorted by message."""
+def find_inconsistencies(store: Store, graphs: list[str] | None) -> list[Inconsistency]:
+    """Every contradiction in the union of the given graphs (None: the whole store), sorted by message."""
     found: dict[str, Inconsistency] = {}
     for name, query, word in _CHECKS:
         solutions = store.query(query, default_graph=graphs)

@@ -1,5 +1,8 @@
 """Inference: the OWL 2 RL closure and the domain rules, alternated until nothing new appears.
 
+The closure is computed by the native engine (:mod:`kgraph.infer.native`) or by owlrl, its reference
+(:mod:`kgraph.infer.closure`), as the ``reasoner`` setting says; both conclude the same triples.
+
 The result lives in its own named graph (``INFERRED_GRAPH``), apart from the asserted graphs, so
 that a query can be answered with or without inference and a write can be re-inferred by replacing
 that one graph.
@@ -11,10 +14,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS, INFERRED_GRAPH
+from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.infer.closure import (
     OwlRlReasoner,
     is_schema_graph,
@@ -22,14 +26,16 @@ from kgraph.infer.closure import (
     vocabulary,
 )
 from kgraph.infer.consistency import Inconsistency, find_inconsistencies, owlrl_inconsistencies
+from kgraph.infer.native import NativeReasoner, compile_schema, load_owl_rl_rules
 from kgraph.infer.rules import Rule, apply_rules, load_rules
-from kgraph.store import Store
-
-PENDING_GRAPH = GRAPH_NS + "inferred-pending"
-"""Where inferred triples gather while inference runs, for the rules to see; emptied after."""
+from kgraph.infer.terms import NTriple, parse_ntriples
+from kgraph.store import EmbeddedStore, Store
 
 MAX_ROUNDS = 50
 """Rounds before giving up: a rule that keeps producing new triples is a bug in the rule."""
+
+REASONERS = ("native", "owlrl")
+"""The OWL 2 RL engines: ours (fast), and owlrl (the reference it is tested against)."""
 
 
 @dataclass(frozen=True)
@@ -41,54 +47,125 @@ class InferenceReport:
     seconds: float = 0.0
     reasoned_graphs: list[str] = field(default_factory=list)
     """The asserted graphs that went through the OWL 2 RL closure (the rest: rules only)."""
+    reasoner: str = ""
+    """The OWL 2 RL engine that ran, and why owlrl ran when native was asked for."""
+
+
+class Reasoner(Protocol):
+    """An OWL 2 RL closure kept up to date as the project's rules add triples to it."""
+
+    errors: list[str]
+
+    def triggers(self, triples: Iterable[NTriple]) -> bool:
+        """Whether adding these triples can make the closure grow."""
+
+    def add(self, triples: Iterable[NTriple]) -> None:
+        """Add triples concluded by the rules."""
+
+    def close(self) -> Iterable[NTriple]:
+        """The meaningful triples the closure adds, none of them asserted in the graphs reasoned over."""
 
 
 def asserted_graphs(store: Store) -> list[str]:
     """Every named graph that holds asserted triples (all but the inferred ones)."""
-    return [g for g in store.graph_names() if g not in (INFERRED_GRAPH, PENDING_GRAPH)]
+    return [g for g in store.graph_names() if g != INFERRED_GRAPH]
 
 
-def run_inference(store: Store, *, rules_dir: Path) -> InferenceReport:
-    """Replace the inferred graph with the OWL 2 RL closure and the rules' conclusions."""
+def run_inference(store: Store, *, rules_dir: Path, reasoner: str | None = None) -> InferenceReport:
+    """Replace the inferred graph with the OWL 2 RL closure and the rules' conclusions.
+
+    ``reasoner`` is ``native`` or ``owlrl``; None means the ``reasoner`` setting (``KGRAPH_REASONER``).
+    """
     started = time.perf_counter()
     rules = load_rules(rules_dir)
+    store.clear_graph(INFERRED_GRAPH)  # the rules must not see the previous run's conclusions
     graphs = asserted_graphs(store)
+    everything = dataset(store, graphs, graphs)
     reasoned = _graphs_to_reason_over(store, graphs)
-    reasoner = OwlRlReasoner(q.triple for g in reasoned for q in store.quads(graph=g))
-    store.clear_graph(PENDING_GRAPH)
-    inferred: set[ox.Triple] = set()
+    engine, name = open_reasoner(store, dataset(store, reasoned, graphs), reasoner or Settings.from_env().reasoner)
+    inferred: set[NTriple] = set()
     for round_number in range(MAX_ROUNDS):
-        derived = _rules_to_fixpoint(store, rules, graphs, inferred)
-        if round_number and not reasoner.triggers(derived):
+        derived = _rules_to_fixpoint(store, rules, everything, inferred)
+        if round_number and not engine.triggers(derived):
             break  # the closure cannot grow: nothing new for the rules either
-        reasoner.add(derived)
-        closed = _new(store, reasoner.close(), inferred)
+        engine.add(derived)
+        closed = [t for t in engine.close() if t not in inferred]
         if not closed:
             break
         _keep(store, closed, inferred)
     else:
         raise RuntimeError(f"inference did not reach a fixpoint in {MAX_ROUNDS} rounds")
-    store.replace_graph(INFERRED_GRAPH, (ox.Quad(*t, ox.NamedNode(INFERRED_GRAPH)) for t in inferred))
-    store.clear_graph(PENDING_GRAPH)
-    inconsistencies = find_inconsistencies(store, [*graphs, INFERRED_GRAPH])
-    inconsistencies += owlrl_inconsistencies(reasoner.errors)
+    inconsistencies = find_inconsistencies(store, everything and [*graphs, INFERRED_GRAPH])
+    inconsistencies += owlrl_inconsistencies(engine.errors)
     return InferenceReport(
         added=len(inferred),
         inconsistencies=inconsistencies,
         seconds=time.perf_counter() - started,
         reasoned_graphs=reasoned,
+        reasoner=name,
     )
 
 
-def _rules_to_fixpoint(store: Store, rules: list[Rule], graphs: list[str], inferred: set[ox.Triple]) -> set[ox.Triple]:
+def dataset(store: Store, graphs: list[str], names: list[str]) -> list[str] | None:
+    """The graphs to query as one default graph: None (the union of the store) when that is the same.
+
+    ``names`` are the store's named graphs. pyoxigraph evaluates a query over its union graph several times faster
+    than over a list of graphs.
+    """
+    if set(graphs) == set(names) and not store.query("ASK { ?s ?p ?o }", default_graph=[]):
+        return None
+    return graphs
+
+
+def open_reasoner(store: Store, graphs: list[str] | None, name: str) -> tuple[Reasoner, str]:
+    """The named engine over the graphs (None: all), and what to call it; owlrl for what native does not implement."""
+    if name not in REASONERS:
+        raise ValueError(f"unknown reasoner {name!r} (known: {', '.join(REASONERS)})")
+    if name == "native":
+        schema = compile_schema(store, graphs, load_owl_rl_rules())
+        if not schema.unsupported:
+            return NativeReasoner(store, graphs, schema), name
+        name = "owlrl (native does not implement " + ", ".join(sorted(schema.unsupported)) + ")"
+    return _OwlRl(store, graphs), name
+
+
+class _OwlRl:
+    """owlrl behind the :class:`Reasoner` protocol: its conclusions as N-Triples terms, asserted ones left out."""
+
+    def __init__(self, store: Store, graphs: list[str] | None) -> None:
+        self.store = store
+        names = store.graph_names() if graphs is None else graphs
+        self.reasoner = OwlRlReasoner(q.triple for g in names for q in store.quads(graph=g))
+
+    @property
+    def errors(self) -> list[str]:
+        return self.reasoner.errors
+
+    def triggers(self, triples: Iterable[NTriple]) -> bool:
+        return self.reasoner.triggers(parse_ntriples(triples))
+
+    def add(self, triples: Iterable[NTriple]) -> None:
+        self.reasoner.add(parse_ntriples(triples))
+
+    def close(self) -> list[NTriple]:
+        return [_strings(t) for t in self.reasoner.close() if not _asserted(self.store, t)]
+
+
+def _rules_to_fixpoint(
+    store: Store, rules: list[Rule], graphs: list[str] | None, inferred: set[NTriple]
+) -> list[NTriple]:
     """Apply the rules until they conclude nothing new (cheap: pyoxigraph evaluates them)."""
-    derived: set[ox.Triple] = set()
+    derived: list[NTriple] = []
+    dataset = graphs and [*graphs, INFERRED_GRAPH]
     for _ in range(MAX_ROUNDS):
-        new = _new(store, apply_rules(store, rules, [*graphs, PENDING_GRAPH]), inferred)
+        candidates = [t for t in apply_rules(store, rules, dataset) if t not in inferred]
+        new = [
+            t for t, parsed in zip(candidates, parse_ntriples(candidates), strict=True) if not _asserted(store, parsed)
+        ]
         if not new:
             return derived
         _keep(store, new, inferred)
-        derived |= new
+        derived.extend(new)
     raise RuntimeError(f"the rules did not reach a fixpoint in {MAX_ROUNDS} passes")
 
 
@@ -99,18 +176,35 @@ def _graphs_to_reason_over(store: Store, graphs: list[str]) -> list[str]:
     return [g for g in graphs if g in schema or uses_vocabulary(store, g, terms)]
 
 
-def _new(store: Store, triples: Iterable[ox.Triple], inferred: set[ox.Triple]) -> set[ox.Triple]:
-    """The triples neither inferred already nor asserted in any graph."""
-    return {t for t in triples if t not in inferred and not _asserted(store, t)}
-
-
 def _asserted(store: Store, triple: ox.Triple) -> bool:
-    inferred_graphs = {ox.NamedNode(INFERRED_GRAPH), ox.NamedNode(PENDING_GRAPH)}
-    return any(
-        q.graph_name not in inferred_graphs for q in store.quads(triple.subject, triple.predicate, triple.object)
-    )
+    inferred_graph = ox.NamedNode(INFERRED_GRAPH)
+    return any(q.graph_name != inferred_graph for q in store.quads(triple.subject, triple.predicate, triple.object))
 
 
-def _keep(store: Store, triples: set[ox.Triple], inferred: set[ox.Triple]) -> None:
+def _keep(store: Store, triples: list[NTriple], inferred: set[NTriple]) -> None:
+    """Remember the triples and write them to the inferred graph, as N-Quads the store parses in bulk.
+
+    pyoxigraph's own loader is three times faster than adding parsed quads, but it renames blank nodes: triples
+    with one take the slower way.
+    """
     inferred.update(triples)
-    store.add(ox.Quad(*t, ox.NamedNode(PENDING_GRAPH)) for t in triples)
+    graph = f"<{INFERRED_GRAPH}>"
+    if isinstance(store, EmbeddedStore):
+        named = [t for t in triples if not _has_blank_node(t)]
+        if named:
+            store.oxigraph.load(_nquads(named, graph), format=ox.RdfFormat.N_QUADS)
+        triples = [t for t in triples if _has_blank_node(t)]
+    if triples:
+        store.add(ox.parse(input=_nquads(triples, graph), format=ox.RdfFormat.N_QUADS))
+
+
+def _has_blank_node(triple: NTriple) -> bool:
+    return triple[0].startswith("_:") or triple[2].startswith("_:")
+
+
+def _nquads(triples: list[NTriple], graph: str) -> bytes:
+    return "".join(f"{s} {p} {o} {graph} .\n" for s, p, o in triples).encode("utf-8")
+
+
+def _strings(triple: ox.Triple) -> NTriple:
+    return str(triple.subject), str(triple.predicate), str(triple.object)

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from kgraph.infer.terms import NTriple, split_ntriples
 from kgraph.store import Store
 
 
@@ -69,7 +70,7 @@ def load_rules(rules_dir: Path) -> list[Rule]:
 def load_rule(path: Path) -> Rule:
     """Read and check one rule file."""
     text = path.read_text(encoding="utf-8")
-    comments = _header_comments(text)
+    comments = header_comments(text)
     if "rule" not in comments or "meaning" not in comments:
         raise RuleError(f"{path}: a rule starts with '# rule:' and '# meaning:' comment lines")
     try:
@@ -79,18 +80,19 @@ def load_rule(path: Path) -> Rule:
     return Rule(path.stem, path, comments["rule"], comments["meaning"], text)
 
 
-def apply_rules(store: Store, rules: list[Rule], graphs: list[str]) -> set[ox.Triple]:
-    """Every triple the rules construct over the union of the graphs (one pass, no fixpoint)."""
-    produced: set[ox.Triple] = set()
+def apply_rules(store: Store, rules: list[Rule], graphs: list[str] | None) -> set[NTriple]:
+    """Every triple the rules construct over the union of the graphs (None: the store's) in one pass."""
+    produced: set[NTriple] = set()
     for rule in rules:
         try:
-            produced.update(store.query(rule.query, default_graph=graphs))
+            result = store.query(rule.query, default_graph=graphs)
         except SyntaxError as error:
             raise RuleError(f"{rule.path}: not a valid SPARQL query: {error}") from None
+        produced.update(split_ntriples(result.serialize(format=ox.RdfFormat.N_TRIPLES)))
     return produced
 
 
-def _header_comments(text: str) -> dict[str, str]:
+def header_comments(text: str) -> dict[str, str]:
     """The ``# key: value`` lines heading a file; a repeated key or a bare ``#`` line continues."""
     comments: dict[str, str] = {}
     key = None

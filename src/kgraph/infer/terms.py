@@ -7,6 +7,9 @@ full IRIs.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable, Iterator
+
 import pyoxigraph as ox
 import rdflib
 
@@ -46,6 +49,25 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 class TermSyntaxError(ValueError):
     """A term typed by a person that is not an IRI, a prefixed name or a Turtle literal."""
+
+
+NTriple = tuple[str, str, str]
+"""A triple as three terms in N-Triples syntax (``<iri>``, ``_:id``, ``"text"@en``): the engine's working form, far
+cheaper than a term object per triple when hundreds of thousands of them pass through."""
+
+
+def split_ntriples(data: bytes) -> Iterator[NTriple]:
+    """The triples of an N-Triples document as the store serialises it (one per line, single spaces)."""
+    intern = sys.intern  # the same terms recur on many lines: keep one copy of each
+    for line in data.decode("utf-8").splitlines():
+        s, p, o = line[:-2].split(" ", 2)
+        yield intern(s), intern(p), intern(o)
+
+
+def parse_ntriples(triples: Iterable[NTriple]) -> list[ox.Triple]:
+    """The term objects of triples in N-Triples syntax, parsed in one go."""
+    text = "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
+    return [quad.triple for quad in ox.parse(input=text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
 
 
 def is_built_in(term: Term) -> bool:

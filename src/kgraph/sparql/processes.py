@@ -6,8 +6,8 @@ Workers and the zygote die with their parent (``PR_SET_PDEATHSIG``, and end-of-f
 sockets). Messages are length-prefixed pickles over Unix sockets; the zygote hands each new worker's
 socket to the server as a file descriptor (``SCM_RIGHTS``).
 
-Limitation: an on-disk store is copied into the zygote's memory (through an N-Quads dump taken at
-start), so the dataset must fit in memory.
+The dataset the workers query is prepared by :mod:`kgraph.sparql.datasets` (inherited in memory, a
+snapshot opened read-only on disk).
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ import sys
 import time
 from collections.abc import Callable
 
-import pyoxigraph as ox
-
+from kgraph.sparql.datasets import Dataset, prepare
 from kgraph.sparql.evaluate import evaluate
-from kgraph.store import EmbeddedStore, Store
+from kgraph.store import Store
 
 _HEADER = struct.Struct("!Q")
 _PR_SET_PDEATHSIG = 1
@@ -102,7 +101,7 @@ def _set_deadline(sock: socket.socket, deadline: float | None) -> None:
 
 def start_zygote(store: Store, max_result_bytes: int) -> tuple[socket.socket, int]:
     """Fork the zygote; returns the parent's end of its control socket and its pid."""
-    dump = _dump(store)
+    dataset = prepare(store)
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     parent_pid = os.getpid()
     pid = _fork()
@@ -113,25 +112,9 @@ def start_zygote(store: Store, max_result_bytes: int) -> tuple[socket.socket, in
     _run_child(
         parent_pid,
         keep=child_end.fileno(),
-        main=lambda: _zygote(child_end, _replica(store, dump), max_result_bytes),
+        main=lambda: _zygote(child_end, dataset(), max_result_bytes),
     )
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _dump(store: Store) -> bytes | None:
-    """The dataset as N-Quads when the zygote cannot inherit it (an on-disk store), else None."""
-    if isinstance(store, EmbeddedStore) and store.path is None:
-        return None
-    return ox.serialize(store.quads(), format=ox.RdfFormat.N_QUADS) or b""
-
-
-def _replica(store: Store, dump: bytes | None) -> Store:
-    """The zygote's dataset: the inherited in-memory store, or a fresh one loaded from the dump."""
-    if dump is None:
-        return store
-    replica = EmbeddedStore()
-    replica.add(ox.parse(dump, format=ox.RdfFormat.N_QUADS))
-    return replica
 
 
 def _fork() -> int:
@@ -167,7 +150,7 @@ def _run_child(parent_pid: int, *, keep: int, main: Callable[[], None]) -> None:
         os._exit(code)
 
 
-def _zygote(control: socket.socket, store: Store, max_result_bytes: int) -> None:
+def _zygote(control: socket.socket, dataset: Dataset, max_result_bytes: int) -> None:
     """Serve the pool's commands until its control socket closes, then stop every worker.
 
     A command is ``(added, removed, retire, spawn)``: apply a delta (N-Quads), kill the ``retire``
@@ -184,11 +167,13 @@ def _zygote(control: socket.socket, store: Store, max_result_bytes: int) -> None
         for pid in retire:
             _kill(pid)
             workers.discard(pid)
-        problem = _apply(store, added, removed)
+            dataset.forget(pid)
+        problem = dataset.apply(added, removed) if added or removed else None
         pids, fds = [], []
         for _ in range(spawn):
-            pid, fd = _spawn_worker(zygote_pid, control, store, max_result_bytes)
+            pid, fd = _spawn_worker(zygote_pid, control, dataset.opener(), max_result_bytes)
             workers.add(pid)
+            dataset.adopt(pid)
             pids.append(pid)
             fds.append(fd)
         send(control, (pids, problem), fds)
@@ -196,21 +181,12 @@ def _zygote(control: socket.socket, store: Store, max_result_bytes: int) -> None
             os.close(fd)
     for pid in workers:
         _kill(pid)
+    dataset.close()
 
 
-def _apply(store: Store, added: bytes, removed: bytes) -> str | None:
-    """Apply a delta to the zygote's replica; the reason it failed, or None."""
-    try:
-        if removed:
-            store.remove(ox.parse(removed, format=ox.RdfFormat.N_QUADS))
-        if added:
-            store.add(ox.parse(added, format=ox.RdfFormat.N_QUADS))
-    except (SyntaxError, ValueError, OSError) as error:
-        return f"The write could not be applied to the query replica: {error}"
-    return None
-
-
-def _spawn_worker(zygote_pid: int, control: socket.socket, store: Store, max_result_bytes: int) -> tuple[int, int]:
+def _spawn_worker(
+    zygote_pid: int, control: socket.socket, open_store: Callable[[], Store], max_result_bytes: int
+) -> tuple[int, int]:
     """Fork one worker; returns its pid and the socket descriptor the parent will talk to it on."""
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     pid = os.fork()
@@ -222,7 +198,7 @@ def _spawn_worker(zygote_pid: int, control: socket.socket, store: Store, max_res
     _run_child(
         zygote_pid,
         keep=child_end.fileno(),
-        main=lambda: _worker(child_end, store, max_result_bytes),
+        main=lambda: _worker(child_end, open_store(), max_result_bytes),
     )
     raise AssertionError("unreachable")  # pragma: no cover
 

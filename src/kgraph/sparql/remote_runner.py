@@ -22,12 +22,14 @@ from kgraph.sparql.evaluate import QueryRequest
 from kgraph.sparql.executor import QueryResponse
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, ResultFormat, negotiate
 from kgraph.store.remote import (
+    FORM_ACCEPT,
     RemoteStore,
     RemoteStoreError,
     RemoteStoreTimeout,
     dataset_params,
     media_type,
     parse_body,
+    query_form,
 )
 
 _log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ UNAVAILABLE = "The SPARQL store behind this endpoint did not answer; try again l
 _KIND_OF_MEDIA = {fmt.media_type: "solutions" for fmt in SOLUTION_FORMATS} | {
     fmt.media_type: "graph" for fmt in GRAPH_FORMATS
 }
+
+_FORM_KIND = {"SELECT": "solutions", "ASK": "solutions", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
 
 
 class RemoteQueryRunner:
@@ -56,7 +60,11 @@ class RemoteQueryRunner:
     def run(self, request: QueryRequest) -> QueryResponse:
         """Evaluate one query on the remote within the time limit and size cap; raises a SparqlError subclass."""
         wanted = {kind: _negotiated(kind, request) for kind in ("solutions", "graph")}
-        accept = ", ".join(_format_or_default(wanted[kind], kind).media_type for kind in wanted)
+        form = query_form(request.sparql)
+        kinds = [_FORM_KIND[form]] if form else list(wanted)  # one format when the form is known: see store.remote
+        accept = ", ".join(_format_or_default(wanted[kind], kind).media_type for kind in kinds)
+        if form and self._store.is_virtuoso:  # its CSV, TSV, JSON and ASK answers stray from the standards
+            accept = FORM_ACCEPT[form]
         deadline = time.monotonic() + self.timeout
         with self._lock:
             graphs = list(self._graphs)
@@ -71,7 +79,7 @@ class RemoteQueryRunner:
             if isinstance(fmt, NotAcceptable):
                 raise fmt
             body = self._read(response, deadline)
-        if media != fmt.media_type:
+        if media != fmt.media_type or form == "ASK" or self._store.is_virtuoso:  # standard answers only
             body = _convert(body, media, fmt)
         return QueryResponse(body=body, media_type=fmt.content_type)
 

@@ -21,8 +21,8 @@ from kgraph.graph import KnowledgeGraph, build
 from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.executor import QueryPool
 from kgraph.sparql.formats import parse_accept
-from kgraph.sparql.remote_runner import RemoteQueryRunner
-from kgraph.store import RemoteStore
+from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner
+from kgraph.store import RemoteStore, RemoteStoreError
 
 BLUEPRINTS: list[str] = [
     "kgraph.web.sparql:bp",
@@ -114,12 +114,18 @@ def _add_cors_headers(response: Response) -> Response:
 
 
 def _register_error_handlers(app: Flask) -> None:
-    """Every failure becomes a short message with its status: SPARQL errors, HTTP errors and, as a
-    last resort, bugs (logged with their traceback on the server, never shown to the client)."""
+    """Every failure becomes a short message with its status: SPARQL errors, a remote store that failed
+    (502, or 503 when too slow: its address is logged, not shown), HTTP errors and, as a last resort,
+    bugs (logged with their traceback on the server, never shown to the client)."""
 
     @app.errorhandler(SparqlError)
     def sparql_error(error: SparqlError) -> Response:
         return error_response(error.status, error.message)
+
+    @app.errorhandler(RemoteStoreError)
+    def store_unavailable(error: RemoteStoreError) -> Response:
+        _log.warning("remote store failed answering %s %s: %s", request.method, request.path, error)
+        return error_response(503 if isinstance(error, TimeoutError) else 502, UNAVAILABLE)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import Flask, abort, current_app, request
 
 from kgraph.config import Settings
+from kgraph.graph import checkpoint
 from kgraph.journal import Journal
 from kgraph.web import error_response, service
 from kgraph.writes import Delta, Writer
@@ -101,6 +102,7 @@ def writer_of(app: Flask) -> Writer:
                     apply(delta.added, delta.removed)
                 state.dataset_graphs = frozenset(state.graph.store.graph_names())
                 state.default_graphs = {infer: state.graph.default_graph(infer) for infer in (True, False)}
+                checkpoint(state.graph, state.settings)  # so an on-disk store's next start replays nothing
 
             app.extensions[_WRITER_KEY] = Writer(state.graph, Journal(state.settings.data_dir), on_commit=refresh)
         return app.extensions[_WRITER_KEY]

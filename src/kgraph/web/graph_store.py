@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
+from kgraph.load import ENTITY_BOMB, entity_bomb
 from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.formats import negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError, read_body
@@ -132,6 +133,9 @@ def _parse(body: bytes, graph: str | None) -> list[ox.Quad]:
             f"Unsupported Content-Type '{media_type or 'none'}' for RDF: use one of {', '.join(READABLE)}.",
             status=415,
         )
+    bomb = entity_bomb(body) if rdf_format == ox.RdfFormat.RDF_XML else None
+    if bomb:
+        raise ProtocolError(f"The {media_type} body does not parse at line {bomb[0]}, column {bomb[1]}: {ENTITY_BOMB}")
     try:
         return list(ox.parse(body, format=rdf_format, base_iri=graph or None, rename_blank_nodes=True))
     except SyntaxError as error:

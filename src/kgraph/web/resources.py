@@ -4,12 +4,14 @@
 always built from ``RESOURCE_NS``, never from the request's host, so a mirror describes the same resources. A
 browser gets an HTML page readable without JavaScript; an RDF client gets the resource's triples (outgoing and
 incoming) in the format its ``Accept`` asks for; a suffix (``/id/sudzha.ttl``) picks the format for people who
-cannot set headers. The queries are in :mod:`kgraph.describe`; this module only moves HTTP.
+cannot set headers. The queries are in :mod:`kgraph.describe` and :mod:`kgraph.timeline`; this module only moves
+HTTP. ``/timeline`` lists every dated thing of the graph.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
@@ -18,7 +20,9 @@ from kgraph.describe import describe, description_triples, exists, ontology, res
 from kgraph.load import graph_iri, rdf_files
 from kgraph.sparql.formats import GRAPH_FORMATS, ResultFormat, negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError
+from kgraph.timeline import timeline
 from kgraph.web import error_response, service
+from kgraph.web.diagram import ontology_diagram
 from kgraph.web.ui import PREFIXES
 
 bp = Blueprint("resources", __name__, template_folder="templates")
@@ -30,6 +34,9 @@ SUFFIXES: dict[str, ResultFormat] = {
 """The file suffix that picks each RDF format in a link a person can click."""
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+MAP_FILES = ("leaflet/leaflet.js", "leaflet/leaflet.css", "topojson-client.min.js", "countries-50m.json")
+"""What ``make assets`` puts in ``static/vendor/`` for the map; without them a page shows its coordinates as text."""
 
 
 @bp.get("/id/<path:path>")
@@ -43,9 +50,30 @@ def resource(path: str) -> Response:
     if iri is None or not exists(store, iri, graphs):
         return _not_found(iri or name, html=fmt is None)
     if fmt is None:
-        page = render_template("resources/resource.html", d=describe(store, iri, graphs), root=request.script_root)
+        page = render_template(
+            "resources/resource.html",
+            d=describe(store, iri, graphs),
+            t=timeline(store, graphs, focus=iri),
+            map_assets=map_installed(),
+            root=request.script_root,
+        )
         return _vary(Response(page, content_type="text/html; charset=utf-8"))
     return _vary(rdf_response(description_triples(store, iri, graphs), fmt))
+
+
+@bp.get("/timeline")
+def timeline_page() -> Response:
+    """Every dated event and claim of the graph, in order, each time as precise as the data gives it."""
+    store = service(current_app).graph.store
+    graphs = graphs_for(infer_flag(request.args.get("infer")))
+    page = render_template("resources/timeline.html", t=timeline(store, graphs), root=request.script_root)
+    return Response(page, content_type="text/html; charset=utf-8")
+
+
+def map_installed() -> bool:
+    """Whether ``make assets`` has put the map's files in place (a page without them must not load broken scripts)."""
+    vendor = Path(current_app.blueprints["ui"].static_folder or "") / "vendor"
+    return all((vendor / name).is_file() for name in MAP_FILES)
 
 
 @bp.get("/ontology")
@@ -58,7 +86,9 @@ def ontology_page(suffix: str | None = None) -> Response:
     kg = service(current_app).graph
     graphs = ontology_graphs()
     if fmt is None:
-        page = render_template("resources/ontology.html", o=ontology(kg.store, graphs), root=request.script_root)
+        terms = ontology(kg.store, graphs)
+        diagram = ontology_diagram(terms, root=request.script_root)
+        page = render_template("resources/ontology.html", o=terms, diagram=diagram, root=request.script_root)
         return _vary(Response(page, content_type="text/html; charset=utf-8"))
     quads = (q for g in graphs for q in kg.store.quads(graph=g))
     return _vary(rdf_response(sorted({q.triple for q in quads}, key=str), fmt))

@@ -1,0 +1,385 @@
+"""kgraph against its peers on the same generated data: one command, one markdown table (issue 7).
+
+Generates N triples (``bench/generate.py``), starts ``kgraph serve --data FILE`` and takes the dataset it serves
+(asserted and inferred triples, from its dumps), then serves that very dataset from each peer: Oxigraph's server
+(``oxigraph load`` + ``serve-read-only``), Virtuoso 7 (a private instance, bulk loader) and rdflib served naively
+(``bench/rdflib_server.py``). Each server's load time is measured from its start until it answers (kgraph's includes
+parsing, inference and forking its query workers; the peers load the finished dataset, no inference). Then the query
+mix of ``bench/queries/*.rq`` runs on every server, one keep-alive client at a time (median of ``--rounds`` runs
+after a warm-up, each query's row or triple count checked to be the same everywhere), then four clients cycle through
+the mix for ``--seconds`` (throughput). No assertions: it prints a table.
+
+    .venv/bin/python bench/compare.py                        # 1M triples, every peer installed
+    .venv/bin/python bench/compare.py --triples 100k --quick
+    .venv/bin/python bench/compare.py --peers kgraph,oxigraph,virtuoso   # rdflib takes minutes to parse 1M
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+import generate
+import virtuoso
+
+BENCH = Path(__file__).parent
+BIN = Path(sys.executable).parent
+PEERS = ("kgraph", "oxigraph", "virtuoso", "rdflib")
+CLIENTS = 4
+READY_WITHIN = 1800.0
+"""Seconds a server may take to load before the run gives up on it."""
+BENCH_GRAPH = "https://w3id.org/kgraph/graph/bench"
+"""The one graph the peers that have graphs load the dataset into."""
+JSON = {"Accept": "application/sparql-results+json"}
+QUERY_TIMEOUT = 300.0
+"""Seconds one query may take on one server before it counts as failed there."""
+QUERY_BUDGET = 20.0
+"""Seconds of measured runs per query and server: a slow peer gets fewer rounds (at least one), not an hour."""
+
+
+@dataclass
+class Query:
+    """One query of the mix: its file's name, its first comment line, its text."""
+
+    name: str
+    title: str
+    text: str
+
+    @property
+    def graph(self) -> bool:
+        """Whether it returns triples (CONSTRUCT) rather than solutions."""
+        return self.name == "construct"
+
+
+@dataclass
+class Server:
+    """A running server under test: where it answers, how long it took to load, how to stop it."""
+
+    name: str
+    endpoint: str
+    ready_seconds: float
+    stop: Callable[[], None]
+    medians: dict[str, float | None] = field(default_factory=dict)
+    sizes: dict[str, int | None] = field(default_factory=dict)
+    throughput: float | None = None
+
+
+def main() -> None:
+    """Generate, start the servers one after the other, measure, print the table, stop them all."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--triples", type=generate.count, default=generate.count("1M"), help="10000, 100k, 1M ...")
+    parser.add_argument("--rounds", type=int, default=20, help="measured runs of each query on each server")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the throughput run on each server")
+    parser.add_argument("--peers", default=",".join(p for p in PEERS if available(p)), help="comma-separated")
+    parser.add_argument("--quick", action="store_true", help="3 rounds and a 5 s throughput run")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    peers = [p.strip() for p in args.peers.split(",") if p.strip()]
+    if unknown := set(peers) - set(PEERS):
+        parser.error(f"unknown peers: {', '.join(sorted(unknown))} (choose from {', '.join(PEERS)})")
+    rounds, seconds = (3, 5.0) if args.quick else (args.rounds, args.seconds)
+    queries = load_queries()
+    workdir = Path(tempfile.mkdtemp(prefix="kgraph-compare-"))
+    servers: list[Server] = []
+    try:
+        data = workdir / "generated.nt"
+        generate.write(data, args.triples, args.seed)
+        kgraph = start_kgraph(data)
+        servers.append(kgraph)
+        dataset = fetch_dataset(kgraph.endpoint, workdir / "dataset")
+        starters = {"oxigraph": start_oxigraph, "virtuoso": start_virtuoso, "rdflib": start_rdflib}
+        for name in peers:
+            if name != "kgraph":
+                servers.append(starters[name](dataset, workdir / name))
+                print(f"{name} ready after {servers[-1].ready_seconds:.1f} s", file=sys.stderr)
+        for server in servers:
+            measure(server, queries, rounds, seconds)
+        if "kgraph" not in peers:
+            servers.remove(kgraph)
+        print(table(servers, queries, args.triples, dataset_size(dataset), rounds, seconds))
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def available(peer: str) -> bool:
+    """Whether a peer can run here (Virtuoso is an apt package, the others come with the test dependencies)."""
+    return peer != "virtuoso" or virtuoso.SERVER is not None
+
+
+def load_queries() -> list[Query]:
+    """The mix, in a fixed order (the one of issue 7)."""
+    order = ("lookup", "time-window", "group-by", "text-filter", "property-path", "multi-join", "construct")
+    queries = []
+    for name in order:
+        text = (BENCH / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+        queries.append(Query(name, text.splitlines()[0].lstrip("# "), text))
+    return queries
+
+
+# --- starting the servers ---
+
+
+def start_kgraph(data: Path) -> Server:
+    """``kgraph serve --data FILE`` (the ontology and the article too, then inference); ready when it answers."""
+    port = virtuoso.free_port()
+    log = (data.parent / "kgraph.log").open("wb")
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [str(BIN / "kgraph"), "serve", "--port", str(port), "--data", str(data), "--timeout", str(QUERY_TIMEOUT)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{port}/sparql"
+    wait_ready(endpoint, process)
+    print(f"kgraph ready after {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return Server("kgraph", endpoint, time.monotonic() - started, lambda: stop_process(process))
+
+
+def fetch_dataset(endpoint: str, folder: Path) -> Path:
+    """What kgraph serves as its default graph with inference on (asserted and inferred triples), as N-Triples."""
+    folder.mkdir()
+    path = folder / "dataset.nt"
+    base = endpoint.removesuffix("/sparql")
+    with path.open("wb") as out:
+        for part in ("asserted", "inferred"):
+            with requests.get(f"{base}/dumps/{part}.nt", stream=True, timeout=READY_WITHIN) as response:
+                response.raise_for_status()
+                for chunk in response.iter_content(1 << 20):
+                    out.write(chunk)
+    return path
+
+
+def dataset_size(path: Path) -> int:
+    with path.open("rb") as lines:
+        return sum(1 for line in lines if line.strip())
+
+
+def start_oxigraph(dataset: Path, folder: Path) -> Server:
+    """``oxigraph load`` into a folder, then ``oxigraph serve-read-only`` over it."""
+    oxigraph = str(BIN / "oxigraph")
+    started = time.monotonic()
+    load = [oxigraph, "load", "--location", str(folder), "--file", str(dataset)]
+    subprocess.run(load, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = virtuoso.free_port()
+    process = subprocess.Popen(
+        [oxigraph, "serve-read-only", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}/query"
+    wait_ready(endpoint, process)
+    return Server("oxigraph", endpoint, time.monotonic() - started, lambda: stop_process(process))
+
+
+def start_virtuoso(dataset: Path, folder: Path) -> Server:
+    """A private Virtuoso, the dataset bulk-loaded into one graph (its default graph is the union of all)."""
+    started = time.monotonic()
+    instance = virtuoso.start(folder, dirs_allowed=(dataset.parent,))
+    try:
+        instance.bulk_load(dataset.parent, dataset.name, BENCH_GRAPH)
+    except BaseException:
+        instance.stop()
+        raise
+    server = Server("virtuoso", instance.endpoint, time.monotonic() - started, instance.stop)
+    count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BENCH_GRAPH}> {{ ?s ?p ?o }} }}"
+    loaded = int(
+        requests.get(server.endpoint, params={"query": count}, headers=JSON, timeout=60).json()["results"]["bindings"][
+            0
+        ]["n"]["value"]
+    )
+    if loaded != dataset_size(dataset):
+        print(f"virtuoso loaded {loaded:,} of {dataset_size(dataset):,} triples", file=sys.stderr)
+    return server
+
+
+def start_rdflib(dataset: Path, folder: Path) -> Server:
+    """``bench/rdflib_server.py`` over the dataset; ready once rdflib has parsed it."""
+    port = virtuoso.free_port()
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, str(BENCH / "rdflib_server.py"), "--port", str(port), str(dataset)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}/sparql"
+    wait_ready(endpoint, process)
+    return Server("rdflib", endpoint, time.monotonic() - started, lambda: stop_process(process))
+
+
+def wait_ready(endpoint: str, process: subprocess.Popen) -> None:
+    """Poll until the server answers an ASK query, or fail if it died or took too long."""
+    deadline = time.monotonic() + READY_WITHIN
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server for {endpoint} exited with {process.returncode}")
+        try:
+            if requests.get(endpoint, params={"query": "ASK {}"}, timeout=1).ok:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        time.sleep(0.1)
+    stop_process(process)
+    raise SystemExit(f"the server for {endpoint} did not answer within {READY_WITHIN:g} s")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- measuring ---
+
+
+def ask(session: requests.Session, endpoint: str, query: Query) -> int:
+    """Run one query (JSON results, or N-Triples for CONSTRUCT); the number of rows or triples it returned."""
+    accept = "application/n-triples" if query.graph else "application/sparql-results+json"
+    response = session.post(endpoint, data={"query": query.text}, headers={"Accept": accept}, timeout=QUERY_TIMEOUT)
+    response.raise_for_status()
+    if query.graph:
+        return sum(1 for line in response.content.splitlines() if line.strip() and not line.startswith(b"#"))
+    return len(json.loads(response.content)["results"]["bindings"])
+
+
+def measure(server: Server, queries: list[Query], rounds: int, seconds: float) -> None:
+    """Each query's median latency and result size on one keep-alive connection, then the throughput."""
+    with requests.Session() as session:
+        for query in queries:
+            try:
+                server.sizes[query.name] = ask(session, server.endpoint, query)  # warm-up
+                times: list[float] = []
+                spent = time.monotonic()
+                while len(times) < rounds and (not times or time.monotonic() - spent < QUERY_BUDGET):
+                    started = time.perf_counter()
+                    ask(session, server.endpoint, query)
+                    times.append(time.perf_counter() - started)
+                server.medians[query.name] = statistics.median(times) * 1000
+            except requests.RequestException as error:
+                print(f"{server.name}: {query.name} failed: {error}", file=sys.stderr)
+                server.medians[query.name] = server.sizes[query.name] = None
+    server.throughput = throughput(server, [q for q in queries if server.medians[q.name] is not None], seconds)
+    print(f"{server.name} measured", file=sys.stderr)
+
+
+def throughput(server: Server, queries: list[Query], seconds: float) -> float:
+    """Queries answered per second by ``CLIENTS`` clients cycling through the mix, each from its own offset."""
+    done = [0] * CLIENTS
+    deadline = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        with requests.Session() as session:
+            while time.monotonic() < deadline:
+                ask(session, server.endpoint, queries[(index + done[index]) % len(queries)])
+                done[index] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started)
+
+
+# --- the table ---
+
+
+def geometric_mean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def table(servers: list[Server], queries: list[Query], triples: int, quads: int, rounds: int, seconds: float) -> str:
+    """The markdown table: per-query medians (ms), the ratio to the fastest, geometric means, throughput, load."""
+    names = [s.name for s in servers]
+    lines = [
+        f"{dt.date.today().isoformat()}, {machine()}, Python {platform.python_version()}: {triples:,} generated "
+        f"triples, {quads:,} served with the ontology, the article and the inferred triples; median of up to "
+        f"{rounds} runs (ms), {CLIENTS} clients for {seconds:g} s.",
+        "",
+        "| query | rows | " + " | ".join(f"{n} ms" for n in names) + " | kgraph / fastest |",
+        "|---|---:|" + "---:|" * len(names) + "---:|",
+    ]
+    for query in queries:
+        cells = [_ms(s.medians.get(query.name)) for s in servers]
+        sizes = {s.sizes.get(query.name) for s in servers}
+        rows = (
+            str(sizes.pop())
+            if len(sizes) == 1
+            else "differ: " + "/".join(str(s.sizes.get(query.name)) for s in servers)
+        )
+        lines.append(f"| {query.name} | {rows} | " + " | ".join(cells) + f" | {_to_fastest(servers, query.name)} |")
+    lines.append(
+        "| geometric mean, ratio to kgraph | | " + " | ".join(_geo_ratio(servers, s) for s in servers) + " | |"
+    )
+    lines.append("| throughput, queries/s | | " + " | ".join(_number(s.throughput) for s in servers) + " | |")
+    lines.append("| ready after (s) | | " + " | ".join(f"{s.ready_seconds:.1f}" for s in servers) + " | |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """Cores, processor model and memory, as far as Linux tells."""
+    cpuinfo, meminfo = Path("/proc/cpuinfo"), Path("/proc/meminfo")
+    model = next(
+        (line.split(":", 1)[1].strip() for line in _lines(cpuinfo) if line.startswith("model name")), platform.machine()
+    )
+    kib = next((int(line.split()[1]) for line in _lines(meminfo) if line.startswith("MemTotal")), 0)
+    return f"{os.cpu_count()} cores ({model}), {kib / 2**20:.0f} GiB, {platform.system()}"
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "failed"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def _to_fastest(servers: list[Server], name: str) -> str:
+    kgraph = next((s.medians.get(name) for s in servers if s.name == "kgraph"), None)
+    times = [t for s in servers if (t := s.medians.get(name)) is not None]
+    return "-" if kgraph is None or not times else f"{kgraph / min(times):.2f}"
+
+
+def _geo_ratio(servers: list[Server], server: Server) -> str:
+    """The geometric mean over the queries both answered of this server's time divided by kgraph's."""
+    kgraph = next((s for s in servers if s.name == "kgraph"), None)
+    if kgraph is None:
+        return "-"
+    ratios = [
+        mine / theirs
+        for name, mine in server.medians.items()
+        if mine is not None and (theirs := kgraph.medians.get(name)) is not None
+    ]
+    return f"{geometric_mean(ratios):.2f}" if ratios else "-"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""The build manifest of an on-disk store: what the store was built from, so a later start can trust it.
+
+A ``--store PATH`` keeps the graph between starts; it is worth reusing only if it holds exactly what a fresh build
+would make. The manifest, a small JSON file inside the store's folder (it travels with the store), records the
+inputs of the last complete build: every source file (size, modification time and SHA-256; a file whose size and
+time are unchanged is not hashed again), the rules and the reasoner inference ran with, the kgraph and pyoxigraph
+versions, how far the write journal had been applied, and the inference report. Comparing it with the inputs of
+this start gives a :class:`Plan`: nothing to do, reload some files' graphs and re-infer, or rebuild from scratch.
+
+Crash safety: the manifest is removed (durably) before the store is changed and written last, atomically (a
+temporary file, fsync, rename, fsync of the folder), so a build killed half-way leaves no manifest and the next
+start rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+import kgraph
+from kgraph.infer import Inconsistency, InferenceReport
+
+MANIFEST_NAME = "kgraph-manifest.json"
+"""The manifest's file name inside the store's folder (RocksDB leaves files it did not write alone)."""
+
+FORMAT = 1
+"""Bumped when the manifest's layout changes: an older manifest then means a rebuild."""
+
+_INFER_PACKAGE = Path(kgraph.__file__).parent / "infer"
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be read or makes no sense: the store is rebuilt from scratch."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source file as it was loaded: where, how big, when changed, and its content's hash."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class JournalMark:
+    """How much of the write journal the store holds: its first ``size`` bytes, whose hash is ``sha256``."""
+
+    path: str
+    size: int = 0
+    sha256: str = hashlib.sha256(b"").hexdigest()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The inputs of one complete build, and what its inference found."""
+
+    engine: dict[str, str]
+    inference_inputs: dict[str, str]
+    sources: dict[str, Source]
+    """Graph IRI -> the file loaded into it."""
+    journal: JournalMark
+    quads: int
+    """Quads in the store when the manifest was written: a cheap check that nothing else changed it."""
+    inference: dict = field(default_factory=dict)
+
+    def report(self) -> InferenceReport:
+        """The inference report of the build, as if inference had just run."""
+        return InferenceReport(
+            added=self.inference["added"],
+            inconsistencies=[
+                Inconsistency(item["message"], list(_triples(item["triples"])))
+                for item in self.inference["inconsistencies"]
+            ],
+            reasoned_graphs=self.inference["reasoned_graphs"],
+            reasoner=self.inference["reasoner"],
+        )
+
+    def with_report(self, report: InferenceReport) -> Manifest:
+        """A copy recording ``report`` (triples as N-Triples)."""
+        inference = {
+            "added": report.added,
+            "inconsistencies": [
+                {"message": found.message, "triples": _ntriples(found.triples)} for found in report.inconsistencies
+            ],
+            "reasoned_graphs": list(report.reasoned_graphs),
+            "reasoner": report.reasoner,
+        }
+        return Manifest(self.engine, self.inference_inputs, self.sources, self.journal, self.quads, inference)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a start has to do to make the store match its inputs."""
+
+    rebuild: str | None = None
+    """Why the store must be rebuilt from scratch, or None."""
+    reload: list[str] = field(default_factory=list)
+    """Graphs whose file is new or changed: cleared and loaded again."""
+    drop: list[str] = field(default_factory=list)
+    """Graphs whose file is no longer a source: cleared."""
+    journal_from: int = 0
+    """Offset in the journal from which its entries are not in the store yet."""
+    reinfer: bool = False
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the store can be served as it is: no load, no inference."""
+        return self.rebuild is None and not (self.reload or self.drop or self.reinfer)
+
+
+def engine() -> dict[str, str]:
+    """The software a store was built with: another version may load or store differently, so it means a rebuild."""
+    return {"format": str(FORMAT), "kgraph": kgraph.__version__, "pyoxigraph": ox.__version__}
+
+
+def inference_inputs(rules_dir: Path, reasoner: str) -> dict[str, str]:
+    """What inference depends on besides the data: the rules, and the reasoner (its choice and its code)."""
+    rules = sorted(Path(rules_dir).glob("*.rq")) if Path(rules_dir).is_dir() else []
+    code = sorted(p for p in _INFER_PACKAGE.rglob("*") if p.suffix in (".py", ".rq"))  # the OWL RL rules too
+    return {
+        "rules": _hash_files(rules, Path(rules_dir)),
+        "reasoner": reasoner,
+        "reasoner_code": _hash_files(code, _INFER_PACKAGE),
+    }
+
+
+def stamp(path: Path, known: Source | None = None) -> Source:
+    """A source's stamp; its hash is taken from ``known`` when the size and modification time are unchanged."""
+    stat = path.stat()
+    resolved = str(path.resolve())
+    if known and (known.path, known.size, known.mtime_ns) == (resolved, stat.st_size, stat.st_mtime_ns):
+        return known
+    return Source(resolved, stat.st_size, stat.st_mtime_ns, _hash_file(path))
+
+
+def journal_lines(path: Path) -> bytes:
+    """The journal's complete lines (a torn last line, never acknowledged, is left out); empty when there is none."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return b""
+    return data[: data.rfind(b"\n") + 1]
+
+
+def journal_mark(path: Path, lines: bytes) -> JournalMark:
+    """The mark saying the store holds every one of ``lines``."""
+    return JournalMark(str(Path(path).resolve()), len(lines), hashlib.sha256(lines).hexdigest())
+
+
+def plan(old: Manifest | None, new: Manifest, journal: bytes, quads: int) -> Plan:
+    """What to do to a store built as ``old`` says (None: unknown) for the inputs ``new``, the journal now holding
+    ``journal`` and the store ``quads`` quads."""
+    reason = _rebuild_reason(old, new, journal, quads)
+    if reason or old is None:
+        return Plan(rebuild=reason or "the store has no build manifest")
+    reload = sorted(g for g, source in new.sources.items() if g not in old.sources or _changed(old.sources[g], source))
+    drop = sorted(set(old.sources) - set(new.sources))
+    written = len(journal) > old.journal.size
+    reinfer = bool(reload or drop or written or old.inference_inputs != new.inference_inputs)
+    return Plan(reload=reload, drop=drop, journal_from=old.journal.size, reinfer=reinfer)
+
+
+def _rebuild_reason(old: Manifest | None, new: Manifest, journal: bytes, quads: int) -> str | None:
+    if old is None:
+        return None if quads == 0 else f"the store holds {quads} quads but no build manifest (an interrupted build?)"
+    if old.engine != new.engine:
+        return f"it was built by {_versions(old.engine)}, this is {_versions(new.engine)}"
+    if old.journal.path != new.journal.path:
+        return f"its writes came from the journal {old.journal.path}, not {new.journal.path}"
+    if hashlib.sha256(journal[: old.journal.size]).hexdigest() != old.journal.sha256:
+        return f"the journal {old.journal.path} no longer begins with the writes the store holds"
+    if len(journal) == old.journal.size and quads != old.quads:
+        return f"it holds {quads} quads where its build left {old.quads}: something else changed it"
+    return None
+
+
+def read(folder: Path) -> Manifest | None:
+    """The manifest of the store in ``folder``; None when there is none; ManifestError when it is unreadable."""
+    path = Path(folder) / MANIFEST_NAME
+    try:
+        document = json.loads(path.read_bytes())
+        return Manifest(
+            engine=document["engine"],
+            inference_inputs=document["inference_inputs"],
+            sources={g: Source(**s) for g, s in document["sources"].items()},
+            journal=JournalMark(**document["journal"]),
+            quads=int(document["quads"]),
+            inference=document["inference"],
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ManifestError(f"its build manifest {path} is unreadable ({error})") from None
+
+
+def write(folder: Path, manifest: Manifest) -> None:
+    """Write the manifest atomically and durably: last, once the store is complete and flushed."""
+    path = Path(folder) / MANIFEST_NAME
+    temporary = path.with_suffix(".tmp")
+    data = json.dumps(asdict(manifest), indent=1, sort_keys=True).encode("utf-8")
+    with temporary.open("wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def invalidate(folder: Path) -> None:
+    """Remove the manifest, durably, before the store is changed: a crash from here on means a rebuild."""
+    path = Path(folder) / MANIFEST_NAME
+    if path.exists():
+        path.unlink()
+        _fsync_dir(path.parent)
+
+
+def _changed(old: Source, new: Source) -> bool:
+    return (old.path, old.sha256) != (new.path, new.sha256)
+
+
+def _versions(versions: dict[str, str]) -> str:
+    return f"kgraph {versions.get('kgraph')} (pyoxigraph {versions.get('pyoxigraph')})"
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _hash_files(paths: Sequence[Path], root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _ntriples(triples: Sequence[ox.Triple]) -> str:
+    return (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+
+
+def _triples(text: str) -> list[ox.Triple]:
+    return [quad.triple for quad in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
