@@ -69,3 +69,18 @@ def test_on_disk_store_keeps_its_data(tmp_path: Path) -> None:
     first.close()
     second = open_store(str(tmp_path / "db"))
     assert [q.object.value for q in second.quads(graph=G1)] == ["kept"]
+
+
+def test_a_list_of_every_graph_reads_as_their_union_and_nothing_more(store: EmbeddedStore) -> None:
+    query = "SELECT ?o WHERE { ?s ?p ?o }"
+    assert _values(store.query(query, default_graph=[G1, G2])) == ["one", "two"]
+    store.add([ox.Quad(S, P, ox.Literal("unnamed"), ox.DefaultGraph())])  # not named in the list: not read
+    assert _values(store.query(query, default_graph=[G1, G2])) == ["one", "two"]
+
+
+def test_a_list_leaving_out_a_graph_with_triples_does_not_read_it(store: EmbeddedStore) -> None:
+    query = "SELECT ?o WHERE { ?s ?p ?o }"
+    store.add([ox.Quad(S, P, ox.Literal("three"), ox.NamedNode("http://example.org/g3"))])
+    assert _values(store.query(query, default_graph=[G1, G2])) == ["one", "two"]
+    store.clear_graph("http://example.org/g3")
+    assert _values(store.query(query, default_graph=[G1, G2, "http://example.org/absent"])) == ["one", "two"]

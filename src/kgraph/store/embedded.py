@@ -52,13 +52,23 @@ class EmbeddedStore(Store):
         named_graphs: Sequence[str] | None = None,
     ) -> QueryResult:
         kwargs: dict = {}
-        if default_graph is None:
+        if default_graph is None or self._is_every_graph(default_graph):
             kwargs["use_default_graph_as_union"] = True
         else:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph] or [ox.DefaultGraph()]
         if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         return self._store.query(sparql, **kwargs)
+
+    def _is_every_graph(self, graphs: Sequence[str]) -> bool:
+        """True if ``graphs`` names every graph of the store: pyoxigraph evaluates that dataset 4-8 times faster as
+        its union default graph than as a list of graphs (bench/README.md), and the answer is the same."""
+        if next(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is not None:
+            return False
+        others = {g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)} - {
+            ox.NamedNode(g) for g in graphs
+        }
+        return all(next(self._store.quads_for_pattern(None, None, None, g), None) is None for g in others)
 
     def update(self, sparql: str) -> None:
         self._store.update(sparql)
