@@ -80,6 +80,46 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+"""Oxigraph's server (``pip install oxigraph``): a second, real SPARQL endpoint for the remote-store, federation,
+link and fault tests."""
+
+needs_oxigraph = pytest.mark.skipif(
+    not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing"
+)
+
+
+def start_oxigraph(folder: Path, port: int | None = None, *, read_only: bool = False) -> tuple[subprocess.Popen, str]:
+    """``oxigraph serve`` over ``folder`` (on ``port``, or a free one); the process and its base URL once it answers."""
+    port = port or free_port()
+    command = "serve-read-only" if read_only else "serve"
+    process = subprocess.Popen(
+        [str(OXIGRAPH), command, "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url + "/query", params={"query": "ASK {}"}, timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("oxigraph serve did not start")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate a server process, killing it if it does not stop within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def start_server(args: list[str], env: dict[str, str], *, ready_within: float = 30.0) -> LiveServer:
     """Start ``kgraph serve`` with ``args`` and wait until ``/sparql`` answers."""
     port = free_port()

@@ -17,7 +17,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,13 +25,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import KGRAPH, LiveServer, free_port
+from conftest import KGRAPH, LiveServer, free_port, needs_oxigraph, start_oxigraph
 from kgraph.journal import JOURNAL_NAME, Journal
 from kgraph.sparql.remote_runner import UNAVAILABLE
 from kgraph.writes import STORE_FAILED, STORE_UNAVAILABLE
 
 PROJECT = Path(__file__).parent / "fixtures" / "writes"
-OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 KGR = "https://w3id.org/kgraph/id/"
@@ -332,29 +330,6 @@ def test_kill_9_while_a_big_load_is_journaled_keeps_it_whole_or_absent(tmp_path:
 
 
 # --- a remote store (--store URL) that is down, failing or slow ---
-
-needs_oxigraph = pytest.mark.skipif(
-    not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing"
-)
-
-
-def start_oxigraph(folder: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """``oxigraph serve`` over ``folder`` (on ``port``, or a free one); the process and its URL once it answers."""
-    port = port or free_port()
-    process = subprocess.Popen(
-        [str(OXIGRAPH), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with contextlib.suppress(requests.ConnectionError):
-            requests.get(url + "/query", params={"query": "ASK {}"}, timeout=1)
-            return process, url
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("oxigraph serve did not start")
 
 
 @pytest.fixture

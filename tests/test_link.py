@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,10 +19,9 @@ from typing import ClassVar
 
 import pyoxigraph as ox
 import pytest
-import requests
 from click.testing import CliRunner
 
-from conftest import KGRAPH, PROJECT, free_port
+from conftest import KGRAPH, OXIGRAPH, PROJECT, free_port, start_oxigraph, stop_process
 from kgraph.cli import main
 from kgraph.config import RESOURCE_NS
 from kgraph.infer import run_inference
@@ -33,7 +31,6 @@ from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore
 from kgraph.validate import validate_paths
 
-OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 FIXTURES = Path(__file__).parent / "fixtures" / "link"
 ENTITIES = FIXTURES / "entities.ttl"
 KG = "https://w3id.org/kgraph/ontology#"
@@ -65,26 +62,10 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = folder / "db"
     loaded = [str(OXIGRAPH), "load", "--location", str(db), "--file", str(FIXTURES / "wikidata-sample.ttl")]
     subprocess.run(loaded, check=True, capture_output=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [str(OXIGRAPH), "serve-read-only", "--location", str(db), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/query"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            requests.get(url, params={"query": "ASK {}"}, timeout=1)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
+    process, base = start_oxigraph(db, read_only=True)
+    url = base + "/query"
     yield url
-    process.terminate()
-    process.wait(timeout=10)
+    stop_process(process)
     shutil.rmtree(folder, ignore_errors=True)
 
 

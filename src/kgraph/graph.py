@@ -53,10 +53,26 @@ def build(settings: Settings, progress: Callable[[str], None] | None = None) -> 
     if isinstance(store, EmbeddedStore) and store.path is not None:
         inference = _update_on_disk(store, files, sources, settings, progress or _quiet)
     else:
-        load_paths(store, sources, root=files.root, progress=progress)
-        replay_journal(store, settings.data_dir)  # writes acknowledged over HTTP, in order
-        inference = run_inference(store, rules_dir=files.rules, reasoner=settings.reasoner)
+        scratch = store if isinstance(store, EmbeddedStore) else EmbeddedStore()
+        load_paths(scratch, sources, root=files.root, progress=progress)
+        replay_journal(scratch, settings.data_dir)  # writes acknowledged over HTTP, in order
+        inference = run_inference(scratch, rules_dir=files.rules, reasoner=settings.reasoner)
+        if scratch is not store:
+            _upload(scratch, store)
     return KnowledgeGraph(store=store, files=files, inference=inference)
+
+
+def _upload(built: Store, remote: Store) -> None:
+    """Send a graph built and inferred in memory to a remote store, one graph at a time.
+
+    Inference runs in memory, not over the remote, for two reasons: the reasoner asks many small questions, each an
+    HTTP round trip to a remote; and stores differ on the property paths the rules use (Virtuoso 7.2 answers
+    ``rdf:type/rdfs:subClassOf*`` unlike the standard), which would make the inferred graph depend on the back end.
+    """
+    for graph in built.graph_names():
+        remote.replace_graph(graph, built.quads(graph=graph))
+    if INFERRED_GRAPH not in built.graph_names():
+        remote.clear_graph(INFERRED_GRAPH)
 
 
 def checkpoint(graph: KnowledgeGraph, settings: Settings) -> None:

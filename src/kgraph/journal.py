@@ -97,7 +97,7 @@ class Journal:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 if created:  # the new file's name made durable first: a failure here leaves no entry behind
-                    _fsync_dir(self.path.parent)
+                    fsync_dir(self.path.parent)
                 return _write_durably(fd, entry.to_line())
             finally:
                 os.close(fd)
@@ -115,7 +115,7 @@ class Journal:
         writes learns at start-up, not at its first write, that it could not record them (OSError)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
-        _fsync_dir(self.path.parent)  # the first append will not: the file exists by then
+        fsync_dir(self.path.parent)  # the first append will not: the file exists by then
 
     def replay(self, store: Store) -> int:
         """Apply every entry to ``store`` in order; returns how many there were."""
@@ -171,7 +171,8 @@ def _write_durably(fd: int, line: bytes) -> int:
     return size
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a file's creation, rename or removal in ``folder`` durable: fsync of the file alone does not."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 import kgraph
 from kgraph.infer import Inconsistency, InferenceReport
+from kgraph.journal import fsync_dir
 
 MANIFEST_NAME = "kgraph-manifest.json"
 """The manifest's file name inside the store's folder (RocksDB leaves files it did not write alone)."""
@@ -211,7 +212,7 @@ def write(folder: Path, manifest: Manifest) -> None:
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def invalidate(folder: Path) -> None:
@@ -219,7 +220,7 @@ def invalidate(folder: Path) -> None:
     path = Path(folder) / MANIFEST_NAME
     if path.exists():
         path.unlink()
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 def _changed(old: Source, new: Source) -> bool:
@@ -251,11 +252,3 @@ def _ntriples(triples: Sequence[ox.Triple]) -> str:
 
 def _triples(text: str) -> list[ox.Triple]:
     return [quad.triple for quad in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

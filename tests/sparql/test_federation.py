@@ -8,8 +8,6 @@ time limit, one that redirects, and canaries that must never be called.
 from __future__ import annotations
 
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from conftest import FIXTURE_PROJECT, LiveServer, free_port, start_server
+from conftest import FIXTURE_PROJECT, OXIGRAPH, LiveServer, free_port, start_oxigraph, start_server
 from listener import Hit, Listener
 
-OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 TIMEOUT = 2.0
 """The server's query time limit in these tests; the slow remote waits far longer."""
 KGR = "https://w3id.org/kgraph/id/"
@@ -57,25 +54,12 @@ class Federation:
 
 def _start_oxigraph(folder: Path) -> tuple[subprocess.Popen, str]:
     """``oxigraph serve`` on a free port, loaded with REMOTE_DATA; returns the process and its query URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(OXIGRAPH), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process, base = start_oxigraph(folder)
+    loaded = requests.post(
+        base + "/store?default", data=REMOTE_DATA, headers={"Content-Type": "application/n-triples"}, timeout=5
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            loaded = requests.post(
-                base + "/store?default", data=REMOTE_DATA, headers={"Content-Type": "application/n-triples"}, timeout=5
-            )
-            loaded.raise_for_status()
-            return process, base + "/query"
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("oxigraph serve did not start")
+    loaded.raise_for_status()
+    return process, base + "/query"
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ import io
 import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from conftest import KGRAPH, PROJECT, LiveServer, free_port
+from conftest import KGRAPH, OXIGRAPH, PROJECT, LiveServer, free_port, start_oxigraph, stop_process
 from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.graph import build
 from kgraph.sparql.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
@@ -25,7 +23,6 @@ from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner
 from kgraph.store import RemoteStore, RemoteStoreError, open_store
 from kgraph.store.remote import endpoints
 
-OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
 RUNAWAY_SIZE = 250
 """Quads under the runaway query (a cube of them): about 2 s on Oxigraph, far past the tests' 0.5 s limits, and short
@@ -36,42 +33,13 @@ S, P = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"
 pytestmark = pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
 
 
-def start_oxigraph(folder: Path) -> tuple[subprocess.Popen, str]:
-    """``oxigraph serve`` on a free port over ``folder``; returns the process and its base URL once it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(OXIGRAPH), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "/query", params={"query": "ASK {}"}, timeout=1)
-            return process, url
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("oxigraph serve did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of an Oxigraph server that lives as long as this module's tests."""
     folder = tmp_path_factory.mktemp("oxigraph")
     process, url = start_oxigraph(folder / "db")
     yield url
-    stop(process)
+    stop_process(process)
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -256,7 +224,7 @@ def test_serve_over_a_remote_store(serve: Callable[..., LiveServer], tmp_path: P
         why = requests.get(server.url + "/explain?s=kgr:north-korea&p=kg:alliedWith&o=kgr:russia", timeout=10)
         assert (why.status_code, why.text.splitlines()[0]) == (200, "kgr:north-korea kg:alliedWith kgr:russia")
     finally:
-        stop(process)
+        stop_process(process)
     down = requests.post(server.endpoint, data={"query": query}, timeout=10)
     assert (down.status_code, down.text) == (502, UNAVAILABLE + "\n")
 
