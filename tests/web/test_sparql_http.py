@@ -524,5 +524,5 @@ def test_cors_preflight(fixture_server: LiveServer) -> None:
     )
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert response.headers["Access-Control-Allow-Methods"] == "GET, HEAD, POST, PUT, DELETE, OPTIONS"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET, HEAD, POST, OPTIONS"  # no PUT on /sparql
     assert response.headers["Access-Control-Allow-Headers"] == "Content-Type, Accept, Authorization"

@@ -42,6 +42,9 @@ CORS_HEADERS = {
 }
 """A public read-only endpoint: any web page may query it, without credentials."""
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS")
+"""The methods a preflight may be told of, in the order it is told them."""
+
 _log = logging.getLogger(__name__)
 
 
@@ -109,7 +112,13 @@ def _progress(message: str) -> None:
 
 
 def _add_cors_headers(response: Response) -> Response:
+    """CORS on every answer; a preflight is told the methods of the route it asks about (Flask's ``Allow``), so a
+    browser learns before sending that /sparql takes no PUT."""
+    allowed = response.headers.get("Allow") if request.method == "OPTIONS" else None
     response.headers.update(CORS_HEADERS)
+    if allowed:
+        methods = {method.strip() for method in allowed.split(",")}
+        response.headers["Access-Control-Allow-Methods"] = ", ".join(m for m in _METHODS if m in methods)
     return response
 
 
