@@ -21,6 +21,7 @@ from kgraph.sparql.errors import (
     QuerySyntaxError,
     QueryTimeout,
     ResultTooLarge,
+    ServiceFailed,
     SparqlError,
 )
 from kgraph.sparql.executor import QueryPool, QueryRequest, QueryResponse
@@ -116,11 +117,11 @@ def test_not_acceptable_crosses_the_pipe_intact(pool: QueryPool) -> None:
 
 
 def test_allowed_service_to_an_unreachable_endpoint_fails_cleanly(pool: QueryPool) -> None:
-    with pytest.raises(QueryFailed) as caught:
+    with pytest.raises(ServiceFailed) as caught:
         pool.run(QueryRequest("SELECT * { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"))
-    assert caught.value.status == 400
+    assert caught.value.status == 502
     assert str(caught.value) == (
-        "Query evaluation failed: The port 1 is not allowed for HTTP(S) because it is dedicated to an other use"
+        "A SERVICE endpoint failed: The port 1 is not allowed for HTTP(S) because it is dedicated to an other use"
     )
     assert count(pool) == 100
 

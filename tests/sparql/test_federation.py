@@ -135,16 +135,16 @@ def test_service_silent_to_a_down_endpoint_gives_one_empty_solution(federation: 
 
 def test_service_to_a_down_endpoint_fails_with_a_message(federation: Federation) -> None:
     response = _get(federation.server, f"SELECT * WHERE {{ SERVICE <{federation.down}> {{ ?s ?p ?o }} }}")
-    refused = "Query evaluation failed: Connection refused (os error 111)\n"
-    assert (response.status_code, response.text) == (400, refused)
+    refused = "A SERVICE endpoint failed: Connection refused (os error 111)\n"
+    assert (response.status_code, response.text) == (502, refused)
 
 
 def test_a_redirect_from_an_allowed_endpoint_is_not_followed(federation: Federation) -> None:
     target = federation.redirecting.url + "/sparql"
     response = _get(federation.server, f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}")
     assert (response.status_code, response.text) == (
-        400,
-        "Query evaluation failed: The server requested too many redirects (1). "
+        502,
+        "A SERVICE endpoint failed: The server requested too many redirects (1). "
         f"The latest redirection target is {federation.canary.url}/stolen\n",
     )
     assert federation.redirecting.hits == [Hit("POST", "/sparql", "application/sparql-query")]

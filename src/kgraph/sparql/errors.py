@@ -115,6 +115,13 @@ class QueryFailed(SparqlError):
     status = 400
 
 
+class ServiceFailed(SparqlError):
+    """A federated endpoint (``SERVICE``) could not be reached or failed (502): the fault is upstream, not in the
+    query, so the client should not rewrite it."""
+
+    status = 502
+
+
 ERRORS: dict[str, type[SparqlError]] = {
     cls.__name__: cls
     for cls in (
@@ -125,6 +132,7 @@ ERRORS: dict[str, type[SparqlError]] = {
         QueryTimeout,
         ResultTooLarge,
         QueryFailed,
+        ServiceFailed,
     )
 }
 """Error classes by name, so an error can cross a process pipe as ``(name, message, status)``."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kgraph.sparql.errors import QueryFailed, QuerySyntaxError, ResultTooLarge, SparqlError
+from kgraph.sparql.errors import QueryFailed, QuerySyntaxError, ResultTooLarge, ServiceFailed, SparqlError
 from kgraph.sparql.formats import negotiate
 from kgraph.store import Store
 
@@ -44,6 +44,8 @@ def evaluate(store: Store, request: QueryRequest, max_result_bytes: int) -> tupl
     except Exception as error:
         if buffer.overflowed:
             return _error(ResultTooLarge.over(max_result_bytes))
+        if isinstance(error, OSError) and "SERVICE" in request.sparql.upper():  # the remote failed, not the query
+            return _error(ServiceFailed(f"A SERVICE endpoint failed: {error}"))
         return _error(QueryFailed(f"Query evaluation failed: {error}"))
     return ("ok", bytes(buffer.data), fmt.content_type)
 
