@@ -7,6 +7,7 @@ tests about the article. The protocol tests use ``fixture_server``, a tiny fixtu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -183,17 +184,26 @@ def serve() -> Iterator[Callable[[list[str], dict[str, str]], LiveServer]]:
         server.stop()
 
 
+@contextlib.contextmanager
+def fixture_application(**settings: object) -> Iterator[Flask]:
+    """The application from its factory over the fixture project, with ``settings`` overriding the defaults; its
+    query workers are stopped after."""
+    from kgraph.web import create_app, service
+
+    application = create_app(
+        Settings.from_env(environ={}, project_dir=FIXTURE_PROJECT, timeout=LIVE_TIMEOUT, **settings)
+    )
+    try:
+        yield application
+    finally:
+        service(application).close()
+
+
 @pytest.fixture(scope="session")
 def app() -> Iterator[Flask]:
     """The application from its factory over the fixture project (one per session: it forks)."""
-    from kgraph.web import create_app, service
-
-    settings = Settings.from_env(
-        environ={}, project_dir=FIXTURE_PROJECT, timeout=LIVE_TIMEOUT, max_body_bytes=LIVE_MAX_BODY
-    )
-    application = create_app(settings)
-    yield application
-    service(application).close()
+    with fixture_application(max_body_bytes=LIVE_MAX_BODY) as application:
+        yield application
 
 
 @pytest.fixture

@@ -27,8 +27,7 @@ from hostile import (
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from conftest import FIXTURE_PROJECT, LIVE_TIMEOUT
-from kgraph.config import Settings
+from conftest import fixture_application
 from kgraph.sparql.guard import MAX_NESTING, MAX_OPERATORS
 
 ROOMY_BODY = 4_000_000
@@ -38,14 +37,8 @@ ROOMY_BODY = 4_000_000
 @pytest.fixture(scope="module")
 def roomy_app() -> Iterator[Flask]:
     """The application over the fixture project with room for huge bodies."""
-    from kgraph.web import create_app, service
-
-    settings = Settings.from_env(
-        environ={}, project_dir=FIXTURE_PROJECT, timeout=LIVE_TIMEOUT, max_body_bytes=ROOMY_BODY
-    )
-    application = create_app(settings)
-    yield application
-    service(application).close()
+    with fixture_application(max_body_bytes=ROOMY_BODY) as application:
+        yield application
 
 
 @pytest.fixture
