@@ -35,6 +35,20 @@ def test_no_paths_validates_the_project_data():
     assert (result.exit_code, result.stdout) == (0, "conforms\n")
 
 
+def test_the_project_data_shows_its_own_warnings():
+    result = run("--shapes", "warning-shapes")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "project/data/ttl/places.ttl:5: warning: kgr:kursk-oblast kg:locatedIn: A place should say where it is "
+        "(kg:locatedIn) (expected at least 1 value(s), found 0)\nconforms (1 warning)\n",
+    )
+
+
+def test_a_contributor_file_is_not_shown_the_project_data_warnings():
+    result = run("--shapes", "warning-shapes", "contrib/good.ttl")
+    assert (result.exit_code, result.stdout) == (0, "conforms\n")
+
+
 def test_syntax_error_exit_2():
     result = run("contrib/syntax.ttl")
     assert result.exit_code == 2

@@ -145,9 +145,7 @@ def test_the_candidates_file_validates_with_the_project(endpoint: str, tmp_path:
     output = tmp_path / "wikidata.ttl"
     link(ENTITIES, "--endpoint", endpoint, "-o", output)
     report = validate_paths([output], project=ProjectFiles.locate(PROJECT))
-    assert (report.errors, report.exit_code) == ([], 0)
-    assert {v.severity for v in report.violations} == {"Warning"}  # events of the article without a time
-    assert all(v.file.startswith("data/ttl/") for v in report.violations)
+    assert (report.errors, report.violations, report.exit_code) == ([], [], 0)  # the project's own warnings: not shown
 
 
 def test_rerunning_changes_nothing_and_keeps_the_reviewers_verdicts(endpoint: str, tmp_path: Path) -> None:

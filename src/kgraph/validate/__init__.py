@@ -58,8 +58,16 @@ def validate_paths(
     sources = {file.graph: file for file in loaded.values()}
     report.errors += _undeclared_terms(store, checked, ontology_graphs)
     report.errors += _inferred_problems(store, project, sources)
-    report.violations += _violations(store, shapes_graph, ontology_graphs, sources)
+    violations = _violations(store, shapes_graph, ontology_graphs, sources)
+    report.violations += _about_given_files(violations, given) if paths else violations
     return report
+
+
+def _about_given_files(violations: list[Violation], given: Sequence[Path]) -> list[Violation]:
+    """What a contributor checking their files needs to see: every violation (their triples may have caused one
+    located in the project's data), but only the warnings about their own files, not the project's standing ones."""
+    mine = {display(path) for path in given}
+    return [v for v in violations if v.severity == "Violation" or v.file is None or v.file in mine]
 
 
 def _files(paths: Sequence[Path], report: ValidationReport) -> list[Path]:
