@@ -54,3 +54,25 @@ def test_federation_feature_only_with_an_allow_list(app: Flask, allowlist: tuple
     state = dataclasses.replace(state, settings=dataclasses.replace(state.settings, service_allowlist=allowlist))
     turtle = service_description(state, "http://localhost/sparql")
     assert ("sd:feature sd:BasicFederatedQuery ;" in turtle) is listed
+
+
+def test_a_get_carries_an_etag_and_an_unchanged_one_gets_an_empty_304(client: FlaskClient) -> None:
+    page = client.get("/id/sudzha")
+    assert (page.status_code, page.headers["Cache-Control"]) == (200, "no-cache")
+    again = client.get("/id/sudzha", headers={"If-None-Match": page.headers["ETag"], "Origin": "https://x.example"})
+    assert (again.status_code, again.data) == (304, b"")
+    assert again.headers["ETag"] == page.headers["ETag"]
+    assert again.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_each_representation_has_its_own_etag(client: FlaskClient) -> None:
+    html = client.get("/id/sudzha", headers={"Accept": "text/html"})
+    turtle = client.get("/id/sudzha", headers={"Accept": "text/turtle"})
+    assert html.headers["ETag"] != turtle.headers["ETag"]
+    stale = client.get("/id/sudzha", headers={"Accept": "text/turtle", "If-None-Match": html.headers["ETag"]})
+    assert (stale.status_code, stale.data) == (200, turtle.data)
+
+
+def test_errors_and_writes_carry_no_etag(client: FlaskClient) -> None:
+    assert "ETag" not in client.get("/id/no-such-thing").headers
+    assert "ETag" not in client.post("/sparql", data={"query": "ASK {}"}).headers

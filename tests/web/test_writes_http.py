@@ -327,3 +327,16 @@ def test_a_contributor_adds_a_reported_event_to_the_article_graph(serve: Serve, 
         "    kgr:ukrainian-forces rdf:type kg:Place",
     ]
     assert count(server) == before
+
+
+def test_a_write_changes_the_etag_of_what_it_changes(server: LiveServer) -> None:
+    dump = server.url + "/dumps/asserted.nt"
+    before = requests.get(dump, timeout=30)
+    etag = before.headers["ETag"]
+    unchanged = requests.get(dump, headers={"If-None-Match": etag}, timeout=30)
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    assert update(server, place("lgov")).status_code == 200
+    after = requests.get(dump, headers={"If-None-Match": etag}, timeout=30)
+    assert after.status_code == 200
+    assert after.headers["ETag"] != etag
+    assert b"<https://w3id.org/kgraph/id/lgov>" in after.content

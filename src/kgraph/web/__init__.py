@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         app.register_blueprint(getattr(importlib.import_module(module), name))
     _register_error_handlers(app)
     app.after_request(_add_cors_headers)
+    app.after_request(_revalidate_by_etag)
     return app
 
 
@@ -109,6 +110,17 @@ def service(app: Flask) -> Service:
 def _progress(message: str) -> None:
     """Loading progress on stderr, so a large ``--data`` load shows it is alive."""
     _log.warning("%s", message)
+
+
+def _revalidate_by_etag(response: Response) -> Response:
+    """Every successful GET carries an ETag of its body and ``Cache-Control: no-cache``: a crawler or a proxy may keep
+    a page, a dump or a result, must ask again before reusing it (the graph changes with each write), and gets an
+    empty 304 when nothing changed. Files served as they are (static assets) keep Flask's own validators."""
+    if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.is_streamed:
+        return response
+    response.add_etag()
+    response.headers.setdefault("Cache-Control", "no-cache")
+    return response.make_conditional(request)
 
 
 def _add_cors_headers(response: Response) -> Response:
