@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -142,15 +143,10 @@ def start_kgraph(data: Path) -> Server:
     port = virtuoso.free_port()
     log = (data.parent / "kgraph.log").open("wb")
     started = time.monotonic()
-    process = subprocess.Popen(
-        [str(BIN / "kgraph"), "serve", "--port", str(port), "--data", str(data), "--timeout", str(QUERY_TIMEOUT)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    endpoint = f"http://127.0.0.1:{port}/sparql"
-    wait_ready(endpoint, process)
-    print(f"kgraph ready after {time.monotonic() - started:.1f} s", file=sys.stderr)
-    return Server("kgraph", endpoint, time.monotonic() - started, lambda: stop_process(process))
+    args = [str(BIN / "kgraph"), "serve", "--port", str(port), "--data", str(data), "--timeout", str(QUERY_TIMEOUT)]
+    server = launch("kgraph", args, f"http://127.0.0.1:{port}/sparql", started, log)
+    print(f"kgraph ready after {server.ready_seconds:.1f} s", file=sys.stderr)
+    return server
 
 
 def fetch_dataset(endpoint: str, folder: Path) -> Path:
@@ -179,14 +175,8 @@ def start_oxigraph(dataset: Path, folder: Path) -> Server:
     load = [oxigraph, "load", "--location", str(folder), "--file", str(dataset)]
     subprocess.run(load, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     port = virtuoso.free_port()
-    process = subprocess.Popen(
-        [oxigraph, "serve-read-only", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}/query"
-    wait_ready(endpoint, process)
-    return Server("oxigraph", endpoint, time.monotonic() - started, lambda: stop_process(process))
+    args = [oxigraph, "serve-read-only", "--location", str(folder), "--bind", f"127.0.0.1:{port}"]
+    return launch("oxigraph", args, f"http://127.0.0.1:{port}/query", started)
 
 
 def start_virtuoso(dataset: Path, folder: Path) -> Server:
@@ -214,14 +204,17 @@ def start_rdflib(dataset: Path, folder: Path) -> Server:
     """``bench/rdflib_server.py`` over the dataset; ready once rdflib has parsed it."""
     port = virtuoso.free_port()
     started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, str(BENCH / "rdflib_server.py"), "--port", str(port), str(dataset)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}/sparql"
+    args = [sys.executable, str(BENCH / "rdflib_server.py"), "--port", str(port), str(dataset)]
+    return launch("rdflib", args, f"http://127.0.0.1:{port}/sparql", started)
+
+
+def launch(
+    name: str, args: list[str], endpoint: str, started: float, log: IO[bytes] | int = subprocess.DEVNULL
+) -> Server:
+    """Start a server, its output to ``log``, and wait until it answers; its load time counts from ``started``."""
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     wait_ready(endpoint, process)
-    return Server("rdflib", endpoint, time.monotonic() - started, lambda: stop_process(process))
+    return Server(name, endpoint, time.monotonic() - started, lambda: virtuoso.stop_process(process))
 
 
 def wait_ready(endpoint: str, process: subprocess.Popen) -> None:
@@ -236,18 +229,8 @@ def wait_ready(endpoint: str, process: subprocess.Popen) -> None:
         except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.1)
-    stop_process(process)
+    virtuoso.stop_process(process)
     raise SystemExit(f"the server for {endpoint} did not answer within {READY_WITHIN:g} s")
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- measuring ---

@@ -10,7 +10,6 @@ just its graph reloaded (then inference runs again), and anything doubtful means
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,12 +17,11 @@ from pathlib import Path
 from kgraph import manifest
 from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.infer import InferenceReport, run_inference
-from kgraph.journal import JOURNAL_NAME, Entry, replay_journal
+from kgraph.infer.engine import asserted_graphs
+from kgraph.journal import JOURNAL_NAME, apply_entries, complete_entries, replay_journal
 from kgraph.load import FORMATS, graph_iri, load_paths, rdf_files
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store, open_store
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,7 +34,7 @@ class KnowledgeGraph:
 
     def asserted_graphs(self) -> list[str]:
         """Every named graph except the inferred one."""
-        return [g for g in self.store.graph_names() if g != INFERRED_GRAPH]
+        return asserted_graphs(self.store)
 
     def default_graph(self, infer: bool) -> list[str]:
         """The graphs whose union a query sees by default: asserted, plus inferred when ``infer`` is on."""
@@ -89,7 +87,7 @@ def checkpoint(graph: KnowledgeGraph, settings: Settings) -> None:
         return
     journal = Path(settings.data_dir) / JOURNAL_NAME
     store.flush()
-    mark = manifest.journal_mark(journal, manifest.journal_lines(journal))
+    mark = manifest.advance_mark(built.journal, journal)
     manifest.write(store.path, replace(built, journal=mark, quads=store.count()).with_report(graph.inference))
 
 
@@ -135,9 +133,8 @@ def _update_on_disk(
         _update_graphs(store, todo, by_graph, files, folder, say)
         _replay_saying(store, lines[todo.journal_from :], folder, say)
         scratch = EmbeddedStore()
-        for graph in store.graph_names():
-            if graph != INFERRED_GRAPH:
-                scratch.copy_from(store, graph)
+        for graph in asserted_graphs(store):
+            scratch.copy_from(store, graph)
         inference = _infer(scratch, files, settings, folder, say)
         store.clear_graph(INFERRED_GRAPH)
         store.copy_from(scratch, INFERRED_GRAPH)
@@ -176,7 +173,7 @@ def _infer(
 
 
 def _replay_saying(store: Store, lines: bytes, folder: Path, say: Callable[[str], None]) -> None:
-    replayed = _replay(store, lines)
+    replayed = apply_entries(store, complete_entries(lines.splitlines(), JOURNAL_NAME))
     if replayed:
         say(f"{folder}: applied {replayed} journaled write(s)")
 
@@ -191,21 +188,6 @@ def _whole_if_datasets(todo: manifest.Plan, old: manifest.Manifest | None, by_gr
     if datasets:
         return manifest.Plan(rebuild=f"{datasets[0]} changed and may fill graphs other than its own")
     return todo
-
-
-def _replay(store: Store, lines: bytes) -> int:
-    """Apply journaled writes (complete JSON lines) to the store, in order; returns how many."""
-    count = 0
-    for line in lines.splitlines():
-        try:
-            entry = Entry.from_line(line)
-        except (ValueError, KeyError, SyntaxError):
-            _log.warning("skipping an incomplete journal entry")
-            continue
-        store.remove(entry.removed)
-        store.add(entry.added)
-        count += 1
-    return count
 
 
 def _quiet(message: str) -> None:

@@ -77,11 +77,7 @@ class Journal:
         if not self.path.exists():
             return
         with self.path.open("rb") as file:
-            for number, line in enumerate(file, 1):
-                try:
-                    yield Entry.from_line(line)
-                except (ValueError, KeyError, SyntaxError):
-                    _log.warning("%s:%d: skipping an incomplete journal entry", self.path, number)
+            yield from complete_entries(file, str(self.path))
 
     def append(self, entry: Entry) -> int:
         """Write one entry and fsync it (and, for a new file, its folder): durable when this returns.
@@ -119,22 +115,18 @@ class Journal:
 
     def replay(self, store: Store) -> int:
         """Apply every entry to ``store`` in order; returns how many there were."""
-        count = 0
-        for entry in self.entries():
-            store.remove(entry.removed)
-            store.add(entry.added)
-            count += 1
-        return count
+        return apply_entries(store, self.entries())
 
     def _cut_torn_tail(self) -> None:
         """Drop a last line without its newline (a crash mid-append), so the next entry starts on its own line."""
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
         with self.path.open("rb+") as file:
-            data = file.read()
-            if data.endswith(b"\n"):
+            file.seek(-1, os.SEEK_END)
+            if file.read(1) == b"\n":  # the usual case, on every append: no need to read the whole journal
                 return
-            file.truncate(data.rfind(b"\n") + 1)
+            file.seek(0)
+            file.truncate(file.read().rfind(b"\n") + 1)
             file.flush()
             os.fsync(file.fileno())
 
@@ -142,6 +134,26 @@ class Journal:
 def replay_journal(store: Store, data_dir: Path) -> int:
     """The writes journaled in ``data_dir`` applied to ``store`` (after the files are loaded, before inference)."""
     return Journal(data_dir).replay(store)
+
+
+def complete_entries(lines: Iterable[bytes], where: str) -> Iterator[Entry]:
+    """The entries of journal lines, oldest first; a line that is not a complete entry (a torn last line) is skipped
+    with a warning naming ``where`` it is."""
+    for number, line in enumerate(lines, 1):
+        try:
+            yield Entry.from_line(line)
+        except (ValueError, KeyError, SyntaxError):
+            _log.warning("%s:%d: skipping an incomplete journal entry", where, number)
+
+
+def apply_entries(store: Store, entries: Iterable[Entry]) -> int:
+    """Apply journaled writes to ``store`` in order (each removes, then adds); returns how many."""
+    count = 0
+    for entry in entries:
+        store.remove(entry.removed)
+        store.add(entry.added)
+        count += 1
+    return count
 
 
 def _nquads(quads: Iterable[ox.Quad]) -> str:

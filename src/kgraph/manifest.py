@@ -156,6 +156,34 @@ def journal_mark(path: Path, lines: bytes) -> JournalMark:
     return JournalMark(str(Path(path).resolve()), len(lines), hashlib.sha256(lines).hexdigest())
 
 
+_running: dict[str, tuple[int, hashlib._Hash]] = {}
+"""Journal path -> the size and running SHA-256 of the last mark :func:`advance_mark` made for it."""
+
+
+def advance_mark(mark: JournalMark, path: Path) -> JournalMark:
+    """The mark of the journal's complete lines now, for a store marked ``mark`` after a write: a checkpoint follows
+    every write, so only the lines appended since the last mark made here are read and hashed (all of them when
+    ``mark`` is not that one, or the journal no longer reaches it)."""
+    resolved = str(Path(path).resolve())
+    size, digest = _running.get(resolved, (-1, None))
+    try:
+        grown = path.stat().st_size >= mark.size
+    except FileNotFoundError:
+        grown = False
+    if digest is None or (resolved, size, digest.hexdigest()) != (mark.path, mark.size, mark.sha256) or not grown:
+        lines = journal_lines(path)
+        size, digest = len(lines), hashlib.sha256(lines)
+    else:
+        with path.open("rb") as file:
+            file.seek(size)
+            tail = file.read()
+        tail = tail[: tail.rfind(b"\n") + 1]
+        size, digest = size + len(tail), digest.copy()
+        digest.update(tail)
+    _running[resolved] = (size, digest)
+    return JournalMark(resolved, size, digest.hexdigest())
+
+
 def plan(old: Manifest | None, new: Manifest, journal: bytes, quads: int) -> Plan:
     """What to do to a store built as ``old`` says (None: unknown) for the inputs ``new``, the journal now holding
     ``journal`` and the store ``quads`` quads."""

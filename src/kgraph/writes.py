@@ -205,7 +205,9 @@ class Writer:
         write_id, provenance = _provenance(who, [*added, *removed])
         candidate.add(provenance)
         inference = run_inference(
-            candidate, rules_dir=self.graph.files.rules, reasoner=self.graph.inference.reasoner or None
+            candidate,
+            rules_dir=self.graph.files.rules,
+            reasoner=self.graph.inference.reasoner.partition(" ")[0] or None,
         )
         inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
         self._validate(candidate, inference, added, [*removed, *inferred_added, *inferred_removed])

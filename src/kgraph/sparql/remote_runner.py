@@ -9,6 +9,7 @@ on the remote until the remote's own limit: the protocol has no way to cancel it
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -53,7 +54,8 @@ class RemoteQueryRunner:
     def __init__(self, store: RemoteStore, *, timeout: float, max_result_bytes: int) -> None:
         self.timeout = timeout
         self.max_result_bytes = max_result_bytes
-        self._store = RemoteStore(store.url, timeout=timeout)
+        self._store = copy.copy(store)  # keeps what the store already knows (is it Virtuoso?): no request again
+        self._store.timeout = timeout
         self._lock = threading.Lock()
         self._graphs = self._store.graph_names()
 

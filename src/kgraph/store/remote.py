@@ -134,8 +134,7 @@ class RemoteStore(Store):
     @cached_property
     def is_virtuoso(self) -> bool:
         """Whether the remote is Virtuoso, whose default graph and system graphs need the care described above."""
-        body = urllib.parse.urlencode({"query": "ASK {}"}).encode("ascii")
-        with self._post(self.query_url, body, "application/x-www-form-urlencoded", FORM_ACCEPT["ASK"]) as response:
+        with self.open_query("ASK {}", [], FORM_ACCEPT["ASK"]) as response:
             return (response.headers.get("Server") or "").startswith("Virtuoso")
 
     def open_query(self, sparql: str, params: list[tuple[str, str]], accept: str) -> IO[bytes]:

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from kgraph.config import Settings
 from kgraph.graph import KnowledgeGraph, build
+from kgraph.load import graph_iri, rdf_files
 from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.executor import QueryPool
 from kgraph.sparql.formats import parse_accept
@@ -58,6 +59,8 @@ class Service:
     dataset_graphs: frozenset[str] = field(default_factory=frozenset)
     default_graphs: dict[bool, list[str]] = field(default_factory=dict)
     """The default graph with inference on and off, computed once: listing graphs scans data."""
+    ontology_graphs: list[str] = field(default_factory=list)
+    """The named graphs of the ``ontology/`` files (asserted only), listed once rather than per page view."""
 
     @classmethod
     def start(cls, settings: Settings, graph: KnowledgeGraph) -> Service:
@@ -78,6 +81,7 @@ class Service:
             pool,
             frozenset(graph.store.graph_names()),
             {infer: graph.default_graph(infer) for infer in (True, False)},
+            [graph_iri(path, graph.files.root) for path in rdf_files([graph.files.ontology])],
         )
 
     def close(self) -> None:

@@ -11,19 +11,17 @@ HTTP. ``/timeline`` lists every dated thing of the graph.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
 from kgraph.describe import describe, description_triples, exists, ontology, resource_iri
-from kgraph.load import graph_iri, rdf_files
 from kgraph.sparql.formats import GRAPH_FORMATS, ResultFormat, negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError
 from kgraph.timeline import timeline
 from kgraph.web import error_response, service
 from kgraph.web.diagram import ontology_diagram
-from kgraph.web.ui import PREFIXES
+from kgraph.web.ui import PREFIXES, vendored
 
 bp = Blueprint("resources", __name__, template_folder="templates")
 
@@ -72,8 +70,7 @@ def timeline_page() -> Response:
 
 def map_installed() -> bool:
     """Whether ``make assets`` has put the map's files in place (a page without them must not load broken scripts)."""
-    vendor = Path(current_app.blueprints["ui"].static_folder or "") / "vendor"
-    return all((vendor / name).is_file() for name in MAP_FILES)
+    return vendored(MAP_FILES)
 
 
 @bp.get("/ontology")
@@ -96,8 +93,7 @@ def ontology_page(suffix: str | None = None) -> Response:
 
 def ontology_graphs() -> list[str]:
     """The named graphs the ``ontology/`` files were loaded into (asserted only: the page shows what is written)."""
-    files = service(current_app).graph.files
-    return [graph_iri(path, files.root) for path in rdf_files([files.ontology])]
+    return service(current_app).ontology_graphs
 
 
 def split_suffix(path: str) -> tuple[str, ResultFormat | None]:

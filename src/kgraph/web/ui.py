@@ -102,10 +102,15 @@ def queries_dir() -> Path:
     return service(current_app).graph.files.queries
 
 
+def vendored(names: tuple[str, ...]) -> bool:
+    """Whether ``make assets`` has put all these files in ``static/vendor/`` (one check for the editor and the map)."""
+    vendor = Path(bp.static_folder or "") / "vendor"
+    return all((vendor / name).is_file() for name in names)
+
+
 def vendor_installed() -> bool:
     """Whether ``make assets`` has put the editor's files in place."""
-    vendor = Path(bp.static_folder or "") / "vendor"
-    return all((vendor / name).is_file() for name in VENDOR_FILES)
+    return vendored(VENDOR_FILES)
 
 
 def default_query() -> str:
