@@ -76,6 +76,7 @@ def parse_request(method: str, query_string: bytes, content_type: str | None, bo
                 "A GET request must not have a body: put the query in the URL (?query=...) or use POST."
             )
     elif method == "POST":
+        _check_charset(content_type or "")
         params = _post_params(params, media_type, body)
     else:
         raise ProtocolError(f"Method {method} is not allowed: use GET or POST.", status=405)
@@ -85,6 +86,18 @@ def parse_request(method: str, query_string: bytes, content_type: str | None, bo
             f"An update is sent by POST only (SPARQL 1.1 Protocol); this {method} request changed nothing.", status=405
         )
     return asked
+
+
+def _check_charset(content_type: str) -> None:
+    """Refuse a body declared in another charset than UTF-8: SPARQL text is UTF-8 (SPARQL 1.1 Protocol, 2.1.3)."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise ProtocolError(
+                f"Unsupported charset '{value.strip()}': the SPARQL 1.1 Protocol sends queries and updates as UTF-8.",
+                status=415,
+            )
 
 
 def _post_params(params: list[tuple[str, str]], media_type: str, body: bytes) -> list[tuple[str, str]]:

@@ -129,5 +129,7 @@ def writer_of(app: Flask) -> Writer:
                 state.default_graphs = {infer: state.graph.default_graph(infer) for infer in (True, False)}
                 checkpoint(state.graph, state.settings)  # so an on-disk store's next start replays nothing
 
-            app.extensions[_WRITER_KEY] = Writer(state.graph, Journal(state.settings.data_dir), on_commit=refresh)
+            app.extensions[_WRITER_KEY] = Writer(
+                state.graph, Journal(state.settings.data_dir), on_commit=refresh, own_data=state.settings.own_data
+            )
         return app.extensions[_WRITER_KEY]

@@ -122,14 +122,19 @@ def _update(state: Service, asked: ProtocolRequest, body: bytes) -> Response:
     return perform(lambda writer: writer.update(sparql, who=who))
 
 
-def _dataset(state: Service, asked: ProtocolRequest, declared: QueryDataset) -> tuple[list[str], list[str] | None]:
+def _dataset(
+    state: Service, asked: ProtocolRequest, declared: QueryDataset
+) -> tuple[list[str] | None, list[str] | None]:
     """The query's dataset, as SPARQL 1.1 Protocol orders it: the protocol's graph parameters when there are any
     (they then define it whole, so a missing kind is empty), else the query's own FROM / FROM NAMED, else the
-    served default graph and every named graph."""
+    served default graph and every named graph (on a server of one's own data: the union of every graph, the store's
+    default graph included)."""
     if asked.default_graph_uris or asked.named_graph_uris:
         return list(asked.default_graph_uris), list(asked.named_graph_uris)
     if declared.declared:
         return list(declared.default_graphs), list(declared.named_graphs)
+    if state.settings.own_data:
+        return None, None
     return state.default_graphs[asked.infer], None
 
 
@@ -163,7 +168,7 @@ def service_description(state: Service, endpoint_url: str) -> str:
     named = "".join(
         f" ;\n    sd:namedGraph [ a sd:NamedGraph ; sd:name <{name}> ;"
         f" sd:graph [ a sd:Graph ; void:triples {graph.store.count(name)} ] ]"
-        for name in sorted(state.dataset_graphs)
+        for name in sorted(state.dataset_graphs | state.empty_graphs)
     )
     return _TEMPLATE.substitute(
         endpoint=endpoint_url,
