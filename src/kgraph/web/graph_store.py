@@ -234,5 +234,20 @@ def _parse(body: bytes, graph: str | None, media_type: str) -> list[ox.Quad]:
     try:
         return list(ox.parse(body, format=rdf_format, base_iri=graph or None, rename_blank_nodes=True))
     except SyntaxError as error:
+        ended = _with_final_dot(body, rdf_format, graph)
+        if ended is not None:
+            return ended
         where = f" at line {error.lineno}, column {error.offset}" if error.lineno else ""
         raise ProtocolError(f"The {media_type} body does not parse{where}: {error.msg}") from None
+
+
+def _with_final_dot(body: bytes, rdf_format: ox.RdfFormat, graph: str | None) -> list[ox.Quad] | None:
+    """A Turtle or N3 body whose last statement lacks its final dot, read with the dot; None if that does not parse.
+
+    The W3C Graph Store Protocol's own examples end so, and the mature servers take them."""
+    if rdf_format not in (ox.RdfFormat.TURTLE, ox.RdfFormat.N3) or body.rstrip().endswith(b"."):
+        return None
+    try:
+        return list(ox.parse(body + b"\n.\n", format=rdf_format, base_iri=graph or None, rename_blank_nodes=True))
+    except SyntaxError:
+        return None
