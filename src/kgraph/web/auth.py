@@ -71,7 +71,8 @@ def authorize(settings: Settings, disabled: str) -> str:
         )
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     scheme = scheme.lower()
-    if scheme not in ("bearer", "basic") or not given.strip():
+    basic = _basic(given.strip()) if scheme == "basic" else None
+    if scheme not in ("bearer", "basic") or not given.strip() or (scheme == "basic" and basic is None):
         response = error_response(
             401,
             "This write needs a token: send the header 'Authorization: Bearer <token>', "
@@ -79,8 +80,8 @@ def authorize(settings: Settings, disabled: str) -> str:
         )
         response.headers["WWW-Authenticate"] = 'Bearer realm="kgraph", Basic realm="kgraph", charset="UTF-8"'
         abort(response)
-    if scheme == "basic":
-        user, token = _basic(given.strip())
+    if basic is not None:
+        user, token = basic
         name = _match(tokens, token)
         name = name if name == user else None
     else:
@@ -90,15 +91,14 @@ def authorize(settings: Settings, disabled: str) -> str:
     return name
 
 
-def _basic(credentials: str) -> tuple[str, str]:
-    """(user, password) of HTTP Basic credentials; 400 when they are not base64 of ``user:password`` in UTF-8."""
+def _basic(credentials: str) -> tuple[str, str] | None:
+    """(user, password) of HTTP Basic credentials; None when they are not base64 of ``user:password`` in UTF-8 (the
+    client is then asked again, 401, like one that sent none)."""
     try:
         user, colon, password = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        colon = ""
-    if not colon:
-        abort(error_response(400, "The Basic credentials are not base64 of 'user:password' in UTF-8."))
-    return user, password
+        return None
+    return (user, password) if colon else None
 
 
 def _match(tokens: dict[str, str], given: str) -> str | None:
