@@ -335,9 +335,7 @@ def test_from_a_url_or_a_file_is_refused(site: Site, canary: Listener, clause: s
 
 @pytest.mark.parametrize("param", ["default-graph-uri", "named-graph-uri"])
 @pytest.mark.parametrize("iri", ["{canary}/graph", "file:///etc/passwd"])
-def test_protocol_graphs_of_a_url_or_a_file_are_empty(
-    site: Site, canary: Listener, param: str, iri: str
-) -> None:
+def test_protocol_graphs_of_a_url_or_a_file_are_empty(site: Site, canary: Listener, param: str, iri: str) -> None:
     iri = iri.format(canary=canary.url)
     response = _query(site, "SELECT * WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }", **{param: iri})
     assert (response.status_code, response.json()["results"]["bindings"]) == (200, [])
