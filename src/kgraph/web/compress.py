@@ -33,22 +33,33 @@ def compress(response: Response) -> Response:
     response.vary.add("Accept-Encoding")
     if not _worth_it(response) or not accepts_gzip(request.headers.get("Accept-Encoding")):
         return response
-    static = response.direct_passthrough
-    response.direct_passthrough = False
-    body = response.get_data()
-    if len(body) < MIN_BYTES:
-        return response
     etag, _ = response.get_etag()
-    packed = _cached(request.path, etag) if static and etag else None
+    static = response.direct_passthrough and etag is not None
+    packed = _cached(request.path, etag) if static else None
+    original = response.response
     if packed is None:
+        response.direct_passthrough = False
+        body = response.get_data()  # reads a file into memory, which leaves it open
+        _close(original)
+        if len(body) < MIN_BYTES:
+            return response
         packed = gzip.compress(body, compresslevel=6, mtime=0)
-        if static and etag:
+        if static:
             _keep(request.path, etag, packed)
+    _close(original)
+    response.direct_passthrough = False
     response.set_data(packed)
     response.headers["Content-Encoding"] = "gzip"
     if etag:
         response.set_etag(etag, weak=True)
     return response
+
+
+def _close(iterable: object) -> None:
+    """Close what a response was sending (a static file) once its body is read or replaced."""
+    close = getattr(iterable, "close", None)
+    if close is not None:
+        close()
 
 
 def accepts_gzip(header: str | None) -> bool:
