@@ -21,6 +21,8 @@ from kgraph.infer.terms import shorten
 from kgraph.web.resources import wants_html
 
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*\n", re.MULTILINE)
+_PREFIX = re.compile(r"^@prefix\s+([\w-]*):\s*<([^>]*)>\s*\.", re.MULTILINE)
+_LOCAL = re.compile(r"^[\w-]+$")
 
 
 def template_text(path: Path) -> str:
@@ -46,10 +48,14 @@ class Subject:
     statements: list[tuple[Shown, Shown]] = field(default_factory=list)
 
 
-def shown(term: object) -> Shown:
-    """What the page shows for a term: a prefixed name linking to its IRI, a blank node linking to its section, or a
-    literal's text."""
+def shown(term: object, prefixes: dict[str, str]) -> Shown:
+    """What the page shows for a term: a prefixed name (the document's own prefixes first) linking to its IRI, a blank
+    node linking to its section, or a literal's text."""
     if isinstance(term, ox.NamedNode):
+        for prefix, namespace in prefixes.items():
+            local = term.value[len(namespace) :]
+            if term.value.startswith(namespace) and _LOCAL.match(local):
+                return Shown(f"{prefix}:{local}", term.value)
         return Shown(shorten(term), term.value)
     if isinstance(term, ox.BlankNode):
         return Shown(f"_:{term.value}", f"#{term.value}")
@@ -62,10 +68,11 @@ def rdf_document(turtle: str, title: str, accept: str | None, hints: Sequence[st
     """The document as an HTML page when a browser asks (and no format hint asks for RDF), else None."""
     if hints or not wants_html(accept):
         return None
+    prefixes = dict(_PREFIX.findall(turtle))
     subjects: dict[str, Subject] = {}
     for triple in ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE):
-        entry = subjects.setdefault(str(triple.subject), Subject(shown(triple.subject), triple.subject.value))
-        entry.statements.append((shown(triple.predicate), shown(triple.object)))
+        entry = subjects.setdefault(str(triple.subject), Subject(shown(triple.subject, prefixes), triple.subject.value))
+        entry.statements.append((shown(triple.predicate, prefixes), shown(triple.object, prefixes)))
     ordered = sorted(subjects.values(), key=lambda s: (s.term.text.startswith("_:"), s.term.text))
     page = render_template("rdf_document.html", title=title, subjects=ordered)
     response = Response(page, content_type="text/html; charset=utf-8")
