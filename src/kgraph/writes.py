@@ -151,9 +151,13 @@ class Writer:
         *,
         on_commit: Callable[[Delta], None] | None = None,
         own_data: bool = False,
+        empty_graphs: set[str] | None = None,
     ) -> None:
         self.graph = graph
         self.own_data = own_data
+        self.empty_graphs = set() if empty_graphs is None else empty_graphs
+        """Graphs that exist without a triple (a Graph Store PUT of nothing, a CLEAR): kept in place, in memory only,
+        since the store and the journal hold triples, not graph names."""
         self.journal = journal
         self.on_commit = on_commit or (lambda delta: None)
         self._lock = threading.Lock()
@@ -182,6 +186,7 @@ class Writer:
 
         def replace(candidate: EmbeddedStore) -> None:
             _clear(candidate, graph)
+            _declare(candidate, graph)
             candidate.add(new)
 
         return self._transact(who, replace)
@@ -189,7 +194,12 @@ class Writer:
     def post_graph(self, graph: str | None, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
         """Add ``quads`` to ``graph`` (None: the store's default graph) (Graph Store Protocol POST)."""
         new = _in_graph(quads, graph)
-        return self._transact(who, lambda candidate: candidate.add(new))
+
+        def add(candidate: EmbeddedStore) -> None:
+            _declare(candidate, graph)
+            candidate.add(new)
+
+        return self._transact(who, add)
 
     def delete_graph(self, graph: str | None, *, who: str) -> WriteResult:
         """Remove ``graph`` (None: empty the store's default graph) (Graph Store Protocol DELETE)."""
@@ -209,11 +219,15 @@ class Writer:
         live = self.graph.store
         candidate = EmbeddedStore()
         candidate.add(live.quads())
+        for name in self.empty_graphs:
+            _declare(candidate, name)
         mutate(candidate)
+        empty = _empty_graphs(candidate)
         added, removed = _diff(set(live.quads()), set(candidate.quads()))
         if not self.own_data:
             _refuse_protected([*added, *removed], who)
         if not added and not removed:
+            _replace_set(self.empty_graphs, empty)
             return WriteResult("", 0, 0, 0, 0)
         write_id, provenance = _provenance(who, [*added, *removed])
         stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")
@@ -238,6 +252,7 @@ class Writer:
         except OSError as error:  # an on-disk store that failed (a full disk): the journal brings it back at restart
             _log.error("an on-disk store could not take write %s: %s", write_id, error)
             raise WriteUnavailable(STORE_FAILED) from None
+        _replace_set(self.empty_graphs, empty)
         return WriteResult(write_id, len(added), len(removed), len(inferred_added), len(inferred_removed))
 
     def _record(self, entry: Entry) -> int:
@@ -330,6 +345,27 @@ def _in_graph(quads: Iterable[ox.Quad], graph: str | None) -> list[ox.Quad]:
     """The quads' triples in ``graph`` (None: the default graph)."""
     node = ox.NamedNode(graph) if graph else ox.DefaultGraph()
     return [ox.Quad(q.subject, q.predicate, q.object, node) for q in quads]
+
+
+def _declare(store: EmbeddedStore, graph: str | None) -> None:
+    """Make a named graph exist in the store even while it holds no triple (the default graph always exists)."""
+    if graph:
+        store.oxigraph.add_graph(ox.NamedNode(graph))
+
+
+def _empty_graphs(store: EmbeddedStore) -> set[str]:
+    """The named graphs the store knows of that hold no triple."""
+    return {
+        g.value
+        for g in store.oxigraph.named_graphs()
+        if isinstance(g, ox.NamedNode) and next(store.oxigraph.quads_for_pattern(None, None, None, g), None) is None
+    }
+
+
+def _replace_set(target: set[str], values: set[str]) -> None:
+    """Replace a set's members in place (the application shares the set)."""
+    target.clear()
+    target.update(values)
 
 
 def _clear(store: EmbeddedStore, graph: str | None) -> None:

@@ -162,3 +162,22 @@ def test_format_hints_and_media_types(
     headers = {"Accept": accept} if accept else {}
     response = writable.get("/sparql", query_string=[("query", query), *params], headers=headers)
     assert (response.status_code, response.content_type) == (200, content_type)
+
+
+@pytest.mark.parametrize(
+    ("own_data", "drop", "status", "kept"),
+    [
+        (False, "DROP GRAPH <http://example.org/empty>", 200, 404),
+        (False, "DROP SILENT ALL", 403, 200),
+        (True, "DROP SILENT ALL", 200, 404),
+        (True, "DROP NAMED", 200, 404),
+        (True, "CLEAR GRAPH <http://example.org/empty>", 200, 200),
+    ],
+)
+def test_an_empty_graph_is_gone_once_dropped(tmp_path: Path, own_data: bool, drop: str, status: int, kept: int) -> None:
+    graph = {"graph": "http://example.org/empty"}
+    with fixture_application(token=TOKEN, data_dir=tmp_path, own_data=own_data) as application:
+        client = application.test_client()
+        assert client.put("/store", query_string=graph, headers=BEARER).status_code == 201
+        assert client.post("/sparql", data={"update": drop}, headers=BEARER).status_code == status
+        assert client.get("/store", query_string=graph).status_code == kept

@@ -130,6 +130,10 @@ def writer_of(app: Flask) -> Writer:
                 checkpoint(state.graph, state.settings)  # so an on-disk store's next start replays nothing
 
             app.extensions[_WRITER_KEY] = Writer(
-                state.graph, Journal(state.settings.data_dir), on_commit=refresh, own_data=state.settings.own_data
+                state.graph,
+                Journal(state.settings.data_dir),
+                on_commit=refresh,
+                own_data=state.settings.own_data,
+                empty_graphs=state.empty_graphs,
             )
         return app.extensions[_WRITER_KEY]

@@ -12,8 +12,9 @@ it can be read and added to (a POST lands in the contributor's own graph), but n
 made of the project's files. On a server of one's own data (``--own-data``) it is the store's default graph, and
 everything is writable.
 
-A graph made empty by a PUT still exists (GET 200 with no triples) until it is deleted; the store keeps triples, not
-graph names, so an empty graph is remembered by the running server, not across a restart.
+A graph made empty (a PUT of nothing, a CLEAR) still exists (GET 200 with no triples) until it is deleted or dropped;
+the store's journal keeps triples, not graph names, so the running server remembers an empty graph, a restart does
+not.
 """
 
 from __future__ import annotations
@@ -88,9 +89,7 @@ def _serve(state: Service, graph: str | None) -> Response:
     who = authorize(state.settings, WRITES_DISABLED)  # before reading the body: no token, no parsing
     if request.method == "DELETE":
         existing = _existing(state, graph)
-        response = perform(lambda writer: writer.delete_graph(existing, who=who))
-        state.empty_graphs.discard(existing or "")
-        return response
+        return perform(lambda writer: writer.delete_graph(existing, who=who))
     quads = _body_quads(state, graph)
     if request.method == "POST":
         if graph is None and not state.settings.own_data:
@@ -104,10 +103,7 @@ def _serve(state: Service, graph: str | None) -> Response:
             status=403,
         )
     created = _is_new(state, graph)
-    response = perform(lambda writer: writer.put_graph(graph, quads, who=who), created=created)
-    if graph is not None and not quads:
-        state.empty_graphs.add(graph)
-    return response
+    return perform(lambda writer: writer.put_graph(graph, quads, who=who), created=created)
 
 
 def _create(state: Service) -> Response:
@@ -116,9 +112,8 @@ def _create(state: Service) -> Response:
     graph = f"{request.base_url.rstrip('/')}/{uuid.uuid4().hex}"
     quads = _body_quads(state, graph)
     response = perform(lambda writer: writer.post_graph(graph, quads, who=who), created=True)
-    if not quads:
-        state.empty_graphs.add(graph)
-    response.headers["Location"] = graph
+    if response.status_code < 300:
+        response.headers["Location"] = graph
     return response
 
 
