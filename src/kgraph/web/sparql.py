@@ -51,6 +51,9 @@ FORMAT_IRIS = {
 }
 """The W3C IRI of each result format (https://www.w3.org/ns/formats/), for ``sd:resultFormat``."""
 
+ARTICLE_LABEL = "kgraph: the battle for Russia's Kursk region, 2024-2025"
+OWN_DATA_LABEL = "kgraph: a SPARQL 1.1 server of its user's own data"
+
 _TEMPLATE = Template(template_text(Path(__file__).parent / "service_description.ttl"))
 _ABSOLUTE = re.compile(r"^<[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -173,6 +176,7 @@ def service_description(state: Service, endpoint_url: str) -> str:
     return _TEMPLATE.substitute(
         endpoint=endpoint_url,
         base=settings.base or endpoint_url,
+        label=OWN_DATA_LABEL if settings.own_data else ARTICLE_LABEL,
         languages=languages,
         writes="with a token (HTTP Bearer or Basic)" if writable else "not at all: no write token is configured",
         timeout=f"{settings.timeout:g}",
