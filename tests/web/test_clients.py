@@ -115,10 +115,13 @@ METHODS = pytest.mark.parametrize("method", [GET, POST])
 
 
 @METHODS
+@pytest.mark.parametrize(("query", "expected"), [(SELECT, SELECT_JSON), (ASK, ASK_JSON)], ids=["select", "ask"])
 @pytest.mark.parametrize("return_format", [JSON, TURTLE, N3, RDF_FORMAT, RDFXML, JSONLD])
-def test_sparqlwrapper_select_as_json(server: LiveServer, method: str, return_format: str) -> None:
-    """JSON, and the graph formats a SELECT cannot have, for which SPARQLWrapper asks for anything and reads JSON."""
-    assert converted(server, SELECT, return_format, method) == SELECT_JSON
+def test_sparqlwrapper_select_and_ask_as_json(
+    server: LiveServer, method: str, query: str, expected: dict, return_format: str
+) -> None:
+    """JSON, and the graph formats SELECT and ASK cannot have, for which SPARQLWrapper asks for anything, reads JSON."""
+    assert converted(server, query, return_format, method) == expected
 
 
 @METHODS
@@ -136,12 +139,6 @@ def test_sparqlwrapper_select_as_csv_and_tsv(
     body = converted(server, SELECT, return_format, method).decode("utf-8")
     header = "label" if return_format == CSV else "?label"
     assert list(csv.reader(io.StringIO(body), delimiter=delimiter, quoting=csv.QUOTE_NONE)) == [[header], [cell]]
-
-
-@METHODS
-@pytest.mark.parametrize("return_format", [JSON, TURTLE, N3, RDF_FORMAT, RDFXML, JSONLD])
-def test_sparqlwrapper_ask(server: LiveServer, method: str, return_format: str) -> None:
-    assert converted(server, ASK, return_format, method) == ASK_JSON
 
 
 @METHODS

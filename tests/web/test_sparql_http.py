@@ -161,24 +161,19 @@ def test_accept_q_values_and_wildcards(fixture_server: LiveServer, accept: str, 
     assert response.headers["Content-Type"] == content_type
 
 
-def test_accept_decides_over_a_format_hint(fixture_server: LiveServer) -> None:
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        ("text/csv", "text/csv; charset=utf-8"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "text/tab-separated-values; charset=utf-8"),
+    ],
+    ids=["accept-decides", "the-hint-decides-for-a-browser"],
+)
+def test_a_format_hint_beside_accept(fixture_server: LiveServer, accept: str, content_type: str) -> None:
     response = requests.get(
-        fixture_server.endpoint,
-        params={"query": LABELS, "format": "tsv"},
-        headers={"Accept": "text/csv"},
-        timeout=30,
+        fixture_server.endpoint, params={"query": LABELS, "format": "tsv"}, headers={"Accept": accept}, timeout=30
     )
-    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-
-
-def test_a_format_hint_decides_for_a_browser(fixture_server: LiveServer) -> None:
-    response = requests.get(
-        fixture_server.endpoint,
-        params={"query": LABELS, "format": "tsv"},
-        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
-        timeout=30,
-    )
-    assert response.headers["Content-Type"] == "text/tab-separated-values; charset=utf-8"
+    assert response.headers["Content-Type"] == content_type
 
 
 def test_an_unknown_format_hint_is_ignored(fixture_server: LiveServer) -> None:

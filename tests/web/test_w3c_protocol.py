@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import rdflib
@@ -107,45 +108,28 @@ def test_query_post_form(server: LiveServer) -> None:
     assert boolean(response) is True
 
 
-def test_query_dataset_default_graphs_get(server: LiveServer) -> None:
+@pytest.mark.parametrize(
+    ("method", "param", "query"),
+    [
+        ("GET", "default-graph-uri", ASK_DATA12),
+        ("POST", "default-graph-uri", ASK_DATA12),
+        ("POST", "named-graph-uri", ASK_NAMED12),
+        ("GET", "named-graph-uri", ASK_NAMED12),
+    ],
+    ids=[
+        "query_dataset_default_graphs_get",
+        "query_dataset_default_graphs_post",
+        "query_dataset_named_graphs_post",
+        "query_dataset_named_graphs_get",
+    ],
+)
+def test_query_dataset_graphs(server: LiveServer, method: str, param: str, query: str) -> None:
     load_graph_data(server, 1, 2)
-    response = requests.get(
-        server.endpoint,
-        params=[
-            ("query", ASK_DATA12),
-            ("default-graph-uri", f"{KASEI}data1.rdf"),
-            ("default-graph-uri", f"{KASEI}data2.rdf"),
-        ],
-        timeout=30,
-    )
-    assert boolean(response) is True
-
-
-def test_query_dataset_default_graphs_post(server: LiveServer) -> None:
-    load_graph_data(server, 1, 2)
-    path = f"/?default-graph-uri={KASEI}data1.rdf&default-graph-uri={KASEI}data2.rdf"
-    response = send(server, "POST", path, body=ASK_DATA12, content_type="application/sparql-query")
-    assert boolean(response) is True
-
-
-def test_query_dataset_named_graphs_post(server: LiveServer) -> None:
-    load_graph_data(server, 1, 2)
-    path = f"/?named-graph-uri={KASEI}data1.rdf&named-graph-uri={KASEI}data2.rdf"
-    response = send(server, "POST", path, body=ASK_NAMED12, content_type="application/sparql-query")
-    assert boolean(response) is True
-
-
-def test_query_dataset_named_graphs_get(server: LiveServer) -> None:
-    load_graph_data(server, 1, 2)
-    response = requests.get(
-        server.endpoint,
-        params=[
-            ("query", ASK_NAMED12),
-            ("named-graph-uri", f"{KASEI}data1.rdf"),
-            ("named-graph-uri", f"{KASEI}data2.rdf"),
-        ],
-        timeout=30,
-    )
+    path = f"/?{param}={quote(KASEI, safe='')}data1.rdf&{param}={quote(KASEI, safe='')}data2.rdf"
+    if method == "GET":
+        response = send(server, "GET", f"{path}&query={quote(query, safe='')}")
+    else:
+        response = send(server, "POST", path, body=query, content_type="application/sparql-query")
     assert boolean(response) is True
 
 
@@ -234,31 +218,31 @@ def _ask_12_not_3(graph: str, third: str) -> str:
     )
 
 
-def test_update_dataset_default_graphs(server: LiveServer) -> None:
-    graph = "http://example.org/protocol-update-dataset-graphs-test/"
+@pytest.mark.parametrize(
+    ("graph", "using", "where"),
+    [
+        (
+            "http://example.org/protocol-update-dataset-graphs-test/",
+            f"using-graph-uri={KASEI}data1.rdf&using-graph-uri={KASEI}data2.rdf",
+            "WHERE {\n    ?s a foaf:Document\n}",
+        ),
+        (
+            "http://example.org/protocol-update-dataset-named-graphs-test/",
+            f"using-named-graph-uri={KASEI}data1.rdf&using-named-graph-uri={KASEI}data2.rdf",
+            "WHERE {\n    GRAPH ?g {\n        ?s a foaf:Document\n    }\n}",
+        ),
+    ],
+    ids=["update_dataset_default_graphs", "update_dataset_named_graphs"],
+)
+def test_update_dataset_graphs(server: LiveServer, graph: str, using: str, where: str) -> None:
     update = (
         UPDATE_PREFIXES
         + "DROP ALL ;\n"
         + INSERT_123
         + f"INSERT {{\n    GRAPH <{graph}> {{\n        ?s a dc:BibliographicResource\n    }}\n}}\n"
-        "WHERE {\n    ?s a foaf:Document\n}"
+        + where
     )
     third = f"<{KASEI}data3.rdf> a <http://purl.org/dc/terms/BibliographicResource> ."
-    using = f"using-graph-uri={KASEI}data1.rdf&using-graph-uri={KASEI}data2.rdf"
-    _update_then_ask(server, using, update, _ask_12_not_3(graph, third))
-
-
-def test_update_dataset_named_graphs(server: LiveServer) -> None:
-    graph = "http://example.org/protocol-update-dataset-named-graphs-test/"
-    update = (
-        UPDATE_PREFIXES
-        + "DROP ALL ;\n"
-        + INSERT_123
-        + f"INSERT {{\n    GRAPH <{graph}> {{\n        ?s a dc:BibliographicResource\n    }}\n}}\n"
-        "WHERE {\n    GRAPH ?g {\n        ?s a foaf:Document\n    }\n}"
-    )
-    third = f"<{KASEI}data3.rdf> a <http://purl.org/dc/terms/BibliographicResource> ."
-    using = f"using-named-graph-uri={KASEI}data1.rdf&using-named-graph-uri={KASEI}data2.rdf"
     _update_then_ask(server, using, update, _ask_12_not_3(graph, third))
 
 
