@@ -112,3 +112,11 @@ def test_a_writable_server_lists_update_its_base_and_its_empty_graphs(tmp_path: 
         for named in sd.subjects(RDF.type, SD.NamedGraph)
     }
     assert sizes["http://example.org/empty"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "main"), [("/sparql", "http://localhost/sparql"), ("/.well-known/void", str(DATASET))]
+)
+def test_the_page_begins_with_what_the_document_describes(client: FlaskClient, path: str, main: str) -> None:
+    page = client.get(path, headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert page.index('<section class="rdf-subject"') == page.index(f'<section class="rdf-subject" id="{main}">')

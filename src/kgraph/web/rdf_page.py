@@ -64,8 +64,11 @@ def shown(term: object, prefixes: dict[str, str]) -> Shown:
     return Shown(str(term))
 
 
-def rdf_document(turtle: str, title: str, accept: str | None, hints: Sequence[str] = ()) -> Response | None:
-    """The document as an HTML page when a browser asks (and no format hint asks for RDF), else None."""
+def rdf_document(
+    turtle: str, title: str, accept: str | None, hints: Sequence[str] = (), *, main: str = ""
+) -> Response | None:
+    """The document as an HTML page when a browser asks (and no format hint asks for RDF), else None; the ``main``
+    subject (what the document describes) comes first, then the others by name, blank nodes last."""
     if hints or not wants_html(accept):
         return None
     prefixes = dict(_PREFIX.findall(turtle))
@@ -73,7 +76,7 @@ def rdf_document(turtle: str, title: str, accept: str | None, hints: Sequence[st
     for triple in ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE):
         entry = subjects.setdefault(str(triple.subject), Subject(shown(triple.subject, prefixes), triple.subject.value))
         entry.statements.append((shown(triple.predicate, prefixes), shown(triple.object, prefixes)))
-    ordered = sorted(subjects.values(), key=lambda s: (s.term.text.startswith("_:"), s.term.text))
+    ordered = sorted(subjects.values(), key=lambda s: (s.anchor != main, s.term.text.startswith("_:"), s.term.text))
     page = render_template("rdf_document.html", title=title, subjects=ordered)
     response = Response(page, content_type="text/html; charset=utf-8")
     response.vary.add("Accept")

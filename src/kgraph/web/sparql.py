@@ -149,7 +149,9 @@ def _vary(response: Response) -> Response:
 def describe(state: Service, asked: ProtocolRequest) -> Response:
     """The service description in the RDF format the client accepts (Turtle by default), or a page for a browser."""
     turtle = service_description(state, request.base_url)
-    page = rdf_document(turtle, "Service description", request.headers.get("Accept"), asked.formats)
+    page = rdf_document(
+        turtle, "Service description", request.headers.get("Accept"), asked.formats, main=request.base_url
+    )
     if page is not None:
         return page
     fmt = negotiate("graph", request.headers.get("Accept"), asked.formats)
