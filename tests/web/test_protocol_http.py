@@ -120,6 +120,9 @@ def test_large_answers_are_gzipped_when_accepted(writable: FlaskClient) -> None:
     assert len(packed.data) < len(plain.data) / 3
     assert gzip.decompress(packed.data) == plain.data
     assert "Accept-Encoding" in packed.headers["Vary"]
+    assert packed.headers["ETag"] == "W/" + plain.headers["ETag"]
+    again = {"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+    assert writable.get("/sparql", query_string=query, headers=again).status_code == 304
     small = writable.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in small.headers
 
