@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint setup assets browser
+.PHONY: serve test lint setup assets browser clients
 
 serve: setup
 	$(BIN)/kgraph serve
 
-test: setup browser
+test: setup browser clients
 	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/ruff format --check src tests bench fuzz
 	$(BIN)/pytest
@@ -36,6 +36,13 @@ $(VENDOR)/.installed: package.json package-lock.json
 	mkdir -p $(VENDOR)/leaflet
 	cp -r $(LEAFLET)/leaflet.js $(LEAFLET)/leaflet.js.map $(LEAFLET)/leaflet.css $(LEAFLET)/images $(VENDOR)/leaflet/
 	cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/world-atlas/countries-50m.json $(VENDOR)/
+	touch $@
+
+# The SPARQL clients of tests/web/test_clients.py that are not Python packages (Comunica), from their lock file.
+clients: tests/clients/node_modules/.installed
+
+tests/clients/node_modules/.installed: tests/clients/package.json tests/clients/package-lock.json
+	cd tests/clients && npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
 # Debian's Chromium for the browser tests (pytest -m browser), installed only when missing.

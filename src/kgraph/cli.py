@@ -149,6 +149,8 @@ def _help(name: str) -> str:
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
 @click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
 @click.option("--reasoner", type=click.Choice(REASONERS), default=None, help=_help("reasoner"))
+@click.option("--base", default=None, help=_help("base"))
+@click.option("--own-data", is_flag=True, default=None, help=_help("own_data"))
 def serve(
     host: str | None,
     port: int | None,
@@ -162,6 +164,8 @@ def serve(
     data_dir: Path | None,
     token_file: Path | None,
     reasoner: str | None,
+    base: str | None,
+    own_data: bool | None,
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
     from kgraph.web.server import serve as run_server  # gunicorn and Flask only when serving
@@ -179,6 +183,8 @@ def serve(
         data_dir=data_dir,
         token_file=token_file,
         reasoner=reasoner,
+        base=base,
+        own_data=own_data or None,
     )
     _require_writable_data_dir(settings)
     run_server(settings)

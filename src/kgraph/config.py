@@ -84,6 +84,17 @@ class Settings:
     project_dir: Path | None = _setting(
         None, "KGRAPH_PROJECT_DIR", "Folder holding ontology/, data/, shapes/, queries/ and rules/."
     )
+    base: str | None = _setting(
+        None,
+        "KGRAPH_BASE",
+        "Base IRI that relative IRIs in queries and updates resolve against (default: the endpoint's URL).",
+    )
+    own_data: bool = _setting(
+        False,
+        "KGRAPH_OWN_DATA",
+        "Serve only --data files, without the project's ontology, article, rules and shapes: a general SPARQL server "
+        "whose every graph, the default graph included, is writable with the token.",
+    )
     reasoner: str = _setting(
         "native",
         "KGRAPH_REASONER",
@@ -113,6 +124,8 @@ def _coerce(name: str, raw: str) -> Any:
         return int(raw)
     if name == "timeout":
         return float(raw)
+    if name == "own_data":
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
     if name == "data":
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "service_allowlist":

@@ -45,9 +45,13 @@ class KnowledgeGraph:
 def build(settings: Settings, progress: Callable[[str], None] | None = None) -> KnowledgeGraph:
     """Load the ontology, the article data and any ``--data`` into a store, then run inference; an on-disk store
     already built from the same inputs is served as it is."""
-    files = ProjectFiles.locate(settings.project_dir)
+    files = (
+        ProjectFiles(Path(settings.data_dir) / "no-project")
+        if settings.own_data
+        else ProjectFiles.locate(settings.project_dir)
+    )  # one's own data: no ontology, article, shapes or rules of the project
     store = open_store(settings.store, timeout=settings.timeout)
-    sources = rdf_files([files.ontology, files.data, *settings.data])
+    sources = rdf_files([*settings.data] if settings.own_data else [files.ontology, files.data, *settings.data])
     if isinstance(store, EmbeddedStore) and store.path is not None:
         inference = _update_on_disk(store, files, sources, settings, progress or _quiet)
     else:

@@ -18,6 +18,9 @@ Graph policy: under ``GRAPH_NS`` a contributor may change only their own graph, 
 name``, where a write that names no graph lands; the graphs loaded from the project's files (they change by pull
 request, reviewed), the inferred graph, the write-provenance graph and other contributors' graphs are read-only
 over HTTP. A client may also name any graph outside ``GRAPH_NS``.
+
+On a server of one's own data (``own_data``) there is no such policy: the default graph is the store's default graph,
+every graph is writable, and no provenance is added to the data (the journal still records who wrote what, when).
 """
 
 from __future__ import annotations
@@ -147,8 +150,14 @@ class Writer:
         journal: Journal,
         *,
         on_commit: Callable[[Delta], None] | None = None,
+        own_data: bool = False,
+        empty_graphs: set[str] | None = None,
     ) -> None:
         self.graph = graph
+        self.own_data = own_data
+        self.empty_graphs = set() if empty_graphs is None else empty_graphs
+        """Graphs that exist without a triple (a Graph Store PUT of nothing, a CLEAR): kept in place, in memory only,
+        since the store and the journal hold triples, not graph names."""
         self.journal = journal
         self.on_commit = on_commit or (lambda delta: None)
         self._lock = threading.Lock()
@@ -157,31 +166,44 @@ class Writer:
     def update(self, sparql: str, *, who: str) -> WriteResult:
         """Apply a SPARQL Update; its default graph is the contributor's graph."""
 
+        own_graph = None if self.own_data else contrib_graph(who)
+
         def mutate(candidate: EmbeddedStore) -> None:
-            _move_graph(candidate, contrib_graph(who), None)
+            _move_graph(candidate, own_graph, None)
             try:
                 candidate.update(sparql)
             except SyntaxError as error:
                 raise QuerySyntaxError.from_pyoxigraph(error, sparql) from None
             except (OSError, ValueError, RuntimeError) as error:
                 raise SparqlError(f"The update failed: {error}") from None
-            _move_graph(candidate, None, contrib_graph(who))
+            _move_graph(candidate, None, own_graph)
 
         return self._transact(who, mutate)
 
-    def put_graph(self, graph: str, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
-        """Make ``graph`` hold exactly ``quads`` (Graph Store Protocol PUT)."""
-        new = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(graph)) for q in quads]
-        return self._transact(who, lambda candidate: candidate.replace_graph(graph, new))
+    def put_graph(self, graph: str | None, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
+        """Make ``graph`` (None: the store's default graph) hold exactly ``quads`` (Graph Store Protocol PUT)."""
+        new = _in_graph(quads, graph)
 
-    def post_graph(self, graph: str, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
-        """Add ``quads`` to ``graph`` (Graph Store Protocol POST)."""
-        new = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(graph)) for q in quads]
-        return self._transact(who, lambda candidate: candidate.add(new))
+        def replace(candidate: EmbeddedStore) -> None:
+            _clear(candidate, graph)
+            _declare(candidate, graph)
+            candidate.add(new)
 
-    def delete_graph(self, graph: str, *, who: str) -> WriteResult:
-        """Remove ``graph`` (Graph Store Protocol DELETE)."""
-        return self._transact(who, lambda candidate: candidate.clear_graph(graph))
+        return self._transact(who, replace)
+
+    def post_graph(self, graph: str | None, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
+        """Add ``quads`` to ``graph`` (None: the store's default graph) (Graph Store Protocol POST)."""
+        new = _in_graph(quads, graph)
+
+        def add(candidate: EmbeddedStore) -> None:
+            _declare(candidate, graph)
+            candidate.add(new)
+
+        return self._transact(who, add)
+
+    def delete_graph(self, graph: str | None, *, who: str) -> WriteResult:
+        """Remove ``graph`` (None: empty the store's default graph) (Graph Store Protocol DELETE)."""
+        return self._transact(who, lambda candidate: _clear(candidate, graph))
 
     def _transact(self, who: str, mutate: Callable[[EmbeddedStore], None]) -> WriteResult:
         with self._lock:
@@ -197,12 +219,20 @@ class Writer:
         live = self.graph.store
         candidate = EmbeddedStore()
         candidate.add(live.quads())
+        for name in self.empty_graphs:
+            _declare(candidate, name)
         mutate(candidate)
+        empty = _empty_graphs(candidate)
         added, removed = _diff(set(live.quads()), set(candidate.quads()))
-        _refuse_protected([*added, *removed], who)
+        if not self.own_data:
+            _refuse_protected([*added, *removed], who)
         if not added and not removed:
+            _replace_set(self.empty_graphs, empty)
             return WriteResult("", 0, 0, 0, 0)
         write_id, provenance = _provenance(who, [*added, *removed])
+        stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")
+        if self.own_data:
+            provenance = []  # the user's data stays as they wrote it; the journal entry says who and when
         candidate.add(provenance)
         inference = run_inference(
             candidate,
@@ -211,7 +241,6 @@ class Writer:
         )
         inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
         self._validate(candidate, inference, added, [*removed, *inferred_added, *inferred_removed])
-        stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")
         offset = self._record(Entry(write_id, stamp, who, removed, [*added, *provenance]))
         delta = Delta([*added, *provenance, *inferred_added], [*removed, *inferred_removed])
         try:
@@ -223,6 +252,7 @@ class Writer:
         except OSError as error:  # an on-disk store that failed (a full disk): the journal brings it back at restart
             _log.error("an on-disk store could not take write %s: %s", write_id, error)
             raise WriteUnavailable(STORE_FAILED) from None
+        _replace_set(self.empty_graphs, empty)
         return WriteResult(write_id, len(added), len(removed), len(inferred_added), len(inferred_removed))
 
     def _record(self, entry: Entry) -> int:
@@ -311,8 +341,45 @@ def _diff(before: set[ox.Quad], after: set[ox.Quad]) -> tuple[list[ox.Quad], lis
     return sorted(after - before, key=str), sorted(before - after, key=str)
 
 
+def _in_graph(quads: Iterable[ox.Quad], graph: str | None) -> list[ox.Quad]:
+    """The quads' triples in ``graph`` (None: the default graph)."""
+    node = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+    return [ox.Quad(q.subject, q.predicate, q.object, node) for q in quads]
+
+
+def _declare(store: EmbeddedStore, graph: str | None) -> None:
+    """Make a named graph exist in the store even while it holds no triple (the default graph always exists)."""
+    if graph:
+        store.oxigraph.add_graph(ox.NamedNode(graph))
+
+
+def _empty_graphs(store: EmbeddedStore) -> set[str]:
+    """The named graphs the store knows of that hold no triple."""
+    return {
+        g.value
+        for g in store.oxigraph.named_graphs()
+        if isinstance(g, ox.NamedNode) and next(store.oxigraph.quads_for_pattern(None, None, None, g), None) is None
+    }
+
+
+def _replace_set(target: set[str], values: set[str]) -> None:
+    """Replace a set's members in place (the application shares the set)."""
+    target.clear()
+    target.update(values)
+
+
+def _clear(store: EmbeddedStore, graph: str | None) -> None:
+    """Remove every quad of one graph (``None``: the default graph)."""
+    if graph:
+        store.clear_graph(graph)
+    else:
+        store.remove(list(store.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph())))
+
+
 def _move_graph(store: Store, source: str | None, target: str | None) -> None:
-    """Move every quad of one graph (``None``: the default graph) into another."""
+    """Move every quad of one graph (``None``: the default graph) into another; nothing when they are the same."""
+    if source == target:
+        return
     source_node = ox.NamedNode(source) if source else ox.DefaultGraph()
     target_node = ox.NamedNode(target) if target else ox.DefaultGraph()
     quads = [q for q in store.quads() if q.graph_name == source_node]
@@ -346,7 +413,7 @@ def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, list[ox.Quad]]:
         ),
         ox.Quad(activity, ox.NamedNode(_PROV + "endedAtTime"), ox.Literal(stamp, datatype=_XSD_DATETIME), graph),
     ]
-    for name in sorted({q.graph_name.value for q in changed}):
+    for name in sorted({q.graph_name.value for q in changed if isinstance(q.graph_name, ox.NamedNode)}):
         quads.append(ox.Quad(activity, ox.NamedNode(_PROV + "generated"), ox.NamedNode(name), graph))
     return write_id, quads
 

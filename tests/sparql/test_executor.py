@@ -111,9 +111,9 @@ def test_update_in_a_query_is_left_to_the_parser(pool: QueryPool) -> None:
 
 def test_not_acceptable_crosses_the_pipe_intact(pool: QueryPool) -> None:
     with pytest.raises(NotAcceptable) as caught:
-        pool.run(QueryRequest(COUNT, format="turtle"))
+        pool.run(QueryRequest(COUNT, accept="text/turtle"))
     assert caught.value.status == 406
-    assert str(caught.value).startswith("Unknown format 'turtle' for SELECT results;")
+    assert str(caught.value).startswith("None of the accepted media types is available for SELECT results;")
 
 
 def test_allowed_service_to_an_unreachable_endpoint_fails_cleanly(pool: QueryPool) -> None:

@@ -100,21 +100,50 @@ def test_negotiate_by_accept(kind: str, accept: str | None, expected: str) -> No
     assert negotiate(kind, accept, None).name == expected
 
 
-def test_format_parameter_wins_over_accept() -> None:
-    assert negotiate("solutions", "application/sparql-results+json", "csv").name == "csv"
-    assert negotiate("graph", "text/turtle", "application/rdf+xml").name == "rdfxml"
+def test_accept_decides_over_a_format_hint() -> None:
+    assert negotiate("solutions", "application/sparql-results+json", "csv").name == "json"
+    assert negotiate("graph", "text/turtle", "application/rdf+xml").name == "turtle"
+
+
+def test_a_hint_decides_when_accept_prefers_nothing() -> None:
     assert negotiate("solutions", None, " TSV ").name == "tsv"
+    assert negotiate("solutions", "*/*", ["csv"]).name == "csv"
+    assert negotiate("graph", "text/html,application/xhtml+xml,*/*;q=0.8", ["ntriples"]).name == "ntriples"
+    assert negotiate("graph", "application/*", ["turtle"]).name == "turtle"
 
 
-def test_unknown_format_parameter_names_the_choices() -> None:
-    with pytest.raises(NotAcceptable) as caught:
-        negotiate("solutions", None, "turtle")
-    assert caught.value.status == 406
-    assert str(caught.value) == (
-        "Unknown format 'turtle' for SELECT results; choose one of: "
-        "json (application/sparql-results+json), xml (application/sparql-results+xml), "
-        "csv (text/csv), tsv (text/tab-separated-values)."
-    )
+@pytest.mark.parametrize(
+    ("kind", "hints", "expected"),
+    [
+        ("graph", ["xml", "application/rdf+xml"], "rdfxml"),
+        ("graph", ["rdf"], "rdfxml"),
+        ("graph", ["json"], "jsonld"),
+        ("graph", ["n3"], "turtle"),
+        ("graph", ["nquads"], "nquads"),
+        ("graph", ["trig"], "trig"),
+        ("solutions", ["xml"], "xml"),
+        ("solutions", ["tsv", "text/tab-separated-values"], "tsv"),
+        ("boolean", ["json", "json"], "json"),
+    ],
+)
+def test_hints_may_repeat_and_mean_the_natural_thing_for_the_form(kind: str, hints: list[str], expected: str) -> None:
+    assert negotiate(kind, None, hints).name == expected
+
+
+def test_a_hint_that_does_not_fit_falls_back_to_accept() -> None:
+    assert negotiate("solutions", None, ["turtle"]).name == "json"
+    assert negotiate("solutions", "text/csv", ["n3"]).name == "csv"
+    assert negotiate("graph", None, ["csv", "tsv"]).name == "turtle"
+
+
+def test_a_fitting_hint_rescues_an_accept_that_names_nothing_available() -> None:
+    assert negotiate("graph", "application/sparql-results+xml", ["xml"]).name == "rdfxml"
+
+
+def test_text_plain_is_tsv_for_solutions_and_ntriples_for_graphs() -> None:
+    assert negotiate("solutions", "text/plain", None).name == "tsv"
+    assert negotiate("boolean", "text/plain", None).name == "tsv"
+    assert negotiate("graph", "text/plain", None).name == "ntriples"
 
 
 def test_nothing_acceptable_names_the_choices() -> None:
@@ -123,7 +152,8 @@ def test_nothing_acceptable_names_the_choices() -> None:
     assert str(caught.value) == (
         "None of the accepted media types is available for CONSTRUCT/DESCRIBE results; "
         "choose one of: turtle (text/turtle), ntriples (application/n-triples), "
-        "jsonld (application/ld+json), rdfxml (application/rdf+xml)."
+        "jsonld (application/ld+json), rdfxml (application/rdf+xml), nquads (application/n-quads), "
+        "trig (application/trig)."
     )
 
 
@@ -138,6 +168,8 @@ def test_content_type_names_charset_only_for_textual_types() -> None:
         "ntriples": "application/n-triples",
         "jsonld": "application/ld+json",
         "rdfxml": "application/rdf+xml; charset=utf-8",
+        "nquads": "application/n-quads",
+        "trig": "application/trig; charset=utf-8",
     }
 
 
@@ -219,7 +251,13 @@ def test_graph_results_parse_back_with_pyoxigraph(store: EmbeddedStore, fmt: str
     assert len(list(ox.parse(body, format=serializer))) == 2
 
 
-def test_graph_format_for_select_is_not_acceptable(store: EmbeddedStore) -> None:
+def test_graph_format_hint_for_select_falls_back_to_the_default(store: EmbeddedStore) -> None:
     reply = evaluate(store, QueryRequest(SELECT, format="turtle"), 1_000_000)
+    assert reply[0] == "ok"
+    assert reply[2] == "application/sparql-results+json"
+
+
+def test_graph_format_for_select_is_not_acceptable(store: EmbeddedStore) -> None:
+    reply = evaluate(store, QueryRequest(SELECT, accept="text/turtle"), 1_000_000)
     assert reply[:2] == ("error", "NotAcceptable")
     assert reply[3] == 406

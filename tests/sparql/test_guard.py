@@ -6,7 +6,7 @@ import pyoxigraph as ox
 import pytest
 
 from kgraph.sparql.errors import ForbiddenQuery
-from kgraph.sparql.guard import QueryDataset, check_dataset_iris, check_query, check_update
+from kgraph.sparql.guard import QueryDataset, check_query, check_update
 
 GRAPHS = {
     "https://w3id.org/kgraph/graph/data/ttl/places.ttl",
@@ -153,17 +153,6 @@ def test_service_refused_in_updates() -> None:
 
 def test_plain_update_passes() -> None:
     check_update('INSERT DATA { <http://a> <http://b> "LOAD <x>" }', service_allowlist=())
-
-
-def test_protocol_dataset_iris() -> None:
-    check_dataset_iris(["https://w3id.org/kgraph/graph/inferred"], [], GRAPHS)
-    with pytest.raises(ForbiddenQuery) as caught:
-        check_dataset_iris([], ["file:///etc/passwd"], GRAPHS)
-    assert str(caught.value) == (
-        "named-graph-uri <file:///etc/passwd> names a graph that is not in this dataset; "
-        "this endpoint never reads files or fetches graphs. "
-        "The service description lists the graphs there are."
-    )
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,19 @@ Q_URL = b"query=SELECT+*+WHERE+%7B+%3Fs+%3Fp+%3Fo+%7D"
 
 def test_get_query_with_graphs_infer_and_format() -> None:
     raw = Q_URL + b"&default-graph-uri=http://a&default-graph-uri=http://b"
-    raw += b"&named-graph-uri=http://c&infer=false&format=csv"
+    raw += b"&named-graph-uri=http://c&named-graph-uri=http://c&infer=false&format=csv&output=text/csv&results=csv"
     assert parse_request("GET", raw, None, b"") == ProtocolRequest(
-        "query", Q, ("http://a", "http://b"), ("http://c",), infer=False, format="csv"
+        "query", Q, ("http://a", "http://b"), ("http://c",), infer=False, formats=("csv", "text/csv", "csv")
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_update_by_get_or_head_is_refused(method: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_request(method, b"update=CLEAR%20ALL", None, b"")
+    assert caught.value.status == 405
+    assert str(caught.value) == (
+        f"An update is sent by POST only (SPARQL 1.1 Protocol); this {method} request changed nothing."
     )
 
 
@@ -157,11 +167,11 @@ def test_no_operation_asks_for_the_description(
         ),
         (
             "GET",
-            Q_URL + b"&format=csv&format=json",
+            Q_URL + b"&infer=true&infer=false",
             None,
             b"",
             400,
-            "The request has 2 'format' parameters; send exactly one.",
+            "The request has 2 'infer' parameters; send exactly one.",
         ),
         ("PUT", b"", None, b"", 405, "Method PUT is not allowed: use GET or POST."),
     ],

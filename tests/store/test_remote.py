@@ -171,8 +171,8 @@ def test_runner_forwards_with_the_dataset_and_the_negotiated_format(store: Remot
 
 def test_runner_refuses_a_format_the_result_kind_lacks(store: RemoteStore) -> None:
     runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=10_000)
-    with pytest.raises(NotAcceptable, match=r"^Unknown format 'turtle' for SELECT results"):
-        runner.run(_request("SELECT * WHERE { ?s ?p ?o }", format="turtle"))
+    with pytest.raises(NotAcceptable, match=r"^None of the accepted media types is available for SELECT results"):
+        runner.run(_request("SELECT * WHERE { ?s ?p ?o }", accept="text/turtle"))
     with pytest.raises(QuerySyntaxError, match=r"^Syntax error at line 2, column 16"):
         runner.run(_request("SELECT *\nWHERE { ?s ?p }"))
 

@@ -92,8 +92,14 @@ def test_writes_are_off_without_a_token(serve: Serve, tmp_path: Path) -> None:
 
 def test_a_missing_or_wrong_token_is_refused(server: LiveServer) -> None:
     missing = update(server, place("lgov"), headers={"Accept": "text/plain"})
-    assert (missing.status_code, missing.headers["WWW-Authenticate"]) == (401, 'Bearer realm="kgraph"')
-    assert missing.text == "This write needs a token: send the header 'Authorization: Bearer <token>'.\n"
+    assert (missing.status_code, missing.headers["WWW-Authenticate"]) == (
+        401,
+        'Bearer realm="kgraph", Basic realm="kgraph", charset="UTF-8"',
+    )
+    assert missing.text == (
+        "This write needs a token: send the header 'Authorization: Bearer <token>', "
+        "or HTTP Basic with the token's name as user and the token as password.\n"
+    )
     wrong = update(server, place("lgov"), headers={"Authorization": "Bearer s3cret-tokeN"})
     assert (wrong.status_code, wrong.text) == (403, "The token is not valid for writes on this server.\n")
     in_url = requests.post(server.endpoint + "?access_token=" + TOKEN, data={"update": place("x")}, timeout=30)

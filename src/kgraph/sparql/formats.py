@@ -1,13 +1,19 @@
 """Which serialisations a query result can be sent in, and how the client's wishes pick one.
 
 Content negotiation is data (the tables below) plus one Accept parser, so adding a format is one
-table row. The decision for an ASK query: the W3C CSV/TSV results spec defines no boolean form, but
+table row. It is as lenient as the mature servers, because clients at their defaults differ: Accept
+decides, and the ``format``, ``output`` and ``results`` parameters are hints that may repeat, may be
+a short name (``json``, ``xml``, ``csv``, ``tsv``, ``n3``, ``turtle``, ``rdf``, ``jsonld``...) or a
+media type, and mean the natural thing for the query form (``xml`` on a CONSTRUCT is RDF/XML). A hint
+that does not fit the form is ignored, never an error. ``text/plain`` gets TSV for SELECT and ASK,
+N-Triples for a graph. The decision for an ASK query: the W3C CSV/TSV results spec defines no boolean form, but
 pyoxigraph writes a bare ``true``/``false`` and spreadsheet users ask for it, so CSV and TSV are
 offered for ASK too (liberal in what we send when asked explicitly; JSON stays the default).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -49,7 +55,7 @@ SOLUTION_FORMATS: tuple[ResultFormat, ...] = (
         charset=True,
     ),
     ResultFormat("csv", "text/csv", ox.QueryResultsFormat.CSV, charset=True),
-    ResultFormat("tsv", "text/tab-separated-values", ox.QueryResultsFormat.TSV, charset=True),
+    ResultFormat("tsv", "text/tab-separated-values", ox.QueryResultsFormat.TSV, ("text/plain",), charset=True),
 )
 """Formats for SELECT and ASK results, the default first."""
 
@@ -64,14 +70,44 @@ GRAPH_FORMATS: tuple[ResultFormat, ...] = (
         ("application/xml", "text/xml"),
         charset=True,
     ),
+    ResultFormat("nquads", "application/n-quads", ox.RdfFormat.N_QUADS),
+    ResultFormat("trig", "application/trig", ox.RdfFormat.TRIG, charset=True),
 )
-"""Formats for CONSTRUCT and DESCRIBE results, the default first."""
+"""Formats for CONSTRUCT and DESCRIBE results, the default first (N-Quads and TriG hold the triples in the
+default graph, for clients that read only datasets)."""
 
 FORMATS_BY_KIND: dict[str, tuple[ResultFormat, ...]] = {
     "solutions": SOLUTION_FORMATS,
     "boolean": SOLUTION_FORMATS,
     "graph": GRAPH_FORMATS,
 }
+
+HINTS: dict[str, dict[str, str]] = {
+    "solutions": {"json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv", "srj": "json", "srx": "xml"},
+    "graph": {
+        "turtle": "turtle",
+        "ttl": "turtle",
+        "n3": "turtle",
+        "text/n3": "turtle",
+        "ntriples": "ntriples",
+        "nt": "ntriples",
+        "n-triples": "ntriples",
+        "rdf": "rdfxml",
+        "xml": "rdfxml",
+        "rdfxml": "rdfxml",
+        "rdf+xml": "rdfxml",
+        "rdf/xml": "rdfxml",
+        "json": "jsonld",
+        "jsonld": "jsonld",
+        "json-ld": "jsonld",
+        "nquads": "nquads",
+        "nq": "nquads",
+        "trig": "trig",
+    },
+}
+"""Short names a ``format``/``output``/``results`` hint may use, per result kind, and the format each means there.
+N3 gets Turtle, which every N3 reader reads."""
+HINTS["boolean"] = HINTS["solutions"]
 
 _KIND_WORDS = {
     "solutions": "SELECT results",
@@ -114,33 +150,49 @@ def _q_value(params: list[str]) -> float | None:
     return 1.0
 
 
-def negotiate(kind: str, accept: str | None, format_param: str | None) -> ResultFormat:
+def negotiate(kind: str, accept: str | None, hints: str | Sequence[str] | None) -> ResultFormat:
     """The format to send a result of ``kind`` in.
 
-    An explicit ``format`` parameter (a short name or a media type) wins over Accept. A missing
-    Accept, ``*/*`` or a browser's Accept (one listing ``text/html``) gets the default, so a link
-    opened in a browser shows JSON or Turtle rather than a download of XML.
+    A media type the Accept header names decides. Otherwise the first hint (``format``/``output``/``results``
+    parameters, short names or media types) that fits the result kind, so a link opened in a browser with
+    ``&format=csv`` downloads CSV; then Accept's wildcards; then the default. A missing Accept, ``*/*`` or a
+    browser's Accept (one listing ``text/html``) prefers nothing, so a browser gets JSON or Turtle rather than a
+    download of XML. Only an Accept header that rules out every format, with no fitting hint, is refused (406).
     """
     available = FORMATS_BY_KIND[kind]
-    if format_param and format_param.strip():
-        return _by_parameter(kind, available, format_param.strip().lower())
+    hinted = _by_hints(kind, available, [hints] if isinstance(hints, str) else list(hints or ()))
     ranges = parse_accept(accept)
     if not ranges or any(media_range == "text/html" for media_range, _ in ranges):
-        return available[0]
-    return _by_accept(kind, available, ranges)
+        return hinted or available[0]
+    chosen, specific = _by_accept(available, ranges)
+    if chosen is not None and (specific or hinted is None):
+        return chosen
+    if hinted is not None:
+        return hinted
+    raise NotAcceptable(
+        f"None of the accepted media types is available for {_KIND_WORDS[kind]}; choose one of: {_choices(available)}."
+    )
 
 
-def _by_parameter(kind: str, available: tuple[ResultFormat, ...], wanted: str) -> ResultFormat:
-    """The format a ``format`` request parameter names, by short name or media type."""
-    wanted = wanted.split(";")[0].strip()
-    for fmt in available:
-        if wanted == fmt.name or wanted in fmt.media_types:
-            return fmt
-    raise NotAcceptable(f"Unknown format '{wanted}' for {_KIND_WORDS[kind]}; choose one of: {_choices(available)}.")
+def _by_hints(kind: str, available: tuple[ResultFormat, ...], hints: list[str]) -> ResultFormat | None:
+    """The first format a hint names that the result kind has, by short name or media type; None if none fits."""
+    by_name = {fmt.name: fmt for fmt in available}
+    for hint in hints:
+        wanted = hint.split(";")[0].strip().lower()
+        name = HINTS[kind].get(wanted)
+        if name in by_name:
+            return by_name[name]
+        for fmt in available:
+            if wanted in fmt.media_types:
+                return fmt
+    return None
 
 
-def _by_accept(kind: str, available: tuple[ResultFormat, ...], ranges: list[tuple[str, float]]) -> ResultFormat:
-    """The format the Accept ranges rate highest (RFC 9110: the most specific range decides q)."""
+def _by_accept(
+    available: tuple[ResultFormat, ...], ranges: list[tuple[str, float]]
+) -> tuple[ResultFormat | None, bool]:
+    """The format the Accept ranges rate highest (RFC 9110: the most specific range decides q), and whether a media
+    type named it (not a wildcard); ``(None, False)`` when Accept rules out every format."""
     rated = []
     for table_order, fmt in enumerate(available):
         match = _best_match(fmt, ranges)
@@ -148,11 +200,9 @@ def _by_accept(kind: str, available: tuple[ResultFormat, ...], ranges: list[tupl
             q, specificity, position = match
             rated.append(((-q, -specificity, position, table_order), fmt))
     if not rated:
-        raise NotAcceptable(
-            f"None of the accepted media types is available for {_KIND_WORDS[kind]}; "
-            f"choose one of: {_choices(available)}."
-        )
-    return min(rated, key=lambda item: item[0])[1]
+        return None, False
+    best = min(rated, key=lambda item: item[0])
+    return best[1], best[0][1] == -2
 
 
 def _best_match(fmt: ResultFormat, ranges: list[tuple[str, float]]) -> tuple[float, int, int] | None:

@@ -15,7 +15,7 @@ will expand it. Anything the lexer does not understand is left for pyoxigraph's 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from kgraph.sparql.errors import ForbiddenQuery
@@ -109,24 +109,6 @@ def check_update(sparql: str, *, service_allowlist: Collection[str]) -> None:
             )
         if _is_word(token, "SERVICE"):
             _check_service(tokens, index, service_allowlist)
-
-
-def check_dataset_iris(
-    default_graph_uris: Iterable[str],
-    named_graph_uris: Iterable[str],
-    dataset_graphs: Collection[str],
-) -> None:
-    """Refuse protocol ``default-graph-uri``/``named-graph-uri`` values naming no graph here."""
-    for param, iris in (
-        ("default-graph-uri", default_graph_uris),
-        ("named-graph-uri", named_graph_uris),
-    ):
-        for iri in iris:
-            if iri not in dataset_graphs:
-                raise ForbiddenQuery(
-                    f"{param} <{iri}> names a graph that is not in this dataset; {_NEVER_READS}. "
-                    "The service description lists the graphs there are."
-                )
 
 
 def _check_size(tokens: list[_Token]) -> None:

@@ -21,8 +21,11 @@ from kgraph.sparql.errors import SparqlError
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
-_SINGLE = ("query", "update", "format", "infer")
-"""Parameters that may appear at most once; the graph parameters are repeatable."""
+_SINGLE = ("query", "update", "infer")
+"""Parameters that may appear at most once; the graph parameters and the format hints are repeatable."""
+FORMAT_HINTS = ("format", "output", "results")
+"""Parameters clients send beside Accept to say the result format they want (SPARQLWrapper sends all three, at
+times twice); hints to :func:`kgraph.sparql.formats.negotiate`, never an error."""
 
 
 class ProtocolError(SparqlError):
@@ -42,7 +45,8 @@ class ProtocolRequest:
     default_graph_uris: tuple[str, ...] = ()
     named_graph_uris: tuple[str, ...] = ()
     infer: bool = True
-    format: str | None = None
+    formats: tuple[str, ...] = ()
+    """The format hints, in the order sent."""
 
 
 def read_body(stream: BinaryIO, content_length: int | None, limit: int) -> bytes:
@@ -72,10 +76,28 @@ def parse_request(method: str, query_string: bytes, content_type: str | None, bo
                 "A GET request must not have a body: put the query in the URL (?query=...) or use POST."
             )
     elif method == "POST":
+        _check_charset(content_type or "")
         params = _post_params(params, media_type, body)
     else:
         raise ProtocolError(f"Method {method} is not allowed: use GET or POST.", status=405)
-    return _build(params, posted=method == "POST" and bool(body))
+    asked = _build(params, posted=method == "POST" and bool(body))
+    if asked.operation == "update" and method != "POST":
+        raise ProtocolError(
+            f"An update is sent by POST only (SPARQL 1.1 Protocol); this {method} request changed nothing.", status=405
+        )
+    return asked
+
+
+def _check_charset(content_type: str) -> None:
+    """Refuse a body declared in another charset than UTF-8: SPARQL text is UTF-8 (SPARQL 1.1 Protocol, 2.1.3)."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise ProtocolError(
+                f"Unsupported charset '{value.strip()}': the SPARQL 1.1 Protocol sends queries and updates as UTF-8.",
+                status=415,
+            )
 
 
 def _post_params(params: list[tuple[str, str]], media_type: str, body: bytes) -> list[tuple[str, str]]:
@@ -128,7 +150,10 @@ def _decode(raw: bytes, where: str) -> str:
 
 def _build(params: list[tuple[str, str]], *, posted: bool) -> ProtocolRequest:
     """Check parameter counts and combinations, then say what the request asks for."""
-    values = {name: [v for k, v in params if k == name] for name in (*_SINGLE, "default-graph-uri", "named-graph-uri")}
+    values = {
+        name: [v for k, v in params if k == name]
+        for name in (*_SINGLE, *FORMAT_HINTS, "default-graph-uri", "named-graph-uri")
+    }
     for name in _SINGLE:
         if len(values[name]) > 1:
             raise ProtocolError(f"The request has {len(values[name])} '{name}' parameters; send exactly one.")
@@ -136,10 +161,10 @@ def _build(params: list[tuple[str, str]], *, posted: bool) -> ProtocolRequest:
     if query is not None and update is not None:
         raise ProtocolError("The request has both 'query' and 'update'; send one operation per request.")
     common = {
-        "default_graph_uris": tuple(values["default-graph-uri"]),
-        "named_graph_uris": tuple(values["named-graph-uri"]),
+        "default_graph_uris": tuple(dict.fromkeys(values["default-graph-uri"])),
+        "named_graph_uris": tuple(dict.fromkeys(values["named-graph-uri"])),
         "infer": _infer(_one(values["infer"])),
-        "format": _one(values["format"]),
+        "formats": tuple(value for name in FORMAT_HINTS for value in values[name] if value.strip()),
     }
     if update is not None:
         return ProtocolRequest("update", update, **common)

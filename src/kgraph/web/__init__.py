@@ -32,6 +32,7 @@ BLUEPRINTS: list[str] = [
     "kgraph.web.resources:bp",
     "kgraph.web.dataset:bp",
     "kgraph.web.graph_store:bp",
+    "kgraph.web.compress:bp",
 ]
 """Every blueprint of the application as ``module:attribute``: a new page or API is one line."""
 
@@ -61,6 +62,8 @@ class Service:
     """The default graph with inference on and off, computed once: listing graphs scans data."""
     ontology_graphs: list[str] = field(default_factory=list)
     """The named graphs of the ``ontology/`` files (asserted only), listed once rather than per page view."""
+    empty_graphs: set[str] = field(default_factory=set)
+    """Graphs made empty by a Graph Store PUT: they exist (GET 200) though the store holds no triple of theirs."""
 
     @classmethod
     def start(cls, settings: Settings, graph: KnowledgeGraph) -> Service:
@@ -81,7 +84,9 @@ class Service:
             pool,
             frozenset(graph.store.graph_names()),
             {infer: graph.default_graph(infer) for infer in (True, False)},
-            [graph_iri(path, graph.files.root) for path in rdf_files([graph.files.ontology])],
+            [graph_iri(path, graph.files.root) for path in rdf_files([graph.files.ontology])]
+            if graph.files.ontology.is_dir()
+            else [],
         )
 
     def close(self) -> None:

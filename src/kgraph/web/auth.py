@@ -1,15 +1,19 @@
-"""Who may write: bearer tokens, and the one :class:`~kgraph.writes.Writer` of the application.
+"""Who may write: tokens, sent as Bearer or HTTP Basic, and the one :class:`~kgraph.writes.Writer` of the application.
 
 Reads stay open to anyone; writes are off unless a token is configured (``KGRAPH_TOKEN``, or ``KGRAPH_TOKEN_FILE``
-naming a file of ``name token`` lines, one per contributor). A write then needs ``Authorization: Bearer <token>``:
-none is 401, a wrong one 403. Tokens are compared with :func:`hmac.compare_digest` against every configured token,
-so the time taken says nothing about how much of a token was right. A token in the URL is refused outright: URLs
-end up in logs and browser histories. The token's name (``contributor`` for ``KGRAPH_TOKEN``) is who the write's
-provenance records.
+naming a file of ``name token`` lines, one per contributor). A write then needs ``Authorization: Bearer <token>``,
+or HTTP Basic with the token's name as user and the token as password (``contributor`` for ``KGRAPH_TOKEN``), since
+SPARQLWrapper's ``setCredentials``, rdflib's ``SPARQLUpdateStore(auth=...)`` and Comunica's ``httpAuth`` only send
+Basic: none is 401 (its ``WWW-Authenticate`` names both schemes), a wrong one 403. Tokens are compared with
+:func:`hmac.compare_digest` against every configured token, so the time taken says nothing about how much of a token
+was right. A token in the URL is refused outright: URLs end up in logs and browser histories. The token's name
+(``contributor`` for ``KGRAPH_TOKEN``) is who the write's provenance records.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import threading
 from pathlib import Path
@@ -66,14 +70,35 @@ def authorize(settings: Settings, disabled: str) -> str:
             )
         )
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        response = error_response(401, "This write needs a token: send the header 'Authorization: Bearer <token>'.")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="kgraph"'
+    scheme = scheme.lower()
+    basic = _basic(given.strip()) if scheme == "basic" else None
+    if scheme not in ("bearer", "basic") or not given.strip() or (scheme == "basic" and basic is None):
+        response = error_response(
+            401,
+            "This write needs a token: send the header 'Authorization: Bearer <token>', "
+            "or HTTP Basic with the token's name as user and the token as password.",
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kgraph", Basic realm="kgraph", charset="UTF-8"'
         abort(response)
-    name = _match(tokens, given.strip())
+    if basic is not None:
+        user, token = basic
+        name = _match(tokens, token)
+        name = name if name == user else None
+    else:
+        name = _match(tokens, given.strip())
     if name is None:
         abort(error_response(403, "The token is not valid for writes on this server."))
     return name
+
+
+def _basic(credentials: str) -> tuple[str, str] | None:
+    """(user, password) of HTTP Basic credentials; None when they are not base64 of ``user:password`` in UTF-8 (the
+    client is then asked again, 401, like one that sent none)."""
+    try:
+        user, colon, password = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (user, password) if colon else None
 
 
 def _match(tokens: dict[str, str], given: str) -> str | None:
@@ -104,5 +129,11 @@ def writer_of(app: Flask) -> Writer:
                 state.default_graphs = {infer: state.graph.default_graph(infer) for infer in (True, False)}
                 checkpoint(state.graph, state.settings)  # so an on-disk store's next start replays nothing
 
-            app.extensions[_WRITER_KEY] = Writer(state.graph, Journal(state.settings.data_dir), on_commit=refresh)
+            app.extensions[_WRITER_KEY] = Writer(
+                state.graph,
+                Journal(state.settings.data_dir),
+                on_commit=refresh,
+                own_data=state.settings.own_data,
+                empty_graphs=state.empty_graphs,
+            )
         return app.extensions[_WRITER_KEY]

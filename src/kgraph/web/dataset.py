@@ -21,6 +21,7 @@ from kgraph.config import INFERRED_GRAPH
 from kgraph.describe import triple_count, vocabularies
 from kgraph.sparql.formats import ResultFormat, negotiate
 from kgraph.web import service
+from kgraph.web.rdf_page import rdf_document, template_text
 from kgraph.web.resources import serialize
 from kgraph.web.ui import PREFIXES
 
@@ -42,16 +43,25 @@ CONTEXT = {**PREFIXES, "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
 """The JSON-LD ``@context`` the JSON-LD dumps are compacted with and point to: the project's prefixes."""
 
 IANA = "https://www.iana.org/assignments/media-types/"
+
+DATASET_IRI = "https://w3id.org/kgraph/dataset"
+"""What the VoID description describes (``dataset.ttl``): first on its page."""
 """DCAT 3 wants a media type as an IRI: IANA's page for it."""
 
-_TEMPLATE = Template((Path(__file__).parent / "dataset.ttl").read_text(encoding="utf-8"))
+_TEMPLATE = Template(template_text(Path(__file__).parent / "dataset.ttl"))
 
 
 @bp.get("/.well-known/void")
 def void() -> Response:
-    """The dataset's VoID/DCAT description, in Turtle unless the client asks for another RDF format."""
-    fmt = negotiate("graph", request.headers.get("Accept"), request.args.get("format"))
+    """The dataset's VoID/DCAT description, in Turtle unless the client asks for another RDF format; a page for a
+    browser."""
     turtle = void_description(request.url_root)
+    page = rdf_document(
+        turtle, "Dataset (VoID)", request.headers.get("Accept"), request.args.getlist("format"), main=DATASET_IRI
+    )
+    if page is not None:
+        return page
+    fmt = negotiate("graph", request.headers.get("Accept"), request.args.get("format"))
     response = Response(_reserialize(turtle, fmt), content_type=fmt.content_type)
     response.vary.add("Accept")
     return response

@@ -3,11 +3,16 @@
 The view only moves data: the protocol module reads the request, the guard vets the query, the pool
 evaluates and serialises it, and any :class:`~kgraph.sparql.errors.SparqlError` on the way is
 answered by the application's error handler. A request without a query gets the SPARQL 1.1 Service
-Description, filled in from a Turtle template.
+Description, filled in from a Turtle template (a browser gets it as a readable page).
+
+Relative IRIs in a query or an update resolve against the base IRI: the ``--base`` setting, else this endpoint's
+URL, as Oxigraph's server does. An unknown graph named in ``default-graph-uri`` or ``named-graph-uri`` is an empty
+graph (nothing is ever read or fetched), and each parameter is a set.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
@@ -18,9 +23,11 @@ from flask import Blueprint, Response, current_app, request
 from kgraph.config import INFERRED_GRAPH
 from kgraph.sparql.executor import QueryRequest
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
-from kgraph.sparql.guard import QueryDataset, check_dataset_iris, check_query, check_update
-from kgraph.sparql.protocol import FORM, ProtocolRequest, decode_params, parse_request, read_body
-from kgraph.web.auth import authorize
+from kgraph.sparql.guard import _TOKEN, QueryDataset, check_query, check_update
+from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_params, parse_request, read_body
+from kgraph.web import error_response
+from kgraph.web.auth import authorize, configured_tokens
+from kgraph.web.rdf_page import rdf_document, template_text
 
 if TYPE_CHECKING:
     from kgraph.graph import KnowledgeGraph
@@ -39,10 +46,16 @@ FORMAT_IRIS = {
     "ntriples": "http://www.w3.org/ns/formats/N-Triples",
     "jsonld": "http://www.w3.org/ns/formats/JSON-LD",
     "rdfxml": "http://www.w3.org/ns/formats/RDF_XML",
+    "nquads": "http://www.w3.org/ns/formats/N-Quads",
+    "trig": "http://www.w3.org/ns/formats/TriG",
 }
 """The W3C IRI of each result format (https://www.w3.org/ns/formats/), for ``sd:resultFormat``."""
 
-_TEMPLATE = Template((Path(__file__).parent / "service_description.ttl").read_text(encoding="utf-8"))
+ARTICLE_LABEL = "kgraph: the battle for Russia's Kursk region, 2024-2025"
+OWN_DATA_LABEL = "kgraph: a SPARQL 1.1 server of its user's own data"
+
+_TEMPLATE = Template(template_text(Path(__file__).parent / "service_description.ttl"))
+_ABSOLUTE = re.compile(r"^<[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -50,28 +63,49 @@ def endpoint() -> Response:
     """Answer a query, refuse an update, or describe the service when asked nothing."""
     state = current_app.extensions["kgraph"]
     body = read_body(request.stream, request.content_length, state.settings.max_body_bytes)
-    asked = parse_request(request.method, request.query_string, request.headers.get("Content-Type"), body)
+    try:
+        asked = parse_request(request.method, request.query_string, request.headers.get("Content-Type"), body)
+    except ProtocolError as error:
+        if error.status != 405:
+            raise
+        refused = error_response(405, error.message)
+        refused.headers["Allow"] = "GET, HEAD, POST"
+        return refused
     if asked.operation == "update":
         return _update(state, asked, body)
     if asked.operation == "describe":
         return _vary(describe(state, asked))
-    check_dataset_iris(asked.default_graph_uris, asked.named_graph_uris, state.dataset_graphs)
+    sparql = with_base(asked.text, base_iri(state))
     declared = check_query(
-        asked.text,
+        sparql,
         dataset_graphs=state.dataset_graphs,
         service_allowlist=state.settings.service_allowlist,
     )
     default, named = _dataset(state, asked, declared)
     result = state.pool.run(
         QueryRequest(
-            sparql=asked.text,
+            sparql=sparql,
             default_graph=default,
             named_graphs=named,
             accept=request.headers.get("Accept"),
-            format=asked.format,
+            format=asked.formats,
         )
     )
     return _vary(Response(result.body, content_type=result.media_type))
+
+
+def base_iri(state: Service) -> str:
+    """The IRI relative IRIs resolve against: the ``--base`` setting, else this endpoint's URL."""
+    return state.settings.base or request.base_url
+
+
+def with_base(sparql: str, base: str) -> str:
+    """The query or update with ``BASE <base>`` before it when it has a relative IRI, on its first line so that
+    error positions keep their line numbers; its own BASE, coming later, still wins."""
+    for match in _TOKEN.finditer(sparql):
+        if match.lastgroup == "iri" and not _ABSOLUTE.match(match.group()):
+            return f"BASE <{base}> {sparql}"
+    return sparql
 
 
 def _update(state: Service, asked: ProtocolRequest, body: bytes) -> Response:
@@ -80,24 +114,30 @@ def _update(state: Service, asked: ProtocolRequest, body: bytes) -> Response:
     from kgraph.writes import with_using
 
     who = authorize(state.settings, UPDATES_DISABLED)
-    check_update(asked.text, service_allowlist=state.settings.service_allowlist)
+    text = with_base(asked.text, base_iri(state))
+    check_update(text, service_allowlist=state.settings.service_allowlist)
     params = decode_params(request.query_string, "query string")
     if request.mimetype == FORM:
         params += decode_params(body, "request body")
     using = [value for name, value in params if name == "using-graph-uri"]
     named = [value for name, value in params if name == "using-named-graph-uri"]
-    sparql = with_using(asked.text, using, named)
+    sparql = with_using(text, list(dict.fromkeys(using)), list(dict.fromkeys(named)))
     return perform(lambda writer: writer.update(sparql, who=who))
 
 
-def _dataset(state: Service, asked: ProtocolRequest, declared: QueryDataset) -> tuple[list[str], list[str] | None]:
+def _dataset(
+    state: Service, asked: ProtocolRequest, declared: QueryDataset
+) -> tuple[list[str] | None, list[str] | None]:
     """The query's dataset, as SPARQL 1.1 Protocol orders it: the protocol's graph parameters when there are any
     (they then define it whole, so a missing kind is empty), else the query's own FROM / FROM NAMED, else the
-    served default graph and every named graph."""
+    served default graph and every named graph (on a server of one's own data: the union of every graph, the store's
+    default graph included)."""
     if asked.default_graph_uris or asked.named_graph_uris:
         return list(asked.default_graph_uris), list(asked.named_graph_uris)
     if declared.declared:
         return list(declared.default_graphs), list(declared.named_graphs)
+    if state.settings.own_data:
+        return None, None
     return state.default_graphs[asked.infer], None
 
 
@@ -107,9 +147,14 @@ def _vary(response: Response) -> Response:
 
 
 def describe(state: Service, asked: ProtocolRequest) -> Response:
-    """The service description in the RDF format the client accepts (Turtle by default)."""
-    fmt = negotiate("graph", request.headers.get("Accept"), asked.format)
+    """The service description in the RDF format the client accepts (Turtle by default), or a page for a browser."""
     turtle = service_description(state, request.base_url)
+    page = rdf_document(
+        turtle, "Service description", request.headers.get("Accept"), asked.formats, main=request.base_url
+    )
+    if page is not None:
+        return page
+    fmt = negotiate("graph", request.headers.get("Accept"), asked.formats)
     if fmt.name == "turtle":
         return Response(turtle, content_type=fmt.content_type)
     triples = ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)
@@ -117,19 +162,28 @@ def describe(state: Service, asked: ProtocolRequest) -> Response:
 
 
 def service_description(state: Service, endpoint_url: str) -> str:
-    """The template filled in: this endpoint, its formats, features and graphs with their sizes."""
+    """The template filled in: this endpoint, its languages, formats, features, limits and graphs with their sizes."""
     graph, settings = state.graph, state.settings
     formats = [f.name for f in (*SOLUTION_FORMATS, *GRAPH_FORMATS) if f.name in FORMAT_IRIS]
     features = ["sd:UnionDefaultGraph"]
     if settings.service_allowlist:
         features.append("sd:BasicFederatedQuery")
+    writable = bool(configured_tokens(settings))
+    languages = "sd:SPARQL11Query, sd:SPARQL11Update" if writable else "sd:SPARQL11Query"
     named = "".join(
         f" ;\n    sd:namedGraph [ a sd:NamedGraph ; sd:name <{name}> ;"
         f" sd:graph [ a sd:Graph ; void:triples {graph.store.count(name)} ] ]"
-        for name in sorted(state.dataset_graphs)
+        for name in sorted(state.dataset_graphs | state.empty_graphs)
     )
     return _TEMPLATE.substitute(
         endpoint=endpoint_url,
+        base=settings.base or endpoint_url,
+        label=OWN_DATA_LABEL if settings.own_data else ARTICLE_LABEL,
+        languages=languages,
+        writes="with a token (HTTP Bearer or Basic)" if writable else "not at all: no write token is configured",
+        timeout=f"{settings.timeout:g}",
+        max_result_bytes=settings.max_result_bytes,
+        max_body_bytes=settings.max_body_bytes,
         result_formats="\n".join(f"    sd:resultFormat <{FORMAT_IRIS[name]}> ;" for name in dict.fromkeys(formats)),
         features="\n".join(f"    sd:feature {feature} ;" for feature in features),
         inferred_graph=INFERRED_GRAPH,

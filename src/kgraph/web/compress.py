@@ -1,0 +1,91 @@
+"""gzip for every response worth compressing, when the client accepts it.
+
+A SELECT over the article returns hundreds of kilobytes of JSON and the query page's script is a megabyte; both
+shrink five- to tenfold. Responses from 1 kB up with a textual media type are compressed when ``Accept-Encoding``
+allows gzip; files served as they are (static assets) are compressed once per version and kept, so a page load costs
+no compression work. The ETag of a compressed body is made weak: the bytes differ, the meaning does not.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+
+from flask import Blueprint, Response, request
+
+from kgraph.sparql.formats import parse_accept
+
+bp = Blueprint("compress", __name__)
+
+MIN_BYTES = 1024
+"""Smaller bodies are sent as they are: gzip's header and a round of work would not pay."""
+
+_TEXTUAL = ("text/", "application/json", "application/javascript", "application/xml", "image/svg+xml")
+_TEXTUAL_SUFFIXES = ("+json", "+xml", "n-triples", "n-quads", "trig", "sparql-query", "sparql-update")
+_CACHE_LIMIT = 64
+_cache: dict[tuple[str, str], bytes] = {}
+_cache_lock = threading.Lock()
+
+
+@bp.after_app_request
+def compress(response: Response) -> Response:
+    """The response gzip-compressed when that is worth it and the client accepts it; otherwise as it was."""
+    response.vary.add("Accept-Encoding")
+    if not _worth_it(response) or not accepts_gzip(request.headers.get("Accept-Encoding")):
+        return response
+    etag, _ = response.get_etag()
+    static = response.direct_passthrough and etag is not None
+    packed = _cached(request.path, etag) if static else None
+    original = response.response
+    if packed is None:
+        response.direct_passthrough = False
+        body = response.get_data()  # reads a file into memory, which leaves it open
+        _close(original)
+        if len(body) < MIN_BYTES:
+            return response
+        packed = gzip.compress(body, compresslevel=6, mtime=0)
+        if static:
+            _keep(request.path, etag, packed)
+    _close(original)
+    response.direct_passthrough = False
+    response.set_data(packed)
+    response.headers["Content-Encoding"] = "gzip"
+    if etag:
+        response.set_etag(etag, weak=True)
+    return response
+
+
+def _close(iterable: object) -> None:
+    """Close what a response was sending (a static file) once its body is read or replaced."""
+    close = getattr(iterable, "close", None)
+    if close is not None:
+        close()
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether ``Accept-Encoding`` allows gzip (by name or ``*``, with a q-value above 0)."""
+    for coding, q in parse_accept(",".join(f"x/{part.strip()}" for part in (header or "").split(",") if part.strip())):
+        if coding in ("x/gzip", "x/*") and q > 0:
+            return True
+    return False
+
+
+def _worth_it(response: Response) -> bool:
+    if request.method == "HEAD" or response.status_code < 200 or response.status_code in (204, 206, 304):
+        return False
+    if "Content-Encoding" in response.headers or (response.is_streamed and not response.direct_passthrough):
+        return False
+    media_type = (response.mimetype or "").lower()
+    return media_type.startswith(_TEXTUAL) or media_type.endswith(_TEXTUAL_SUFFIXES)
+
+
+def _cached(path: str, etag: str) -> bytes | None:
+    with _cache_lock:
+        return _cache.get((path, etag))
+
+
+def _keep(path: str, etag: str, packed: bytes) -> None:
+    with _cache_lock:
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.pop(next(iter(_cache)))
+        _cache[(path, etag)] = packed

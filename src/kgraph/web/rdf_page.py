@@ -1,0 +1,83 @@
+"""RDF documents the server fills in from Turtle templates (the service description, the VoID description): the
+template text as served, and a readable page of it for a browser.
+
+The templates are data files whose ``#`` comment lines are notes for the people who edit them; they are dropped
+before serving, so no developer note reaches a client. A browser that opens the document from the navigation bar
+(its Accept rates HTML above every RDF format) gets the same statements as an HTML page, grouped by subject, with
+links; an RDF client still gets RDF.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Response, render_template
+
+from kgraph.infer.terms import shorten
+from kgraph.web.resources import wants_html
+
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*\n", re.MULTILINE)
+_PREFIX = re.compile(r"^@prefix\s+([\w-]*):\s*<([^>]*)>\s*\.", re.MULTILINE)
+_LOCAL = re.compile(r"^[\w-]+$")
+
+
+def template_text(path: Path) -> str:
+    """A Turtle template without its comment lines (notes for its editors, not for clients)."""
+    return _COMMENT_LINE.sub("", path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A term as the page shows it: its text, the link it is (an IRI, or a blank node's anchor) and its language."""
+
+    text: str
+    href: str | None = None
+    language: str | None = None
+
+
+@dataclass
+class Subject:
+    """One subject of the document and its statements, as the page shows them."""
+
+    term: Shown
+    anchor: str
+    statements: list[tuple[Shown, Shown]] = field(default_factory=list)
+
+
+def shown(term: object, prefixes: dict[str, str]) -> Shown:
+    """What the page shows for a term: a prefixed name (the document's own prefixes first) linking to its IRI, a blank
+    node linking to its section, or a literal's text."""
+    if isinstance(term, ox.NamedNode):
+        for prefix, namespace in prefixes.items():
+            local = term.value[len(namespace) :]
+            if term.value.startswith(namespace) and _LOCAL.match(local):
+                return Shown(f"{prefix}:{local}", term.value)
+        return Shown(shorten(term), term.value)
+    if isinstance(term, ox.BlankNode):
+        return Shown(f"_:{term.value}", f"#{term.value}")
+    if isinstance(term, ox.Literal):
+        return Shown(term.value, None, term.language)
+    return Shown(str(term))
+
+
+def rdf_document(
+    turtle: str, title: str, accept: str | None, hints: Sequence[str] = (), *, main: str = ""
+) -> Response | None:
+    """The document as an HTML page when a browser asks (and no format hint asks for RDF), else None; the ``main``
+    subject (what the document describes) comes first, then the others by name, blank nodes last."""
+    if hints or not wants_html(accept):
+        return None
+    prefixes = dict(_PREFIX.findall(turtle))
+    subjects: dict[str, Subject] = {}
+    for triple in ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE):
+        entry = subjects.setdefault(str(triple.subject), Subject(shown(triple.subject, prefixes), triple.subject.value))
+        entry.statements.append((shown(triple.predicate, prefixes), shown(triple.object, prefixes)))
+    ordered = sorted(subjects.values(), key=lambda s: (s.anchor != main, s.term.text.startswith("_:"), s.term.text))
+    page = render_template("rdf_document.html", title=title, subjects=ordered)
+    response = Response(page, content_type="text/html; charset=utf-8")
+    response.vary.add("Accept")
+    return response
