@@ -149,6 +149,13 @@ def _help(name: str) -> str:
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
 @click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
 @click.option("--reasoner", type=click.Choice(REASONERS), default=None, help=_help("reasoner"))
+@click.option("--max-query-bytes", type=int, default=None, help=_help("max_query_bytes"))
+@click.option("--max-header-bytes", type=int, default=None, help=_help("max_header_bytes"))
+@click.option("--query-memory", type=int, default=None, help=_help("query_memory"))
+@click.option("--header-timeout", type=float, default=None, help=_help("header_timeout"))
+@click.option("--body-timeout", type=float, default=None, help=_help("body_timeout"))
+@click.option("--idle-timeout", type=float, default=None, help=_help("idle_timeout"))
+@click.option("--max-connections", type=int, default=None, help=_help("max_connections"))
 def serve(
     host: str | None,
     port: int | None,
@@ -162,9 +169,10 @@ def serve(
     data_dir: Path | None,
     token_file: Path | None,
     reasoner: str | None,
+    **limits: float | None,
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
-    from kgraph.web.server import serve as run_server  # gunicorn and Flask only when serving
+    from kgraph.web.server import serve as run_server  # waitress and Flask only when serving
 
     settings = Settings.from_env(
         host=host,
@@ -179,6 +187,7 @@ def serve(
         data_dir=data_dir,
         token_file=token_file,
         reasoner=reasoner,
+        **limits,
     )
     _require_writable_data_dir(settings)
     run_server(settings)

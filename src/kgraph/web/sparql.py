@@ -60,6 +60,7 @@ def endpoint() -> Response:
         asked.text,
         dataset_graphs=state.dataset_graphs,
         service_allowlist=state.settings.service_allowlist,
+        max_bytes=state.settings.max_query_bytes,
     )
     default, named = _dataset(state, asked, declared)
     result = state.pool.run(
@@ -80,7 +81,9 @@ def _update(state: Service, asked: ProtocolRequest, body: bytes) -> Response:
     from kgraph.writes import with_using
 
     who = authorize(state.settings, UPDATES_DISABLED)
-    check_update(asked.text, service_allowlist=state.settings.service_allowlist)
+    check_update(
+        asked.text, service_allowlist=state.settings.service_allowlist, max_bytes=state.settings.max_query_bytes
+    )
     params = decode_params(request.query_string, "query string")
     if request.mimetype == FORM:
         params += decode_params(body, "request body")
