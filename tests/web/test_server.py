@@ -7,9 +7,12 @@ it guards; removing it makes the test fail (a thread held, a socket never closed
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -186,3 +189,43 @@ def test_a_query_text_over_the_limit_is_refused_before_parsing() -> None:
             "Shorten it, or split it into several queries.\n",
         )
         assert client.post("/sparql", data=big[:900] + "}", content_type="application/sparql-query").status_code == 400
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _answered_again(server: LiveServer, within: float) -> int:
+    """How many queries failed before one was answered, polling for ``within`` seconds."""
+    deadline = time.monotonic() + within
+    failures = 0
+    while time.monotonic() < deadline:
+        response = _ask(server)
+        if response.status_code == 200:
+            return failures
+        assert response.status_code == 503, response.text
+        failures += 1
+        time.sleep(0.1)
+    raise AssertionError("no answer after the kill")
+
+
+@pytest.mark.parametrize("victim", ["zygote", "worker"])
+def test_a_killed_worker_parent_or_worker_is_replaced(server: LiveServer, victim: str) -> None:
+    """Guards the pool's supervisor over real HTTP: SIGKILL of the query workers' parent (the zygote) or of a worker
+    is survived, queries are answered again, and the dead process is reaped (no zombie)."""
+    [zygote] = _children(server.process.pid)
+    target = zygote if victim == "zygote" else _children(zygote)[0]
+    os.kill(target, signal.SIGKILL)
+    _answered_again(server, within=10)
+    time.sleep(0.5)
+    assert not Path(f"/proc/{target}").exists()
+    assert len(_children(server.process.pid)) == 1

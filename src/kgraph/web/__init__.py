@@ -74,6 +74,7 @@ class Service:
                 workers=settings.query_workers,
                 timeout=settings.timeout,
                 max_result_bytes=settings.max_result_bytes,
+                memory_limit=settings.query_memory,
             )
         return cls(
             settings,
