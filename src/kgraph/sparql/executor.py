@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -107,6 +107,7 @@ class QueryPool:
         timeout: float,
         max_result_bytes: int,
         memory_limit: int | None = None,
+        source: Callable[[], Store] | None = None,
     ) -> None:
         if not 1 <= workers <= MAX_WORKERS:
             raise ValueError(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
@@ -115,7 +116,8 @@ class QueryPool:
         self.workers = workers
         self.memory_limit = memory_limit or default_memory_limit(workers)
         """MiB of private memory a worker may use while it answers a query."""
-        self._store = store
+        self._source = source or (lambda: store)
+        """The store a new zygote is forked over: the server's current one, which a write may have replaced."""
         self._cond = threading.Condition()
         self._zygote_lock = threading.Lock()
         self._idle: list[_Worker] = []
@@ -163,6 +165,22 @@ class QueryPool:
         if reply[0] == "error":
             raise rebuild(*reply[1:])
         return QueryResponse(body=reply[1], media_type=reply[2])
+
+    def run_job(self, job: object, timeout: float) -> object:
+        """Run a long job (an object with ``run(store)``, such as building the dumps) in a worker of its own, forked
+        for it and killed after, so the query workers stay free; its reply, or QueryFailed if the worker died."""
+        with self._zygote_lock:
+            [worker] = self._ask_zygote_locked(spawn=1)
+        try:
+            reply = _exchange(worker.sock, job, timeout)
+        except (TimeoutError, EOFError, OSError):
+            raise QueryFailed("The job's worker stopped before it finished.", status=503) from None
+        finally:
+            close_socket(worker.sock)
+            with self._zygote_lock:
+                retire = [worker] if worker.epoch == self._epoch else []
+                self._ask_zygote_locked(retire=retire, spawn=0)
+        return reply
 
     def apply(self, added: Iterable[ox.Quad], removed: Iterable[ox.Quad]) -> None:
         """Make a write visible to later queries: update the replica, refresh the idle workers."""
@@ -245,7 +263,7 @@ class QueryPool:
             for worker in orphans:
                 close_socket(worker.sock)
             close_socket(self._control)
-            self._control, self._zygote_pid = start_zygote(self._store, self.max_result_bytes)
+            self._control, self._zygote_pid = start_zygote(self._source(), self.max_result_bytes)
             POOL_FDS.add(self._control.fileno())
             self._state[:2] = [self._control, self._zygote_pid]
             self._add_idle(self._ask_zygote_locked(spawn=max(1, self.workers - busy)))

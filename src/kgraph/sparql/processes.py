@@ -239,10 +239,11 @@ def reap(pid: int, *, grace: float) -> None:
 
 
 def _worker(sock: socket.socket, store: Store, max_result_bytes: int) -> None:
-    """Answer requests one at a time until the parent closes the socket."""
+    """Answer requests one at a time until the parent closes the socket: queries, or jobs (``run(store)``)."""
     while True:
         try:
             request, _ = recv(sock)
         except (EOFError, OSError):
             return
-        send(sock, evaluate(store, request, max_result_bytes))
+        run = getattr(request, "run", None)
+        send(sock, run(store) if run else evaluate(store, request, max_result_bytes))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, Response, request
@@ -61,6 +62,8 @@ class Service:
     """The default graph with inference on and off, computed once: listing graphs scans data."""
     ontology_graphs: list[str] = field(default_factory=list)
     """The named graphs of the ``ontology/`` files (asserted only), listed once rather than per page view."""
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+    """What else stops with the service (the dump builder)."""
 
     @classmethod
     def start(cls, settings: Settings, graph: KnowledgeGraph) -> Service:
@@ -75,6 +78,7 @@ class Service:
                 timeout=settings.timeout,
                 max_result_bytes=settings.max_result_bytes,
                 memory_limit=settings.query_memory,
+                source=lambda: graph.store,
             )
         return cls(
             settings,
@@ -87,6 +91,8 @@ class Service:
 
     def close(self) -> None:
         """Stop the query workers and release the store."""
+        for close in self.on_close:
+            close()
         self.pool.close()
         self.graph.store.close()
 
