@@ -58,9 +58,10 @@ class Settings:
         16 * 1024 * 1024, "KGRAPH_MAX_BODY_BYTES", "Largest request body the server accepts."
     )
     query_workers: int = _setting(
-        2,
+        3,
         "KGRAPH_QUERY_WORKERS",
-        "Processes that evaluate queries in parallel (one per core is right).",
+        "Processes that evaluate queries in parallel (one more than the cores: a short query finds one free while "
+        "long ones run).",
     )
     http_threads: int = _setting(
         8,
@@ -81,7 +82,7 @@ class Settings:
         None,
         "KGRAPH_QUERY_MEMORY",
         "MiB of memory one query worker may allocate before its query is stopped (503); "
-        "default: a sixteenth of the machine's memory shared by the workers, at most 512.",
+        "default: a sixteenth of the machine's memory shared by the workers, at most 384.",
     )
     header_timeout: float = _setting(10.0, "KGRAPH_HEADER_TIMEOUT", "Seconds a client has to send a request's headers.")
     body_timeout: float = _setting(30.0, "KGRAPH_BODY_TIMEOUT", "Seconds a client has to send a request's body.")

@@ -51,13 +51,13 @@ __all__ = ["PoolStatus", "QueryPool", "QueryRequest", "QueryResponse", "default_
 
 WATCH_SECONDS = 0.1
 """How often the supervisor looks at the processes: a query growing by 1 GB/s passes its limit by 100 MB at most."""
-MEMORY_CEILING = 512
+MEMORY_CEILING = 384
 """The default per-worker memory limit, in MiB, is at most this."""
 
 
 def default_memory_limit(workers: int) -> int:
     """MiB a worker may use when no limit is set: a sixteenth of the machine's memory shared by the workers, at
-    most :data:`MEMORY_CEILING` (512 MiB on a machine of 8 GiB or more with 2 workers)."""
+    most :data:`MEMORY_CEILING` (384 MiB on a machine of 18 GiB or more with 3 workers)."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     return max(64, min(MEMORY_CEILING, total // 16 // max(1, workers)))
 
