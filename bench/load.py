@@ -102,7 +102,7 @@ def start_server(
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return server, url
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.05)
     server.kill()
     raise SystemExit("kgraph serve did not start")

@@ -483,7 +483,21 @@ def test_a_query_too_long_for_a_get_is_refused_and_can_be_posted(site: Site) -> 
 # --- the README says what the server promises, with the real settings ---
 
 README = Path(__file__).parents[2] / "README.md"
-LIMITS = ["timeout", "query_workers", "http_threads", "max_result_bytes", "max_body_bytes", "token", "token_file"]
+LIMITS = [
+    "timeout",
+    "query_workers",
+    "http_threads",
+    "max_result_bytes",
+    "max_body_bytes",
+    "token",
+    "token_file",
+    "max_query_bytes",
+    "max_header_bytes",
+    "header_timeout",
+    "body_timeout",
+    "idle_timeout",
+    "max_connections",
+]
 
 
 @pytest.mark.parametrize("name", LIMITS)
@@ -502,4 +516,6 @@ def _as_written(default: object) -> str:
         return f"{default:g} s"
     if isinstance(default, int) and default >= 2**20:
         return f"{default // 2**20} MiB"
+    if isinstance(default, int) and default >= 2**10 and default % 2**10 == 0:
+        return f"{default // 2**10} KiB"
     return str(default)
