@@ -322,4 +322,4 @@ def _unescape_iri(iri: str) -> str:
 
 
 def _unescape_local(local: str) -> str:
-    return re.sub(r"\\(.)", r"\1", local)
+    return re.sub(r"\\(.)", r"\1", local) if "\\" in local else local
