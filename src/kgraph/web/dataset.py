@@ -23,10 +23,9 @@ from werkzeug.wsgi import wrap_file
 
 from kgraph.config import INFERRED_GRAPH
 from kgraph.describe import triple_count, vocabularies
-from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.executor import QueryPool
 from kgraph.sparql.formats import ResultFormat, negotiate
-from kgraph.web import service
+from kgraph.web import error_response, service
 from kgraph.web.dumps import BUILD_SECONDS, FORMATS, Built, DumpJob, Dumps, Spliced, cache_folder, jsonld_head
 from kgraph.web.resources import serialize
 from kgraph.web.ui import PREFIXES
@@ -102,7 +101,7 @@ def dump(name: str, suffix: str) -> Response:
         abort(404)
     built = current_app.extensions[_DUMPS_KEY].get(f"kgraph-{name}.{suffix}", DUMP_WAIT)
     if built is None:
-        raise _building()
+        return _building()
     return _download(built, name, suffix)
 
 
@@ -111,7 +110,7 @@ def index() -> Response:
     """The dumps with their formats and sizes: HTML for browsers, JSON when asked for it."""
     files = current_app.extensions[_DUMPS_KEY].listing(DUMP_WAIT)
     if files is None:
-        raise _building()
+        return _building()
     rows = [_row(name, suffix, files[f"kgraph-{name}.{suffix}"]) for name in DUMPS for suffix in DUMP_FORMATS]
     best = request.accept_mimetypes.best_match(["text/html", "application/json"], default="text/html")
     if best == "application/json":
@@ -153,8 +152,11 @@ def _row(name: str, suffix: str, built: Built) -> dict[str, object]:
     }
 
 
-def _building() -> SparqlError:
-    return SparqlError("The dumps are being built for the current data; try again in a minute.", status=503)
+def _building() -> Response:
+    """503 with Retry-After: the first build of the dumps is not finished yet."""
+    response = error_response(503, "The dumps are being built for the current data; try again in a minute.")
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _head(suffix: str, *, gzipped: bool) -> bytes:

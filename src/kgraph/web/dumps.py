@@ -5,7 +5,7 @@ server (1M triples: 134 s and 4.2 GB for one JSON-LD dump). So every dump, with 
 start-up and once after each write, by a process of its own forked from the query zygote (never in a thread that
 answers requests; a remote store's are built in a background thread), into a cache folder; requests stream the file
 (waitress sends it from its event loop) with an ETag of its content. A request for a dump of a version not built yet
-waits a little, then gets 503 with Retry-After; requests for the same dump share the one build.
+waits a little for it (the previous version is served if there is one, else 503); requests share the one build.
 
 Everything is written in a streaming way: the triples as sorted N-Triples lines (the same bytes at every build),
 then Turtle, TriG and a compacted JSON-LD written subject by subject, so the builder's memory stays near that of the
@@ -262,13 +262,13 @@ class Dumps:
         return files.get(file_name) if files is not None else None
 
     def listing(self, wait: float) -> dict[str, Built] | None:
-        """Every built file of the newest ready version, waiting up to ``wait`` seconds for the first build."""
+        """Every built file of the newest version, waiting up to ``wait`` seconds for a build under way (after a
+        write, so a client that wrote reads its write); the previous version if it is not ready by then."""
         with self._lock:
-            ready, wanted = self._ready, self._wanted
-        if ready is None:
-            wanted.done.wait(wait)
-            with self._lock:
-                ready = self._ready
+            wanted = self._wanted
+        wanted.done.wait(wait)
+        with self._lock:
+            ready = self._ready
         return dict(ready.files) if ready is not None else None
 
     def close(self) -> None:
@@ -290,6 +290,7 @@ class Dumps:
             built = version.number
             files = self._build(version.number)
             if files is None:
+                version.done.set()  # nobody waits for a build that failed; the previous version is served
                 continue
             version.files = files
             with self._lock:
