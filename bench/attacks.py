@@ -17,11 +17,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import requests
 
-from load import MemorySampler, start_server
+from load import MemorySampler, process_parents, start_server
 
 PROBE = "SELECT ?p ?o WHERE { <https://w3id.org/kgraph/id/sudzha> ?p ?o } LIMIT 5"
 HUNGRY = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
@@ -58,6 +57,8 @@ def run_attacks(args: argparse.Namespace) -> None:
         extra = ("--data", str(args.dump_data))
         server, url = start_server(args.timeout, extra=extra, python=args.server_python, path=args.server_path)
         try:
+            outcomes.append(_measure("dumps being built (1M)", url, server.pid, args.seconds, _idle))
+            _await_dumps(url)
             outcomes.append(_measure("4 dump downloads (1M)", url, server.pid, args.seconds, _dumps))
         finally:
             server.terminate()
@@ -187,13 +188,7 @@ def _kill_zygote(url: str, pid: int, stop: float, outcome: Outcome) -> None:
         os.kill(zygote, signal.SIGKILL)
         killed = time.monotonic()
         outcome.attack_results["SIGKILL"] += 1
-        while time.monotonic() - killed < 30:
-            try:
-                if requests.get(url, params={"query": "ASK {}"}, timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
+        _poll(url + "?query=ASK%7B%7D", within=30, every=0.05)
         gaps.append(time.monotonic() - killed)
         time.sleep(max(0.0, 5 - (time.monotonic() - killed)))
     outcome.note = "answered again after " + ", ".join(f"{gap:.2f} s" for gap in gaps)
@@ -201,18 +196,34 @@ def _kill_zygote(url: str, pid: int, stop: float, outcome: Outcome) -> None:
 
 def _zygote(server: int) -> int | None:
     """The server's descendant whose own children are the query workers: the deepest process with children."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError):
-                continue
+    parents = process_parents()
     candidates = [pid for pid, parent in parents.items() if parent == server]
     for pid in list(candidates):
         candidates += [child for child, parent in parents.items() if parent == pid]
     with_children = [pid for pid in candidates if any(parent == pid for parent in parents.values())]
     return with_children[-1] if with_children else None
+
+
+def _idle(url: str, pid: int, stop: float, outcome: Outcome) -> None:
+    """No attack: the probe alone (while the server does something of its own, such as building the dumps)."""
+    time.sleep(max(0.0, stop - time.monotonic()))
+
+
+def _await_dumps(url: str) -> None:
+    """Wait (up to 15 minutes) until the dumps are built, so the downloads measure serving rather than building."""
+    _poll(url.removesuffix("/sparql") + "/dumps/", within=900, every=1.0)
+
+
+def _poll(url: str, *, within: float, every: float) -> None:
+    """GET ``url`` until it answers 200, for at most ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, headers={"Accept": "application/json"}, timeout=30).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(every)
 
 
 def _dumps(url: str, pid: int, stop: float, outcome: Outcome) -> None:
@@ -234,7 +245,7 @@ def _dumps(url: str, pid: int, stop: float, outcome: Outcome) -> None:
 
 
 ATTACKS: list[tuple[str, Callable[[str, int, float, Outcome], None]]] = [
-    ("none (baseline)", lambda url, pid, stop, outcome: time.sleep(max(0.0, stop - time.monotonic()))),
+    ("none (baseline)", _idle),
     ("64 half-open + 64 silent sockets", _sockets),
     ("4 concurrent 1 MB queries", _big_queries),
     ("2 memory-hungry queries", _hungry_queries),

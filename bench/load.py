@@ -195,6 +195,18 @@ def tree_pss_mb(root: int) -> float:
     PSS rather than RSS: the query processes are forks sharing the dataset's pages, so summing
     their RSS would count those pages once per process.
     """
+    parents = process_parents()
+    tree = {root}
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(_pss_kb(pid) for pid in tree) / 1024
+
+
+def process_parents() -> dict[int, int]:
+    """Every process's parent, from /proc."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -203,13 +215,7 @@ def tree_pss_mb(root: int) -> float:
             except OSError:
                 continue
             parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree = {root}
-    grew = True
-    while grew:
-        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
-        tree |= more
-        grew = bool(more)
-    return sum(_pss_kb(pid) for pid in tree) / 1024
+    return parents
 
 
 def _pss_kb(pid: int) -> int:
