@@ -8,9 +8,19 @@ how many normal queries were answered while it ran, and the memory (PSS) of the 
 and its query processes, from /proc) over time, so a leak shows as growth across levels and along a long
 run. No assertions: it prints tables (tests/bench/test_load.py runs it briefly and asserts).
 
+``--attacks`` instead runs the attacks of a stranger on a public endpoint, one after the other, while a probe
+client sends a small query every 0.25 s: 64 half-open plus 64 silent sockets (reopened as the server closes them),
+4 concurrent 1 MB queries, 2 memory-hungry queries, SIGKILL of the query workers' parent, and (with ``--dump-data``,
+a large N-Triples file from bench/generate.py, served by a second server) 4 concurrent dump downloads. For each it
+prints the probe's p50/p95/max latency, its errors, what the attackers got, and the peak memory (the sum of RSS)
+of the server's whole process group. ``--server-python`` and ``--server-path`` run another kgraph (an older
+checkout) for comparison.
+
     .venv/bin/python bench/load.py                      # 1, 4, 16 clients, 20 s each
     .venv/bin/python bench/load.py --seconds 5          # a quick look
     .venv/bin/python bench/load.py --clients 4 --seconds 600   # a long run, for leaks
+    .venv/bin/python bench/generate.py --triples 1M --seed 7 -o /tmp/gen-1m.nt
+    .venv/bin/python bench/load.py --attacks --dump-data /tmp/gen-1m.nt
 """
 
 from __future__ import annotations
@@ -28,7 +38,6 @@ from pathlib import Path
 
 import requests
 
-BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).parents[1]
 PREFIXES = """PREFIX kg: <https://w3id.org/kgraph/ontology#>
 PREFIX kgr: <https://w3id.org/kgraph/id/>
@@ -53,7 +62,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16], help="concurrency levels")
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each level")
     parser.add_argument("--timeout", type=float, default=5.0, help="the server's query time limit")
+    parser.add_argument("--attacks", action="store_true", help="run the attacks with a probe instead")
+    parser.add_argument("--dump-data", type=Path, help="N-Triples file for the dump-download attack")
+    parser.add_argument("--server-python", default=sys.executable, help="the Python running the server")
+    parser.add_argument("--server-path", help="PYTHONPATH for the server (another checkout's src/)")
     args = parser.parse_args()
+    if args.attacks:
+        from attacks import run_attacks  # bench/attacks.py: kept apart, it is long
+
+        run_attacks(args)
+        return
     server, url = start_server(args.timeout)
     memory = MemorySampler(server.pid)
     memory.start()
@@ -66,21 +84,25 @@ def main() -> None:
     print_results(rows, memory, args)
 
 
-def start_server(timeout: float) -> tuple[subprocess.Popen, str]:
-    """``kgraph serve`` on a free loopback port, over the project, once it answers."""
+def start_server(
+    timeout: float, *, extra: tuple[str, ...] = (), python: str = sys.executable, path: str | None = None
+) -> tuple[subprocess.Popen, str]:
+    """``kgraph serve`` on a free loopback port, over the project, once it answers; ``path`` runs another checkout."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     data_dir = tempfile.mkdtemp(prefix="kgraph-load-")
-    command = [str(BIN / "kgraph"), "serve", "--port", str(port), "--timeout", str(timeout), "--data-dir", data_dir]
+    command = [python, "-m", "kgraph", "serve", "--port", str(port), "--timeout", str(timeout), "--data-dir", data_dir]
     env = {**os.environ, "KGRAPH_PROJECT_DIR": str(PROJECT)}
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if path:
+        env["PYTHONPATH"] = path
+    server = subprocess.Popen([*command, *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/sparql"
-    for _ in range(600):
+    for _ in range(12000 if extra else 600):
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return server, url
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.05)
     server.kill()
     raise SystemExit("kgraph serve did not start")
@@ -146,18 +168,19 @@ def run_level(url: str, clients: int, seconds: float) -> dict:
 
 
 class MemorySampler(threading.Thread):
-    """The resident memory of a process and all its descendants, sampled every half second."""
+    """The memory of a process and all its descendants, sampled every half second (or ``every`` seconds)."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, every: float = 0.5) -> None:
         super().__init__(daemon=True)
         self.root = root
+        self.every = every
         self.samples: list[tuple[float, float]] = []
         self.started = time.monotonic()
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         """Sample until stopped."""
-        while not self._stop_event.wait(0.5):
+        while not self._stop_event.wait(self.every):
             self.samples.append((time.monotonic(), tree_pss_mb(self.root)))
 
     def stop(self) -> None:
@@ -172,6 +195,18 @@ def tree_pss_mb(root: int) -> float:
     PSS rather than RSS: the query processes are forks sharing the dataset's pages, so summing
     their RSS would count those pages once per process.
     """
+    parents = process_parents()
+    tree = {root}
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(_pss_kb(pid) for pid in tree) / 1024
+
+
+def process_parents() -> dict[int, int]:
+    """Every process's parent, from /proc."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -180,13 +215,7 @@ def tree_pss_mb(root: int) -> float:
             except OSError:
                 continue
             parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree = {root}
-    grew = True
-    while grew:
-        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
-        tree |= more
-        grew = bool(more)
-    return sum(_pss_kb(pid) for pid in tree) / 1024
+    return parents
 
 
 def _pss_kb(pid: int) -> int:

@@ -151,6 +151,13 @@ def _help(name: str) -> str:
 @click.option("--reasoner", type=click.Choice(REASONERS), default=None, help=_help("reasoner"))
 @click.option("--base", default=None, help=_help("base"))
 @click.option("--own-data", is_flag=True, default=None, help=_help("own_data"))
+@click.option("--max-query-bytes", type=int, default=None, help=_help("max_query_bytes"))
+@click.option("--max-header-bytes", type=int, default=None, help=_help("max_header_bytes"))
+@click.option("--query-memory", type=int, default=None, help=_help("query_memory"))
+@click.option("--header-timeout", type=float, default=None, help=_help("header_timeout"))
+@click.option("--body-timeout", type=float, default=None, help=_help("body_timeout"))
+@click.option("--idle-timeout", type=float, default=None, help=_help("idle_timeout"))
+@click.option("--max-connections", type=int, default=None, help=_help("max_connections"))
 def serve(
     host: str | None,
     port: int | None,
@@ -166,9 +173,10 @@ def serve(
     reasoner: str | None,
     base: str | None,
     own_data: bool | None,
+    **limits: float | None,
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
-    from kgraph.web.server import serve as run_server  # gunicorn and Flask only when serving
+    from kgraph.web.server import serve as run_server  # waitress and Flask only when serving
 
     settings = Settings.from_env(
         host=host,
@@ -185,6 +193,7 @@ def serve(
         reasoner=reasoner,
         base=base,
         own_data=own_data or None,
+        **limits,
     )
     _require_writable_data_dir(settings)
     run_server(settings)

@@ -58,14 +58,37 @@ class Settings:
         16 * 1024 * 1024, "KGRAPH_MAX_BODY_BYTES", "Largest request body the server accepts."
     )
     query_workers: int = _setting(
-        2,
+        3,
         "KGRAPH_QUERY_WORKERS",
-        "Processes that evaluate queries in parallel (one per core is right).",
+        "Processes that evaluate queries in parallel (one more than the cores: a short query finds one free while "
+        "long ones run).",
     )
     http_threads: int = _setting(
         8,
         "KGRAPH_HTTP_THREADS",
         "Threads of the server process that receive requests (queries run in workers).",
+    )
+    max_query_bytes: int = _setting(
+        256 * 1024,
+        "KGRAPH_MAX_QUERY_BYTES",
+        "Largest query or update text the server accepts (413 beyond it, before any parsing).",
+    )
+    max_header_bytes: int = _setting(
+        64 * 1024,
+        "KGRAPH_MAX_HEADER_BYTES",
+        "Largest request line plus headers (a GET query travels in the request line; 414 beyond it).",
+    )
+    query_memory: int | None = _setting(
+        None,
+        "KGRAPH_QUERY_MEMORY",
+        "MiB of memory one query worker may allocate before its query is stopped (503); "
+        "default: a sixteenth of the machine's memory shared by the workers, at most 384.",
+    )
+    header_timeout: float = _setting(10.0, "KGRAPH_HEADER_TIMEOUT", "Seconds a client has to send a request's headers.")
+    body_timeout: float = _setting(30.0, "KGRAPH_BODY_TIMEOUT", "Seconds a client has to send a request's body.")
+    idle_timeout: float = _setting(15.0, "KGRAPH_IDLE_TIMEOUT", "Seconds an idle connection is kept open.")
+    max_connections: int = _setting(
+        500, "KGRAPH_MAX_CONNECTIONS", "Open connections the server keeps; more are answered 503."
     )
     service_allowlist: tuple[str, ...] = _setting(
         (),
@@ -118,11 +141,27 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
+_INTEGERS = frozenset(
+    {
+        "port",
+        "max_result_bytes",
+        "max_body_bytes",
+        "query_workers",
+        "http_threads",
+        "max_query_bytes",
+        "max_header_bytes",
+        "query_memory",
+        "max_connections",
+    }
+)
+_SECONDS = frozenset({"timeout", "header_timeout", "body_timeout", "idle_timeout"})
+
+
 def _coerce(name: str, raw: str) -> Any:
     """Turn an environment string into the type of the named setting."""
-    if name in {"port", "max_result_bytes", "max_body_bytes", "query_workers", "http_threads"}:
+    if name in _INTEGERS:
         return int(raw)
-    if name == "timeout":
+    if name in _SECONDS:
         return float(raw)
     if name == "own_data":
         return raw.strip().lower() in {"1", "true", "yes", "on"}

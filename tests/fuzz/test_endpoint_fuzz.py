@@ -37,7 +37,7 @@ ROOMY_BODY = 4_000_000
 @pytest.fixture(scope="module")
 def roomy_app() -> Iterator[Flask]:
     """The application over the fixture project with room for huge bodies."""
-    with fixture_application(max_body_bytes=ROOMY_BODY) as application:
+    with fixture_application(max_body_bytes=ROOMY_BODY, max_query_bytes=ROOMY_BODY) as application:
         yield application
 
 

@@ -174,3 +174,28 @@ def test_iris_resolve_as_pyoxigraph_resolves_them(base: str, relative: str) -> N
     sparql = f"BASE <{base}> SELECT (<{relative}> AS ?x) {{}}"
     expected = next(iter(ox.Store().query(sparql)))["x"].value
     assert refusal(f"BASE <{base}> SELECT * {{ SERVICE <{relative}> {{}} }}") == (f"SERVICE <{expected}> {OFF}")
+
+
+@pytest.mark.parametrize(
+    "sparql",
+    [
+        "ASK { FILTER(\"\"\"a \"\" SERVICE <http://evil/> \"\"\" = '''b '' ''') }",
+        "ASK { FILTER('''ends with a quote'''' = \"x\") }",
+        "ASK { ?s ?p 1.5e-3, 2, 3 . FILTER(?p IN (1,2,3)) }",
+    ],
+)
+def test_quotes_and_numbers_lex_as_the_parser_reads_them(sparql: str) -> None:
+    """Guards the lexer's possessive runs: quotes inside long strings and runs of numbers change no token."""
+    assert check_query(sparql, dataset_graphs=set(), service_allowlist=()) == QueryDataset()
+
+
+def test_a_text_over_the_size_limit_is_refused_before_lexing() -> None:
+    """Guards max_bytes: 413, counted in UTF-8 bytes (a character may take four)."""
+    with pytest.raises(ForbiddenQuery) as caught:
+        check_update("INSERT DATA { <a:b> <a:c> 'é' }" + " " * 40, service_allowlist=(), max_bytes=64)
+    assert (caught.value.status, str(caught.value)) == (
+        413,
+        "The query text is 72 bytes; this endpoint accepts at most 64 (KGRAPH_MAX_QUERY_BYTES). "
+        "Shorten it, or split it into several queries.",
+    )
+    check_query("ASK { 'éé' }", dataset_graphs=set(), service_allowlist=(), max_bytes=14)

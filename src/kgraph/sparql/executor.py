@@ -7,16 +7,25 @@ limit and answers with :class:`QueryTimeout`, while the other workers keep answe
 
 Writes reach the workers through :meth:`QueryPool.apply`: the zygote applies the delta to its
 replica and idle workers are replaced by fresh forks; a query already running finishes on its old
-snapshot. A zygote that dies (out of memory) leaves the pool answering 503 until restart.
+snapshot.
+
+A supervisor thread watches the processes every :data:`WATCH_SECONDS`: a worker using more private memory than
+the pool's limit is killed and its query answered 503 (pyoxigraph has no memory limit of its own, and RLIMIT_AS
+cannot tell a query's allocations from the address space the interpreter and RocksDB reserve); a dead idle worker
+is replaced; a dead zygote is reaped and forked anew from the server's store (which holds every write), so the
+queries in flight get 503 and the later ones are answered within about a second.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import socket
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -28,6 +37,7 @@ from kgraph.sparql.processes import (
     POOL_FDS,
     close_socket,
     has_hung_up,
+    private_bytes,
     reap,
     recv,
     send,
@@ -35,7 +45,21 @@ from kgraph.sparql.processes import (
 )
 from kgraph.store import Store
 
-__all__ = ["PoolStatus", "QueryPool", "QueryRequest", "QueryResponse"]
+_log = logging.getLogger(__name__)
+
+__all__ = ["PoolStatus", "QueryPool", "QueryRequest", "QueryResponse", "default_memory_limit"]
+
+WATCH_SECONDS = 0.1
+"""How often the supervisor looks at the processes: a query growing by 1 GB/s passes its limit by 100 MB at most."""
+MEMORY_CEILING = 384
+"""The default per-worker memory limit, in MiB, is at most this."""
+
+
+def default_memory_limit(workers: int) -> int:
+    """MiB a worker may use when no limit is set: a sixteenth of the machine's memory shared by the workers, at
+    most :data:`MEMORY_CEILING` (384 MiB on a machine of 18 GiB or more with 3 workers)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    return max(64, min(MEMORY_CEILING, total // 16 // max(1, workers)))
 
 
 @dataclass(frozen=True)
@@ -54,13 +78,17 @@ class PoolStatus:
     idle: int
 
 
-@dataclass
+@dataclass(eq=False)
 class _Worker:
     """The parent's handle on a worker: pid, socket and the dataset version it was forked at."""
 
     pid: int
     sock: socket.socket
     generation: int
+    epoch: int = 0
+    """Which zygote forked it: a worker of a dead zygote is never handed out again."""
+    over_memory: bool = False
+    """Set by the supervisor when it killed the worker for its memory."""
 
 
 class QueryPool:
@@ -71,22 +99,48 @@ class QueryPool:
     ``run()`` waits up to ``timeout`` for an idle worker, then up to ``timeout`` for the answer.
     """
 
-    def __init__(self, store: Store, *, workers: int, timeout: float, max_result_bytes: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        workers: int,
+        timeout: float,
+        max_result_bytes: int,
+        memory_limit: int | None = None,
+        source: Callable[[], Store] | None = None,
+    ) -> None:
         if not 1 <= workers <= MAX_WORKERS:
             raise ValueError(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
         self.timeout = timeout
         self.max_result_bytes = max_result_bytes
+        self.workers = workers
+        self.memory_limit = memory_limit or default_memory_limit(workers)
+        """MiB of private memory a worker may use while it answers a query."""
+        self._source = source or (lambda: store)
+        """The store a new zygote is forked over: the server's current one, which a write may have replaced."""
         self._cond = threading.Condition()
         self._zygote_lock = threading.Lock()
         self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
         self._pids: set[int] = set()
         self._generation = 0
+        self._epoch = 0
         self._closed = False
+        self._stopped = threading.Event()
         self._control, self._zygote_pid = start_zygote(store, max_result_bytes)
         POOL_FDS.add(self._control.fileno())
         # Runs on close(), on garbage collection or at exit, whichever comes first: no orphans.
-        self._shutdown = weakref.finalize(self, _shutdown, self._control, self._zygote_pid, self._idle)
+        self._shutdown = weakref.finalize(self, _shutdown, self._box())
         self._idle.extend(self._ask_zygote(spawn=workers))
+        self._supervisor = threading.Thread(
+            target=_supervise, args=(weakref.ref(self), self._stopped), name="kgraph-pool-supervisor", daemon=True
+        )
+        self._supervisor.start()
+
+    def _box(self) -> list:
+        """The state the finaliser needs, in a list the pool updates when it replaces its zygote."""
+        self._state = [self._control, self._zygote_pid, self._idle]
+        return self._state
 
     def run(self, request: QueryRequest) -> QueryResponse:
         """Evaluate one query in a worker, within the time limit; raises a SparqlError subclass."""
@@ -98,14 +152,35 @@ class QueryPool:
             raise QueryTimeout.after(self.timeout) from None
         except (EOFError, OSError):
             self._replace(worker)
+            if worker.over_memory:
+                raise QueryFailed(
+                    f"Query stopped: it needed more than {self.memory_limit} MiB; add LIMIT or narrow it.",
+                    status=503,
+                ) from None
             raise QueryFailed(
-                "The query worker stopped unexpectedly (it may have run out of memory); the query was not answered.",
+                "The query worker stopped unexpectedly; the query was not answered. Try again.",
                 status=503,
             ) from None
         self._checkin(worker)
         if reply[0] == "error":
             raise rebuild(*reply[1:])
         return QueryResponse(body=reply[1], media_type=reply[2])
+
+    def run_job(self, job: object, timeout: float) -> object:
+        """Run a long job (an object with ``run(store)``, such as building the dumps) in a worker of its own, forked
+        for it and killed after, so the query workers stay free; its reply, or QueryFailed if the worker died."""
+        with self._zygote_lock:
+            [worker] = self._ask_zygote_locked(spawn=1)
+        try:
+            reply = _exchange(worker.sock, job, timeout)
+        except (TimeoutError, EOFError, OSError):
+            raise QueryFailed("The job's worker stopped before it finished.", status=503) from None
+        finally:
+            close_socket(worker.sock)
+            with self._zygote_lock:
+                retire = [worker] if worker.epoch == self._epoch else []
+                self._ask_zygote_locked(retire=retire, spawn=0)
+        return reply
 
     def apply(self, added: Iterable[ox.Quad], removed: Iterable[ox.Quad]) -> None:
         """Make a write visible to later queries: update the replica, refresh the idle workers."""
@@ -126,6 +201,9 @@ class QueryPool:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        self._stopped.set()
+        if self._supervisor.is_alive() and self._supervisor is not threading.current_thread():
+            self._supervisor.join(timeout=5)
         with self._zygote_lock:
             self._shutdown()
 
@@ -144,8 +222,59 @@ class QueryPool:
         """An idle worker that has not died while idle (one that has is replaced first)."""
         while True:
             worker = self._checkout()
-            if not has_hung_up(worker.sock):
+            if worker.epoch == self._epoch and not has_hung_up(worker.sock):
                 return worker
+            self._replace(worker)
+
+    # --- the supervisor: memory, dead workers, a dead zygote ---
+
+    def _watch(self) -> None:
+        """One round of the supervisor's watch."""
+        self._watch_memory()
+        self._restart_zygote_if_dead()
+        self._replace_dead_idle()
+
+    def _watch_memory(self) -> None:
+        """Kill a busy worker whose private memory is over the limit; its query is answered 503."""
+        with self._cond:
+            busy = list(self._busy)
+        for worker in busy:
+            if private_bytes(worker.pid) > self.memory_limit * 2**20:
+                worker.over_memory = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker.pid, 9)
+
+    def _restart_zygote_if_dead(self) -> None:
+        """Reap a dead zygote (no zombie) and fork a new one from the server's store, with a full set of workers."""
+        try:
+            done, _ = os.waitpid(self._zygote_pid, os.WNOHANG)
+        except ChildProcessError:
+            done = self._zygote_pid
+        if not done or self._closed:
+            return
+        _log.warning("kgraph: the query workers' parent (pid %d) died; starting a new one", self._zygote_pid)
+        with self._zygote_lock:
+            with self._cond:
+                orphans = list(self._idle)
+                self._idle.clear()
+                busy = len(self._busy)
+                self._pids.clear()
+                self._epoch += 1
+            for worker in orphans:
+                close_socket(worker.sock)
+            close_socket(self._control)
+            self._control, self._zygote_pid = start_zygote(self._source(), self.max_result_bytes)
+            POOL_FDS.add(self._control.fileno())
+            self._state[:2] = [self._control, self._zygote_pid]
+            self._add_idle(self._ask_zygote_locked(spawn=max(1, self.workers - busy)))
+
+    def _replace_dead_idle(self) -> None:
+        """Replace the idle workers that died (killed from outside, out of memory) before a query finds them."""
+        with self._cond:
+            dead = [worker for worker in self._idle if has_hung_up(worker.sock)]
+            for worker in dead:
+                self._idle.remove(worker)
+        for worker in dead:
             self._replace(worker)
 
     def _checkout(self) -> _Worker:
@@ -161,12 +290,15 @@ class QueryPool:
                         f"No query worker became free within {self.timeout:g} s: the server is busy; try again later."
                     )
                 self._cond.wait(remaining)
-            return self._idle.pop(0)  # oldest first: spreads the load, finds dead idle ones
+            worker = self._idle.pop(0)  # oldest first: spreads the load, finds dead idle ones
+            self._busy.add(worker)
+            return worker
 
     def _checkin(self, worker: _Worker) -> None:
         """Return a worker after a query; one forked before the last write is replaced instead."""
         with self._cond:
-            if worker.generation == self._generation and not self._closed:
+            self._busy.discard(worker)
+            if worker.generation == self._generation and worker.epoch == self._epoch and not self._closed:
                 self._idle.append(worker)
                 self._cond.notify()
                 return
@@ -174,9 +306,15 @@ class QueryPool:
 
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker (timed out, dead or stale) and put a fresh fork in its place."""
+        with self._cond:
+            self._busy.discard(worker)
         close_socket(worker.sock)
         with self._zygote_lock:
-            self._add_idle(self._ask_zygote_locked(retire=[worker], spawn=1))
+            retire = [worker] if worker.epoch == self._epoch else []
+            if not retire:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker.pid, 9)  # a worker of the dead zygote: already gone, or going
+            self._add_idle(self._ask_zygote_locked(retire=retire, spawn=1))
 
     def _add_idle(self, workers: list[_Worker]) -> None:
         with self._cond:
@@ -210,7 +348,7 @@ class QueryPool:
         workers = []
         for pid, fd in zip(pids, fds, strict=True):
             POOL_FDS.add(fd)
-            workers.append(_Worker(pid, socket.socket(fileno=fd), self._generation))
+            workers.append(_Worker(pid, socket.socket(fileno=fd), self._generation, self._epoch))
         with self._cond:
             self._pids.update(pids)
         if problem:
@@ -219,8 +357,22 @@ class QueryPool:
         return workers
 
 
-def _shutdown(control: socket.socket, zygote_pid: int, idle: list[_Worker]) -> None:
+def _supervise(pool_ref: weakref.ref[QueryPool], stopped: threading.Event) -> None:
+    """Watch a pool's processes until it closes or is collected (the thread holds it only weakly)."""
+    while not stopped.wait(WATCH_SECONDS):
+        pool = pool_ref()
+        if pool is None:
+            return
+        try:
+            pool._watch()
+        except Exception:  # the watch must go on; the next round retries
+            _log.exception("query pool supervisor")
+        del pool
+
+
+def _shutdown(state: list) -> None:
     """Close the idle workers' sockets and the zygote's; the zygote then kills every worker."""
+    control, zygote_pid, idle = state
     for worker in idle:
         close_socket(worker.sock)
     idle.clear()

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 
 from kgraph.sparql.errors import ForbiddenQuery
 
-_IRI_CHAR = r"""[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""
+_IRI_RUN = r"""[^<>"{}|^`\\\x00-\x20]++|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""
 _LOCAL_ESC = r"""\\[_~.\-!$&'()*+,;=/?#@%]"""
 _LOCAL_CHAR = rf"[\w:\-\u00B7]|%[0-9A-Fa-f]{{2}}|{_LOCAL_ESC}"
 _TOKEN = re.compile(
     rf"""
-    (?P<ws>\s+)
+    (?P<ws>[\s0-9,;.]+)
   | (?P<comment>\#[^\n\r]*)
-  | (?P<iri><(?:{_IRI_CHAR})*>)
-  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''|\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><(?:{_IRI_RUN})*+>)
+  | (?P<string>'''(?:[^'\\]++|\\.|'(?!''))*+'''|\"\"\"(?:[^"\\]++|\\.|"(?!""))*+\"\"\"
+              |'(?:[^'\\\n\r]++|\\.)*+'|"(?:[^"\\\n\r]++|\\.)*+")
   | (?P<var>[?$]\w+)
   | (?P<bnode>_:[\w\-.]*)
   | (?P<pname>(?P<prefix>(?:[^\W\d_](?:[\w\-.\u00B7]*[\w\-\u00B7])?)?):
@@ -77,12 +77,20 @@ class QueryDataset:
         return bool(self.default_graphs or self.named_graphs)
 
 
-def check_query(sparql: str, *, dataset_graphs: Collection[str], service_allowlist: Collection[str]) -> QueryDataset:
+def check_query(
+    sparql: str,
+    *,
+    dataset_graphs: Collection[str],
+    service_allowlist: Collection[str],
+    max_bytes: int | None = None,
+) -> QueryDataset:
     """Refuse a query whose SERVICE or FROM would reach outside the dataset; raises ForbiddenQuery.
 
     Returns the query's own dataset clauses. Update keywords in a query are left to pyoxigraph's
-    query parser, which rejects them with a position.
+    query parser, which rejects them with a position. A text over ``max_bytes`` is refused (413)
+    before it is read any further.
     """
+    check_length(sparql, max_bytes)
     tokens = list(_tokens(sparql))
     _check_size(tokens)
     default: list[str] = []
@@ -97,8 +105,9 @@ def check_query(sparql: str, *, dataset_graphs: Collection[str], service_allowli
     return QueryDataset(tuple(default), tuple(named))
 
 
-def check_update(sparql: str, *, service_allowlist: Collection[str]) -> None:
-    """Refuse an update that would LOAD a document or call a SERVICE off the allow-list."""
+def check_update(sparql: str, *, service_allowlist: Collection[str], max_bytes: int | None = None) -> None:
+    """Refuse an update that would LOAD a document or call a SERVICE off the allow-list, or is over ``max_bytes``."""
+    check_length(sparql, max_bytes)
     tokens = list(_tokens(sparql))
     _check_size(tokens)
     for index, token in enumerate(tokens):
@@ -109,6 +118,20 @@ def check_update(sparql: str, *, service_allowlist: Collection[str]) -> None:
             )
         if _is_word(token, "SERVICE"):
             _check_service(tokens, index, service_allowlist)
+
+
+def check_length(sparql: str, max_bytes: int | None) -> None:
+    """Refuse (413) a query or update text longer than ``max_bytes`` in UTF-8, before any work on it: the guard's
+    lexer and pyoxigraph's parser cost time in proportion to the text."""
+    if max_bytes is None or len(sparql) * 4 <= max_bytes:
+        return
+    size = len(sparql.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ForbiddenQuery(
+            f"The query text is {size} bytes; this endpoint accepts at most {max_bytes} (KGRAPH_MAX_QUERY_BYTES). "
+            "Shorten it, or split it into several queries.",
+            status=413,
+        )
 
 
 def _check_size(tokens: list[_Token]) -> None:
@@ -281,4 +304,4 @@ def _unescape_iri(iri: str) -> str:
 
 
 def _unescape_local(local: str) -> str:
-    return re.sub(r"\\(.)", r"\1", local)
+    return re.sub(r"\\(.)", r"\1", local) if "\\" in local else local

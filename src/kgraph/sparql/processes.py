@@ -44,6 +44,20 @@ def has_hung_up(sock: socket.socket) -> bool:
     return bool(poller.poll(0))
 
 
+def private_bytes(pid: int) -> int:
+    """The memory a process has of its own (``Private_Clean`` + ``Private_Dirty``): what a worker allocated after
+    the fork, without the dataset pages it still shares with the zygote; 0 once it is gone."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+            for line in rollup:
+                if line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return 0
+    return total
+
+
 def close_socket(sock: socket.socket) -> None:
     """Close a pool socket and forget it, so later zygotes do not try to close its number."""
     POOL_FDS.discard(sock.fileno())
@@ -225,10 +239,11 @@ def reap(pid: int, *, grace: float) -> None:
 
 
 def _worker(sock: socket.socket, store: Store, max_result_bytes: int) -> None:
-    """Answer requests one at a time until the parent closes the socket."""
+    """Answer requests one at a time until the parent closes the socket: queries, or jobs (``run(store)``)."""
     while True:
         try:
             request, _ = recv(sock)
         except (EOFError, OSError):
             return
-        send(sock, evaluate(store, request, max_result_bytes))
+        run = getattr(request, "run", None)
+        send(sock, run(store) if run else evaluate(store, request, max_result_bytes))

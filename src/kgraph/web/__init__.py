@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, Response, request
@@ -64,6 +65,8 @@ class Service:
     """The named graphs of the ``ontology/`` files (asserted only), listed once rather than per page view."""
     empty_graphs: set[str] = field(default_factory=set)
     """Graphs made empty by a Graph Store PUT: they exist (GET 200) though the store holds no triple of theirs."""
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+    """What else stops with the service (the dump builder)."""
 
     @classmethod
     def start(cls, settings: Settings, graph: KnowledgeGraph) -> Service:
@@ -77,6 +80,8 @@ class Service:
                 workers=settings.query_workers,
                 timeout=settings.timeout,
                 max_result_bytes=settings.max_result_bytes,
+                memory_limit=settings.query_memory,
+                source=lambda: graph.store,
             )
         return cls(
             settings,
@@ -91,6 +96,8 @@ class Service:
 
     def close(self) -> None:
         """Stop the query workers and release the store."""
+        for close in self.on_close:
+            close()
         self.pool.close()
         self.graph.store.close()
 

@@ -122,12 +122,15 @@ def writer_of(app: Flask) -> Writer:
             state = service(app)
 
             def refresh(delta: Delta) -> None:
+                from kgraph.web.dataset import dumps_changed
+
                 apply = getattr(state.pool, "apply", None)  # a remote store's runner has no replica to update
                 if apply:
                     apply(delta.added, delta.removed)
                 state.dataset_graphs = frozenset(state.graph.store.graph_names())
                 state.default_graphs = {infer: state.graph.default_graph(infer) for infer in (True, False)}
                 checkpoint(state.graph, state.settings)  # so an on-disk store's next start replays nothing
+                dumps_changed(app)
 
             app.extensions[_WRITER_KEY] = Writer(
                 state.graph,

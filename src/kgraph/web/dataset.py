@@ -2,39 +2,44 @@
 
 Crawlers and catalogues find a Linked Data set through ``/.well-known/void`` (VoID, section 7.2); the description
 says what the data is, under which licence, where to query it and where to download it whole. The dumps are
-generated from the store being served, so they always match what ``/sparql`` answers: ``asserted`` is what the
-source files state, ``inferred`` what inference added, kept apart as in the store. The fixed wording is the Turtle
-template ``dataset.ttl``; only counts, vocabularies and this server's URLs are computed.
+built from the store being served, once per data version (:mod:`kgraph.web.dumps`), so they always match what
+``/sparql`` answers: ``asserted`` is what the source files state, ``inferred`` what inference added, kept apart as in
+the store; ``/dumps/`` lists them. The fixed wording is the Turtle template ``dataset.ttl``; only counts,
+vocabularies and this server's URLs are computed.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 from pathlib import Path
 from string import Template
 
 import pyoxigraph as ox
-import rdflib
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, render_template_string, request
+from flask.sansio.blueprints import BlueprintSetupState
+from werkzeug.wsgi import wrap_file
 
 from kgraph.config import INFERRED_GRAPH
 from kgraph.describe import triple_count, vocabularies
+from kgraph.sparql.executor import QueryPool
 from kgraph.sparql.formats import ResultFormat, negotiate
-from kgraph.web import service
+from kgraph.web import error_response, service
+from kgraph.web.dumps import BUILD_SECONDS, FORMATS, Built, DumpJob, Dumps, Spliced, cache_folder, jsonld_head
 from kgraph.web.rdf_page import rdf_document, template_text
 from kgraph.web.resources import serialize
 from kgraph.web.ui import PREFIXES
 
 bp = Blueprint("dataset", __name__)
 
-DUMP_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
-    "ttl": ("text/turtle; charset=utf-8", ox.RdfFormat.TURTLE),
-    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    "trig": ("application/trig; charset=utf-8", ox.RdfFormat.TRIG),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-}
-"""Suffix -> (Content-Type, format) of each dump. TriG keeps the named graphs (one per source file); the others hold
-the union of the subset's triples."""
+DUMP_FORMATS = FORMATS
+"""Suffix -> (Content-Type, format) of each dump."""
+
+DUMP_WAIT = 10.0
+"""Seconds a request for a dump waits for the first build before it is told 503 (try again)."""
+
+_DUMPS_KEY = "kgraph-dumps"
 
 DUMPS = ("asserted", "inferred")
 """The two subsets: what the files state, and what inference added."""
@@ -73,21 +78,125 @@ def context() -> Response:
     return Response(json.dumps({"@context": CONTEXT}, indent=2) + "\n", content_type="application/ld+json")
 
 
+@bp.record_once
+def _start_dumps(setup: BlueprintSetupState) -> None:
+    """Start building the dumps as soon as the application exists, in a worker process of the query pool."""
+    app = setup.app
+    state = service(app)
+    kg = state.graph
+
+    def job(folder: str) -> DumpJob:
+        subsets = {"asserted": list(kg.asserted_graphs()), "inferred": [INFERRED_GRAPH]}
+        return DumpJob(folder, subsets, PREFIXES, CONTEXT)
+
+    pool = state.pool
+    if isinstance(pool, QueryPool):
+        runner = lambda built: pool.run_job(built, BUILD_SECONDS)  # noqa: E731
+    else:
+        runner = lambda built: built.run(kg.store)  # noqa: E731
+    dumps = Dumps(cache_folder(state.settings.data_dir), job, runner)
+    app.extensions[_DUMPS_KEY] = dumps
+    state.on_close.append(dumps.close)
+
+
+def dumps_changed(app: Flask) -> None:
+    """The served data changed (a write): build the dumps of the new version."""
+    app.extensions[_DUMPS_KEY].changed()
+
+
 @bp.get("/dumps/<name>.<suffix>")
 def dump(name: str, suffix: str) -> Response:
-    """One subset of the served graph as a file download."""
+    """One subset of the served graph as a file download, from the file built for the current data version."""
     if name not in DUMPS or suffix not in DUMP_FORMATS:
         abort(404)
-    content_type, fmt = DUMP_FORMATS[suffix]
-    quads = _quads(name)
-    if fmt is ox.RdfFormat.JSON_LD:
-        body = jsonld_dump(quads, request.url_root + "dumps/context.jsonld")
-    elif fmt is ox.RdfFormat.TRIG:
-        body = serialize(quads, fmt)
+    built = current_app.extensions[_DUMPS_KEY].get(f"kgraph-{name}.{suffix}", DUMP_WAIT)
+    if built is None:
+        return _building()
+    return _download(built, name, suffix)
+
+
+@bp.get("/dumps/")
+def index() -> Response:
+    """The dumps with their formats and sizes: HTML for browsers, JSON when asked for it."""
+    files = current_app.extensions[_DUMPS_KEY].listing(DUMP_WAIT)
+    if files is None:
+        return _building()
+    rows = [_row(name, suffix, files[f"kgraph-{name}.{suffix}"]) for name in DUMPS for suffix in DUMP_FORMATS]
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"], default="text/html")
+    if best == "application/json":
+        response = Response(json.dumps({"dumps": rows}, indent=2) + "\n", content_type="application/json")
     else:
-        body = serialize(sorted({q.triple for q in quads}, key=str), fmt)
-    response = Response(body, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="kgraph-{name}.{suffix}"'
+        response = Response(render_template_string(_INDEX, rows=rows), content_type="text/html; charset=utf-8")
+    response.vary.add("Accept")
+    return response
+
+
+_INDEX = """{% extends "base.html" %}
+{% block title %}Dumps · kgraph{% endblock %}
+{% block content %}
+<h1>Dumps</h1>
+<p>The whole graph as files, rebuilt after each change: <code>asserted</code> is what the sources state,
+<code>inferred</code> what inference added. Every file is also sent gzip-compressed to clients that accept it.</p>
+<table>
+  <thead><tr><th>Dump</th><th>Format</th><th>Media type</th><th>Bytes</th><th>Bytes (gzip)</th></tr></thead>
+  <tbody>
+  {% for row in rows %}
+    <tr><td><a href="{{ row.url }}">{{ row.name }}.{{ row.format }}</a></td><td>{{ row.format }}</td>
+      <td>{{ row.mediaType }}</td><td>{{ row.bytes }}</td><td>{{ row.gzipBytes }}</td></tr>
+  {% endfor %}
+  </tbody>
+</table>
+{% endblock %}
+"""
+
+
+def _row(name: str, suffix: str, built: Built) -> dict[str, object]:
+    head = len(_head(suffix, gzipped=False))
+    return {
+        "name": name,
+        "format": suffix,
+        "mediaType": DUMP_FORMATS[suffix][0].split(";")[0],
+        "url": f"{request.url_root}dumps/{name}.{suffix}",
+        "bytes": built.size + head,
+        "gzipBytes": built.gzip_size + len(_head(suffix, gzipped=True)),
+    }
+
+
+def _building() -> Response:
+    """503 with Retry-After: the first build of the dumps is not finished yet."""
+    response = error_response(503, "The dumps are being built for the current data; try again in a minute.")
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+def _head(suffix: str, *, gzipped: bool) -> bytes:
+    """What goes before the built file: a JSON-LD dump's context line, naming this server's URL."""
+    if suffix != "jsonld":
+        return b""
+    head = jsonld_head(request.url_root + "dumps/context.jsonld")
+    return gzip.compress(head, mtime=0) if gzipped else head
+
+
+def _download(built: Built, name: str, suffix: str) -> Response:
+    """The file streamed as it is (gzip when the client accepts it), with an ETag of its content."""
+    gzipped = request.accept_encodings["gzip"] > 0
+    head = _head(suffix, gzipped=gzipped)
+    etag = built.digest + ("-gz" if gzipped else "")
+    if head:
+        etag += "-" + hashlib.sha256(head).hexdigest()[:8]
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        stream = Spliced(head, built.path.with_name(built.path.name + ".gz") if gzipped else built.path)
+        response = Response(wrap_file(request.environ, stream), content_type=DUMP_FORMATS[suffix][0])
+        response.direct_passthrough = True
+        response.content_length = stream.size
+        response.headers["Content-Disposition"] = f'attachment; filename="kgraph-{name}.{suffix}"'
+        if gzipped:
+            response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Accept-Encoding")
     return response
 
 
@@ -106,22 +215,6 @@ def void_description(root: str) -> str:
         asserted_dumps=_objects("void:dataDump", [f"<{url}>" for url in dumps if "/asserted." in url]),
         inferred_dumps=_objects("void:dataDump", [f"<{url}>" for url in dumps if "/inferred." in url]),
     )
-
-
-def jsonld_dump(quads: list[ox.Quad], context_url: str) -> bytes:
-    """The quads' triples as JSON-LD compacted with :data:`CONTEXT`, which it names by URL rather than inlines."""
-    graph = rdflib.Graph()
-    graph.parse(data=serialize(sorted({q.triple for q in quads}, key=str), ox.RdfFormat.N_TRIPLES), format="nt")
-    document = json.loads(graph.serialize(format="json-ld", context=CONTEXT, auto_compact=True))
-    document["@context"] = context_url
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _quads(name: str) -> list[ox.Quad]:
-    """The quads of one subset, in a stable order so that two downloads are byte-identical."""
-    kg = service(current_app).graph
-    graphs = kg.asserted_graphs() if name == "asserted" else [INFERRED_GRAPH]
-    return sorted((q for g in graphs for q in kg.store.quads(graph=g)), key=str)
 
 
 def _distribution(url: str) -> str:

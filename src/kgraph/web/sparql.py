@@ -80,6 +80,7 @@ def endpoint() -> Response:
         sparql,
         dataset_graphs=state.dataset_graphs,
         service_allowlist=state.settings.service_allowlist,
+        max_bytes=state.settings.max_query_bytes,
     )
     default, named = _dataset(state, asked, declared)
     result = state.pool.run(
@@ -115,7 +116,7 @@ def _update(state: Service, asked: ProtocolRequest, body: bytes) -> Response:
 
     who = authorize(state.settings, UPDATES_DISABLED)
     text = with_base(asked.text, base_iri(state))
-    check_update(text, service_allowlist=state.settings.service_allowlist)
+    check_update(text, service_allowlist=state.settings.service_allowlist, max_bytes=state.settings.max_query_bytes)
     params = decode_params(request.query_string, "query string")
     if request.mimetype == FORM:
         params += decode_params(body, "request body")
