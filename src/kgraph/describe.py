@@ -30,6 +30,9 @@ RDFS_COMMENT = RDFS + "comment"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 ONTOLOGY_IRI = NAMESPACE + "ontology"
 
+LINK_SCHEMES = ("http://", "https://")
+"""The only schemes an IRI of the data may have to become a clickable link."""
+
 _SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
 
@@ -44,8 +47,9 @@ class Node:
 
     @property
     def external(self) -> bool:
-        """An IRI outside the project: a page links out to it."""
-        return self.iri is not None and self.local is None
+        """An http(s) IRI outside the project: a page links out to it. Any other scheme (``javascript:``,
+        ``data:``, ``file:``...) is shown as text: a label or IRI written by a client must never become script."""
+        return self.iri is not None and self.local is None and self.iri.lower().startswith(LINK_SCHEMES)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,13 @@
 (function () {
   "use strict";
 
+  // Leaflet renders a string tooltip as HTML: a label is data, so it goes in as a text node, never as markup.
+  function textElement(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   var element = document.getElementById("map");
   var items = Array.prototype.slice.call(document.querySelectorAll("#points .point[data-lat]"));
   if (!element || !items.length || !window.L || !window.topojson) {
@@ -27,7 +34,7 @@
       fillOpacity: 0.9,
       className: "point-marker",
     });
-    return marker.bindTooltip(item.dataset.label, { permanent: items.length < 6, direction: "right" });
+    return marker.bindTooltip(textElement(item.dataset.label), { permanent: items.length < 6, direction: "right" });
   })).addTo(map);
 
   if (items.length === 1) {
