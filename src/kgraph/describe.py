@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from kgraph.config import NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
+from kgraph.config import INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
 from kgraph.geo import Located, points
 from kgraph.store import Store
 from kgraph.store.base import Term
@@ -75,6 +76,21 @@ class Description:
     sources: list[Node] = field(default_factory=list)
     points: list[tuple[Node, Located]] = field(default_factory=list)
     """What the map draws: the resource's own geometries, or those of the places located in it."""
+    node: Node | None = None
+    """The resource itself as a term of its statements."""
+    inferred: dict[tuple[Node, Node, Node], str] = field(default_factory=dict)
+    """(subject, predicate, object) -> the ``/explain`` query string, for each statement only inference gives."""
+
+    def why(self, predicate: Node, obj: Node | None = None, subject: Node | None = None) -> str:
+        """The explain query of an inferred statement about the resource (``subject`` for an incoming one, else
+        ``obj``), or "" for an asserted one: a page marks the first kind and links it to its explanation."""
+        key = (subject or self.node, predicate, obj or self.node)
+        return self.inferred.get(key, "")  # type: ignore[arg-type]
+
+    def why_type(self, cls: Node) -> str:
+        """The explain query of the resource's type ``cls`` when only inference gives it, else ""."""
+        found = (q for (s, p, o), q in self.inferred.items() if s == self.node and p.iri == RDF_TYPE and o == cls)
+        return next(found, "")
 
 
 def resource_iri(path: str) -> str | None:
@@ -124,6 +140,7 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
     incoming = [t for t in triples if t.subject != subject]
     claims = _claims(store, iri, graphs)
     located = points(store, iri, graphs)
+    inferred = inferred_among(store, iri, graphs, triples)
     mentioned = [
         *(term for t in triples for term in (t.subject, t.predicate, t.object)),
         *(t for r in claims for t in r),
@@ -146,7 +163,22 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
         claims=[ClaimRef(node(c), s and node(s), st and node(st)) for c, s, st in claims],
         sources=[node(t.object) for t in outgoing if t.predicate.value == PROV_DERIVED],
         points=[(node(ox.NamedNode(p.place)), p) for p in located],
+        node=node(subject),
+        inferred={(node(t.subject), node(t.predicate), node(t.object)): explain_query(t) for t in inferred},
     )
+
+
+def inferred_among(store: Store, iri: str, graphs: Sequence[str], triples: list[ox.Triple]) -> list[ox.Triple]:
+    """Those of the resource's ``triples`` that no asserted graph states: what only inference gives."""
+    if INFERRED_GRAPH not in graphs:
+        return []
+    asserted = set(description_triples(store, iri, [g for g in graphs if g != INFERRED_GRAPH]))
+    return [t for t in triples if t not in asserted]
+
+
+def explain_query(triple: ox.Triple) -> str:
+    """The query string of ``/explain`` for a triple: its terms in N-Triples syntax."""
+    return urlencode({"s": str(triple.subject), "p": str(triple.predicate), "o": str(triple.object)})
 
 
 def labels_of(store: Store, terms: Iterable[Term | None], graphs: Sequence[str]) -> dict[str, str]:

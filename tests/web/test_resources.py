@@ -376,3 +376,46 @@ def test_the_ontology_page_has_its_diagram(web: FlaskClient) -> None:
     ) in svg
     assert '<g class="property" data-property="https://w3id.org/kgraph/ontology#partOfEvent">' in svg
     assert "<title>kg:locatedIn: place → place</title>" in svg
+
+
+ALLIED_EXPLAIN = (
+    "/explain?s=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fid%2Fnorth-korea%3E"
+    "&amp;p=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fontology%23alliedWith%3E"
+    "&amp;o=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fid%2Frussia%3E"
+)
+
+
+def test_an_inferred_statement_is_marked_and_linked_to_its_explanation(web: FlaskClient) -> None:
+    html = web.get("/id/north-korea", headers={"Accept": BROWSER}).text
+    assert (
+        '<tr class="inferred"><td><a href="/ontology#alliedWith" title="https://w3id.org/kgraph/ontology#alliedWith">'
+        'allied with</a></td><td><a href="/id/russia" title="https://w3id.org/kgraph/id/russia">Russia</a> '
+        f'<a class="inferred" href="{ALLIED_EXPLAIN}" title="Inferred, not stated by a source: see why">inferred</a>'
+        "</td></tr>"
+    ) in html
+    assert '<tr><td><a class="external" href="http://www.w3.org/2000/01/rdf-schema#label"' in html  # asserted
+
+
+def test_inferred_types_and_incoming_links_are_marked_too(web: FlaskClient) -> None:
+    html = web.get("/id/russia", headers={"Accept": BROWSER}).text
+    types = re.search(r'<p id="types">(.*?)</p>', html, re.S)
+    assert types is not None and 'class="inferred"' in types.group(1)
+    incoming = re.search(r'<table id="incoming">(.*?)</table>', html, re.S)
+    assert incoming is not None
+    assert "p=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fontology%23alliedWith%3E" in incoming.group(1)
+
+
+def test_without_inference_nothing_is_marked(web: FlaskClient) -> None:
+    html = web.get("/id/north-korea?infer=false", headers={"Accept": BROWSER}).text
+    assert 'class="inferred"' not in html
+    assert "/explain?" not in html
+
+
+def test_every_explanation_link_of_a_page_answers_its_proof_tree(web: FlaskClient) -> None:
+    html = web.get("/id/north-korea", headers={"Accept": BROWSER}).text
+    links = sorted(set(re.findall(r'<a class="inferred" href="(/explain\?[^"]+)"', html)))
+    assert len(links) > 5
+    for link in links:
+        response = web.get(link.replace("&amp;", "&"), headers={"Accept": BROWSER})
+        assert (link, response.status_code, response.content_type) == (link, 200, "text/html; charset=utf-8")
+        assert '<ul class="proof" id="proof"><li class="step ' in response.text
