@@ -127,3 +127,15 @@ def test_query_results_show_labels_and_iris_as_text(visit: Visit, hostile_server
     assert cells == [f'"{NOTE_LABEL}"@en', f'"{MAP_LABEL}"@en']
     assert SCRIPT_IRI in page.locator(".yasr table.dataTable tbody").inner_text()
     _no_script_ran(visit)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/search?q=img", "/search?q=script", "/id/?class=https%3A%2F%2Fw3id.org%2Fkgraph%2Fontology%23Settlement"],
+)
+def test_search_and_the_index_show_labels_as_text(visit: Visit, hostile_server: LiveServer, path: str) -> None:
+    page = visit.page
+    page.goto(hostile_server.url + path)
+    texts = page.locator("main a[href^='/id/evil']").all_inner_texts()
+    assert MAP_LABEL in texts or NOTE_LABEL in texts
+    _no_script_ran(visit)

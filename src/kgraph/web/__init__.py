@@ -31,6 +31,7 @@ BLUEPRINTS: list[str] = [
     "kgraph.web.ui:bp",
     "kgraph.web.explain:bp",
     "kgraph.web.resources:bp",
+    "kgraph.web.search:bp",
     "kgraph.web.dataset:bp",
     "kgraph.web.graph_store:bp",
 ]

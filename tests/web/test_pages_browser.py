@@ -1,0 +1,70 @@
+"""The pages that explain the graph, driven in Chromium: inferred statements lead to their proof tree, resources are
+listed by class and found by name from the search box every page carries; no request leaves the machine and no
+script error is logged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser
+from test_resources_browser import _console_errors
+from test_ui_browser import Visit, _visit, browser  # noqa: F401 - the shared Chromium fixture
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def visit(browser: Browser) -> Iterator[Visit]:  # noqa: F811 - uses the imported fixture
+    for opened in _visit(browser, javascript=True):
+        opened.page.on("console", _console_errors(opened))
+        yield opened
+
+
+def _clean(visit: Visit) -> None:
+    assert visit.errors == []
+    assert visit.foreign() == []
+
+
+def test_an_inferred_statement_leads_to_its_proof_tree(visit: Visit, live_server) -> None:
+    page = visit.page
+    page.goto(live_server.url + "/id/north-korea")
+    row = page.locator("#statements tr.inferred", has=page.locator("a[href='/id/russia']"))
+    assert row.locator("td").first.inner_text() == "allied with"
+    row.locator("a.inferred").click()
+    page.wait_for_url("**/explain?*")
+    proof = page.locator("#proof")
+    assert proof.locator("> li > .triple").inner_text() == "North Korea allied with Russia"
+    assert proof.locator("> li > .why code").inner_text() == "allied-by-deployment"
+    assert proof.locator("li.step.asserted").count() == 5
+    proof.locator("> li > .triple a", has_text="Russia").click()
+    page.wait_for_url("**/id/russia")
+    _clean(visit)
+
+
+def test_the_search_box_finds_a_place_by_the_start_of_its_name(visit: Visit, live_server) -> None:
+    page = visit.page
+    page.goto(live_server.url + "/timeline")
+    page.fill("#site-search", "SUDZ")
+    page.press("#site-search", "Enter")
+    page.wait_for_url("**/search?q=SUDZ")
+    assert page.locator("#results .hit > a").first.inner_text() == "Sudzha"
+    assert page.locator("#site-search").input_value() == "SUDZ"
+    page.locator("#results .hit > a").first.click()
+    page.wait_for_url("**/id/sudzha")
+    _clean(visit)
+
+
+def test_the_index_lists_a_class_and_leads_to_its_resources(visit: Visit, live_server) -> None:
+    page = visit.page
+    page.goto(live_server.url + "/id/sudzha")
+    page.click("header.site nav a:text('Resources')")
+    page.wait_for_url("**/id/")
+    page.locator("table.classes a", has_text="settlement").first.click()
+    page.wait_for_url("**/id/?class=*")
+    names = page.locator("#instances li a").all_inner_texts()
+    assert "Sudzha" in names and names == sorted(names, key=str.lower)
+    assert page.locator("#instances h2").inner_text() == f"settlement ({len(names)})"
+    page.locator("#instances li a", has_text="Sudzha").click()
+    page.wait_for_url("**/id/sudzha")
+    _clean(visit)
