@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
 
 from kgraph.project import ProjectFiles
@@ -44,7 +45,7 @@ LOCAL_SCHEMES = {"data", "blob", "about"}
 CELL_VALUES = """rows => rows.map(row => Array.from(row.querySelectorAll("td")).slice(1).map(c => {
   const cell = c;
   const iri = cell.querySelector(":scope > div > span > a.iri");
-  if (iri) return iri.getAttribute("href");
+  if (iri) return iri.dataset.iri || iri.getAttribute("href");
   const literal = cell.querySelector("span.nonIri");
   if (!literal) return "";
   const text = literal.firstChild.textContent;
@@ -194,3 +195,114 @@ def test_plain_form_works_without_javascript(visit_without_js: Visit, live_serve
     assert response.value.status == 200
     assert response.value.json() == {"head": {}, "boolean": True}
     assert visit_without_js.foreign() == []
+
+
+LAST_EXAMPLE = "wikidata-links"
+"""The example lowest in the list: clicking it leaves the page scrolled far below the editor."""
+
+SYNTAX_ERROR_QUERY = "SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER(?x = )\n}"
+
+
+def _console(visit: Visit) -> list[str]:
+    """The page's console errors, collected from now on."""
+    messages: list[str] = []
+    visit.page.on("console", lambda m: messages.append(m.text) if m.type == "error" else None)
+    return messages
+
+
+def _in_view(visit: Visit, selector: str) -> bool:
+    box = visit.page.locator(selector).first.bounding_box()
+    height = visit.page.viewport_size["height"]
+    return box is not None and -1 <= box["y"] < height * 0.5  # scrolled to its top, give or take a subpixel
+
+
+def test_results_scroll_into_view_after_an_example_low_in_the_list(visit: Visit, live_server) -> None:
+    _open_page(visit, live_server.url)
+    link = visit.page.locator(f'.example[data-name="{LAST_EXAMPLE}"] .example-link')
+    link.scroll_into_view_if_needed()
+    assert not _in_view(visit, ".yasr")
+    _run_example(visit, LAST_EXAMPLE)
+    visit.page.wait_for_function("() => Math.abs(document.querySelector('.yasr').getBoundingClientRect().top) < 1")
+    assert _in_view(visit, ".yasr")
+    assert visit.errors == []
+    assert visit.foreign() == []
+
+
+def test_an_error_reads_as_text_with_its_place_marked_in_the_editor(visit: Visit, live_server) -> None:
+    console = _console(visit)
+    _open_page(visit, live_server.url)
+    expected = requests.post(live_server.endpoint, data={"query": SYNTAX_ERROR_QUERY}, timeout=30).text.strip()
+    assert expected.startswith("Syntax error at line 4, column 2 (after '}'): expected one of")
+    visit.page.evaluate("q => { window.kgraphYasgui.getTab().setQuery(q); }", SYNTAX_ERROR_QUERY)
+    visit.page.click(".yasqe .yasqe_queryButton")
+    message = visit.page.locator(".yasr .query-error .message")
+    message.wait_for()
+    assert message.inner_text() == expected
+    assert visit.page.locator(".yasr .query-error strong").inner_text() == "Error 400"
+    assert message.evaluate("e => e.scrollWidth <= e.clientWidth")  # wrapped, not cut off at the right edge
+    assert visit.page.locator(".yasqe .query-error-mark").inner_text() == "}"
+    marked_line = visit.page.locator(".yasqe .query-error-line").evaluate("bg => bg.parentElement.textContent")
+    assert marked_line == "4}"  # the gutter's line number, then the line's text
+    visit.page.evaluate("() => { window.kgraphYasgui.getTab().setQuery('ASK {}'); }")
+    visit.page.click(".yasqe .yasqe_queryButton")
+    visit.page.wait_for_selector(".yasr .query-error", state="detached")
+    assert visit.page.locator(".yasqe .query-error-mark").count() == 0
+    assert visit.errors == []
+    assert console == ["Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"]
+    assert visit.foreign() == []
+
+
+def test_a_share_link_restores_the_query_and_its_settings(visit: Visit, browser: Browser, live_server) -> None:
+    _open_page(visit, live_server.url)
+    visit.page.uncheck("#infer")
+    _run_example(visit, EXAMPLE)
+    visit.page.click(".yasqe .yasqe_share")
+    link = visit.page.locator(".yasqe_sharePopup input").first.input_value()
+    assert link.startswith(live_server.url + "/#query=")
+    for opened in _visit(browser, javascript=True):
+        with opened.page.expect_request(lambda r: r.url.endswith("/sparql")) as sent:
+            opened.page.goto(link)
+        opened.page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+        query = (ProjectFiles.locate().queries / f"{EXAMPLE}.rq").read_text()
+        assert opened.page.evaluate("() => window.kgraphYasgui.getTab().getQuery()") == query
+        assert not opened.page.is_checked("#infer")
+        assert _sent(sent.value)["infer"] == ["false"]
+        assert _sent(sent.value)["query"] == [query]
+        assert opened.page.locator(".yasgui .tabsList .tab.active").inner_text().strip().startswith("Who confirmed")
+        assert opened.errors == []
+        assert opened.foreign() == []
+
+
+def test_a_share_link_never_changes_the_endpoint(visit: Visit, live_server) -> None:
+    visit.page.goto(live_server.url + "/#query=ASK%20%7B%7D&endpoint=http%3A%2F%2Fexample.org%2Fsparql")
+    visit.page.wait_for_selector(".yasr .yasr_response_chip")
+    assert visit.page.locator(".yasgui .autocompleteWrapper input").first.input_value() == live_server.endpoint
+    assert visit.foreign() == []
+
+
+def test_result_iris_of_the_dataset_open_this_servers_pages(visit: Visit, live_server) -> None:
+    _open_page(visit, live_server.url)
+    _run_example(visit, EXAMPLE)
+    link = visit.page.locator(".yasr table.dataTable a.iri").first
+    assert link.get_attribute("href").startswith("/id/")
+    assert link.get_attribute("target") is None
+    link.click()
+    visit.page.wait_for_url(live_server.url + "/id/**")
+    assert visit.page.locator("h1#label").count() == 1
+    assert visit.errors == []
+
+
+def test_the_page_fits_400_px_with_the_editor_first(browser: Browser, live_server) -> None:
+    context = browser.new_context(viewport={"width": 400, "height": 800})
+    page = context.new_page()
+    context.route("**/*", _stay_local)
+    try:
+        page.goto(live_server.url + "/")
+        page.wait_for_selector(".yasqe .CodeMirror")
+        assert page.evaluate("document.documentElement.scrollWidth") == 400
+        editor = page.locator("#yasgui").bounding_box()
+        examples = page.locator("aside.examples").bounding_box()
+        assert editor is not None and examples is not None and editor["y"] < examples["y"]
+        assert editor["y"] < 800
+    finally:
+        context.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
-from kgraph.config import ONTOLOGY_NS, RESOURCE_NS
+from kgraph.config import NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS
 from kgraph.web import service
 
@@ -119,6 +119,16 @@ def default_query() -> str:
     return f"{declarations}\nSELECT ?s ?p ?o WHERE {{\n  ?s ?p ?o\n}} LIMIT 10\n"
 
 
+def local_links(root: str) -> list[tuple[str, str, bool]]:
+    """(namespace, this server's path for it, whether a longer IRI continues the path): how the query page turns
+    result IRIs of this dataset into links to this server's pages, as :func:`kgraph.describe.local_path` does."""
+    return [
+        (RESOURCE_NS, f"{root}/id/", True),
+        (ONTOLOGY_NS, f"{root}/ontology#", True),
+        (NAMESPACE + "ontology", f"{root}/ontology", False),
+    ]
+
+
 @bp.get("/")
 def index() -> str:
     """The query page."""
@@ -129,6 +139,7 @@ def index() -> str:
         endpoint=request.script_root + "/sparql",
         prefixes=PREFIXES,
         default_query=default_query(),
+        local=local_links(request.script_root),
         format_groups=(
             ("SELECT and ASK", SOLUTION_FORMATS),
             ("CONSTRUCT and DESCRIBE", GRAPH_FORMATS),
