@@ -306,3 +306,40 @@ def test_the_page_fits_400_px_with_the_editor_first(browser: Browser, live_serve
         assert editor["y"] < 800
     finally:
         context.close()
+
+
+def _complete(visit: Visit, text: str) -> list[str]:
+    """Type ``text`` in the editor, ask for completion (Ctrl+Space) and read the offered hints."""
+    page = visit.page
+    page.keyboard.insert_text(text)
+    page.keyboard.press("Control+Space")
+    hints = page.locator(".CodeMirror-hints li")
+    hints.first.wait_for()
+    return hints.all_inner_texts()
+
+
+def test_completion_offers_prefixes_and_the_graphs_own_terms(visit: Visit, live_server) -> None:
+    _open_page(visit, live_server.url)
+    requests_before = len(visit.requests)
+    visit.page.locator(".yasqe .CodeMirror").first.click()
+    visit.page.keyboard.press("Control+A")
+    assert _complete(visit, "PREFIX kg") == [
+        "kg: <https://w3id.org/kgraph/ontology#>",
+        "kgr: <https://w3id.org/kgraph/id/>",
+    ]
+    visit.page.keyboard.press("Enter")
+    visit.page.keyboard.insert_text("\nPREFIX kgr: <https://w3id.org/kgraph/id/>\n")
+    assert _complete(visit, "SELECT * WHERE { ?s a kg:Sett") == ["kg:Settlement"]
+    visit.page.keyboard.press("Enter")
+    assert _complete(visit, " ; kg:locat") == ["kg:locatedIn"]
+    visit.page.keyboard.press("Enter")
+    assert _complete(visit, " kgr:kursk-o") == ["kgr:kursk-oblast"]
+    visit.page.keyboard.press("Enter")
+    assert visit.page.evaluate("() => window.kgraphYasgui.getTab().getQuery()").endswith(
+        "SELECT * WHERE { ?s a kg:Settlement ; kg:locatedIn kgr:kursk-oblast"
+    )
+    asked = [urlsplit(url) for url in visit.requests[requests_before:]]
+    assert {(u.netloc, u.path) for u in asked} == {(urlsplit(live_server.url).netloc, "/sparql")}
+    assert len(asked) == 3  # classes, properties, resources: each list fetched once
+    assert visit.errors == []
+    assert visit.foreign() == []

@@ -140,6 +140,7 @@ def index() -> str:
         prefixes=PREFIXES,
         default_query=default_query(),
         local=local_links(request.script_root),
+        resource_ns=RESOURCE_NS,
         format_groups=(
             ("SELECT and ASK", SOLUTION_FORMATS),
             ("CONSTRUCT and DESCRIBE", GRAPH_FORMATS),

@@ -29,9 +29,64 @@
     }
   }
 
+  // Completion from this endpoint only: the graph's own classes, properties and resources, and the project's
+  // prefixes. YASGUI's own "property" and "class" completers ask lov.linkeddata.es, so they are forked here with
+  // another source; each list is fetched once, on the first completion that needs it (none on page load).
+  var TERM_QUERIES = {
+    class: "SELECT DISTINCT ?t WHERE { { ?t a <http://www.w3.org/2002/07/owl#Class> } UNION " +
+      "{ ?t a <http://www.w3.org/2000/01/rdf-schema#Class> } UNION { [] a ?t } FILTER(isIRI(?t)) } LIMIT 5000",
+    property: "SELECT DISTINCT ?t WHERE { { ?t a <http://www.w3.org/1999/02/22-rdf-syntax-ns#Property> } UNION " +
+      "{ ?t a <http://www.w3.org/2002/07/owl#ObjectProperty> } UNION " +
+      "{ ?t a <http://www.w3.org/2002/07/owl#DatatypeProperty> } UNION " +
+      "{ ?t a <http://www.w3.org/2002/07/owl#AnnotationProperty> } UNION { [] ?t [] } } LIMIT 5000",
+    resource: "SELECT DISTINCT ?t WHERE { ?t ?p ?o FILTER(STRSTARTS(STR(?t), \"" + config.resourceNamespace +
+      "\")) } LIMIT 20000",
+  };
+  var termLists = {};
+
+  function terms(kind) {
+    if (!termLists[kind]) {
+      var url = endpoint + "?" + new URLSearchParams({ query: TERM_QUERIES[kind] }).toString();
+      termLists[kind] = fetch(url, { headers: { Accept: "application/sparql-results+json" } })
+        .then(function (response) { return response.ok ? response.json() : { results: { bindings: [] } }; })
+        .then(function (data) {
+          return data.results.bindings.map(function (row) { return row.t.value; }).sort();
+        })
+        .catch(function () { delete termLists[kind]; return []; });
+    }
+    return termLists[kind];
+  }
+
+  function completeFrom(kind) {
+    return function (yasqe, token) {
+      var start = token ? token.autocompletionString || token.string : "";
+      return terms(kind).then(function (list) {
+        return list.filter(function (iri) { return iri.indexOf(start) === 0; }).slice(0, 100);
+      });
+    };
+  }
+
+  var resourcePattern = new RegExp("^(kgr:|<" + config.resourceNamespace.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + ")");
+  Yasgui.Yasqe.forkAutocompleter("class", { name: "kg-class", get: completeFrom("class"), persistenceId: null }, false);
+  Yasgui.Yasqe.forkAutocompleter("property", { name: "kg-property", get: completeFrom("property"), persistenceId: null }, false);
+  Yasgui.Yasqe.forkAutocompleter("class", {
+    name: "kg-resource",
+    get: completeFrom("resource"),
+    persistenceId: null,
+    isValidCompletionPosition: function (yasqe) {
+      return resourcePattern.test(yasqe.getCompleteToken().string);
+    },
+  }, false);
+  Yasgui.Yasqe.forkAutocompleter("prefixes", {
+    name: "kg-prefixes",
+    persistenceId: null,
+    get: function () {
+      return Object.keys(config.prefixes).sort().map(function (p) { return p + ": <" + config.prefixes[p] + ">"; });
+    },
+  }, false);
   // YASGUI concatenates array options with its defaults, so listing completers in the config would keep the
-  // defaults' "property" and "class", which query lov.linkeddata.es: the defaults themselves must change.
-  Yasgui.Yasqe.defaults.autocompleters = ["variables", "prefixes"];
+  // defaults' "property" and "class": the defaults themselves must change.
+  Yasgui.Yasqe.defaults.autocompleters = ["variables", "kg-prefixes", "kg-class", "kg-property", "kg-resource"];
   // Each tab's result view copies the defaults, not the options given to Yasgui: the error view is set there too.
   Yasgui.Yasr.defaults.errorRenderers = [renderError];
 
