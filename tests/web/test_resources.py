@@ -332,11 +332,12 @@ def test_an_event_page_shows_its_place_on_the_timeline(web: FlaskClient) -> None
 
 def test_vague_times_keep_their_words_and_are_never_dated(web: FlaskClient) -> None:
     html = web.get("/id/north-korean-deployment-kursk", headers={"Accept": BROWSER}).text
-    vague = html.split('<ol class="vague-times">')[1]
-    assert '<span class="relation">by</span> <span class="vague">fall 2024</span>' in vague
-    assert '<span class="vague">as winter approached</span>' in vague
-    assert '<small class="order">(after 6 August 2024)</small>' in vague
-    assert "<time" not in vague
+    bounded, unordered = html.split('<ol class="vague-times bounded">')[1].split('<ol class="vague-times unordered">')
+    assert '<span class="relation">by</span> <span class="vague">fall 2024</span>' in unordered
+    assert '<span class="vague">as winter approached</span>' in bounded
+    assert '<small class="order">(after 6 August 2024)</small>' in bounded
+    assert "At times the source gives only in words, unordered</h3>" in html
+    assert "<time" not in bounded + unordered
     current = html.split('<li class="moment current">')[1]
     assert current.startswith('\n    <span class="when"><span class="relation">by</span> <span class="vague">fall 2024')
 
