@@ -8,7 +8,7 @@ here, not in the web layer, so that the CLI and tests can call them and the view
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -55,11 +55,15 @@ class Node:
 
 @dataclass(frozen=True)
 class ClaimRef:
-    """A claim that mentions the resource: who says it, with which stance."""
+    """A claim that mentions the resource: who says it, with which stance, what it states (its ``kg:statement``
+    proposition, with every property of that proposition, whichever vocabulary models it) and the source's words."""
 
     claim: Node
     claimant: Node | None
     stance: Node | None
+    proposition: Node | None = None
+    content: tuple[tuple[Node, Node], ...] = ()
+    quote: str = ""
 
 
 @dataclass
@@ -78,6 +82,8 @@ class Description:
     """What the map draws: the resource's own geometries, or those of the places located in it."""
     node: Node | None = None
     """The resource itself as a term of its statements."""
+    claim: ClaimRef | None = None
+    """When the resource is a claim: what it states, who says it, with which stance, in which words."""
     inferred: dict[tuple[Node, Node, Node], str] = field(default_factory=dict)
     """(subject, predicate, object) -> the ``/explain`` query string, for each statement only inference gives."""
 
@@ -141,10 +147,14 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
     claims = _claims(store, iri, graphs)
     located = points(store, iri, graphs)
     inferred = inferred_among(store, iri, graphs, triples)
+    is_claim = any(t.predicate.value in (ONTOLOGY_NS + "statement", ONTOLOGY_NS + "quote") for t in outgoing)
+    stated = claim_content(store, [c for c, _, _ in claims] + ([subject] if is_claim else []), graphs)
     mentioned = [
         *(term for t in triples for term in (t.subject, t.predicate, t.object)),
         *(t for r in claims for t in r),
         *(ox.NamedNode(p.place) for p in located),
+        *(prop for prop, _, _ in stated.values()),
+        *(term for _, content, _ in stated.values() for pair in content for term in pair),
     ]
     labels = labels_of(store, mentioned, graphs)
 
@@ -160,10 +170,13 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
             ((node(t.predicate), node(t.object)) for t in outgoing), key=lambda p: (_order(p[0]), _order(p[1]))
         ),
         incoming=sorted(((node(t.subject), node(t.predicate)) for t in incoming), key=lambda pair: _order(pair[0])),
-        claims=[ClaimRef(node(c), s and node(s), st and node(st)) for c, s, st in claims],
+        claims=[_claim_ref(node, c, s, st, stated.get(c.value)) for c, s, st in claims],
         sources=[node(t.object) for t in outgoing if t.predicate.value == PROV_DERIVED],
         points=[(node(ox.NamedNode(p.place)), p) for p in located],
         node=node(subject),
+        claim=_claim_ref(node, subject, _first(outgoing, "claimant"), _first(outgoing, "stance"), stated.get(iri))
+        if is_claim
+        else None,
         inferred={(node(t.subject), node(t.predicate), node(t.object)): explain_query(t) for t in inferred},
     )
 
@@ -220,9 +233,79 @@ def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.Name
     return [(row["claim"], row["claimant"], row["stance"]) for row in store.query(query, default_graph=graphs)]
 
 
+Content = tuple[ox.NamedNode | None, list[tuple[Term, Term]], str]
+"""A claim's proposition, that proposition's (property, value) pairs, and the claim's quote."""
+
+PROPOSITION_META = {RDF_TYPE, RDFS_LABEL, PROV_DERIVED}
+"""Properties of a proposition that say what it is, not what it states: its label is shown as its text instead."""
+
+
+def claim_content(store: Store, claims: Sequence[ox.NamedNode], graphs: Sequence[str]) -> dict[str, Content]:
+    """For each claim: its ``kg:statement`` proposition with all that proposition's properties (rendered
+    generically, so ``rdf:subject``... and ``kg:propSubject``... both show), and its ``kg:quote``."""
+    if not claims:
+        return {}
+    values = " ".join(_ref(c.value) for c in claims)
+    query = f"""SELECT ?claim ?prop ?quote WHERE {{ VALUES ?claim {{ {values} }}
+        OPTIONAL {{ ?claim <{ONTOLOGY_NS}statement> ?prop FILTER(isIRI(?prop)) }}
+        OPTIONAL {{ ?claim <{ONTOLOGY_NS}quote> ?quote }} }} ORDER BY ?claim ?prop ?quote"""
+    found: dict[str, Content] = {}
+    for row in store.query(query, default_graph=graphs):
+        key = row["claim"].value
+        if key not in found:
+            found[key] = (row["prop"], [], row["quote"].value if row["quote"] is not None else "")
+    props = sorted({prop.value for prop, _, _ in found.values() if prop is not None})
+    pairs = _properties(store, props, graphs)
+    return {k: (prop, pairs.get(prop.value, []) if prop else [], quote) for k, (prop, _, quote) in found.items()}
+
+
+def _properties(store: Store, iris: list[str], graphs: Sequence[str]) -> dict[str, list[tuple[Term, Term]]]:
+    """Each IRI's (property, value) pairs but the descriptive ones (:data:`PROPOSITION_META`), bounded."""
+    if not iris:
+        return {}
+    values = " ".join(_ref(iri) for iri in iris)
+    query = f"SELECT ?x ?p ?o WHERE {{ VALUES ?x {{ {values} }} ?x ?p ?o }} ORDER BY ?x ?p ?o LIMIT {MAX_STATEMENTS}"
+    found: dict[str, list[tuple[Term, Term]]] = {}
+    for row in store.query(query, default_graph=graphs):
+        if row["p"].value not in PROPOSITION_META:
+            found.setdefault(row["x"].value, []).append((row["p"], row["o"]))
+    return {iri: sorted(pairs, key=_statement_order) for iri, pairs in found.items()}
+
+
+_ROLES = ("subject", "predicate", "object")
+
+
+def _statement_order(pair: tuple[Term, Term]) -> tuple[int, str, str]:
+    """Subject, predicate, object first (``rdf:subject`` or ``kg:propSubject`` alike), then the rest by IRI."""
+    name = pair[0].value.rsplit("#", 1)[-1].rsplit("/", 1)[-1].lower()
+    rank = next((i for i, role in enumerate(_ROLES) if name.endswith(role)), len(_ROLES))
+    return rank, pair[0].value, str(pair[1])
+
+
+def _claim_ref(
+    node: Callable[[Term], Node], claim: Term, claimant: Term | None, stance: Term | None, content: Content | None
+) -> ClaimRef:
+    """A claim for display, with its proposition and quote when it has them."""
+    prop, pairs, quote = content or (None, [], "")
+    return ClaimRef(
+        node(claim),
+        claimant and node(claimant),
+        stance and node(stance),
+        node(prop) if prop is not None else None,
+        tuple((node(p), node(o)) for p, o in pairs),
+        quote,
+    )
+
+
 def _ref(iri: str) -> str:
     """The IRI as a SPARQL term; pyoxigraph refuses an IRI with a character that could break out of ``<...>``."""
     return str(ox.NamedNode(iri))
+
+
+def _first(triples: list[ox.Triple], name: str) -> Term | None:
+    """The first (by value) object of the ontology property ``kg:<name>`` among ``triples``."""
+    values = sorted((t.object for t in triples if t.predicate.value == ONTOLOGY_NS + name), key=str)
+    return values[0] if values else None
 
 
 def _first_literal(triples: list[ox.Triple], predicate: str) -> str:

@@ -420,3 +420,36 @@ def test_every_explanation_link_of_a_page_answers_its_proof_tree(web: FlaskClien
         response = web.get(link.replace("&amp;", "&"), headers={"Accept": BROWSER})
         assert (link, response.status_code, response.content_type) == (link, 200, "text/html; charset=utf-8")
         assert '<ul class="proof" id="proof"><li class="step ' in response.text
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def test_a_claim_page_shows_what_is_claimed_by_whom_and_in_which_words(web: FlaskClient) -> None:
+    html = web.get("/id/claim/ukraine-confirms-north-korean-troops", headers={"Accept": BROWSER}).text
+    section = re.search(r'<section id="claim">(.*?)</section>', html, re.S)
+    assert section is not None
+    assert _text(section.group(1)) == (
+        "The claim Ukraine confirms: Approximately 10,000 to 12,000 North Korean soldiers had been sent to bolster "
+        "Russian efforts in Kursk. rdf:subjectNorth Korea sends troops to Kursk in support of Russia"
+        "rdf:predicatein support ofrdf:objectRussia By fall 2024, Ukraine, the United States, and South Korea "
+        "confirmed that approximately 10,000 to 12,000 North Korean soldiers had been sent to bolster Russian "
+        "efforts in Kursk."
+    )
+    assert '<blockquote class="quote">By fall 2024, Ukraine' in section.group(1)
+
+
+def test_claims_about_a_resource_show_their_proposition_and_quote(web: FlaskClient) -> None:
+    html = web.get("/id/north-korean-deployment-kursk", headers={"Accept": BROWSER}).text
+    table = re.search(r'<table id="claims">(.*?)</table>', html, re.S)
+    assert table is not None
+    contents = re.findall(r'<tr class="claim-content">(.*?)</tr>', table.group(1), re.S)
+    assert len(contents) == table.group(1).count('<tr><td><a href="/id/claim/')
+    ukraine = next(c for c in contents if "sent to bolster" in c and "rdf:subject" in c)
+    assert '<dt><a class="external" href="http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"' in ukraine
+    assert '<blockquote class="quote">By fall 2024, Ukraine, the United States, and South Korea confirmed' in ukraine
+
+
+def test_a_resource_that_is_not_a_claim_has_no_claim_section(web: FlaskClient) -> None:
+    assert '<section id="claim">' not in web.get("/id/sudzha", headers={"Accept": BROWSER}).text
