@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
+from kgraph.config import ONTOLOGY_NS
 from kgraph.describe import describe, description_triples, exists, ontology, resource_iri
 from kgraph.sparql.formats import GRAPH_FORMATS, ResultFormat, negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError
@@ -53,6 +54,7 @@ def resource(path: str) -> Response:
             d=describe(store, iri, graphs),
             t=timeline(store, graphs, focus=iri),
             map_assets=map_installed(),
+            kg_ns=ONTOLOGY_NS,
             root=request.script_root,
         )
         return _vary(Response(page, content_type="text/html; charset=utf-8"))

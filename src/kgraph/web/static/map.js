@@ -43,6 +43,69 @@
     map.fitBounds(points.getBounds(), { padding: [40, 40], maxZoom: 7 });
   }
 
+  // Each country in view is named where the view shows it: at the middle of its visible part (sampled on a grid
+  // and kept inside its outline), so Russia is named near Kursk rather than in Siberia, off the map.
+  var GRID = 14;
+
+  function inRing(lon, lat, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > lat) !== (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi) {
+        inside = !inside;
+      }
+    }
+    return inside;
+  }
+
+  function inCountry(lon, lat, geometry) {
+    var polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    return polygons.some(function (rings) {
+      return inRing(lon, lat, rings[0]) && !rings.slice(1).some(function (hole) { return inRing(lon, lat, hole); });
+    });
+  }
+
+  function labelCountries(features) {
+    var view = map.getBounds();
+    features.forEach(function (feature) {
+      if (!feature.geometry || !L.geoJSON(feature).getBounds().intersects(view)) {
+        return;
+      }
+      var inside = [];
+      for (var i = 1; i < GRID; i++) {
+        for (var j = 1; j < GRID; j++) {
+          var lat = view.getSouth() + (view.getNorth() - view.getSouth()) * i / GRID;
+          var lon = view.getWest() + (view.getEast() - view.getWest()) * j / GRID;
+          if (inCountry(lon, lat, feature.geometry)) {
+            inside.push([lat, lon]);
+          }
+        }
+      }
+      if (inside.length < 4) {
+        return;
+      }
+      var mean = inside.reduce(function (a, p) { return [a[0] + p[0] / inside.length, a[1] + p[1] / inside.length]; }, [0, 0]);
+      var spot = inside.reduce(function (best, p) {
+        var d = (p[0] - mean[0]) * (p[0] - mean[0]) + (p[1] - mean[1]) * (p[1] - mean[1]);
+        return d < best.d ? { p: p, d: d } : best;
+      }, { p: inside[0], d: Infinity }).p;
+      L.tooltip({ permanent: true, direction: "center", className: "country-label", interactive: false })
+        .setLatLng(spot)
+        .setContent(textElement(feature.properties.name))
+        .addTo(map);
+    });
+  }
+
+  if (element.dataset.caption) {
+    var caption = L.control({ position: "topright" });
+    caption.onAdd = function () {
+      var box = L.DomUtil.create("div", "map-caption");
+      box.textContent = element.dataset.caption;
+      return box;
+    };
+    caption.addTo(map);
+  }
+
   fetch(element.dataset.outlines)
     .then(function (response) {
       if (!response.ok) {
@@ -56,6 +119,7 @@
         interactive: false,
         style: { color: "#7d8799", weight: 1, fillColor: "#f3f1ea", fillOpacity: 1 },
       }).addTo(map).bringToBack();
+      labelCountries(countries.features);
       element.dataset.state = "ready";
     })
     .catch(function (error) {
