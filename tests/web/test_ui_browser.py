@@ -343,3 +343,64 @@ def test_completion_offers_prefixes_and_the_graphs_own_terms(visit: Visit, live_
     assert len(asked) == 3  # classes, properties, resources: each list fetched once
     assert visit.errors == []
     assert visit.foreign() == []
+
+
+def _offered(visit: Visit) -> list[str]:
+    """The result views YASR offers (its buttons not marked disabled)."""
+    buttons = visit.page.locator(".yasr .yasr_btnGroup button:not(.disabled)")
+    return [text.split("\n")[-1].strip() for text in buttons.all_inner_texts()]
+
+
+def _run_query(visit: Visit, query: str) -> None:
+    visit.page.evaluate("q => { const tab = window.kgraphYasgui.getTab(); tab.setQuery(q); tab.query(); }", query)
+    visit.page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+
+
+def test_the_map_view_draws_the_points_of_a_result(visit: Visit, live_server) -> None:
+    console = _console(visit)
+    _open_page(visit, live_server.url)
+    _run_example(visit, "where-is-sudzha")
+    _, rows = _expected("where-is-sudzha")
+    assert _offered(visit) == ["Table", "Response", "Map"]  # no dates in this result: no Timeline
+    visit.page.click(".yasr button.select_kgraphMap")
+    visit.page.wait_for_selector('.yasr .result-map[data-state="ready"]')
+    places = visit.page.locator(".result-map .leaflet-tooltip:not(.country-label)").all_inner_texts()
+    assert sorted(places) == sorted(label for _, label, _ in rows)
+    assert visit.page.locator(".result-map path.point-marker").count() == len(rows)
+    assert visit.page.locator(".result-map .country-label").count() >= 2
+    assert visit.page.locator(".result-map .map-caption").text_content() == f"{len(rows)} points"
+    assert any(url.endswith("/assets/vendor/countries-50m.json") for url in visit.requests)
+    assert visit.errors == []
+    assert console == []
+    assert visit.foreign() == []
+
+
+def test_the_timeline_view_orders_the_rows_by_their_dates(visit: Visit, live_server) -> None:
+    console = _console(visit)
+    _open_page(visit, live_server.url)
+    _run_query(
+        visit,
+        "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
+        "SELECT ?e ?d ?note WHERE { VALUES (?e ?d ?note) {"
+        ' (<https://w3id.org/kgraph/id/sudzha> "2025-03"^^xsd:gYearMonth "later")'
+        ' (<https://example.org/elsewhere> "2024-08-06"^^xsd:date "<b>as text</b>")'
+        ' (<javascript:window.pwned=2> "2024"^^xsd:gYear "year") } }',
+    )
+    assert _offered(visit) == ["Table", "Response", "Timeline"]  # no points in this result: no Map
+    visit.page.click(".yasr button.select_kgraphTimeline")
+    timeline = visit.page.locator(".yasr .result-timeline")
+    timeline.wait_for()
+    assert timeline.locator("time").evaluate_all("ts => ts.map(t => t.dateTime)") == ["2024", "2024-08-06", "2025-03"]
+    assert timeline.locator(".events").all_inner_texts() == [
+        "javascript:window.pwned=2 · year",
+        "https://example.org/elsewhere · <b>as text</b>",
+        "kgr:sudzha · later",
+    ]
+    assert timeline.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))") == [
+        "https://example.org/elsewhere",
+        "/id/sudzha",
+    ]
+    assert visit.page.evaluate("window.pwned") is None
+    assert visit.errors == []
+    assert console == []
+    assert visit.foreign() == []

@@ -22,7 +22,7 @@ from kgraph.sparql.protocol import ProtocolError
 from kgraph.timeline import timeline
 from kgraph.web import error_response, service
 from kgraph.web.diagram import ontology_diagram
-from kgraph.web.ui import PREFIXES, vendored
+from kgraph.web.ui import MAP_FILES, PREFIXES, vendored
 
 bp = Blueprint("resources", __name__, template_folder="templates")
 
@@ -33,9 +33,6 @@ SUFFIXES: dict[str, ResultFormat] = {
 """The file suffix that picks each RDF format in a link a person can click."""
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-MAP_FILES = ("leaflet/leaflet.js", "leaflet/leaflet.css", "topojson-client.min.js", "countries-50m.json")
-"""What ``make assets`` puts in ``static/vendor/`` for the map; without them a page shows its coordinates as text."""
 
 
 @bp.get("/id/<path:path>")

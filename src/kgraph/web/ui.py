@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
 from kgraph.config import NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS
@@ -45,6 +45,10 @@ PREFIXES: dict[str, str] = {
 
 VENDOR_FILES = ("yasgui.min.js", "yasgui.min.css")
 """What ``make assets`` puts in ``static/vendor/``; without them the page offers the plain form."""
+
+MAP_FILES = ("leaflet/leaflet.js", "leaflet/leaflet.css", "topojson-client.min.js", "countries-50m.json")
+"""What ``make assets`` puts in ``static/vendor/`` for maps; without them a resource page shows its coordinates as
+text and the query page offers no Map view."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _HEADER = re.compile(r"#\s*(title|description|infer)\s*:\s*(.*)", re.IGNORECASE)
@@ -141,6 +145,8 @@ def index() -> str:
         default_query=default_query(),
         local=local_links(request.script_root),
         resource_ns=RESOURCE_NS,
+        map_assets=vendored(MAP_FILES),
+        outlines=url_for("ui.static", filename="vendor/countries-50m.json"),
         format_groups=(
             ("SELECT and ASK", SOLUTION_FORMATS),
             ("CONSTRUCT and DESCRIBE", GRAPH_FORMATS),

@@ -185,16 +185,8 @@
     errorMarks = [];
   }
 
-  // Result IRIs of this dataset open this server's page for them, in the same tab.
-  function localHref(iri) {
-    for (var i = 0; i < config.local.length; i++) {
-      var namespace = config.local[i][0];
-      if (iri === namespace || iri.indexOf(namespace) === 0 && config.local[i][2]) {
-        return config.local[i][1] + iri.slice(namespace.length);
-      }
-    }
-    return null;
-  }
+  // Result IRIs of this dataset open this server's page for them, in the same tab (results.js knows where).
+  var localHref = window.kgraphResults.localHref;
 
   function relink(root) {
     root.querySelectorAll("a.iri[href]").forEach(function (link) {
