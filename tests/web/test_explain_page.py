@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
+from test_resources import BROWSER, article_app, web  # noqa: F401 - the application over the article data
 
-from kgraph.config import Settings
-
-PROJECT = Path(__file__).parents[2]
-BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ALLIANCE = {
     "s": "<https://w3id.org/kgraph/id/north-korea>",
     "p": "kg:alliedWith",
     "o": "kgr:russia",
 }
-
-
-@pytest.fixture(scope="module")
-def article_app() -> Iterator[Flask]:
-    from kgraph.web import create_app, service
-
-    application = create_app(Settings.from_env(environ={}, project_dir=PROJECT))
-    yield application
-    service(application).close()
-
-
-@pytest.fixture
-def web(article_app: Flask) -> FlaskClient:
-    return article_app.test_client()
 
 
 def _steps(html: str) -> list[str]:
@@ -41,7 +20,7 @@ def _steps(html: str) -> list[str]:
     return [f"{kind}: {re.sub(r'<[^>]+>', '', triple)}" for kind, triple in found]
 
 
-def test_a_browser_gets_the_proof_tree(web: FlaskClient) -> None:
+def test_a_browser_gets_the_proof_tree(web: FlaskClient) -> None:  # noqa: F811 - the imported fixture
     response = web.get("/explain", query_string=ALLIANCE, headers={"Accept": BROWSER})
     assert response.status_code == 200
     assert response.content_type == "text/html; charset=utf-8"
@@ -60,7 +39,7 @@ def test_a_browser_gets_the_proof_tree(web: FlaskClient) -> None:
     assert '<a href="/id/north-korea" title="https://w3id.org/kgraph/id/north-korea">North Korea</a>' in html
 
 
-def test_format_html_and_the_other_formats_stay(web: FlaskClient) -> None:
+def test_format_html_and_the_other_formats_stay(web: FlaskClient) -> None:  # noqa: F811 - the imported fixture
     html = web.get("/explain", query_string={**ALLIANCE, "format": "html"})
     assert html.content_type == "text/html; charset=utf-8"
     text = web.get("/explain", query_string=ALLIANCE)
@@ -69,7 +48,7 @@ def test_format_html_and_the_other_formats_stay(web: FlaskClient) -> None:
     assert web.get("/explain", query_string={**ALLIANCE, "format": "json"}).json["rule"] == "allied-by-deployment"
 
 
-def test_the_page_links_its_text_and_json_forms(web: FlaskClient) -> None:
+def test_the_page_links_its_text_and_json_forms(web: FlaskClient) -> None:  # noqa: F811 - the imported fixture
     html = web.get("/explain", query_string={**ALLIANCE, "format": "html"}).text
     links = re.findall(r'href="(/explain\?[^"]+)"', html)
     assert [link.rsplit("format=", 1)[1] for link in links] == ["text", "json"]
@@ -77,6 +56,6 @@ def test_the_page_links_its_text_and_json_forms(web: FlaskClient) -> None:
         assert web.get(link.replace("&amp;", "&")).status_code == 200
 
 
-def test_a_browser_asking_for_a_missing_triple_gets_a_404(web: FlaskClient) -> None:
+def test_a_browser_asking_for_a_missing_triple_gets_a_404(web: FlaskClient) -> None:  # noqa: F811 - the imported fixture
     response = web.get("/explain", query_string={**ALLIANCE, "o": "kgr:ukraine"}, headers={"Accept": BROWSER})
     assert response.status_code == 404

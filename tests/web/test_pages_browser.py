@@ -4,29 +4,14 @@ script error is logged."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser
-from test_resources_browser import _console_errors
-from test_ui_browser import Visit, _visit, browser  # noqa: F401 - the shared Chromium fixture
+from test_resources_browser import _clean, visit  # noqa: F401 - a page recording console errors too
+from test_ui_browser import Visit, browser  # noqa: F401 - the shared Chromium fixture
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def visit(browser: Browser) -> Iterator[Visit]:  # noqa: F811 - uses the imported fixture
-    for opened in _visit(browser, javascript=True):
-        opened.page.on("console", _console_errors(opened))
-        yield opened
-
-
-def _clean(visit: Visit) -> None:
-    assert visit.errors == []
-    assert visit.foreign() == []
-
-
-def test_an_inferred_statement_leads_to_its_proof_tree(visit: Visit, live_server) -> None:
+def test_an_inferred_statement_leads_to_its_proof_tree(visit: Visit, live_server) -> None:  # noqa: F811 - the imported fixture
     page = visit.page
     page.goto(live_server.url + "/id/north-korea")
     row = page.locator("#statements tr.inferred", has=page.locator("a[href='/id/russia']"))
@@ -42,7 +27,7 @@ def test_an_inferred_statement_leads_to_its_proof_tree(visit: Visit, live_server
     _clean(visit)
 
 
-def test_the_search_box_finds_a_place_by_the_start_of_its_name(visit: Visit, live_server) -> None:
+def test_the_search_box_finds_a_place_by_the_start_of_its_name(visit: Visit, live_server) -> None:  # noqa: F811 - the imported fixture
     page = visit.page
     page.goto(live_server.url + "/timeline")
     page.fill("#site-search", "SUDZ")
@@ -55,7 +40,7 @@ def test_the_search_box_finds_a_place_by_the_start_of_its_name(visit: Visit, liv
     _clean(visit)
 
 
-def test_the_index_lists_a_class_and_leads_to_its_resources(visit: Visit, live_server) -> None:
+def test_the_index_lists_a_class_and_leads_to_its_resources(visit: Visit, live_server) -> None:  # noqa: F811 - the imported fixture
     page = visit.page
     page.goto(live_server.url + "/id/sudzha")
     page.click("header.site nav a:text('Resources')")
