@@ -132,11 +132,37 @@ def test_query_results_show_labels_and_iris_as_text(visit: Visit, hostile_server
 
 @pytest.mark.parametrize(
     "path",
-    ["/search?q=img", "/search?q=script", "/id/?class=https%3A%2F%2Fw3id.org%2Fkgraph%2Fontology%23Settlement"],
+    [
+        "/search?q=img",
+        "/search?q=script",
+        "/id/?class=https%3A%2F%2Fw3id.org%2Fkgraph%2Fontology%23Settlement",
+        "/explain?s=kgr:evil-place&p=rdf:type&o=kg:Place&format=html",
+        "/id/time/2025-03",
+    ],
 )
-def test_search_and_the_index_show_labels_as_text(visit: Visit, hostile_server: LiveServer, path: str) -> None:
+def test_lists_and_explanations_show_labels_as_text(visit: Visit, hostile_server: LiveServer, path: str) -> None:
     page = visit.page
     page.goto(hostile_server.url + path)
     texts = page.locator("main a[href^='/id/evil']").all_inner_texts()
     assert MAP_LABEL in texts or NOTE_LABEL in texts
+    _no_script_ran(visit)
+
+
+def test_the_query_pages_map_and_timeline_views_show_labels_as_text(visit: Visit, hostile_server: LiveServer) -> None:
+    page = visit.page
+    page.goto(hostile_server.url + "/")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    query = (
+        "SELECT ?l ?wkt ?d WHERE { <https://w3id.org/kgraph/id/evil-place> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?l ; <http://www.opengis.net/ont/geosparql#hasGeometry>/"
+        "<http://www.opengis.net/ont/geosparql#asWKT> ?wkt "
+        'BIND("2025-03"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> AS ?d) }'
+    )
+    page.evaluate("q => { const tab = window.kgraphYasgui.getTab(); tab.setQuery(q); tab.query(); }", query)
+    page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+    page.click(".yasr button.select_kgraphMap")
+    page.wait_for_selector('.yasr .result-map[data-state="ready"]')
+    assert page.locator(".result-map .leaflet-tooltip:not(.country-label)").all_inner_texts() == [MAP_LABEL]
+    page.click(".yasr button.select_kgraphTimeline")
+    assert page.locator(".yasr .result-timeline .events").inner_text().startswith(MAP_LABEL)
     _no_script_ran(visit)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from test_resources_browser import _clean, visit  # noqa: F401 - a page recording console errors too
-from test_ui_browser import Visit, browser  # noqa: F401 - the shared Chromium fixture
+from test_ui_browser import Visit, _stay_local, browser  # noqa: F401 - the shared Chromium fixture
 
 pytestmark = pytest.mark.browser
 
@@ -53,3 +53,27 @@ def test_the_index_lists_a_class_and_leads_to_its_resources(visit: Visit, live_s
     page.locator("#instances li a", has_text="Sudzha").click()
     page.wait_for_url("**/id/sudzha")
     _clean(visit)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/north-korea",
+        "/id/claim/ukraine-confirms-north-korean-troops",
+        "/timeline",
+        "/ontology",
+        "/id/",
+        "/search?q=k",
+        "/explain?s=kgr:north-korea&p=kg:alliedWith&o=kgr:russia&format=html",
+    ],
+)
+def test_every_page_fits_400_px(browser, live_server, path: str) -> None:  # noqa: F811 - the imported fixture
+    context = browser.new_context(viewport={"width": 400, "height": 800})
+    page = context.new_page()
+    context.route("**/*", _stay_local)
+    try:
+        page.goto(live_server.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") == 400
+        assert page.locator("#site-search").is_visible()
+    finally:
+        context.close()
