@@ -139,6 +139,7 @@ def _sent(request: Request) -> dict[str, list[str]]:
 
 
 def test_example_query_answers_in_the_table(visit: Visit, live_server, tmp_path: Path) -> None:
+    console = _console(visit)
     _open_page(visit, live_server.url)
     request = _run_example(visit, EXAMPLE)
     page = visit.page
@@ -152,6 +153,7 @@ def test_example_query_answers_in_the_table(visit: Visit, live_server, tmp_path:
     assert page.locator(".yasr .yasr_response_chip").inner_text().startswith(f"{len(rows)} result")
     assert _sent(request)["query"] == [(ProjectFiles.locate().queries / f"{EXAMPLE}.rq").read_text()]
     assert visit.errors == []
+    assert console == []  # the CSP allows all the editor and its table need
     assert visit.foreign() == []
 
 
