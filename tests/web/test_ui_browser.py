@@ -306,6 +306,9 @@ def test_the_page_fits_400_px_with_the_editor_first(browser: Browser, live_serve
         examples = page.locator("aside.examples").bounding_box()
         assert editor is not None and examples is not None and editor["y"] < examples["y"]
         assert editor["y"] < 800
+        page.click(f'.example[data-name="{EXAMPLE}"] .example-link')  # a long tab name, a wide result table
+        page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+        assert page.evaluate("document.documentElement.scrollWidth") == 400
     finally:
         context.close()
 
