@@ -42,16 +42,26 @@ def test_calendar_times_in_order_at_their_precision(store: EmbeddedStore) -> Non
 def test_vague_times_keep_their_words_and_stated_order(store: EmbeddedStore) -> None:
     t = timeline(store, [GRAPH])
     assert rows(t.unplaced) == [
-        ("", None, "at first", ["Denial"]),
+        ("", None, "late 2024", ["Winter"]),  # within 2024
+        ("", None, "soon after", ["Response"]),  # after 6 August 2024
+        ("by", None, "early 2025", ["Recapture"]),  # within 2025
+        ("", None, "at first", ["Denial"]),  # unordered from here on: no known bound
         ("by", None, "fall 2024", ["Deployment"]),
-        ("", None, "soon after", ["Response"]),
         ("", None, "then", ["Admission"]),
     ]
+    assert [m.when.bounded for m in t.unplaced] == [True, True, True, False, False, False]
     assert [m.when.order for m in t.unplaced] == [
-        ("before “then”",),
         (),
         ("after 6 August 2024",),
+        (),
+        ("before “then”",),
+        (),
         ("after “at first”",),
+    ]
+    assert [(m.when.after, m.when.before) for m in t.unplaced[:3]] == [
+        ((2024, 0, 0), (2024, 13, 0)),
+        ((2024, 8, 6), None),
+        ((2025, 0, 0), (2025, 13, 0)),
     ]
 
 

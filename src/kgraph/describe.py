@@ -8,12 +8,13 @@ here, not in the web layer, so that the CLI and tests can call them and the view
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from kgraph.config import NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
+from kgraph.config import INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
 from kgraph.geo import Located, points
 from kgraph.store import Store
 from kgraph.store.base import Term
@@ -30,6 +31,9 @@ RDFS_COMMENT = RDFS + "comment"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 ONTOLOGY_IRI = NAMESPACE + "ontology"
 
+LINK_SCHEMES = ("http://", "https://")
+"""The only schemes an IRI of the data may have to become a clickable link."""
+
 _SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
 
@@ -44,17 +48,22 @@ class Node:
 
     @property
     def external(self) -> bool:
-        """An IRI outside the project: a page links out to it."""
-        return self.iri is not None and self.local is None
+        """An http(s) IRI outside the project: a page links out to it. Any other scheme (``javascript:``,
+        ``data:``, ``file:``...) is shown as text: a label or IRI written by a client must never become script."""
+        return self.iri is not None and self.local is None and self.iri.lower().startswith(LINK_SCHEMES)
 
 
 @dataclass(frozen=True)
 class ClaimRef:
-    """A claim that mentions the resource: who says it, with which stance."""
+    """A claim that mentions the resource: who says it, with which stance, what it states (its ``kg:statement``
+    proposition, with every property of that proposition, whichever vocabulary models it) and the source's words."""
 
     claim: Node
     claimant: Node | None
     stance: Node | None
+    proposition: Node | None = None
+    content: tuple[tuple[Node, Node], ...] = ()
+    quote: str = ""
 
 
 @dataclass
@@ -71,6 +80,23 @@ class Description:
     sources: list[Node] = field(default_factory=list)
     points: list[tuple[Node, Located]] = field(default_factory=list)
     """What the map draws: the resource's own geometries, or those of the places located in it."""
+    node: Node | None = None
+    """The resource itself as a term of its statements."""
+    claim: ClaimRef | None = None
+    """When the resource is a claim: what it states, who says it, with which stance, in which words."""
+    inferred: dict[tuple[Node, Node, Node], str] = field(default_factory=dict)
+    """(subject, predicate, object) -> the ``/explain`` query string, for each statement only inference gives."""
+
+    def why(self, predicate: Node, obj: Node | None = None, subject: Node | None = None) -> str:
+        """The explain query of an inferred statement about the resource (``subject`` for an incoming one, else
+        ``obj``), or "" for an asserted one: a page marks the first kind and links it to its explanation."""
+        key = (subject or self.node, predicate, obj or self.node)
+        return self.inferred.get(key, "")  # type: ignore[arg-type]
+
+    def why_type(self, cls: Node) -> str:
+        """The explain query of the resource's type ``cls`` when only inference gives it, else ""."""
+        found = (q for (s, p, o), q in self.inferred.items() if s == self.node and p.iri == RDF_TYPE and o == cls)
+        return next(found, "")
 
 
 def resource_iri(path: str) -> str | None:
@@ -120,10 +146,15 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
     incoming = [t for t in triples if t.subject != subject]
     claims = _claims(store, iri, graphs)
     located = points(store, iri, graphs)
+    inferred = inferred_among(store, iri, graphs, triples)
+    is_claim = any(t.predicate.value in (ONTOLOGY_NS + "statement", ONTOLOGY_NS + "quote") for t in outgoing)
+    stated = claim_content(store, [c for c, _, _ in claims] + ([subject] if is_claim else []), graphs)
     mentioned = [
         *(term for t in triples for term in (t.subject, t.predicate, t.object)),
         *(t for r in claims for t in r),
         *(ox.NamedNode(p.place) for p in located),
+        *(prop for prop, _, _ in stated.values()),
+        *(term for _, content, _ in stated.values() for pair in content for term in pair),
     ]
     labels = labels_of(store, mentioned, graphs)
 
@@ -139,10 +170,28 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
             ((node(t.predicate), node(t.object)) for t in outgoing), key=lambda p: (_order(p[0]), _order(p[1]))
         ),
         incoming=sorted(((node(t.subject), node(t.predicate)) for t in incoming), key=lambda pair: _order(pair[0])),
-        claims=[ClaimRef(node(c), s and node(s), st and node(st)) for c, s, st in claims],
+        claims=[_claim_ref(node, c, s, st, stated.get(c.value)) for c, s, st in claims],
         sources=[node(t.object) for t in outgoing if t.predicate.value == PROV_DERIVED],
         points=[(node(ox.NamedNode(p.place)), p) for p in located],
+        node=node(subject),
+        claim=_claim_ref(node, subject, _first(outgoing, "claimant"), _first(outgoing, "stance"), stated.get(iri))
+        if is_claim
+        else None,
+        inferred={(node(t.subject), node(t.predicate), node(t.object)): explain_query(t) for t in inferred},
     )
+
+
+def inferred_among(store: Store, iri: str, graphs: Sequence[str], triples: list[ox.Triple]) -> list[ox.Triple]:
+    """Those of the resource's ``triples`` that no asserted graph states: what only inference gives."""
+    if INFERRED_GRAPH not in graphs:
+        return []
+    asserted = set(description_triples(store, iri, [g for g in graphs if g != INFERRED_GRAPH]))
+    return [t for t in triples if t not in asserted]
+
+
+def explain_query(triple: ox.Triple) -> str:
+    """The query string of ``/explain`` for a triple: its terms in N-Triples syntax."""
+    return urlencode({"s": str(triple.subject), "p": str(triple.predicate), "o": str(triple.object)})
 
 
 def labels_of(store: Store, terms: Iterable[Term | None], graphs: Sequence[str]) -> dict[str, str]:
@@ -184,9 +233,79 @@ def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.Name
     return [(row["claim"], row["claimant"], row["stance"]) for row in store.query(query, default_graph=graphs)]
 
 
+Content = tuple[ox.NamedNode | None, list[tuple[Term, Term]], str]
+"""A claim's proposition, that proposition's (property, value) pairs, and the claim's quote."""
+
+PROPOSITION_META = {RDF_TYPE, RDFS_LABEL, PROV_DERIVED}
+"""Properties of a proposition that say what it is, not what it states: its label is shown as its text instead."""
+
+
+def claim_content(store: Store, claims: Sequence[ox.NamedNode], graphs: Sequence[str]) -> dict[str, Content]:
+    """For each claim: its ``kg:statement`` proposition with all that proposition's properties (rendered
+    generically, so ``rdf:subject``... and ``kg:propSubject``... both show), and its ``kg:quote``."""
+    if not claims:
+        return {}
+    values = " ".join(_ref(c.value) for c in claims)
+    query = f"""SELECT ?claim ?prop ?quote WHERE {{ VALUES ?claim {{ {values} }}
+        OPTIONAL {{ ?claim <{ONTOLOGY_NS}statement> ?prop FILTER(isIRI(?prop)) }}
+        OPTIONAL {{ ?claim <{ONTOLOGY_NS}quote> ?quote }} }} ORDER BY ?claim ?prop ?quote"""
+    found: dict[str, Content] = {}
+    for row in store.query(query, default_graph=graphs):
+        key = row["claim"].value
+        if key not in found:
+            found[key] = (row["prop"], [], row["quote"].value if row["quote"] is not None else "")
+    props = sorted({prop.value for prop, _, _ in found.values() if prop is not None})
+    pairs = _properties(store, props, graphs)
+    return {k: (prop, pairs.get(prop.value, []) if prop else [], quote) for k, (prop, _, quote) in found.items()}
+
+
+def _properties(store: Store, iris: list[str], graphs: Sequence[str]) -> dict[str, list[tuple[Term, Term]]]:
+    """Each IRI's (property, value) pairs but the descriptive ones (:data:`PROPOSITION_META`), bounded."""
+    if not iris:
+        return {}
+    values = " ".join(_ref(iri) for iri in iris)
+    query = f"SELECT ?x ?p ?o WHERE {{ VALUES ?x {{ {values} }} ?x ?p ?o }} ORDER BY ?x ?p ?o LIMIT {MAX_STATEMENTS}"
+    found: dict[str, list[tuple[Term, Term]]] = {}
+    for row in store.query(query, default_graph=graphs):
+        if row["p"].value not in PROPOSITION_META:
+            found.setdefault(row["x"].value, []).append((row["p"], row["o"]))
+    return {iri: sorted(pairs, key=_statement_order) for iri, pairs in found.items()}
+
+
+_ROLES = ("subject", "predicate", "object")
+
+
+def _statement_order(pair: tuple[Term, Term]) -> tuple[int, str, str]:
+    """Subject, predicate, object first (``rdf:subject`` or ``kg:propSubject`` alike), then the rest by IRI."""
+    name = pair[0].value.rsplit("#", 1)[-1].rsplit("/", 1)[-1].lower()
+    rank = next((i for i, role in enumerate(_ROLES) if name.endswith(role)), len(_ROLES))
+    return rank, pair[0].value, str(pair[1])
+
+
+def _claim_ref(
+    node: Callable[[Term], Node], claim: Term, claimant: Term | None, stance: Term | None, content: Content | None
+) -> ClaimRef:
+    """A claim for display, with its proposition and quote when it has them."""
+    prop, pairs, quote = content or (None, [], "")
+    return ClaimRef(
+        node(claim),
+        claimant and node(claimant),
+        stance and node(stance),
+        node(prop) if prop is not None else None,
+        tuple((node(p), node(o)) for p, o in pairs),
+        quote,
+    )
+
+
 def _ref(iri: str) -> str:
     """The IRI as a SPARQL term; pyoxigraph refuses an IRI with a character that could break out of ``<...>``."""
     return str(ox.NamedNode(iri))
+
+
+def _first(triples: list[ox.Triple], name: str) -> Term | None:
+    """The first (by value) object of the ontology property ``kg:<name>`` among ``triples``."""
+    values = sorted((t.object for t in triples if t.predicate.value == ONTOLOGY_NS + name), key=str)
+    return values[0] if values else None
 
 
 def _first_literal(triples: list[ox.Triple], predicate: str) -> str:

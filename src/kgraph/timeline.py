@@ -6,6 +6,9 @@ a month or a month for a season, so each time is written from its OWL-Time value
 vague time keeps its own words. Only calendar times are placed on the calendar; vague times are listed apart, in
 the order the data states (``time:before``, ``time:after``) and with that order written out ("after 6 August
 2024"), never guessed into place: "nearly nine months after 6 August 2024" must not land before March 2025.
+Vague times with a known bound (after or before a calendar time, or within a stated ``time:inXSDgYear``) are
+ordered by their bounds; the others are listed as unordered, in their stated order among themselves, and said to
+be unordered: "by early 2025" must not read as coming before "by fall 2024" only because of the alphabet.
 """
 
 from __future__ import annotations
@@ -68,6 +71,15 @@ class When:
     datetime: str | None = None
     key: Key | None = None
     order: tuple[str, ...] = ()
+    after: Key | None = None
+    """For a vague time: the latest calendar time it is known to follow (or the start of its stated year)."""
+    before: Key | None = None
+    """For a vague time: the earliest calendar time it is known to precede (or the end of its stated year)."""
+
+    @property
+    def bounded(self) -> bool:
+        """Whether a vague time has a known bound, so that it can be ordered among the others."""
+        return self.after is not None or self.before is not None
 
 
 @dataclass
@@ -113,10 +125,20 @@ def timeline(store: Store, graphs: Sequence[str], focus: str | None = None) -> T
         row.events.sort(key=lambda n: (n.text.lower(), n.iri or ""))
     placed = [m for m in rows.values() if m.when.key is not None]
     placed.sort(key=lambda m: (m.when.key, _RANK[m.relation], m.when.text))
-    unplaced = [m for m in rows.values() if m.when.key is None]
     levels = _levels(anchors, order)
-    unplaced.sort(key=lambda m: (levels[m.when.iri], _RANK[m.relation], m.when.text))
-    return Timeline(placed, unplaced)
+    bounded = [m for m in rows.values() if m.when.key is None and m.when.bounded]
+    bounded.sort(key=lambda m: (*_bounds(m.when), levels[m.when.iri], _RANK[m.relation], m.when.text))
+    unordered = [m for m in rows.values() if m.when.key is None and not m.when.bounded]
+    unordered.sort(key=lambda m: (levels[m.when.iri], _RANK[m.relation], m.when.text))
+    return Timeline(placed, bounded + unordered)
+
+
+def _bounds(when: When) -> tuple[Key, Key]:
+    """A bounded vague time's sort key: its lower bound (else its upper one), then its upper bound."""
+    lower = when.after or when.before
+    upper = when.before or when.after
+    assert lower is not None and upper is not None
+    return lower, upper
 
 
 def _entries(store: Store, graphs: Sequence[str], focus: str | None) -> set[tuple[str, str, str]]:
@@ -152,8 +174,10 @@ def _whens(
     labels: Mapping[str, str],
     order: set[tuple[str, str]],
 ) -> dict[str, When]:
-    """Each time written at its precision, with its place on the calendar or, for a vague time, its stated order."""
+    """Each time written at its precision, with its place on the calendar or, for a vague time, its stated order
+    and its known bounds."""
     calendar = _calendar(store, graphs, times)
+    years = {t: calendar.pop(t)[0] for t in _vague(store, graphs, times) if t in calendar}
     texts = {t: _text(calendar[t]) if t in calendar else labels.get(t, t.rsplit("/", 1)[-1]) for t in times}
     quoted = {t: texts[t] if t in calendar else f"“{texts[t]}”" for t in times}
     whens = {}
@@ -164,8 +188,24 @@ def _whens(
             continue
         stated = [f"after {quoted[a]}" for a, b in sorted(order) if b == t]
         stated += [f"before {quoted[b]}" for a, b in sorted(order) if a == t]
-        whens[t] = When(t, texts[t], order=tuple(stated))
+        lower = [_key(calendar[a]) for a, b in order if b == t and a in calendar]
+        upper = [_key(calendar[b]) for a, b in order if a == t and b in calendar]
+        if t in years:
+            lower.append((years[t], 0, 0))
+            upper.append((years[t], 13, 0))
+        whens[t] = When(
+            t, texts[t], order=tuple(stated), after=max(lower, default=None), before=min(upper, default=None)
+        )
     return whens
+
+
+def _vague(store: Store, graphs: Sequence[str], times: set[str]) -> set[str]:
+    """Those of ``times`` that are vague intervals: a year they state bounds them, it does not date them."""
+    if not times:
+        return set()
+    values = " ".join(str(ox.NamedNode(t)) for t in sorted(times))
+    query = f"SELECT ?t WHERE {{ VALUES ?t {{ {values} }} ?t a <{ONTOLOGY_NS}VagueInterval> }}"
+    return {row["t"].value for row in store.query(query, default_graph=graphs)}
 
 
 def _calendar(store: Store, graphs: Sequence[str], times: set[str]) -> dict[str, tuple[int, ...]]:

@@ -332,11 +332,12 @@ def test_an_event_page_shows_its_place_on_the_timeline(web: FlaskClient) -> None
 
 def test_vague_times_keep_their_words_and_are_never_dated(web: FlaskClient) -> None:
     html = web.get("/id/north-korean-deployment-kursk", headers={"Accept": BROWSER}).text
-    vague = html.split('<ol class="vague-times">')[1]
-    assert '<span class="relation">by</span> <span class="vague">fall 2024</span>' in vague
-    assert '<span class="vague">as winter approached</span>' in vague
-    assert '<small class="order">(after 6 August 2024)</small>' in vague
-    assert "<time" not in vague
+    bounded, unordered = html.split('<ol class="vague-times bounded">')[1].split('<ol class="vague-times unordered">')
+    assert '<span class="relation">by</span> <span class="vague">fall 2024</span>' in unordered
+    assert '<span class="vague">as winter approached</span>' in bounded
+    assert '<small class="order">(after 6 August 2024)</small>' in bounded
+    assert "At times the source gives only in words, unordered</h3>" in html
+    assert "<time" not in bounded + unordered
     current = html.split('<li class="moment current">')[1]
     assert current.startswith('\n    <span class="when"><span class="relation">by</span> <span class="vague">fall 2024')
 
@@ -376,3 +377,79 @@ def test_the_ontology_page_has_its_diagram(web: FlaskClient) -> None:
     ) in svg
     assert '<g class="property" data-property="https://w3id.org/kgraph/ontology#partOfEvent">' in svg
     assert "<title>kg:locatedIn: place → place</title>" in svg
+
+
+ALLIED_EXPLAIN = (
+    "/explain?s=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fid%2Fnorth-korea%3E"
+    "&amp;p=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fontology%23alliedWith%3E"
+    "&amp;o=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fid%2Frussia%3E"
+)
+
+
+def test_an_inferred_statement_is_marked_and_linked_to_its_explanation(web: FlaskClient) -> None:
+    html = web.get("/id/north-korea", headers={"Accept": BROWSER}).text
+    assert (
+        '<tr class="inferred"><td><a href="/ontology#alliedWith" title="https://w3id.org/kgraph/ontology#alliedWith">'
+        'allied with</a></td><td><a href="/id/russia" title="https://w3id.org/kgraph/id/russia">Russia</a> '
+        f'<a class="inferred" href="{ALLIED_EXPLAIN}" title="Inferred, not stated by a source: see why">inferred</a>'
+        "</td></tr>"
+    ) in html
+    assert '<tr><td><a class="external" href="http://www.w3.org/2000/01/rdf-schema#label"' in html  # asserted
+
+
+def test_inferred_types_and_incoming_links_are_marked_too(web: FlaskClient) -> None:
+    html = web.get("/id/russia", headers={"Accept": BROWSER}).text
+    types = re.search(r'<p id="types">(.*?)</p>', html, re.S)
+    assert types is not None and 'class="inferred"' in types.group(1)
+    incoming = re.search(r'<table id="incoming">(.*?)</table>', html, re.S)
+    assert incoming is not None
+    assert "p=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fontology%23alliedWith%3E" in incoming.group(1)
+
+
+def test_without_inference_nothing_is_marked(web: FlaskClient) -> None:
+    html = web.get("/id/north-korea?infer=false", headers={"Accept": BROWSER}).text
+    assert 'class="inferred"' not in html
+    assert "/explain?" not in html
+
+
+def test_every_explanation_link_of_a_page_answers_its_proof_tree(web: FlaskClient) -> None:
+    html = web.get("/id/north-korea", headers={"Accept": BROWSER}).text
+    links = sorted(set(re.findall(r'<a class="inferred" href="(/explain\?[^"]+)"', html)))
+    assert len(links) > 5
+    for link in links:
+        response = web.get(link.replace("&amp;", "&"), headers={"Accept": BROWSER})
+        assert (link, response.status_code, response.content_type) == (link, 200, "text/html; charset=utf-8")
+        assert '<ul class="proof" id="proof"><li class="step ' in response.text
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def test_a_claim_page_shows_what_is_claimed_by_whom_and_in_which_words(web: FlaskClient) -> None:
+    html = web.get("/id/claim/ukraine-confirms-north-korean-troops", headers={"Accept": BROWSER}).text
+    section = re.search(r'<section id="claim">(.*?)</section>', html, re.S)
+    assert section is not None
+    assert _text(section.group(1)) == (
+        "The claim Ukraine confirms: Approximately 10,000 to 12,000 North Korean soldiers had been sent to bolster "
+        "Russian efforts in Kursk. rdf:subjectNorth Korea sends troops to Kursk in support of Russia"
+        "rdf:predicatein support ofrdf:objectRussia By fall 2024, Ukraine, the United States, and South Korea "
+        "confirmed that approximately 10,000 to 12,000 North Korean soldiers had been sent to bolster Russian "
+        "efforts in Kursk."
+    )
+    assert '<blockquote class="quote">By fall 2024, Ukraine' in section.group(1)
+
+
+def test_claims_about_a_resource_show_their_proposition_and_quote(web: FlaskClient) -> None:
+    html = web.get("/id/north-korean-deployment-kursk", headers={"Accept": BROWSER}).text
+    table = re.search(r'<table id="claims">(.*?)</table>', html, re.S)
+    assert table is not None
+    contents = re.findall(r'<tr class="claim-content">(.*?)</tr>', table.group(1), re.S)
+    assert len(contents) == table.group(1).count('<tr><td><a href="/id/claim/')
+    ukraine = next(c for c in contents if "sent to bolster" in c and "rdf:subject" in c)
+    assert '<dt><a class="external" href="http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"' in ukraine
+    assert '<blockquote class="quote">By fall 2024, Ukraine, the United States, and South Korea confirmed' in ukraine
+
+
+def test_a_resource_that_is_not_a_claim_has_no_claim_section(web: FlaskClient) -> None:
+    assert '<section id="claim">' not in web.get("/id/sudzha", headers={"Accept": BROWSER}).text

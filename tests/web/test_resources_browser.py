@@ -53,7 +53,7 @@ def test_a_place_page_draws_its_map(visit: Visit, live_server) -> None:
     page.wait_for_selector('#map[data-state="ready"]')
     assert page.locator("#map").is_visible()
     assert page.locator("#map path.point-marker").count() == 1
-    assert page.locator("#map .leaflet-tooltip").inner_text() == "Sudzha"
+    assert page.locator("#map .leaflet-tooltip:not(.country-label)").inner_text() == "Sudzha"
     assert page.locator("#map .leaflet-overlay-pane path").count() > 100  # the country outlines
     assert page.locator("#points .latlon").inner_text() == "51.19139° N, 35.27056° E"
     assert any(url.endswith("/assets/vendor/countries-50m.json") for url in visit.requests)
@@ -64,7 +64,7 @@ def test_a_region_maps_the_places_located_in_it(visit: Visit, live_server) -> No
     page = visit.page
     page.goto(live_server.url + "/id/kursk-oblast")
     page.wait_for_selector('#map[data-state="ready"]')
-    assert page.locator("#map .leaflet-tooltip").all_inner_texts() == ["Sudzha"]
+    assert page.locator("#map .leaflet-tooltip:not(.country-label)").all_inner_texts() == ["Sudzha"]
     _clean(visit)
 
 
@@ -134,4 +134,22 @@ def test_the_timeline_page_is_in_the_navigation(visit: Visit, live_server) -> No
     page.click("header.site nav a:text('Timeline')")
     page.wait_for_url("**/timeline")
     assert page.locator("#timeline .calendar time").first.get_attribute("datetime") == "2024-08-06"
+    _clean(visit)
+
+
+def test_the_map_names_the_countries_in_view_and_says_what_it_shows(visit: Visit, live_server) -> None:
+    page = visit.page
+    page.goto(live_server.url + "/id/sudzha")
+    page.wait_for_selector('#map[data-state="ready"]')
+    names = page.locator("#map .country-label").evaluate_all("labels => labels.map(l => l.textContent).sort()")
+    assert names == ["Russia", "Ukraine"]
+    box = page.locator("#map").bounding_box()
+    for label in page.locator("#map .country-label").all():
+        spot = label.bounding_box()
+        assert box is not None and spot is not None
+        assert box["x"] <= spot["x"] and spot["x"] + spot["width"] <= box["x"] + box["width"]  # named in view
+    assert page.locator("#map .map-caption").text_content() == "Sudzha, in Kursk Oblast, Russia"
+    page.goto(live_server.url + "/id/kursk-oblast")
+    page.wait_for_selector('#map[data-state="ready"]')
+    assert page.locator("#map .map-caption").text_content() == "Places located in Kursk Oblast"
     _clean(visit)

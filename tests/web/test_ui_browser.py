@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
 
 from kgraph.project import ProjectFiles
@@ -44,7 +45,7 @@ LOCAL_SCHEMES = {"data", "blob", "about"}
 CELL_VALUES = """rows => rows.map(row => Array.from(row.querySelectorAll("td")).slice(1).map(c => {
   const cell = c;
   const iri = cell.querySelector(":scope > div > span > a.iri");
-  if (iri) return iri.getAttribute("href");
+  if (iri) return iri.dataset.iri || iri.getAttribute("href");
   const literal = cell.querySelector("span.nonIri");
   if (!literal) return "";
   const text = literal.firstChild.textContent;
@@ -138,6 +139,7 @@ def _sent(request: Request) -> dict[str, list[str]]:
 
 
 def test_example_query_answers_in_the_table(visit: Visit, live_server, tmp_path: Path) -> None:
+    console = _console(visit)
     _open_page(visit, live_server.url)
     request = _run_example(visit, EXAMPLE)
     page = visit.page
@@ -151,6 +153,7 @@ def test_example_query_answers_in_the_table(visit: Visit, live_server, tmp_path:
     assert page.locator(".yasr .yasr_response_chip").inner_text().startswith(f"{len(rows)} result")
     assert _sent(request)["query"] == [(ProjectFiles.locate().queries / f"{EXAMPLE}.rq").read_text()]
     assert visit.errors == []
+    assert console == []  # the CSP allows all the editor and its table need
     assert visit.foreign() == []
 
 
@@ -194,3 +197,215 @@ def test_plain_form_works_without_javascript(visit_without_js: Visit, live_serve
     assert response.value.status == 200
     assert response.value.json() == {"head": {}, "boolean": True}
     assert visit_without_js.foreign() == []
+
+
+LAST_EXAMPLE = "wikidata-links"
+"""The example lowest in the list: clicking it leaves the page scrolled far below the editor."""
+
+SYNTAX_ERROR_QUERY = "SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER(?x = )\n}"
+
+
+def _console(visit: Visit) -> list[str]:
+    """The page's console errors, collected from now on."""
+    messages: list[str] = []
+    visit.page.on("console", lambda m: messages.append(m.text) if m.type == "error" else None)
+    return messages
+
+
+def _in_view(visit: Visit, selector: str) -> bool:
+    box = visit.page.locator(selector).first.bounding_box()
+    height = visit.page.viewport_size["height"]
+    return box is not None and -1 <= box["y"] < height * 0.5  # scrolled to its top, give or take a subpixel
+
+
+def test_results_scroll_into_view_after_an_example_low_in_the_list(visit: Visit, live_server) -> None:
+    _open_page(visit, live_server.url)
+    link = visit.page.locator(f'.example[data-name="{LAST_EXAMPLE}"] .example-link')
+    link.scroll_into_view_if_needed()
+    assert not _in_view(visit, ".yasr")
+    _run_example(visit, LAST_EXAMPLE)
+    visit.page.wait_for_function("() => Math.abs(document.querySelector('.yasr').getBoundingClientRect().top) < 1")
+    assert _in_view(visit, ".yasr")
+    assert visit.errors == []
+    assert visit.foreign() == []
+
+
+def test_an_error_reads_as_text_with_its_place_marked_in_the_editor(visit: Visit, live_server) -> None:
+    console = _console(visit)
+    _open_page(visit, live_server.url)
+    expected = requests.post(live_server.endpoint, data={"query": SYNTAX_ERROR_QUERY}, timeout=30).text.strip()
+    assert expected.startswith("Syntax error at line 4, column 2 (after '}'): expected one of")
+    visit.page.evaluate("q => { window.kgraphYasgui.getTab().setQuery(q); }", SYNTAX_ERROR_QUERY)
+    visit.page.click(".yasqe .yasqe_queryButton")
+    message = visit.page.locator(".yasr .query-error .message")
+    message.wait_for()
+    assert message.inner_text() == expected
+    assert visit.page.locator(".yasr .query-error strong").inner_text() == "Error 400"
+    assert message.evaluate("e => e.scrollWidth <= e.clientWidth")  # wrapped, not cut off at the right edge
+    assert visit.page.locator(".yasqe .query-error-mark").inner_text() == "}"
+    marked_line = visit.page.locator(".yasqe .query-error-line").evaluate("bg => bg.parentElement.textContent")
+    assert marked_line == "4}"  # the gutter's line number, then the line's text
+    visit.page.evaluate("() => { window.kgraphYasgui.getTab().setQuery('ASK {}'); }")
+    visit.page.click(".yasqe .yasqe_queryButton")
+    visit.page.wait_for_selector(".yasr .query-error", state="detached")
+    assert visit.page.locator(".yasqe .query-error-mark").count() == 0
+    assert visit.errors == []
+    assert console == ["Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"]
+    assert visit.foreign() == []
+
+
+def test_a_share_link_restores_the_query_and_its_settings(visit: Visit, browser: Browser, live_server) -> None:
+    _open_page(visit, live_server.url)
+    visit.page.uncheck("#infer")
+    _run_example(visit, EXAMPLE)
+    visit.page.click(".yasqe .yasqe_share")
+    link = visit.page.locator(".yasqe_sharePopup input").first.input_value()
+    assert link.startswith(live_server.url + "/#query=")
+    for opened in _visit(browser, javascript=True):
+        with opened.page.expect_request(lambda r: r.url.endswith("/sparql")) as sent:
+            opened.page.goto(link)
+        opened.page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+        query = (ProjectFiles.locate().queries / f"{EXAMPLE}.rq").read_text()
+        assert opened.page.evaluate("() => window.kgraphYasgui.getTab().getQuery()") == query
+        assert not opened.page.is_checked("#infer")
+        assert _sent(sent.value)["infer"] == ["false"]
+        assert _sent(sent.value)["query"] == [query]
+        assert opened.page.locator(".yasgui .tabsList .tab.active").inner_text().strip().startswith("Who confirmed")
+        assert opened.errors == []
+        assert opened.foreign() == []
+
+
+def test_a_share_link_never_changes_the_endpoint(visit: Visit, live_server) -> None:
+    visit.page.goto(live_server.url + "/#query=ASK%20%7B%7D&endpoint=http%3A%2F%2Fexample.org%2Fsparql")
+    visit.page.wait_for_selector(".yasr .yasr_response_chip")
+    assert visit.page.locator(".yasgui .autocompleteWrapper input").first.input_value() == live_server.endpoint
+    assert visit.foreign() == []
+
+
+def test_result_iris_of_the_dataset_open_this_servers_pages(visit: Visit, live_server) -> None:
+    _open_page(visit, live_server.url)
+    _run_example(visit, EXAMPLE)
+    link = visit.page.locator(".yasr table.dataTable a.iri").first
+    assert link.get_attribute("href").startswith("/id/")
+    assert link.get_attribute("target") is None
+    link.click()
+    visit.page.wait_for_url(live_server.url + "/id/**")
+    assert visit.page.locator("h1#label").count() == 1
+    assert visit.errors == []
+
+
+def test_the_page_fits_400_px_with_the_editor_first(browser: Browser, live_server) -> None:
+    context = browser.new_context(viewport={"width": 400, "height": 800})
+    page = context.new_page()
+    context.route("**/*", _stay_local)
+    try:
+        page.goto(live_server.url + "/")
+        page.wait_for_selector(".yasqe .CodeMirror")
+        assert page.evaluate("document.documentElement.scrollWidth") == 400
+        editor = page.locator("#yasgui").bounding_box()
+        examples = page.locator("aside.examples").bounding_box()
+        assert editor is not None and examples is not None and editor["y"] < examples["y"]
+        assert editor["y"] < 800
+        page.click(f'.example[data-name="{EXAMPLE}"] .example-link')  # a long tab name, a wide result table
+        page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+        assert page.evaluate("document.documentElement.scrollWidth") == 400
+    finally:
+        context.close()
+
+
+def _complete(visit: Visit, text: str) -> list[str]:
+    """Type ``text`` in the editor, ask for completion (Ctrl+Space) and read the offered hints."""
+    page = visit.page
+    page.keyboard.insert_text(text)
+    page.keyboard.press("Control+Space")
+    hints = page.locator(".CodeMirror-hints li")
+    hints.first.wait_for()
+    return hints.all_inner_texts()
+
+
+def test_completion_offers_prefixes_and_the_graphs_own_terms(visit: Visit, live_server) -> None:
+    _open_page(visit, live_server.url)
+    requests_before = len(visit.requests)
+    visit.page.locator(".yasqe .CodeMirror").first.click()
+    visit.page.keyboard.press("Control+A")
+    assert _complete(visit, "PREFIX kg") == [
+        "kg: <https://w3id.org/kgraph/ontology#>",
+        "kgr: <https://w3id.org/kgraph/id/>",
+    ]
+    visit.page.keyboard.press("Enter")
+    visit.page.keyboard.insert_text("\nPREFIX kgr: <https://w3id.org/kgraph/id/>\n")
+    assert _complete(visit, "SELECT * WHERE { ?s a kg:Sett") == ["kg:Settlement"]
+    visit.page.keyboard.press("Enter")
+    assert _complete(visit, " ; kg:locat") == ["kg:locatedIn"]
+    visit.page.keyboard.press("Enter")
+    assert _complete(visit, " kgr:kursk-o") == ["kgr:kursk-oblast"]
+    visit.page.keyboard.press("Enter")
+    assert visit.page.evaluate("() => window.kgraphYasgui.getTab().getQuery()").endswith(
+        "SELECT * WHERE { ?s a kg:Settlement ; kg:locatedIn kgr:kursk-oblast"
+    )
+    asked = [urlsplit(url) for url in visit.requests[requests_before:]]
+    assert {(u.netloc, u.path) for u in asked} == {(urlsplit(live_server.url).netloc, "/sparql")}
+    assert len(asked) == 3  # classes, properties, resources: each list fetched once
+    assert visit.errors == []
+    assert visit.foreign() == []
+
+
+def _offered(visit: Visit) -> list[str]:
+    """The result views YASR offers (its buttons not marked disabled)."""
+    buttons = visit.page.locator(".yasr .yasr_btnGroup button:not(.disabled)")
+    return [text.split("\n")[-1].strip() for text in buttons.all_inner_texts()]
+
+
+def _run_query(visit: Visit, query: str) -> None:
+    visit.page.evaluate("q => { const tab = window.kgraphYasgui.getTab(); tab.setQuery(q); tab.query(); }", query)
+    visit.page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+
+
+def test_the_map_view_draws_the_points_of_a_result(visit: Visit, live_server) -> None:
+    console = _console(visit)
+    _open_page(visit, live_server.url)
+    _run_example(visit, "where-is-sudzha")
+    _, rows = _expected("where-is-sudzha")
+    assert _offered(visit) == ["Table", "Response", "Map"]  # no dates in this result: no Timeline
+    visit.page.click(".yasr button.select_kgraphMap")
+    visit.page.wait_for_selector('.yasr .result-map[data-state="ready"]')
+    places = visit.page.locator(".result-map .leaflet-tooltip:not(.country-label)").all_inner_texts()
+    assert sorted(places) == sorted(label for _, label, _ in rows)
+    assert visit.page.locator(".result-map path.point-marker").count() == len(rows)
+    assert visit.page.locator(".result-map .country-label").count() >= 2
+    assert visit.page.locator(".result-map .map-caption").text_content() == f"{len(rows)} points"
+    assert any(url.endswith("/assets/vendor/countries-50m.json") for url in visit.requests)
+    assert visit.errors == []
+    assert console == []
+    assert visit.foreign() == []
+
+
+def test_the_timeline_view_orders_the_rows_by_their_dates(visit: Visit, live_server) -> None:
+    console = _console(visit)
+    _open_page(visit, live_server.url)
+    _run_query(
+        visit,
+        "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
+        "SELECT ?e ?d ?note WHERE { VALUES (?e ?d ?note) {"
+        ' (<https://w3id.org/kgraph/id/sudzha> "2025-03"^^xsd:gYearMonth "later")'
+        ' (<https://example.org/elsewhere> "2024-08-06"^^xsd:date "<b>as text</b>")'
+        ' (<javascript:window.pwned=2> "2024"^^xsd:gYear "year") } }',
+    )
+    assert _offered(visit) == ["Table", "Response", "Timeline"]  # no points in this result: no Map
+    visit.page.click(".yasr button.select_kgraphTimeline")
+    timeline = visit.page.locator(".yasr .result-timeline")
+    timeline.wait_for()
+    assert timeline.locator("time").evaluate_all("ts => ts.map(t => t.dateTime)") == ["2024", "2024-08-06", "2025-03"]
+    assert timeline.locator(".events").all_inner_texts() == [
+        "javascript:window.pwned=2 · year",
+        "https://example.org/elsewhere · <b>as text</b>",
+        "kgr:sudzha · later",
+    ]
+    assert timeline.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))") == [
+        "https://example.org/elsewhere",
+        "/id/sudzha",
+    ]
+    assert visit.page.evaluate("window.pwned") is None
+    assert visit.errors == []
+    assert console == []
+    assert visit.foreign() == []

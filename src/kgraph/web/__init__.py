@@ -25,12 +25,14 @@ from kgraph.sparql.executor import QueryPool
 from kgraph.sparql.formats import parse_accept
 from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner
 from kgraph.store import RemoteStore, RemoteStoreError
+from kgraph.web import headers
 
 BLUEPRINTS: list[str] = [
     "kgraph.web.sparql:bp",
     "kgraph.web.ui:bp",
     "kgraph.web.explain:bp",
     "kgraph.web.resources:bp",
+    "kgraph.web.search:bp",
     "kgraph.web.dataset:bp",
     "kgraph.web.graph_store:bp",
     "kgraph.web.compress:bp",
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     _register_error_handlers(app)
     app.after_request(_add_cors_headers)
     app.after_request(_revalidate_by_etag)
+    headers.install(app)
     return app
 
 

@@ -15,13 +15,14 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
+from kgraph.config import ONTOLOGY_NS
 from kgraph.describe import describe, description_triples, exists, ontology, resource_iri
 from kgraph.sparql.formats import GRAPH_FORMATS, ResultFormat, negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError
 from kgraph.timeline import timeline
 from kgraph.web import error_response, service
 from kgraph.web.diagram import ontology_diagram
-from kgraph.web.ui import PREFIXES, vendored
+from kgraph.web.ui import MAP_FILES, PREFIXES, vendored
 
 bp = Blueprint("resources", __name__, template_folder="templates")
 
@@ -32,9 +33,6 @@ SUFFIXES: dict[str, ResultFormat] = {
 """The file suffix that picks each RDF format in a link a person can click."""
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-MAP_FILES = ("leaflet/leaflet.js", "leaflet/leaflet.css", "topojson-client.min.js", "countries-50m.json")
-"""What ``make assets`` puts in ``static/vendor/`` for the map; without them a page shows its coordinates as text."""
 
 
 @bp.get("/id/<path:path>")
@@ -53,6 +51,7 @@ def resource(path: str) -> Response:
             d=describe(store, iri, graphs),
             t=timeline(store, graphs, focus=iri),
             map_assets=map_installed(),
+            kg_ns=ONTOLOGY_NS,
             root=request.script_root,
         )
         return _vary(Response(page, content_type="text/html; charset=utf-8"))

@@ -13,9 +13,9 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
-from kgraph.config import ONTOLOGY_NS, RESOURCE_NS
+from kgraph.config import NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS
 from kgraph.web import service
 
@@ -45,6 +45,10 @@ PREFIXES: dict[str, str] = {
 
 VENDOR_FILES = ("yasgui.min.js", "yasgui.min.css")
 """What ``make assets`` puts in ``static/vendor/``; without them the page offers the plain form."""
+
+MAP_FILES = ("leaflet/leaflet.js", "leaflet/leaflet.css", "topojson-client.min.js", "countries-50m.json")
+"""What ``make assets`` puts in ``static/vendor/`` for maps; without them a resource page shows its coordinates as
+text and the query page offers no Map view."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _HEADER = re.compile(r"#\s*(title|description|infer)\s*:\s*(.*)", re.IGNORECASE)
@@ -119,6 +123,16 @@ def default_query() -> str:
     return f"{declarations}\nSELECT ?s ?p ?o WHERE {{\n  ?s ?p ?o\n}} LIMIT 10\n"
 
 
+def local_links(root: str) -> list[tuple[str, str, bool]]:
+    """(namespace, this server's path for it, whether a longer IRI continues the path): how the query page turns
+    result IRIs of this dataset into links to this server's pages, as :func:`kgraph.describe.local_path` does."""
+    return [
+        (RESOURCE_NS, f"{root}/id/", True),
+        (ONTOLOGY_NS, f"{root}/ontology#", True),
+        (NAMESPACE + "ontology", f"{root}/ontology", False),
+    ]
+
+
 @bp.get("/")
 def index() -> str:
     """The query page."""
@@ -129,6 +143,10 @@ def index() -> str:
         endpoint=request.script_root + "/sparql",
         prefixes=PREFIXES,
         default_query=default_query(),
+        local=local_links(request.script_root),
+        resource_ns=RESOURCE_NS,
+        map_assets=vendored(MAP_FILES),
+        outlines=url_for("ui.static", filename="vendor/countries-50m.json"),
         format_groups=(
             ("SELECT and ASK", SOLUTION_FORMATS),
             ("CONSTRUCT and DESCRIBE", GRAPH_FORMATS),

@@ -1,0 +1,134 @@
+"""What the graph holds, found without SPARQL: its resources by class (with counts) and a search of their labels.
+
+The resource index (``/id/``) and the label search (``/search``) are for people who do not write SPARQL: an analyst
+who wants "every settlement" or "the thing called Sudzha". The queries live here, below the web layer, so tests and
+scripts can call them. Labels are matched in Python, not in SPARQL, because accent- and case-insensitive prefix
+matching needs Unicode normalisation (``Sudža`` must match ``sudz``), which SPARQL does not offer.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kgraph.config import ONTOLOGY_NS, RESOURCE_NS
+from kgraph.describe import RDF_TYPE, RDFS_LABEL, Node, _ref, labels_of, to_node
+from kgraph.store import Store
+
+SKOS_ALT_LABEL = "http://www.w3.org/2004/02/skos/core#altLabel"
+
+MAX_LISTED = 1000
+"""Most resources one class listing shows (the page says when there are more)."""
+
+MAX_RESULTS = 50
+"""Most search results one answer holds."""
+
+
+@dataclass(frozen=True)
+class ClassCount:
+    """A class and how many of the dataset's resources (IRIs under ``/id/``) are of it."""
+
+    cls: Node
+    count: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the resource, the label or alternative label that matched, and its types."""
+
+    resource: Node
+    matched: str
+    types: tuple[Node, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form: IRI, label, where this server serves it (None outside the project), the matched text and
+        the type IRIs."""
+        return {
+            "iri": self.resource.iri,
+            "label": self.resource.text,
+            "path": None if self.resource.local is None else "/" + self.resource.local,
+            "matched": self.matched,
+            "types": [t.iri for t in self.types],
+        }
+
+
+def classes(store: Store, graphs: Sequence[str]) -> list[ClassCount]:
+    """Every class with resources of the dataset, with their number, the largest first."""
+    query = f"""SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+        ?s <{RDF_TYPE}> ?class FILTER(isIRI(?class) && STRSTARTS(STR(?s), "{RESOURCE_NS}"))
+    }} GROUP BY ?class"""
+    rows = [(row["class"], int(row["n"].value)) for row in store.query(query, default_graph=graphs)]
+    labels = labels_of(store, [cls for cls, _ in rows], graphs)
+    counts = [ClassCount(to_node(cls, labels), n) for cls, n in rows]
+    return sorted(counts, key=lambda c: (-c.count, c.cls.text.lower(), c.cls.iri or ""))
+
+
+def instances(store: Store, cls: str, graphs: Sequence[str]) -> tuple[list[Node], bool]:
+    """The dataset's resources of class ``cls``, by label (at most :data:`MAX_LISTED`), and whether there are more."""
+    query = f"""SELECT DISTINCT ?s WHERE {{
+        ?s <{RDF_TYPE}> {_ref(cls)} FILTER(STRSTARTS(STR(?s), "{RESOURCE_NS}"))
+    }} ORDER BY ?s LIMIT {MAX_LISTED + 1}"""
+    found = [row["s"] for row in store.query(query, default_graph=graphs)]
+    labels = labels_of(store, found[:MAX_LISTED], graphs)
+    nodes = sorted((to_node(s, labels) for s in found[:MAX_LISTED]), key=lambda n: (n.text.lower(), n.iri or ""))
+    return nodes, len(found) > MAX_LISTED
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: accents removed (NFKD, combining marks dropped), case folded, and split into words
+    on anything that is not a letter or digit ("Kursk-Oblast" and "kursk oblast" fold alike), joined by spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join("".join(c if c.isalnum() else " " for c in bare).split())
+
+
+def rank(label: str, query: str) -> int | None:
+    """How well a label matches a folded query: 0 the whole label, 1 its start, 2 the start of a later word; None
+    when it does not match."""
+    folded = fold(label)
+    if folded == query:
+        return 0
+    if folded.startswith(query):
+        return 1
+    words = folded.split(" ")
+    return 2 if any(" ".join(words[i:]).startswith(query) for i in range(1, len(words))) else None
+
+
+def search(store: Store, text: str, graphs: Sequence[str], limit: int = MAX_RESULTS) -> list[Hit]:
+    """The resources whose ``rdfs:label`` or ``skos:altLabel`` has a word starting with ``text`` (accents and case
+    ignored), best match first: the whole label, then its start, then a later word; ties by label. Of one
+    resource's matching names, the best-ranked is kept, its label before an alternative label."""
+    query = fold(text)
+    if not query:
+        return []
+    sparql = f"""SELECT ?s ?p ?l WHERE {{
+        VALUES ?p {{ <{RDFS_LABEL}> <{SKOS_ALT_LABEL}> }} ?s ?p ?l FILTER(isIRI(?s) && isLiteral(?l)) }}"""
+    best: dict[str, tuple[int, bool, str]] = {}
+    for row in store.query(sparql, default_graph=graphs):
+        score = rank(row["l"].value, query)
+        iri = row["s"].value
+        key = (score, row["p"].value == SKOS_ALT_LABEL, row["l"].value) if score is not None else None
+        if key is not None and (iri not in best or key < best[iri]):
+            best[iri] = key
+    labels = labels_of(store, [ox.NamedNode(iri) for iri in best], graphs)
+    ordered = sorted(best, key=lambda iri: (best[iri][0], labels.get(iri, best[iri][2]).lower(), iri))[:limit]
+    types = _types(store, ordered, graphs)
+    return [Hit(to_node(ox.NamedNode(iri), labels), best[iri][2], tuple(types.get(iri, ()))) for iri in ordered]
+
+
+def _types(store: Store, iris: list[str], graphs: Sequence[str]) -> dict[str, list[Node]]:
+    """The ontology's classes of each IRI (asserted or inferred), by label, for showing what each result is."""
+    if not iris:
+        return {}
+    values = " ".join(_ref(iri) for iri in iris)
+    query = f"""SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }}
+        ?s <{RDF_TYPE}> ?t FILTER(STRSTARTS(STR(?t), "{ONTOLOGY_NS}")) }}"""
+    rows = [(row["s"].value, row["t"]) for row in store.query(query, default_graph=graphs)]
+    labels = labels_of(store, [t for _, t in rows], graphs)
+    found: dict[str, list[Node]] = {}
+    for iri, cls in rows:
+        found.setdefault(iri, []).append(to_node(cls, labels))
+    return {iri: sorted(nodes, key=lambda n: (n.text.lower(), n.iri or "")) for iri, nodes in found.items()}
