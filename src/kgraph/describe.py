@@ -173,11 +173,13 @@ def to_node(term: Term, labels: dict[str, str]) -> Node:
 
 
 def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.NamedNode, Term | None, Term | None]]:
-    """Claims about the resource (``kg:about``) or whose proposition has it as subject, predicate or object."""
+    """Claims about the resource (``kg:about``) or whose proposition has a clause with it as subject, predicate or
+    object."""
     ref = _ref(iri)
     query = f"""SELECT DISTINCT ?claim ?claimant ?stance WHERE {{
         {{ ?claim <{ONTOLOGY_NS}about> {ref} }}
-        UNION {{ ?claim <{ONTOLOGY_NS}statement> ?p . ?p <{RDF}subject>|<{RDF}predicate>|<{RDF}object> {ref} }}
+        UNION {{ ?claim <{ONTOLOGY_NS}statement>/<{ONTOLOGY_NS}clause> ?c .
+                 ?c <{ONTOLOGY_NS}propSubject>|<{ONTOLOGY_NS}propPredicate>|<{ONTOLOGY_NS}propObject> {ref} }}
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}claimant> ?claimant }}
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}stance> ?stance }}
     }} ORDER BY ?claim ?claimant ?stance LIMIT {MAX_STATEMENTS}"""
