@@ -28,6 +28,7 @@ RDF_TYPE = RDF + "type"
 RDFS_LABEL = RDFS + "label"
 RDFS_COMMENT = RDFS + "comment"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+OA = "http://www.w3.org/ns/oa#"
 ONTOLOGY_IRI = NAMESPACE + "ontology"
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
@@ -57,6 +58,15 @@ class ClaimRef:
     stance: Node | None
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """Where the source article says something: its exact words and their character offsets (end excluded)."""
+
+    exact: str
+    start: int
+    end: int
+
+
 @dataclass
 class Description:
     """Everything a resource page shows."""
@@ -71,6 +81,8 @@ class Description:
     sources: list[Node] = field(default_factory=list)
     points: list[tuple[Node, Located]] = field(default_factory=list)
     """What the map draws: the resource's own geometries, or those of the places located in it."""
+    anchors: list[Anchor] = field(default_factory=list)
+    """Where the article says it (``kg:textAnchor``), in the article's order."""
 
 
 def resource_iri(path: str) -> str | None:
@@ -142,7 +154,20 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
         claims=[ClaimRef(node(c), s and node(s), st and node(st)) for c, s, st in claims],
         sources=[node(t.object) for t in outgoing if t.predicate.value == PROV_DERIVED],
         points=[(node(ox.NamedNode(p.place)), p) for p in located],
+        anchors=anchors(store, iri, graphs),
     )
+
+
+def anchors(store: Store, iri: str, graphs: Sequence[str]) -> list[Anchor]:
+    """The spans of the source article that state the resource (W3C Web Annotation quote and position), so its page
+    shows the very words it comes from; offsets that are not integers are left out rather than guessed."""
+    query = f"""SELECT DISTINCT ?exact ?start ?end WHERE {{
+        {_ref(iri)} <{ONTOLOGY_NS}textAnchor> ?anchor .
+        ?anchor <{OA}exact> ?exact ; <{OA}start> ?start ; <{OA}end> ?end .
+        FILTER (isNumeric(?start) && isNumeric(?end))
+    }} ORDER BY ?start ?end ?exact LIMIT {MAX_STATEMENTS}"""
+    rows = store.query(query, default_graph=graphs)
+    return [Anchor(row["exact"].value, int(row["start"].value), int(row["end"].value)) for row in rows]
 
 
 def labels_of(store: Store, terms: Iterable[Term | None], graphs: Sequence[str]) -> dict[str, str]:

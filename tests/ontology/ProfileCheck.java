@@ -1,6 +1,6 @@
 // What the OWL API (the library behind Protege, ROBOT, HermiT and Pellet) makes of an RDF file: the OWL 2 profile
 // violations it reports and the triples it could not turn into axioms (and so drops without a word).
-// Compiled by tests/ontology/owlapi.py against the OWL API 3 bundled in owlready2's HermiT.jar.
+// Compiled by tests/ontology/test_owl_tools.py against the OWL API 3 bundled in owlready2's HermiT.jar.
 //
 // Usage: java ProfileCheck FILE  -> one line per finding, tab-separated:
 //   VIOLATION <profile name> <violation>      UNPARSED <triple>      AXIOMS <count>
