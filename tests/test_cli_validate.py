@@ -136,3 +136,46 @@ def test_installed_console_script():
     assert completed.returncode == 1
     assert completed.stdout.startswith("contrib/typo.ttl:7:5: kg:deployedInt is not declared")
     assert completed.stderr == ""
+
+
+NEW_CLAIM = """\
+@prefix kg: <https://w3id.org/kgraph/ontology#> .
+@prefix kgr: <https://w3id.org/kgraph/id/> .
+@prefix src: <https://w3id.org/kgraph/id/source/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+
+kgr:new-claim a kg:Claim ;
+    rdfs:label "Russia claims Sudzha"@en ;
+    kg:claimant kgr:russia ;
+    kg:stance kg:stanceClaims ;
+    kg:about kgr:sudzha ;
+    kg:statement kgr:new-content ;
+    prov:wasDerivedFrom src:kursk-article .
+
+kgr:new-content a kg:Proposition ;
+    rdfs:label "Russia controls Sudzha."@en ;
+    prov:wasDerivedFrom src:kursk-article .
+"""
+
+
+@pytest.mark.slow
+def test_a_new_claim_needs_clauses_and_an_anchor_in_the_article(tmp_path, monkeypatch):
+    """A contribution to the real project: a claim whose content is only a sentence, and that says nowhere where
+    the article says it, is refused by the project's own shapes."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "new-claim.ttl").write_text(NEW_CLAIM, encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["validate", "new-claim.ttl"], env={"KGRAPH_PROJECT_DIR": str(Path(__file__).parents[1])}
+    )
+    assert (result.exit_code, result.stdout.splitlines()) == (
+        1,
+        [
+            "new-claim.ttl:7: kgr:new-claim kg:textAnchor: A claim needs a kg:textAnchor: the source's exact words "
+            "(oa:exact) and their character offsets (oa:start, oa:end). (expected at least 1 value(s), found 0)",
+            "new-claim.ttl:15: kgr:new-content kg:clause: A proposition needs at least one kg:clause, a kg:Clause with "
+            "kg:propSubject, kg:propPredicate and kg:propObject (or kg:propValue). (expected at least 1 value(s), "
+            "found 0)",
+            "2 problems found",
+        ],
+    )

@@ -146,3 +146,12 @@ def test_triple_count_and_vocabularies_of_the_article_data(graph: KnowledgeGraph
     used = vocabularies(graph.store, asserted)
     assert {KG, "http://www.opengis.net/ont/geosparql#", "http://www.w3.org/2004/02/skos/core#"} <= set(used)
     assert used == sorted(used)
+
+
+def test_describe_gives_where_the_article_says_it(graph: KnowledgeGraph) -> None:
+    d = describe(graph.store, KGR + "claim/russia-claims-full-control-of-kursk", graph.default_graph(infer=True))
+    assert [(a.start, a.end) for a in d.anchors] == [(178, 323), (3683, 3769)]
+    assert d.anchors[1].exact == (
+        "By April 2025, Moscow claimed full control over Kursk, although Ukraine disputes this."
+    )
+    assert describe(graph.store, KGR + "sudzha", graph.default_graph(infer=True)).anchors == []

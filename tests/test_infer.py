@@ -233,8 +233,8 @@ def test_contested_claims_content_is_never_a_fact(article):
         """PREFIX kg: <https://w3id.org/kgraph/ontology#>
         PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
         SELECT ?s ?p ?o WHERE {
-          ?claim a kg:ContestedClaim ; kg:statement ?content .
-          ?content rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+          ?claim a kg:ContestedClaim ; kg:statement/kg:clause ?clause .
+          ?clause kg:propSubject ?s ; kg:propPredicate ?p ; kg:propObject ?o .
         }""",
         default_graph=article.default_graph(infer=True),
     )

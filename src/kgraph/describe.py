@@ -29,6 +29,7 @@ RDF_TYPE = RDF + "type"
 RDFS_LABEL = RDFS + "label"
 RDFS_COMMENT = RDFS + "comment"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+OA = "http://www.w3.org/ns/oa#"
 ONTOLOGY_IRI = NAMESPACE + "ontology"
 
 LINK_SCHEMES = ("http://", "https://")
@@ -66,6 +67,15 @@ class ClaimRef:
     quote: str = ""
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """Where the source article says something: its exact words and their character offsets (end excluded)."""
+
+    exact: str
+    start: int
+    end: int
+
+
 @dataclass
 class Description:
     """Everything a resource page shows."""
@@ -86,6 +96,8 @@ class Description:
     """When the resource is a claim: what it states, who says it, with which stance, in which words."""
     inferred: dict[tuple[Node, Node, Node], str] = field(default_factory=dict)
     """(subject, predicate, object) -> the ``/explain`` query string, for each statement only inference gives."""
+    anchors: list[Anchor] = field(default_factory=list)
+    """Where the article says it (``kg:textAnchor``), in the article's order."""
 
     def why(self, predicate: Node, obj: Node | None = None, subject: Node | None = None) -> str:
         """The explain query of an inferred statement about the resource (``subject`` for an incoming one, else
@@ -178,6 +190,7 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
         if is_claim
         else None,
         inferred={(node(t.subject), node(t.predicate), node(t.object)): explain_query(t) for t in inferred},
+        anchors=anchors(store, iri, graphs),
     )
 
 
@@ -192,6 +205,18 @@ def inferred_among(store: Store, iri: str, graphs: Sequence[str], triples: list[
 def explain_query(triple: ox.Triple) -> str:
     """The query string of ``/explain`` for a triple: its terms in N-Triples syntax."""
     return urlencode({"s": str(triple.subject), "p": str(triple.predicate), "o": str(triple.object)})
+
+
+def anchors(store: Store, iri: str, graphs: Sequence[str]) -> list[Anchor]:
+    """The spans of the source article that state the resource (W3C Web Annotation quote and position), so its page
+    shows the very words it comes from; offsets that are not integers are left out rather than guessed."""
+    query = f"""SELECT DISTINCT ?exact ?start ?end WHERE {{
+        {_ref(iri)} <{ONTOLOGY_NS}textAnchor> ?anchor .
+        ?anchor <{OA}exact> ?exact ; <{OA}start> ?start ; <{OA}end> ?end .
+        FILTER (isNumeric(?start) && isNumeric(?end))
+    }} ORDER BY ?start ?end ?exact LIMIT {MAX_STATEMENTS}"""
+    rows = store.query(query, default_graph=graphs)
+    return [Anchor(row["exact"].value, int(row["start"].value), int(row["end"].value)) for row in rows]
 
 
 def labels_of(store: Store, terms: Iterable[Term | None], graphs: Sequence[str]) -> dict[str, str]:
@@ -222,11 +247,13 @@ def to_node(term: Term, labels: dict[str, str]) -> Node:
 
 
 def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.NamedNode, Term | None, Term | None]]:
-    """Claims about the resource (``kg:about``) or whose proposition has it as subject, predicate or object."""
+    """Claims about the resource (``kg:about``) or whose proposition has a clause with it as subject, predicate or
+    object."""
     ref = _ref(iri)
     query = f"""SELECT DISTINCT ?claim ?claimant ?stance WHERE {{
         {{ ?claim <{ONTOLOGY_NS}about> {ref} }}
-        UNION {{ ?claim <{ONTOLOGY_NS}statement> ?p . ?p <{RDF}subject>|<{RDF}predicate>|<{RDF}object> {ref} }}
+        UNION {{ ?claim <{ONTOLOGY_NS}statement>/<{ONTOLOGY_NS}clause> ?c .
+                 ?c <{ONTOLOGY_NS}propSubject>|<{ONTOLOGY_NS}propPredicate>|<{ONTOLOGY_NS}propObject> {ref} }}
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}claimant> ?claimant }}
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}stance> ?stance }}
     }} ORDER BY ?claim ?claimant ?stance LIMIT {MAX_STATEMENTS}"""

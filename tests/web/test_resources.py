@@ -362,7 +362,7 @@ def test_the_timeline_page_lists_every_dated_thing(web: FlaskClient) -> None:
         '<time datetime="2025-03">March 2025</time>',
         '<span class="relation">by</span> <time datetime="2025-04">April 2025</time>',
     ]
-    assert html.count('<li class="moment') == 10
+    assert html.count('<li class="moment') == 11
     assert 'class="moment current"' not in html
     assert '<a href="/timeline">Timeline</a>' in html
     assert "<script" not in html
