@@ -7,6 +7,7 @@ the SHACL-SPARQL constraints the shapes use.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -67,11 +68,39 @@ def to_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
     return graph
 
 
+class _PreparedQueries:
+    """rdflib's SPARQL processor, remembering each query it has parsed.
+
+    pySHACL runs a SPARQL constraint once per focus node, as text: rdflib would parse the same text again each time
+    (75 ms each, nine tenths of a validation). Parsing and translating a query once and evaluating the prepared
+    query with each node's bindings is what rdflib's ``prepareQuery`` is for; the answers are the same.
+    """
+
+    def __init__(self, graph: object) -> None:
+        from rdflib.plugins.sparql.processor import SPARQLProcessor
+
+        self._processor = SPARQLProcessor(graph)
+
+    def query(self, query: object, initBindings=None, initNs=None, base=None, DEBUG=False):
+        if isinstance(query, str):
+            query = _prepared(query, tuple(sorted((initNs or {}).items())), base)
+        return self._processor.query(query, initBindings, initNs, base, DEBUG)
+
+
+@functools.cache
+def _prepared(text: str, namespaces: tuple, base: str | None) -> object:
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    return translateQuery(parseQuery(text), base, dict(namespaces))
+
+
 def run_shacl(
     data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph, focus_nodes: list[str] | None = None
 ) -> list[ShaclResult]:
     """Every result of validating ``data`` (with the ontology) against ``shapes``; with ``focus_nodes`` (IRIs),
     only those of the shapes' targets are validated (a write checks the nodes it touches)."""
+    rdflib.plugin.register("sparql", rdflib.query.Processor, __name__, "_PreparedQueries")
     _, results, _ = pyshacl.validate(
         data,
         shacl_graph=shapes,
