@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+import pyoxigraph as ox
+
 INPUT_KINDS = ("syntax", "missing")
 """Problems that mean the input could not be read at all: exit code 2, not 1."""
 
@@ -48,6 +50,19 @@ class Violation:
         """``<focus> <property>: <message>``, as a contributor reads it."""
         subject = f"{self.focus} {self.path}" if self.path else self.focus
         return f"{subject}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ShaclResult:
+    """One validation result, its terms in pyoxigraph (to locate them) and its words (to print)."""
+
+    focus: ox.NamedNode | ox.BlankNode
+    path: ox.NamedNode | None
+    message: str
+    severity: str
+    constraint: str
+    shape: str
+    value: str | None
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 import pyshacl
@@ -19,6 +18,7 @@ from rdflib.namespace import RDF, SH, XSD
 
 from kgraph.config import NAMESPACE
 from kgraph.infer.terms import shorten, to_oxigraph, to_rdflib
+from kgraph.validate.report import ShaclResult
 
 SHAPES_NS = NAMESPACE + "shapes#"
 """Where the project's shapes are named (``kgsh:``)."""
@@ -47,19 +47,6 @@ _PLAIN = {XSD.integer, XSD.decimal, XSD.double, XSD.boolean, XSD.nonNegativeInte
 _COUNTED = {"MinCountConstraintComponent", "MaxCountConstraintComponent"}
 
 
-@dataclass(frozen=True)
-class ShaclResult:
-    """One validation result, its terms in pyoxigraph (to locate them) and its words (to print)."""
-
-    focus: ox.NamedNode | ox.BlankNode
-    path: ox.NamedNode | None
-    message: str
-    severity: str
-    constraint: str
-    shape: str
-    value: str | None
-
-
 def to_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
     """An rdflib graph holding the triples; blank node labels are kept so results can be traced."""
     graph = rdflib.Graph()
@@ -83,12 +70,13 @@ class _PreparedQueries:
 
     def query(self, query: object, initBindings=None, initNs=None, base=None, DEBUG=False):
         if isinstance(query, str):
-            query = _prepared(query, tuple(sorted((initNs or {}).items())), base)
+            query = prepared_query(query, tuple(sorted((initNs or {}).items())), base)
         return self._processor.query(query, initBindings, initNs, base, DEBUG)
 
 
 @functools.cache
-def _prepared(text: str, namespaces: tuple, base: str | None) -> object:
+def prepared_query(text: str, namespaces: tuple = (), base: str | None = None) -> object:
+    """A SPARQL query parsed and translated by rdflib, once per text."""
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
 
@@ -109,6 +97,7 @@ def run_shacl(
         advanced=True,
         allow_warnings=True,
         focus_nodes=focus_nodes,
+        inplace=True,  # both graphs are built for this run: pySHACL need not copy them before mixing them
     )
     found = [_result(results, node, data, shapes) for node in results.objects(None, SH.result)]
     return found
