@@ -44,8 +44,8 @@ def test_the_first_run_caches_the_project_and_later_runs_reuse_it(project, tmp_p
     assert (
         both([Path("contrib/unlabelled.ttl")], project, cache)
         == (
-            "contrib/unlabelled.ttl:5: kgr:martynovka rdfs:label: This resource needs a name: add an English rdfs:label "
-            "(expected at least 1 value(s), found 0)\n1 problem found\n",
+            "contrib/unlabelled.ttl:5: kgr:martynovka rdfs:label: This resource needs a name: add an English "
+            "rdfs:label (expected at least 1 value(s), found 0)\n1 problem found\n",
         )
         * 2
     )

@@ -122,7 +122,7 @@ class _Run:
         findings = check(
             store, changed, context=context, baseline=baseline, terms_of=self._checked_graphs(loaded, context)
         )
-        if set(loaded) == set(self.project_files):
+        if changed and set(loaded) == set(self.project_files):  # the project as it is now: the next run starts here
             self._save(folder, cache_key, store, loaded, findings, shapes)
         return self._report(store, findings, loaded, context, report)
 

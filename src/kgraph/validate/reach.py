@@ -39,6 +39,10 @@ class Reach:
     """Predicates followed any number of times (``+``, ``*``)."""
     everywhere: set[str] = field(default_factory=set)
     """Predicates read by patterns connected to no focus node: a change to one means validating everything."""
+    via: dict[str, list[str]] = field(default_factory=dict)
+    _chain: set[str] | None = field(default=None, repr=False, compare=False)
+    """Predicate (``^`` before it when read backward) -> the last steps by which a shape reaches the node it reads
+    it at: ``q`` (the node is the object of a ``q`` triple), ``^q`` (its subject), ANY (any step)."""
 
     def to_dict(self) -> dict:
         """For the cache (JSON)."""
@@ -47,16 +51,39 @@ class Reach:
             "backward": self.backward,
             "unbounded": sorted(self.unbounded),
             "everywhere": sorted(self.everywhere),
+            "via": self.via,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Reach:
-        return cls(dict(data["forward"]), dict(data["backward"]), set(data["unbounded"]), set(data["everywhere"]))
+        return cls(
+            dict(data["forward"]),
+            dict(data["backward"]),
+            set(data["unbounded"]),
+            set(data["everywhere"]),
+            {key: list(value) for key, value in data["via"].items()},
+        )
 
-    def read(self, predicate: str, steps: int, *, backward: bool = False) -> None:
-        """Note that a shape reads ``predicate`` ``steps`` steps away from its focus node."""
+    def read(self, predicate: str, steps: int, *, backward: bool = False, via: Iterable[str] = (ANY,)) -> None:
+        """Note that a shape reads ``predicate`` ``steps`` steps away from its focus node, reaching that node by
+        one of the steps ``via``."""
         reads = self.backward if backward else self.forward
         reads[predicate] = max(reads.get(predicate, 0), steps)
+        if steps:
+            key = ("^" if backward else "") + predicate
+            self.via[key] = sorted(set(self.via.get(key, [])) | set(via))
+            self._chain = None
+
+    def chain_steps(self) -> set[str]:
+        """Every step a shape takes on its way to a node it reads at."""
+        if self._chain is None:
+            self._chain = set().union(*self.via.values()) if self.via else set()
+        return self._chain
+
+    def first_steps(self, predicate: str, *, backward: bool = False) -> set[str]:
+        """The steps by which a shape can reach the node it reads ``predicate`` at."""
+        prefix = "^" if backward else ""
+        return set(self.via.get(prefix + predicate, [])) | set(self.via.get(prefix + ANY, []))
 
     def needs_everything(self, changed: Iterable[ox.Triple]) -> bool:
         """Whether a changed triple is read by a pattern connected to no focus node."""
@@ -78,10 +105,12 @@ def affected(store: ox.Store, changed: Iterable[ox.Triple], reach: Reach) -> set
         starts = [triple.subject]
         if predicate in reach.unbounded:
             starts = _chain_back(store, triple.subject, triple.predicate)
+        first = reach.first_steps(predicate)
         for start in starts:
-            _walk_back(store, start, reach.steps(predicate), reach, found)
+            _walk_back(store, start, reach.steps(predicate), reach, found, first)
         if isinstance(triple.object, ox.NamedNode | ox.BlankNode):
-            _walk_back(store, triple.object, reach.steps(predicate, backward=True), reach, found)
+            first = reach.first_steps(predicate, backward=True)
+            _walk_back(store, triple.object, reach.steps(predicate, backward=True), reach, found, first)
     return set(found)
 
 
@@ -97,35 +126,33 @@ def _chain_back(store: ox.Store, node: ox.NamedNode | ox.BlankNode, predicate: o
     return list(seen)
 
 
-def _walk_back(store: ox.Store, start, budget: int, reach: Reach, found: dict) -> None:
-    """Add ``start`` and every node up to ``budget`` read steps back of it to ``found`` (node -> steps left)."""
-    if found.get(start, -1) >= budget and start in found:
+def _walk_back(store: ox.Store, start, budget: int, reach: Reach, found: dict, first: set[str]) -> None:
+    """Add ``start`` and every node up to ``budget`` read steps back of it to ``found`` (node -> steps left); the
+    first step is one of ``first``."""
+    found.setdefault(start, 0)
+    if budget <= 0:
         return
-    found[start] = max(budget, found.get(start, -1))
-    queue = deque([(start, budget)])
+    queue = deque([(neighbour, budget - 1) for neighbour in _steps_back(store, start, reach, first)])
     while queue:
         node, left = queue.popleft()
-        if left <= 0:
+        if found.get(node, -1) >= left:
             continue
-        for neighbour in _steps_back(store, node, reach):
-            if found.get(neighbour, -1) < left - 1:
-                found[neighbour] = left - 1
-                queue.append((neighbour, left - 1))
+        found[node] = left
+        queue.extend((neighbour, left - 1) for neighbour in _steps_back(store, node, reach) if left > 0)
 
 
-def _steps_back(store: ox.Store, node, reach: Reach):
-    """The nodes one read step before ``node``: those pointing at it by a predicate read forward, and those it points
-    at by a predicate read backward."""
+def _steps_back(store: ox.Store, node, reach: Reach, allowed: set[str] | None = None):
+    """The nodes one step before ``node`` on a shape's way to it: those pointing at it by a step the shapes take
+    forward, and those it points at by a step they take backward (only the ``allowed`` steps, when given)."""
+    allowed = reach.chain_steps() if allowed is None else allowed
     for quad in store.quads_for_pattern(None, None, node, None):
-        if reach.steps(quad.predicate.value) >= 0:
+        if ANY in allowed or quad.predicate.value in allowed:
             yield quad.subject
-    if reach.backward:
-        for quad in store.quads_for_pattern(node, None, None, None):
-            if (
-                isinstance(quad.object, ox.NamedNode | ox.BlankNode)
-                and reach.steps(quad.predicate.value, backward=True) >= 0
-            ):
-                yield quad.object
+    for quad in store.quads_for_pattern(node, None, None, None):
+        if isinstance(quad.object, ox.NamedNode | ox.BlankNode) and (
+            ANY in allowed or "^" + quad.predicate.value in allowed
+        ):
+            yield quad.object
 
 
 def analyse(shapes: object) -> Reach:
@@ -141,7 +168,7 @@ def analyse(shapes: object) -> Reach:
     shapes_found = set(shapes.subjects(rdflib.RDF.type, sh.NodeShape)) | set(shapes.subjects(sh.property, None))
     shapes_found |= set(shapes.subjects(sh.path, None))
     for shape in shapes_found:
-        _shape_reads(shapes, shape, reach, 0, 0)
+        _shape_reads(shapes, shape, reach, 0, 0, set())
     return reach
 
 
@@ -151,9 +178,9 @@ _LISTS = ("or", "and", "xone")
 _COMPARED = ("equals", "disjoint", "lessThan", "lessThanOrEquals")
 
 
-def _shape_reads(shapes, shape, reach: Reach, offset: int, nesting: int) -> None:
-    """Note what a shape reads when its focus is ``offset`` steps from the focus node: its path, then its value
-    nodes' checks, recursively."""
+def _shape_reads(shapes, shape, reach: Reach, offset: int, nesting: int, arrive: set[str]) -> None:
+    """Note what a shape reads when its focus is ``offset`` steps from the focus node, reached by one of the steps
+    ``arrive``: its path, then its value nodes' checks, recursively."""
     import rdflib
 
     sh = rdflib.Namespace(SH)
@@ -161,55 +188,62 @@ def _shape_reads(shapes, shape, reach: Reach, offset: int, nesting: int) -> None
         reach.everywhere.add(ANY)
         return
     path = shapes.value(shape, sh.path)
-    inner = offset
+    inner, last = offset, arrive
     if path is not None:
-        inner = offset + _path_reads(shapes, path, reach, offset)
-        reach.read(_RDF_TYPE, inner)  # sh:class on the value nodes
+        length, last = _path_reads(shapes, path, reach, offset, arrive)
+        inner = offset + length
+        reach.read(_RDF_TYPE, inner, via=last)  # sh:class on the value nodes
         for name in _COMPARED:
             for other in shapes.objects(shape, sh[name]):
-                reach.read(str(other), offset)
+                reach.read(str(other), offset, via=arrive)
     if (shape, sh.closed, rdflib.Literal(True)) in shapes:
-        reach.read(ANY, offset)
+        reach.read(ANY, offset, via=arrive)
     nested = [o for name in _NESTED for o in shapes.objects(shape, sh[name])]
     nested += [o for name in _LISTS for head in shapes.objects(shape, sh[name]) for o in _items(shapes, head)]
     nested += list(shapes.objects(shape, sh["not"]))
     for child in nested:
-        _shape_reads(shapes, child, reach, inner, nesting + 1)
+        _shape_reads(shapes, child, reach, inner, nesting + 1, last)
     for constraint in shapes.objects(shape, sh.sparql):
         for select in shapes.objects(constraint, sh.select):
-            _sparql_reads(shapes, str(select), reach, inner if path is not None else offset)
+            _sparql_reads(shapes, str(select), reach, inner, last)
 
 
-def _path_reads(shapes, path, reach: Reach, offset: int, backward: bool = False) -> int:
-    """Note the predicates of a SHACL path read from ``offset`` steps on; return the path's length in steps."""
+def _path_reads(
+    shapes, path, reach: Reach, offset: int, arrive: set[str], backward: bool = False
+) -> tuple[int, set[str]]:
+    """Note the predicates of a SHACL path read from ``offset`` steps on, from a node reached by ``arrive``; return
+    the path's length in steps and the steps by which its value nodes are reached."""
     import rdflib
 
     sh = rdflib.Namespace(SH)
     if isinstance(path, rdflib.URIRef):
-        reach.read(str(path), offset, backward=backward)
-        return 1
+        reach.read(str(path), offset, backward=backward, via=arrive)
+        return 1, {("^" if backward else "") + str(path)}
     if shapes.value(path, rdflib.RDF.first) is not None:
-        length, repeated = 0, False
+        length, last, repeated = 0, arrive, False
         for step in _items(shapes, path):
             if repeated:
                 reach.everywhere.add(ANY)  # a step after a repetition is any number of steps away
             repeated = any((step, sh[name], None) in shapes for name in ("zeroOrMorePath", "oneOrMorePath"))
-            length += _path_reads(shapes, step, reach, offset + length, backward)
-        return length
+            steps, last = _path_reads(shapes, step, reach, offset + length, last, backward)
+            length += steps
+        return length, last
     alternatives = shapes.value(path, sh.alternativePath)
     if alternatives is not None:
-        return max(_path_reads(shapes, step, reach, offset, backward) for step in _items(shapes, alternatives))
+        found = [_path_reads(shapes, step, reach, offset, arrive, backward) for step in _items(shapes, alternatives)]
+        return max(length for length, _ in found), set().union(*(last for _, last in found))
     inverse = shapes.value(path, sh.inversePath)
     if inverse is not None:
-        return _path_reads(shapes, inverse, reach, offset, not backward)
+        return _path_reads(shapes, inverse, reach, offset, arrive, not backward)
     for name in ("zeroOrMorePath", "oneOrMorePath", "zeroOrOnePath"):
         inner = shapes.value(path, sh[name])
         if inner is not None:
             if name != "zeroOrOnePath":
                 reach.unbounded |= _predicates(shapes, inner)
-            return _path_reads(shapes, inner, reach, offset, backward)
+            length, last = _path_reads(shapes, inner, reach, offset, arrive, backward)
+            return length, last | arrive  # zero steps too
     reach.everywhere.add(ANY)
-    return 1
+    return 1, {ANY}
 
 
 def _predicates(shapes, path) -> set[str]:
@@ -243,7 +277,7 @@ def _items(shapes, head) -> list:
     return list(Collection(shapes, head))
 
 
-def _sparql_reads(shapes, select: str, reach: Reach, offset: int) -> None:
+def _sparql_reads(shapes, select: str, reach: Reach, offset: int, arrive: set[str]) -> None:
     """Note the patterns of a SPARQL constraint: how far each is from ``$this``, read forward or backward."""
     from kgraph.validate.shacl import prepared_query
 
@@ -260,9 +294,23 @@ def _sparql_reads(shapes, select: str, reach: Reach, offset: int) -> None:
         if subject not in levels or obj not in levels:
             reach.everywhere.add(predicate)
         elif levels[obj] < levels[subject]:
-            reach.read(predicate, offset + levels[obj], backward=True)
+            via = _arrivals(obj, edges, levels) if levels[obj] else arrive
+            reach.read(predicate, offset + levels[obj], backward=True, via=via)
         else:
-            reach.read(predicate, offset + levels[subject])
+            via = _arrivals(subject, edges, levels) if levels[subject] else arrive
+            reach.read(predicate, offset + levels[subject], via=via)
+
+
+def _arrivals(term: object, edges: list[tuple[object, str, object]], levels: dict) -> set[str]:
+    """The steps by which a query reaches ``term`` from the terms one level nearer ``$this``: ``q`` along an edge
+    ``(x q term)``, ``^q`` against an edge ``(term q x)``; ANY for a variable predicate."""
+    steps = set()
+    for subject, predicate, obj in edges:
+        if obj == term and levels.get(subject) == levels[term] - 1:
+            steps.add(predicate)
+        if subject == term and levels.get(obj) == levels[term] - 1:
+            steps.add(ANY if predicate == ANY else "^" + predicate)
+    return steps
 
 
 def _prefixes(shapes) -> str:
