@@ -48,10 +48,15 @@ _COUNTED = {"MinCountConstraintComponent", "MaxCountConstraintComponent"}
 
 
 def to_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
-    """An rdflib graph holding the triples; blank node labels are kept so results can be traced."""
+    """An rdflib graph holding the triples; blank node labels are kept so results can be traced.
+
+    Each term is converted once: a graph names the same few thousand terms over and over.
+    """
     graph = rdflib.Graph()
+    terms: dict = {}
+    add = graph.store.add
     for triple in triples:
-        graph.add(tuple(to_rdflib(t) for t in triple))
+        add(tuple(terms.get(t) or terms.setdefault(t, to_rdflib(t)) for t in triple), graph)
     return graph
 
 
