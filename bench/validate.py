@@ -1,8 +1,8 @@
 """How long ``kgraph validate`` takes a contributor, against a validation from scratch and against the import floor.
 
 A copy of the project (ontology, article data, shapes, rules) in a temporary folder, and a temporary cache folder.
-Three commands run side by side, each ``--runs`` times in turn (median wall time, in fresh processes as pre-commit
-runs them):
+Three commands run side by side, each ``--runs`` times in turn, in fresh processes as pre-commit runs them: the
+median wall time, and the median CPU time (user + system), which a busy machine disturbs far less:
 
 - ``floor``: ``python -c "import rdflib, pyshacl"``, the least any SHACL validation in Python costs;
 - ``full``: ``kgraph validate --no-cache FILE``, everything loaded, inferred and validated from scratch;
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -64,13 +65,13 @@ def main() -> None:
     _print(rows)
 
 
-def _scenario(name: str, paths: list[str], env: dict, runs: int, before=None) -> list[tuple[str, float]]:
+def _scenario(name: str, paths: list[str], env: dict, runs: int, before=None) -> list[tuple[str, tuple]]:
     full = _median([str(KGRAPH), "validate", "--no-cache", *paths], env, runs, before)
     cached = _median([str(KGRAPH), "validate", *paths], env, runs, before)
     return [(f"{name}: full", full), (f"{name}: cached", cached)]
 
 
-def _edited(path: Path, cache: Path, env: dict, runs: int) -> list[tuple[str, float]]:
+def _edited(path: Path, cache: Path, env: dict, runs: int) -> list[tuple[str, tuple]]:
     """The edit made before each run, on top of the cache of the unedited project."""
     original = path.read_text(encoding="utf-8")
     saved = {file: file.read_bytes() for file in cache.glob("*.json")}
@@ -86,15 +87,22 @@ def _edited(path: Path, cache: Path, env: dict, runs: int) -> list[tuple[str, fl
         path.write_text(original, encoding="utf-8")
 
 
-def _median(command: list[str], env: dict, runs: int, before=None) -> float:
-    times = []
+def _median(command: list[str], env: dict, runs: int, before=None) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``runs`` runs of the command."""
+    walls, cpus = [], []
     for _ in range(runs):
         if before:
             before()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _children_cpu()
         _run(command, env)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - started)
+        cpus.append(_children_cpu() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _run(command: list[str], env: dict) -> None:
@@ -103,15 +111,19 @@ def _run(command: list[str], env: dict) -> None:
         raise SystemExit(f"{' '.join(command)} failed ({completed.returncode}):\n{completed.stdout}{completed.stderr}")
 
 
-def _print(rows: list[tuple[str, float]]) -> None:
+def _print(rows: list[tuple[str, tuple[float, float]]]) -> None:
     floor = rows[0][1]
-    full = {name.split(":")[0]: seconds for name, seconds in rows if name.endswith(": full")}
-    print("| run                            | median s | / floor | / full |")
-    print("|--------------------------------|---------:|--------:|-------:|")
-    for name, seconds in rows:
-        against_full = seconds / full[name.split(":")[0]] if name.split(":")[0] in full else None
-        shown = f"{against_full:6.2f}" if against_full is not None else "     -"
-        print(f"| {name:<30} | {seconds:8.2f} | {seconds / floor:7.2f} | {shown} |")
+    full = {name.split(":")[0]: times for name, times in rows if name.endswith(": full")}
+    print("| run                            | wall s | / floor | / full | CPU s | / floor | / full |")
+    print("|--------------------------------|-------:|--------:|-------:|------:|--------:|-------:|")
+    for name, (wall, cpu) in rows:
+        against = full.get(name.split(":")[0])
+        wall_full = f"{wall / against[0]:6.2f}" if against else "     -"
+        cpu_full = f"{cpu / against[1]:6.2f}" if against else "     -"
+        print(
+            f"| {name:<30} | {wall:6.2f} | {wall / floor[0]:7.2f} | {wall_full} "
+            f"| {cpu:5.2f} | {cpu / floor[1]:7.2f} | {cpu_full} |"
+        )
 
 
 if __name__ == "__main__":
