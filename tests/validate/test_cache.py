@@ -117,3 +117,12 @@ def test_the_cache_folder_setting(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert Settings.from_env({}).cache_dir == tmp_path / "home" / ".cache" / "kgraph"
     assert Settings.from_env({"KGRAPH_CACHE_DIR": "/somewhere"}).cache_dir == Path("/somewhere")
+
+
+def test_without_the_project_data_is_another_cache(project, tmp_path):
+    cache = tmp_path / "cache"
+    unlabelled = [Path("contrib/unlabelled.ttl")]
+    full = to_text(validate_paths(unlabelled, project=project, project_data=False))
+    assert to_text(validate_paths(unlabelled, project=project, project_data=False, cache_dir=cache)) == full
+    assert both(unlabelled, project, cache)[1] != full  # kgr:kursk-oblast is known with the data
+    assert len(cache_files(cache)) == 2

@@ -4,6 +4,11 @@ New files are checked together with the ontology and the existing data, after in
 contribution is judged by what it means in the whole graph: SHACL shapes, contradictions found by
 inference, and ``kg:`` terms that the ontology does not declare (typos). Every problem is located in
 the contributor's file. :func:`validate_paths` is a plain function; the CLI only prints its report.
+
+The checking itself is :func:`kgraph.validate.checker.check`, shared with the write path. With a cache folder the
+project's checked state is reused (:mod:`kgraph.validate.cache`): only the files that differ from it are loaded
+again, and only the nodes their changes can reach are validated again (:mod:`kgraph.validate.reach`); the report
+is the same as a run from scratch.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ def validate_paths(
     if report.errors:
         return report
     run = _Run(project, _unique(ontology), _unique(existing), _unique(given), shape_files, reasoner, progress)
-    run.explicit = bool(paths)
+    run.explicit = bool(paths)  # files named: only their warnings are shown
     if cache_dir is not None and run.cacheable():
         return run.cached(Path(cache_dir), report)
     return run.full(report)
@@ -87,7 +92,7 @@ class _Run:
         self.shape_files = shape_files
         self.reasoner = reasoner
         self.progress = progress
-        self.explicit = True
+        self.explicit = True  # files were named (only their warnings are shown), not the project's data by default
 
     def cacheable(self) -> bool:
         """Files that each fill only their own graph: a dataset (TriG, N-Quads, JSON-LD) may fill any."""
@@ -107,7 +112,8 @@ class _Run:
     def cached(self, folder: Path, report: ValidationReport) -> ValidationReport:
         """From the cached state of the project: reload the files that differ from it, check what they change."""
         rules = sorted(self.project.rules.glob("*.rq")) if self.project.rules.is_dir() else []
-        cache_key = cache.key([*self.ontology, *self.shape_files, *rules], self.reasoner or _reasoner())
+        with_data = len(self.project_files) > len(self.ontology)  # --no-project-data: another state, another key
+        cache_key = cache.key([*self.ontology, *self.shape_files, *rules], self.reasoner or _reasoner(), with_data)
         state = cache.load(folder, cache_key) or self._baseline(folder, cache_key)
         if state is None:  # the project's own files do not load: say so as a full run does
             return self.full(report)

@@ -52,9 +52,11 @@ class CachedState:
     reach: Reach
 
 
-def key(inputs: Sequence[Path], reasoner: str) -> str:
-    """The cache key: a hash of the whole-state inputs (ontology, shapes and rules files) and of kgraph itself."""
-    digest = hashlib.sha256(f"{FORMAT}\0{kgraph.__version__}\0{ox.__version__}\0{reasoner}\0".encode())
+def key(inputs: Sequence[Path], reasoner: str, with_data: bool = True) -> str:
+    """The cache key: a hash of the whole-state inputs (ontology, shapes and rules files, the reasoner, whether the
+    project's data is in) and of kgraph itself."""
+    header = f"{FORMAT}\0{kgraph.__version__}\0{ox.__version__}\0{reasoner}\0{with_data}\0"
+    digest = hashlib.sha256(header.encode())
     for path in sorted(inputs):
         digest.update(str(path).encode() + b"\0" + file_hash(path).encode() + b"\0")
     for folder in _CODE:
