@@ -1,8 +1,9 @@
 """The cached, focused validation answers exactly what a validation from scratch answers.
 
-Hypothesis writes small patches from the project's own vocabulary (its resources, classes and properties, a few
-misspelt terms and literals of the wrong kind), some valid, most breaking a shape or the ontology, either as a new
-contributor file or as an edit of one of the project's data files, and compares the two reports, byte for byte.
+Hypothesis writes small patches from the project's own vocabulary (its resources, classes and every predicate its
+data uses, a few misspelt terms, dates and literals of the wrong kind), some valid, most breaking a shape or the
+ontology, either as a new contributor file or as an edit of one of the project's data files, and compares the two
+reports, byte for byte.
 The project is a copy of the real one (ontology, article data, shapes, rules) in a temporary folder.
 """
 
@@ -31,7 +32,7 @@ def _vocabulary() -> tuple[list[str], list[str], list[str]]:
     store = ox.Store()
     for folder in ("ontology", "data/ttl"):
         for path in sorted((PROJECT / folder).glob("*.ttl")):
-            store.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("urn:x"))
+            store.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("urn:" + folder))
     resources = sorted({str(q.subject) for q in store if q.subject.value.startswith(RESOURCE_NS)})
     classes = sorted(
         {
@@ -40,7 +41,8 @@ def _vocabulary() -> tuple[list[str], list[str], list[str]]:
             if str(q.object).endswith("#Class>") and q.subject.value.startswith(ONTOLOGY_NS)
         }
     )
-    properties = sorted({str(q.predicate) for q in store if q.predicate.value.startswith(ONTOLOGY_NS)})
+    data = store.quads_for_pattern(None, None, None, ox.NamedNode("urn:data/ttl"))
+    properties = sorted({str(q.predicate) for q in data if q.predicate.value != RDF_TYPE})
     return resources, classes, properties
 
 
@@ -53,7 +55,9 @@ LITERALS = [
     '"12"^^<http://www.w3.org/2001/XMLSchema#integer>',
     '"true"',
     '"2024-08-06"^^<http://www.w3.org/2001/XMLSchema#date>',
+    '"2023-01"^^<http://www.w3.org/2001/XMLSchema#gYearMonth>',
     '"maybe"^^<http://www.w3.org/2001/XMLSchema#boolean>',
+    '"POINT(95.1 51.2)"^^<http://www.opengis.net/ont/geosparql#wktLiteral>',
 ]
 
 nodes = st.sampled_from(RESOURCES + NEW)
