@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -126,3 +127,17 @@ def test_without_the_project_data_is_another_cache(project, tmp_path):
     assert to_text(validate_paths(unlabelled, project=project, project_data=False, cache_dir=cache)) == full
     assert both(unlabelled, project, cache)[1] != full  # kgr:kursk-oblast is known with the data
     assert len(cache_files(cache)) == 2
+
+
+def test_old_cache_files_are_removed(project, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for n in range(10):
+        (cache / f"old-{n}.json").write_text("{}")
+        os.utime(cache / f"old-{n}.json", (1_000_000 + n, 1_000_000 + n))
+    (cache / "killed.tmp").write_text("half a file")
+    os.utime(cache / "killed.tmp", (1_000_000, 1_000_000))
+    validate_paths([], project=project, cache_dir=cache)
+    names = sorted(path.name for path in cache.iterdir())
+    assert len(names) == 8
+    assert [n for n in names if n.startswith("old-")] == [f"old-{n}.json" for n in range(3, 10)]

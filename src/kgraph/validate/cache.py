@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -104,8 +105,21 @@ def save(folder: Path, cache_key: str, state: CachedState) -> None:
         with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".tmp", delete=False, encoding="utf-8") as file:
             json.dump(document, file)
         os.replace(file.name, Path(folder) / f"{cache_key}.json")
+        _prune(Path(folder))
     except OSError:
         return
+
+
+KEEP = 8
+"""Cache files kept: one per state of the ontology, shapes, rules and kgraph (branches, versions); older ones go."""
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the ``KEEP`` most recently written cache files, and temporary files left by a killed run."""
+    files = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
+    stale = [path for path in folder.glob("*.tmp") if time.time() - path.stat().st_mtime > 600]
+    for path in [*files[KEEP:], *stale]:
+        path.unlink(missing_ok=True)
 
 
 def _result_dict(result: ShaclResult) -> dict:
