@@ -42,6 +42,12 @@ KGRAPH = Path(sys.executable).with_name("kgraph")
 """The installed console script, the very command users run."""
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _validation_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``kgraph validate`` caches the project's checked state in a temporary folder, never the user's own."""
+    os.environ["KGRAPH_CACHE_DIR"] = str(tmp_path_factory.mktemp("kgraph-cache"))
+
+
 @dataclass
 class LiveServer:
     """A running ``kgraph serve``: its base URL (no trailing slash), its process and its limits."""

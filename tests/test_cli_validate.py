@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -130,7 +131,7 @@ def test_installed_console_script():
         [str(script), "validate", "contrib/typo.ttl"],
         capture_output=True,
         text=True,
-        env={**ENV, "PATH": str(script.parent)},
+        env={**ENV, "PATH": str(script.parent), "KGRAPH_CACHE_DIR": os.environ["KGRAPH_CACHE_DIR"]},
         check=False,
     )
     assert completed.returncode == 1

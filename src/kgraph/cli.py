@@ -253,9 +253,10 @@ def export(inferred: bool, fmt: str, output: Path | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(["text", "json", "github", "sarif"]),
     default="text",
-    help="text for people, json for programs, github for annotations on a pull request.",
+    help="text for people, json for programs, github for annotations on a pull request, sarif (2.1.0) for GitHub "
+    "code scanning.",
 )
 @click.option(
     "--shapes",
@@ -268,17 +269,27 @@ def export(inferred: bool, fmt: str, output: Path | None) -> None:
     is_flag=True,
     help="Check PATHS with the ontology only, without the project's existing data.",
 )
-def validate(paths: tuple[Path, ...], fmt: str, shapes: Path | None, no_project_data: bool) -> None:
+@click.option("--no-cache", is_flag=True, help="Check everything from scratch, without the cached project state.")
+def validate(paths: tuple[Path, ...], fmt: str, shapes: Path | None, no_project_data: bool, no_cache: bool) -> None:
     """Check RDF files (default: the project's data) with the ontology, the data and the shapes.
 
-    Exits 0 if they conform, 1 for violations, contradictions or undeclared kg: terms, 2 if a file
-    cannot be read.
+    The project's checked state is cached (KGRAPH_CACHE_DIR), so only what the files change is checked again; the
+    answers are those of a check from scratch. Exits 0 if they conform, 1 for violations, contradictions or
+    undeclared kg: terms, 2 if a file cannot be read.
     """
     from kgraph.project import ProjectFiles
     from kgraph.validate import FORMATTERS, validate_paths
 
-    project = ProjectFiles.locate(Settings.from_env().project_dir)
-    report = validate_paths(list(paths), project=project, shapes=shapes, project_data=not no_project_data)
+    settings = Settings.from_env()
+    project = ProjectFiles.locate(settings.project_dir)
+    report = validate_paths(
+        list(paths),
+        project=project,
+        shapes=shapes,
+        project_data=not no_project_data,
+        cache_dir=None if no_cache else settings.cache_dir,
+        reasoner=settings.reasoner,
+    )
     click.echo(FORMATTERS[fmt](report), nl=False)
     raise SystemExit(report.exit_code)
 

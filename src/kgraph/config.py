@@ -7,7 +7,7 @@ from the default below. Nothing else in the package hard-codes a limit, a path o
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,12 @@ INFERRED_GRAPH = GRAPH_NS + "inferred"
 def _default_data_dir() -> Path:
     """Where writes are journaled: XDG's data home, never inside the source tree's tracked files."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "kgraph"
+
+
+def default_cache_dir() -> Path:
+    """Where ``kgraph validate`` keeps the project's checked state: XDG's cache home (or ~/.cache), under kgraph."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "kgraph"
 
 
@@ -118,6 +124,14 @@ class Settings:
         "Serve only --data files, without the project's ontology, article, rules and shapes: a general SPARQL server "
         "whose every graph, the default graph included, is writable with the token.",
     )
+    cache_dir: Path = field(
+        default_factory=default_cache_dir,
+        metadata={
+            "env": "KGRAPH_CACHE_DIR",
+            "help": "Folder where kgraph validate caches the project's checked state (default: "
+            "$XDG_CACHE_HOME/kgraph or ~/.cache/kgraph).",
+        },
+    )
     reasoner: str = _setting(
         "native",
         "KGRAPH_REASONER",
@@ -169,11 +183,16 @@ def _coerce(name: str, raw: str) -> Any:
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "service_allowlist":
         return tuple(raw.replace(",", " ").split())
-    if name in {"token_file", "data_dir", "project_dir"}:
+    if name in {"token_file", "data_dir", "project_dir", "cache_dir"}:
         return Path(raw)
     return raw
 
 
 def setting_help() -> dict[str, tuple[str, str, Any]]:
     """Name -> (environment variable, help, default), for the CLI's option help and the README's table."""
-    return {f.name: (f.metadata["env"], f.metadata["help"], f.default) for f in fields(Settings)}
+    return {f.name: (f.metadata["env"], f.metadata["help"], _default(f)) for f in fields(Settings)}
+
+
+def _default(setting: Any) -> Any:
+    """A setting's default; one computed when settings are built (the cache folder) is shown as None."""
+    return None if setting.default is MISSING else setting.default

@@ -4,28 +4,41 @@ New files are checked together with the ontology and the existing data, after in
 contribution is judged by what it means in the whole graph: SHACL shapes, contradictions found by
 inference, and ``kg:`` terms that the ontology does not declare (typos). Every problem is located in
 the contributor's file. :func:`validate_paths` is a plain function; the CLI only prints its report.
+
+The checking itself is :func:`kgraph.validate.checker.check`, shared with the write path. With a cache folder the
+project's checked state is reused (:mod:`kgraph.validate.cache`): only the files that differ from it are loaded
+again, and only the nodes their changes can reach are validated again (:mod:`kgraph.validate.reach`); the report
+is the same as a run from scratch.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kgraph.config import INFERRED_GRAPH, ONTOLOGY_NS
-from kgraph.infer import run_inference
+from kgraph.config import INFERRED_GRAPH
 from kgraph.infer.terms import shorten, shorten_triple
-from kgraph.load import LoadedFile, RdfSyntaxError, load_paths, parse_file, rdf_files
+from kgraph.load import FORMATS, LoadedFile, RdfSyntaxError, graph_iri, load_paths, parse_file, rdf_files
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store
+from kgraph.validate import cache
+from kgraph.validate.checker import Baseline, CheckContext, Findings, Shapes, check, declared_terms, suggestion
 from kgraph.validate.locate import SourceFile
-from kgraph.validate.report import FORMATTERS, Problem, ValidationReport, Violation
-from kgraph.validate.shacl import ShaclResult, run_shacl, to_graph
+from kgraph.validate.report import FORMATTERS, Problem, ShaclResult, ValidationReport, Violation
 
-__all__ = ["FORMATTERS", "Problem", "ValidationReport", "Violation", "validate_paths"]
+__all__ = [
+    "FORMATTERS",
+    "Baseline",
+    "CheckContext",
+    "Problem",
+    "ValidationReport",
+    "Violation",
+    "check",
+    "validate_paths",
+]
 
 
 def validate_paths(
@@ -35,11 +48,15 @@ def validate_paths(
     shapes: Path | None = None,
     project_data: bool = True,
     progress: Callable[[str], None] | None = None,
+    cache_dir: Path | None = None,
+    reasoner: str | None = None,
 ) -> ValidationReport:
     """Validate ``paths`` (default: the project's data) with the ontology and the project's data.
 
     ``shapes`` is the folder of SHACL shapes (default: the project's); ``project_data=False`` leaves
-    the existing data out, to check files on their own against the ontology.
+    the existing data out, to check files on their own against the ontology. With a ``cache_dir``, the project's
+    checked state is kept there and only what the files change is checked again (:mod:`kgraph.validate.cache`);
+    the report is the same.
     """
     report = ValidationReport()
     ontology = _files([project.ontology], report)
@@ -48,19 +65,152 @@ def validate_paths(
     shape_files = _files([shapes or project.shapes], report)
     if report.errors:
         return report
-    store = EmbeddedStore()
-    loaded = _load(store, _unique([*ontology, *existing, *given]), project, report, progress)
-    shapes_graph = _shapes_graph(shape_files, report)
-    if report.errors:
+    run = _Run(project, _unique(ontology), _unique(existing), _unique(given), shape_files, reasoner, progress)
+    run.explicit = bool(paths)  # files named: only their warnings are shown
+    if cache_dir is not None and run.cacheable():
+        return run.cached(Path(cache_dir), report)
+    return run.full(report)
+
+
+class _Run:
+    """One validation: the files it reads, checked from scratch or from the cached state of the project."""
+
+    def __init__(
+        self,
+        project: ProjectFiles,
+        ontology: list[Path],
+        existing: list[Path],
+        given: list[Path],
+        shape_files: list[Path],
+        reasoner: str | None,
+        progress: Callable[[str], None] | None,
+    ) -> None:
+        self.project = project
+        self.ontology = ontology
+        self.project_files = _unique([*ontology, *existing])
+        self.given = given
+        self.shape_files = shape_files
+        self.reasoner = reasoner
+        self.progress = progress
+        self.explicit = True  # files were named (only their warnings are shown), not the project's data by default
+
+    def cacheable(self) -> bool:
+        """Files that each fill only their own graph: a dataset (TriG, N-Quads, JSON-LD) may fill any."""
+        return not any(FORMATS[f.suffix.lower()].supports_datasets for f in [*self.project_files, *self.given])
+
+    def full(self, report: ValidationReport) -> ValidationReport:
+        """Everything loaded, inferred and validated from scratch."""
+        store = EmbeddedStore()
+        loaded = _load(store, _unique([*self.project_files, *self.given]), self.project, report, self.progress)
+        shapes = _shapes(self.shape_files, report)
+        if report.errors:
+            return report
+        context = self._context(shapes, loaded)
+        findings = check(store, None, context=context, terms_of=self._checked_graphs(loaded, context))
+        return self._report(store, findings, loaded, context, report)
+
+    def cached(self, folder: Path, report: ValidationReport) -> ValidationReport:
+        """From the cached state of the project: reload the files that differ from it, check what they change."""
+        rules = sorted(self.project.rules.glob("*.rq")) if self.project.rules.is_dir() else []
+        with_data = len(self.project_files) > len(self.ontology)  # --no-project-data: another state, another key
+        cache_key = cache.key([*self.ontology, *self.shape_files, *rules], self.reasoner or _reasoner(), with_data)
+        state = cache.load(folder, cache_key) or self._baseline(folder, cache_key)
+        if state is None:  # the project's own files do not load: say so as a full run does
+            return self.full(report)
+        store = EmbeddedStore()
+        store.add(state.quads)
+        loaded, changed = self._update(store, state, report)
+        shapes = _shapes(self.shape_files, report, state.reach)
+        if report.errors:
+            return report
+        context = self._context(shapes, loaded)
+        baseline = Baseline({q.triple for q in state.quads if q.graph_name.value == INFERRED_GRAPH}, state.results)
+        findings = check(
+            store, changed, context=context, baseline=baseline, terms_of=self._checked_graphs(loaded, context)
+        )
+        if changed and set(loaded) == set(self.project_files):  # the project as it is now: the next run starts here
+            self._save(folder, cache_key, store, loaded, findings, shapes)
+        return self._report(store, findings, loaded, context, report)
+
+    def _baseline(self, folder: Path, cache_key: str) -> cache.CachedState | None:
+        """Check the project's own files from scratch and cache the result; None if they do not load."""
+        report = ValidationReport()
+        store = EmbeddedStore()
+        loaded = _load(store, self.project_files, self.project, report, self.progress)
+        shapes = _shapes(self.shape_files, report)
+        if report.errors:
+            return None
+        findings = check(store, None, context=self._context(shapes, loaded))
+        return self._save(folder, cache_key, store, loaded, findings, shapes)
+
+    def _save(
+        self,
+        folder: Path,
+        cache_key: str,
+        store: EmbeddedStore,
+        loaded: dict[Path, LoadedFile],
+        findings: Findings,
+        shapes: Shapes,
+    ) -> cache.CachedState:
+        sources = {file.graph: cache.Source(str(path), cache.file_hash(path)) for path, file in loaded.items()}
+        state = cache.CachedState(sources, list(store.quads()), findings.results, shapes.reach)
+        cache.save(folder, cache_key, state)
+        return state
+
+    def _update(
+        self, store: EmbeddedStore, state: cache.CachedState, report: ValidationReport
+    ) -> tuple[dict[Path, LoadedFile], list[ox.Quad]]:
+        """Make the cached store hold the files as they are now; the quads that differ are what changed."""
+        files = _unique([*self.project_files, *self.given])
+        graphs = {graph_iri(f, self.project.root): f for f in files}
+        loaded, changed = {}, []
+        for graph in set(state.sources) - set(graphs):
+            changed += store.quads(graph=graph)
+            store.clear_graph(graph)
+        for graph, file in graphs.items():
+            if state.sources.get(graph) == cache.Source(str(file), cache.file_hash(file)):
+                loaded[file] = LoadedFile(file, graph, store.count(graph))
+                continue
+            before = set(store.quads(graph=graph))
+            store.clear_graph(graph)
+            loaded.update(_load(store, [file], self.project, report, self.progress))
+            changed += before ^ set(store.quads(graph=graph))
+        return loaded, changed
+
+    def _context(self, shapes: Shapes, loaded: dict[Path, LoadedFile]) -> CheckContext:
+        ontology_graphs = {loaded[f].graph for f in self.ontology if f in loaded}
+        return CheckContext(self.project.rules, shapes, ontology_graphs, reasoner=self.reasoner)
+
+    def _checked_graphs(self, loaded: dict[Path, LoadedFile], context: CheckContext) -> list[str]:
+        return [loaded[f].graph for f in self.given if loaded[f].graph not in context.ontology_graphs]
+
+    def _report(
+        self,
+        store: EmbeddedStore,
+        findings: Findings,
+        loaded: dict[Path, LoadedFile],
+        context: CheckContext,
+        report: ValidationReport,
+    ) -> ValidationReport:
+        """The findings worded and located in the files: a node stated in several files is located in the first of the
+        given files, else of the others by path, whatever order the store keeps them in."""
+        mine = set(self.given)
+        ranked = sorted(loaded.values(), key=lambda f: (f.path not in mine, str(f.path)))
+        sources = {file.graph: file for file in ranked}
+        declared = declared_terms(store, context.ontology_graphs)
+        problems = [_undeclared(iri, declared, sources[graph]) for graph, iri in findings.undeclared]
+        report.errors += sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.column or 0))
+        report.errors += _inferred_problems(store, findings, sources)
+        violations = [_violation(store, r, sources) for r in findings.results]
+        violations.sort(key=lambda v: (v.file or "~", v.line or 0, v.focus, v.path or ""))
+        report.violations += _about_given_files(violations, self.given) if self.explicit else violations
         return report
-    ontology_graphs = {loaded[f].graph for f in _unique(ontology)}
-    checked = [loaded[f] for f in _unique(given) if loaded[f].graph not in ontology_graphs]
-    sources = {file.graph: file for file in loaded.values()}
-    report.errors += _undeclared_terms(store, checked, ontology_graphs)
-    report.errors += _inferred_problems(store, project, sources)
-    violations = _violations(store, shapes_graph, ontology_graphs, sources)
-    report.violations += _about_given_files(violations, given) if paths else violations
-    return report
+
+
+def _reasoner() -> str:
+    from kgraph.config import Settings
+
+    return Settings.from_env().reasoner
 
 
 def _about_given_files(violations: list[Violation], given: Sequence[Path]) -> list[Violation]:
@@ -107,8 +257,8 @@ def _syntax_problem(error: RdfSyntaxError) -> Problem:
     return Problem("syntax", error.message, display(error.path), error.line, error.column)
 
 
-def _shapes_graph(files: list[Path], report: ValidationReport):
-    """The shapes as one rdflib graph (pySHACL's input); shapes files may have syntax errors too."""
+def _shapes(files: list[Path], report: ValidationReport, reach=None) -> Shapes:
+    """The shapes' triples (pySHACL's input, made into a graph only if shapes run); syntax errors are reported."""
     triples = []
     for file in files:
         try:
@@ -117,43 +267,23 @@ def _shapes_graph(files: list[Path], report: ValidationReport):
             report.errors.append(_syntax_problem(error))
         else:
             triples += (q.triple for q in quads)
-    return to_graph(triples)
+    return Shapes(triples, reach)
 
 
-def _undeclared_terms(store: Store, checked: list[LoadedFile], ontology_graphs: set[str]) -> list[Problem]:
-    """``kg:`` terms used in the checked files that no ontology file declares (most are typos)."""
-    declared = {
-        q.subject.value for g in ontology_graphs for q in store.quads(graph=g) if isinstance(q.subject, ox.NamedNode)
-    }
-    problems = []
-    for file in checked:
-        used = {
-            t.value
-            for q in store.quads(graph=file.graph)
-            for t in (q.subject, q.predicate, q.object, getattr(q.object, "datatype", None))
-            if isinstance(t, ox.NamedNode) and t.value.startswith(ONTOLOGY_NS)
-        }
-        source = SourceFile(file.path, file.prefixes)
-        for iri in sorted(used - declared):
-            problems.append(_undeclared(iri, declared, source))
-    return sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.column or 0))
-
-
-def _undeclared(iri: str, declared: set[str], source: SourceFile) -> Problem:
+def _undeclared(iri: str, declared: set[str], file: LoadedFile) -> Problem:
     term = ox.NamedNode(iri)
     message = f"{shorten(term)} is not declared in the ontology"
-    close = difflib.get_close_matches(iri, [d for d in declared if d.startswith(ONTOLOGY_NS)], 1)
+    close = suggestion(iri, declared)
     if close:
-        message += f"; did you mean {shorten(ox.NamedNode(close[0]))}?"
-    line, column = source.find_term(term) or (None, None)
-    return Problem("undeclared-term", message, display(source.path), line, column)
+        message += f"; did you mean {shorten(ox.NamedNode(close))}?"
+    line, column = SourceFile(file.path, file.prefixes).find_term(term) or (None, None)
+    return Problem("undeclared-term", message, display(file.path), line, column)
 
 
-def _inferred_problems(store: Store, project: ProjectFiles, sources: dict[str, LoadedFile]) -> list[Problem]:
+def _inferred_problems(store: Store, findings: Findings, sources: dict[str, LoadedFile]) -> list[Problem]:
     """Contradictions that inference finds, located at the first asserted triple involved."""
-    inference = run_inference(store, rules_dir=project.rules)
     problems = []
-    for found in inference.inconsistencies:
+    for found in findings.inference.inconsistencies:
         file, line, column = _first_located(store, found.triples, sources)
         triples = [shorten_triple(t) for t in found.triples]
         problems.append(Problem("inconsistency", found.message, file, line, column, triples))
@@ -165,24 +295,15 @@ def _first_located(
 ) -> tuple[str | None, int | None, int | None]:
     """Where the first asserted one of ``triples`` is written, else where its subject is."""
     for triple in triples:
-        for quad in store.quads(triple.subject, triple.predicate, triple.object):
-            source = sources.get(getattr(quad.graph_name, "value", ""))
-            if source and isinstance(triple.subject, ox.NamedNode):
+        graphs = {
+            getattr(q.graph_name, "value", "") for q in store.quads(triple.subject, triple.predicate, triple.object)
+        }
+        for source in (s for g, s in sources.items() if g in graphs):
+            if isinstance(triple.subject, ox.NamedNode):
                 position = SourceFile(source.path, source.prefixes).find_triple(triple.subject, triple.predicate)
                 return display(source.path), *(position or (None, None))
     subjects = [t.subject for t in triples if isinstance(t.subject, ox.NamedNode | ox.BlankNode)]
     return _locate_focus(store, subjects[0], None, sources) if subjects else (None, None, None)
-
-
-def _violations(
-    store: Store, shapes: object, ontology_graphs: set[str], sources: dict[str, LoadedFile]
-) -> list[Violation]:
-    """SHACL results over asserted + inferred data, each located where its focus is stated."""
-    data_graphs = [g for g in store.graph_names() if g not in ontology_graphs]
-    data = to_graph(q.triple for g in data_graphs for q in store.quads(graph=g))
-    ontology = to_graph(q.triple for g in ontology_graphs for q in store.quads(graph=g))
-    found = [_violation(store, r, sources) for r in run_shacl(data, shapes, ontology)]
-    return sorted(found, key=lambda v: (v.file or "~", v.line or 0, v.focus, v.path or ""))
 
 
 def _violation(store: Store, result: ShaclResult, sources: dict[str, LoadedFile]) -> Violation:
@@ -207,11 +328,13 @@ def _locate_focus(
     path: ox.NamedNode | None,
     sources: dict[str, LoadedFile],
 ) -> tuple[str | None, int | None, int | None]:
-    """Where the focus is described, else mentioned; a blank node is found through its parent."""
-    if isinstance(focus, ox.BlankNode):
+    """Where the focus is described, else mentioned; a blank node or a literal is found through its parent."""
+    if not isinstance(focus, ox.NamedNode):
+        rank = {graph: n for n, graph in enumerate(sources)}
         parents = [q for q in store.quads(obj=focus) if q.graph_name.value != INFERRED_GRAPH]
         if not parents:
             return None, None, None
+        parents.sort(key=lambda q: (rank.get(q.graph_name.value, len(rank)), str(q.subject), str(q.predicate)))
         return _locate_focus(store, parents[0].subject, parents[0].predicate, sources)
     for source in _files_stating(store, focus, as_subject=True, sources=sources):
         position = SourceFile(source.path, source.prefixes).find_triple(focus, path)
@@ -227,10 +350,11 @@ def _locate_focus(
 def _files_stating(
     store: Store, term: ox.NamedNode, *, as_subject: bool, sources: dict[str, LoadedFile]
 ) -> list[LoadedFile]:
-    """The files with a triple about ``term`` (as subject), or mentioning it (as object)."""
+    """The files with a triple about ``term`` (as subject), or mentioning it (as object), in the order of
+    ``sources``."""
     quads = store.quads(subject=term) if as_subject else store.quads(obj=term)
-    graphs = dict.fromkeys(q.graph_name.value for q in quads)
-    return [sources[g] for g in graphs if g in sources]
+    graphs = {q.graph_name.value for q in quads}
+    return [source for graph, source in sources.items() if graph in graphs]
 
 
 def display(path: Path) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+import pyoxigraph as ox
+
 INPUT_KINDS = ("syntax", "missing")
 """Problems that mean the input could not be read at all: exit code 2, not 1."""
 
@@ -48,6 +50,19 @@ class Violation:
         """``<focus> <property>: <message>``, as a contributor reads it."""
         subject = f"{self.focus} {self.path}" if self.path else self.focus
         return f"{subject}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ShaclResult:
+    """One validation result, its terms in pyoxigraph (to locate them) and its words (to print)."""
+
+    focus: ox.NamedNode | ox.BlankNode
+    path: ox.NamedNode | None
+    message: str
+    severity: str
+    constraint: str
+    shape: str
+    value: str | None
 
 
 @dataclass
@@ -121,7 +136,69 @@ def to_github(report: ValidationReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-FORMATTERS = {"text": to_text, "json": to_json, "github": to_github}
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVELS = {"Violation": "error", "Warning": "warning", "Info": "note"}
+_ERROR_RULES = {
+    "syntax": "The file is not valid RDF.",
+    "missing": "The path does not exist or is not an RDF file.",
+    "undeclared-term": "A kg: term that the ontology does not declare.",
+    "inconsistency": "A contradiction found by inference.",
+}
+
+
+def to_sarif(report: ValidationReport) -> str:
+    """SARIF 2.1.0, the format of GitHub code scanning: one result per problem, its rule the problem's kind (errors)
+    or the shape that failed (SHACL results), located in the file."""
+    import kgraph
+
+    rules: dict[str, str] = {}
+    results = []
+    for error in report.errors:
+        rules.setdefault(error.kind, _ERROR_RULES.get(error.kind, error.kind))
+        text = "\n".join([error.message, *error.triples])
+        results.append(_sarif_result(error.kind, "error", text, error.file, error.line, error.column))
+    for v in report.violations:
+        rules.setdefault(v.shape, f"SHACL shape {v.shape} ({v.constraint}).")
+        results.append(_sarif_result(v.shape, _LEVELS.get(v.severity, "error"), v.sentence(), v.file, v.line, v.column))
+    ids = list(rules)
+    for result in results:
+        result["ruleIndex"] = ids.index(result["ruleId"])
+    driver = {
+        "name": "kgraph",
+        "version": kgraph.__version__,
+        "informationUri": "https://w3id.org/kgraph/",
+        "rules": [{"id": rule, "shortDescription": {"text": text}} for rule, text in rules.items()],
+    }
+    document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _sarif_result(
+    rule: str, level: str, text: str, file: str | None, line: int | None, column: int | None
+) -> dict[str, object]:
+    """One SARIF result; a problem with no file (a missing path's) has no location."""
+    result: dict[str, object] = {"ruleId": rule, "level": level, "message": {"text": text}}
+    if file is not None:
+        region = {"startLine": line, "startColumn": column} if line else {}
+        location: dict[str, object] = {"artifactLocation": _artifact(file)}
+        if region:
+            location["region"] = {key: value for key, value in region.items() if value is not None}
+        result["locations"] = [{"physicalLocation": location}]
+    return result
+
+
+def _artifact(file: str) -> dict[str, str]:
+    """A file relative to the checkout (``%SRCROOT%``, as GitHub resolves it), or an absolute file URI."""
+    from pathlib import Path
+    from urllib.parse import quote
+
+    path = Path(file)
+    if path.is_absolute():
+        return {"uri": path.as_uri()}
+    return {"uri": quote(path.as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
+FORMATTERS = {"text": to_text, "json": to_json, "github": to_github, "sarif": to_sarif}
 
 
 def _summary(report: ValidationReport) -> str:
