@@ -93,9 +93,9 @@ def test_the_reach_of_the_project_shapes():
     reach = analyse(shapes(PROJECT / "shapes").graph)
     assert reach.unbounded == {KG + "locatedIn", KG + "partOfEvent"}
     assert reach.everywhere == set()
-    # Proposition-notAsserted reads any triple of the proposition's rdf:subject, one step away
-    assert (reach.forward[ANY], reach.via[ANY]) == (1, ["http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"])
+    # the not-asserted constraint of propositions reads any triple of the statement's kg:propSubject, one step away
+    assert (reach.forward[ANY], reach.via[ANY]) == (1, [KG + "propSubject"])
     # Claim-notSelfDisputed reads the disputed claim's claimant, reached by kg:disputes or ^kg:disputedBy
     assert reach.via[KG + "claimant"] == ["^" + KG + "disputedBy", KG + "disputes"]
-    # sh:targetObjectsOf kg:statement, and ?claim kg:statement $this
-    assert reach.backward[KG + "statement"] == 0
+    # a clause's shape reads its claim two steps back: ?proposition kg:clause $this . ?claim kg:statement ?proposition
+    assert reach.backward[KG + "statement"] == 1

@@ -286,8 +286,12 @@ def _sparql_reads(shapes, select: str, reach: Reach, offset: int, arrive: set[st
     except Exception:
         reach.everywhere.add(ANY)
         return
+    patterns = list(_patterns(algebra))
+    if any(len(pattern) != 3 for pattern in patterns):  # a shape this reading does not follow: assume it reads all
+        reach.everywhere.add(ANY)
+        return
     edges: list[tuple[object, str, object]] = []
-    for subject, predicate, obj in _patterns(algebra):
+    for subject, predicate, obj in patterns:
         _path_edges(subject, predicate, obj, edges, reach)
     levels = _levels(edges)
     for subject, predicate, obj in edges:
@@ -329,8 +333,9 @@ def _patterns(node: object) -> Iterable[tuple]:
     """Every triple pattern in a query's algebra, in filters (EXISTS) and sub-queries too."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "triples":
-                yield from (tuple(t) for t in value)
+            if key == "triples":  # triples, or (inside EXISTS) runs of several triples as one flat sequence
+                runs = value if value and isinstance(value[0], list | tuple) else [value]
+                yield from (tuple(run[i : i + 3]) for run in runs for i in range(0, len(run), 3))
             else:
                 yield from _patterns(value)
     elif isinstance(node, list | tuple):
