@@ -99,5 +99,5 @@ def test_classes_count_the_datasets_resources_only(store: EmbeddedStore) -> None
 
 def test_instances_by_label(store: EmbeddedStore) -> None:
     listed, more = instances(store, "https://w3id.org/kgraph/ontology#Settlement", [GRAPH])
-    assert [n.text for n in listed] == ["Kurchatov", "Kursk (city)", "Sudža"]
+    assert [(n.text, why) for n, why in listed] == [("Kurchatov", ""), ("Kursk (city)", ""), ("Sudža", "")]
     assert more is False

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kgraph.config import ONTOLOGY_NS, RESOURCE_NS
-from kgraph.describe import RDF_TYPE, RDFS_LABEL, Node, _ref, labels_of, to_node
+from kgraph.config import INFERRED_GRAPH, ONTOLOGY_NS, RESOURCE_NS
+from kgraph.describe import RDF_TYPE, RDFS_LABEL, Node, _ref, explain_query, labels_of, to_node
 from kgraph.store import Store
 
 SKOS_ALT_LABEL = "http://www.w3.org/2004/02/skos/core#altLabel"
@@ -66,15 +66,31 @@ def classes(store: Store, graphs: Sequence[str]) -> list[ClassCount]:
     return sorted(counts, key=lambda c: (-c.count, c.cls.text.lower(), c.cls.iri or ""))
 
 
-def instances(store: Store, cls: str, graphs: Sequence[str]) -> tuple[list[Node], bool]:
-    """The dataset's resources of class ``cls``, by label (at most :data:`MAX_LISTED`), and whether there are more."""
+def instances(store: Store, cls: str, graphs: Sequence[str]) -> tuple[list[tuple[Node, str]], bool]:
+    """The dataset's resources of class ``cls``, by label (at most :data:`MAX_LISTED`), each with the ``/explain``
+    query of its type when only inference gives it ("" when stated), and whether there are more."""
     query = f"""SELECT DISTINCT ?s WHERE {{
         ?s <{RDF_TYPE}> {_ref(cls)} FILTER(STRSTARTS(STR(?s), "{RESOURCE_NS}"))
     }} ORDER BY ?s LIMIT {MAX_LISTED + 1}"""
-    found = [row["s"] for row in store.query(query, default_graph=graphs)]
-    labels = labels_of(store, found[:MAX_LISTED], graphs)
-    nodes = sorted((to_node(s, labels) for s in found[:MAX_LISTED]), key=lambda n: (n.text.lower(), n.iri or ""))
+    found = [row["s"] for row in store.query(query, default_graph=graphs)][: MAX_LISTED + 1]
+    listed = found[:MAX_LISTED]
+    labels = labels_of(store, listed, graphs)
+    stated = _stated(store, cls, listed, [g for g in graphs if g != INFERRED_GRAPH])
+    rdf_type, klass = ox.NamedNode(RDF_TYPE), ox.NamedNode(cls)
+    nodes = [
+        (to_node(s, labels), "" if s.value in stated else explain_query(ox.Triple(s, rdf_type, klass))) for s in listed
+    ]
+    nodes.sort(key=lambda pair: (pair[0].text.lower(), pair[0].iri or ""))
     return nodes, len(found) > MAX_LISTED
+
+
+def _stated(store: Store, cls: str, resources: list[ox.NamedNode], graphs: Sequence[str]) -> set[str]:
+    """Those of ``resources`` that ``graphs`` (the asserted ones) say are of class ``cls``."""
+    if not resources:
+        return set()
+    values = " ".join(_ref(r.value) for r in resources)
+    query = f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} ?s <{RDF_TYPE}> {_ref(cls)} }}"
+    return {row["s"].value for row in store.query(query, default_graph=graphs)}
 
 
 def fold(text: str) -> str:
@@ -115,12 +131,13 @@ def search(store: Store, text: str, graphs: Sequence[str], limit: int = MAX_RESU
             best[iri] = key
     labels = labels_of(store, [ox.NamedNode(iri) for iri in best], graphs)
     ordered = sorted(best, key=lambda iri: (best[iri][0], labels.get(iri, best[iri][2]).lower(), iri))[:limit]
-    types = _types(store, ordered, graphs)
+    types = _types(store, ordered, [g for g in graphs if g != INFERRED_GRAPH])
     return [Hit(to_node(ox.NamedNode(iri), labels), best[iri][2], tuple(types.get(iri, ()))) for iri in ordered]
 
 
 def _types(store: Store, iris: list[str], graphs: Sequence[str]) -> dict[str, list[Node]]:
-    """The ontology's classes of each IRI (asserted or inferred), by label, for showing what each result is."""
+    """The ontology's classes of each IRI stated in ``graphs`` (the asserted ones: the most specific, and no
+    inferred statement is shown unmarked), by label, for showing what each result is."""
     if not iris:
         return {}
     values = " ".join(_ref(iri) for iri in iris)

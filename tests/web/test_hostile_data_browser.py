@@ -113,17 +113,22 @@ def test_the_timeline_shows_a_label_as_text(visit: Visit, hostile_server: LiveSe
     _no_script_ran(visit)
 
 
+def _query(visit: Visit, server: LiveServer, query: str) -> None:
+    """Open the query page, run ``query`` and wait for its result table."""
+    visit.page.goto(server.url + "/")
+    visit.page.wait_for_selector(".yasqe .CodeMirror")
+    visit.page.evaluate("q => { const tab = window.kgraphYasgui.getTab(); tab.setQuery(q); tab.query(); }", query)
+    visit.page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+
+
 def test_query_results_show_labels_and_iris_as_text(visit: Visit, hostile_server: LiveServer) -> None:
     page = visit.page
-    page.goto(hostile_server.url + "/")
-    page.wait_for_selector(".yasqe .CodeMirror")
     query = (
         "SELECT ?x ?l ?see WHERE { VALUES ?x { <https://w3id.org/kgraph/id/evil-place> "
         "<https://w3id.org/kgraph/id/evil-note> } ?x <http://www.w3.org/2000/01/rdf-schema#label> ?l "
         "OPTIONAL { ?x <http://www.w3.org/2000/01/rdf-schema#seeAlso> ?see } } ORDER BY ?x"
     )
-    page.evaluate("q => { const tab = window.kgraphYasgui.getTab(); tab.setQuery(q); tab.query(); }", query)
-    page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+    _query(visit, hostile_server, query)
     cells = page.locator(".yasr table.dataTable tbody td span.nonIri").all_inner_texts()
     assert cells == [f'"{NOTE_LABEL}"@en', f'"{MAP_LABEL}"@en']
     assert SCRIPT_IRI in page.locator(".yasr table.dataTable tbody").inner_text()
@@ -150,16 +155,13 @@ def test_lists_and_explanations_show_labels_as_text(visit: Visit, hostile_server
 
 def test_the_query_pages_map_and_timeline_views_show_labels_as_text(visit: Visit, hostile_server: LiveServer) -> None:
     page = visit.page
-    page.goto(hostile_server.url + "/")
-    page.wait_for_selector(".yasqe .CodeMirror")
     query = (
         "SELECT ?l ?wkt ?d WHERE { <https://w3id.org/kgraph/id/evil-place> "
         "<http://www.w3.org/2000/01/rdf-schema#label> ?l ; <http://www.opengis.net/ont/geosparql#hasGeometry>/"
         "<http://www.opengis.net/ont/geosparql#asWKT> ?wkt "
         'BIND("2025-03"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> AS ?d) }'
     )
-    page.evaluate("q => { const tab = window.kgraphYasgui.getTab(); tab.setQuery(q); tab.query(); }", query)
-    page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+    _query(visit, hostile_server, query)
     page.click(".yasr button.select_kgraphMap")
     page.wait_for_selector('.yasr .result-map[data-state="ready"]')
     assert page.locator(".result-map .leaflet-tooltip:not(.country-label)").all_inner_texts() == [MAP_LABEL]

@@ -14,7 +14,7 @@ SUDZHA = {
     "label": "Sudzha",
     "path": "/id/sudzha",
     "matched": "Sudzha",
-    "types": ["https://w3id.org/kgraph/ontology#Place", "https://w3id.org/kgraph/ontology#Settlement"],
+    "types": ["https://w3id.org/kgraph/ontology#Settlement"],  # asserted only: Place is inferred
 }
 
 
@@ -102,4 +102,18 @@ def test_the_index_refuses_a_class_that_is_not_an_iri(client: FlaskClient) -> No
     assert (response.status_code, response.text) == (
         400,
         "The 'class' parameter must be a full http(s) IRI, not 'kg:Settlement'.\n",
+    )
+
+
+def test_a_class_listing_marks_the_resources_whose_class_is_inferred(client: FlaskClient) -> None:
+    html = client.get("/id/?class=https%3A%2F%2Fw3id.org%2Fkgraph%2Fontology%23Place").text
+    section = re.search(r'<section id="instances">(.*?)</section>', html, re.S)
+    assert section is not None
+    (item,) = re.findall(r"<li>(.*?)</li>", section.group(1))
+    assert item == (
+        '<a href="/id/sudzha" title="https://w3id.org/kgraph/id/sudzha">Sudzha</a> <a class="inferred" '
+        'href="/explain?s=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fid%2Fsudzha%3E'
+        "&amp;p=%3Chttp%3A%2F%2Fwww.w3.org%2F1999%2F02%2F22-rdf-syntax-ns%23type%3E"
+        '&amp;o=%3Chttps%3A%2F%2Fw3id.org%2Fkgraph%2Fontology%23Place%3E" '
+        'title="Inferred, not stated by a source: see why">inferred</a>'
     )
