@@ -262,8 +262,15 @@ def validate(paths: tuple[Path, ...], fmt: str, shapes: Path | None, no_project_
     from kgraph.project import ProjectFiles
     from kgraph.validate import FORMATTERS, validate_paths
 
-    project = ProjectFiles.locate(Settings.from_env().project_dir)
-    report = validate_paths(list(paths), project=project, shapes=shapes, project_data=not no_project_data)
+    settings = Settings.from_env()
+    project = ProjectFiles.locate(settings.project_dir)
+    report = validate_paths(
+        list(paths),
+        project=project,
+        shapes=shapes,
+        project_data=not no_project_data,
+        max_nesting=settings.max_nesting,
+    )
     click.echo(FORMATTERS[fmt](report), nl=False)
     raise SystemExit(report.exit_code)
 

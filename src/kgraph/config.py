@@ -57,6 +57,12 @@ class Settings:
     max_body_bytes: int = _setting(
         16 * 1024 * 1024, "KGRAPH_MAX_BODY_BYTES", "Largest request body the server accepts."
     )
+    max_nesting: int = _setting(
+        1000,
+        "KGRAPH_MAX_NESTING",
+        "Deepest nesting of a JSON-LD or RDF/XML file or body (their parsers recurse per level); deeper ones are "
+        "refused.",
+    )
     query_workers: int = _setting(
         2,
         "KGRAPH_QUERY_WORKERS",
@@ -109,7 +115,7 @@ class Settings:
 
 def _coerce(name: str, raw: str) -> Any:
     """Turn an environment string into the type of the named setting."""
-    if name in {"port", "max_result_bytes", "max_body_bytes", "query_workers", "http_threads"}:
+    if name in {"port", "max_result_bytes", "max_body_bytes", "max_nesting", "query_workers", "http_threads"}:
         return int(raw)
     if name == "timeout":
         return float(raw)

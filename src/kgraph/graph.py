@@ -52,7 +52,7 @@ def build(settings: Settings, progress: Callable[[str], None] | None = None) -> 
         inference = _update_on_disk(store, files, sources, settings, progress or _quiet)
     else:
         scratch = store if isinstance(store, EmbeddedStore) else EmbeddedStore()
-        load_paths(scratch, sources, root=files.root, progress=progress)
+        load_paths(scratch, sources, root=files.root, progress=progress, max_nesting=settings.max_nesting)
         replay_journal(scratch, settings.data_dir)  # writes acknowledged over HTTP, in order
         inference = run_inference(scratch, rules_dir=files.rules, reasoner=settings.reasoner)
         if scratch is not store:
@@ -123,14 +123,14 @@ def _update_on_disk(
     if todo.rebuild:
         say(f"{folder}: building the store from scratch: {todo.rebuild}")
         scratch = EmbeddedStore()
-        load_paths(scratch, sources, root=files.root, progress=say)
+        load_paths(scratch, sources, root=files.root, progress=say, max_nesting=settings.max_nesting)
         _replay_saying(scratch, lines, folder, say)
         inference = _infer(scratch, files, settings, folder, say)
         say(f"{folder}: writing {scratch.count()} quads to disk")
         store.clear()
         store.copy_from(scratch)
     else:
-        _update_graphs(store, todo, by_graph, files, folder, say)
+        _update_graphs(store, todo, by_graph, files, folder, say, settings.max_nesting)
         _replay_saying(store, lines[todo.journal_from :], folder, say)
         scratch = EmbeddedStore()
         for graph in asserted_graphs(store):
@@ -150,6 +150,7 @@ def _update_graphs(
     files: ProjectFiles,
     folder: Path,
     say: Callable[[str], None],
+    max_nesting: int,
 ) -> None:
     """Empty the graphs of files that are gone; reload those of files that are new or changed."""
     for graph in todo.drop:
@@ -158,7 +159,7 @@ def _update_graphs(
     for graph in todo.reload:
         say(f"{folder}: {by_graph[graph]} is new or changed: (re)loading its graph")
         store.clear_graph(graph)
-        load_paths(store, [by_graph[graph]], root=files.root, progress=say)
+        load_paths(store, [by_graph[graph]], root=files.root, progress=say, max_nesting=max_nesting)
 
 
 def _infer(

@@ -10,6 +10,7 @@ external XML entity.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import xml.parsers.expat
 from collections.abc import Callable, Sequence
@@ -20,8 +21,13 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS
+from kgraph import bounds
+from kgraph.bounds import InputRefused
+from kgraph.config import GRAPH_NS, Settings
 from kgraph.store import EmbeddedStore, Store
+
+MAX_NESTING: int = Settings.max_nesting
+"""The default bound on nesting (``KGRAPH_MAX_NESTING``): callers pass the one their settings hold."""
 
 FORMATS: dict[str, ox.RdfFormat] = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -118,48 +124,76 @@ def load_paths(
     *,
     root: Path,
     progress: Callable[[str], None] | None = None,
+    max_nesting: int = MAX_NESTING,
 ) -> list[LoadedFile]:
     """Load every RDF file under ``paths`` into ``store``, each into its own named graph.
 
-    Stops at the first file that does not parse, raising :class:`RdfSyntaxError`; the files before
-    it stay loaded.
+    Stops at the first file that does not parse or passes a bound (``max_nesting``), raising
+    :class:`RdfSyntaxError`; the files before it stay loaded.
     """
     loaded = []
     for path in rdf_files(paths):
         graph = graph_iri(path, root)
         if progress:
             progress(f"loading {path}")
-        quads = load_file(store, path, graph, progress)
+        quads = load_file(store, path, graph, progress, max_nesting=max_nesting)
         loaded.append(LoadedFile(path=path, graph=graph, quads=quads))
         if progress:
             progress(f"loaded {path}: {quads} triples into <{graph}>")
     return loaded
 
 
-def load_file(store: Store, path: Path, graph: str, progress: Callable[[str], None] | None = None) -> int:
+def load_file(
+    store: Store,
+    path: Path,
+    graph: str,
+    progress: Callable[[str], None] | None = None,
+    *,
+    max_nesting: int = MAX_NESTING,
+) -> int:
     """Add one file to ``store``, its default graph going to ``graph``: all of it, or nothing and an
     :class:`RdfSyntaxError`. Returns the number of quads the store gained."""
     if not isinstance(store, EmbeddedStore):
-        quads, _ = parse_file(path, graph, progress)
+        quads, _ = parse_file(path, graph, progress, max_nesting=max_nesting)
         store.add(quads)
         return len(quads)
     rdf_format = FORMATS[path.suffix.lower()]
-    if rdf_format == ox.RdfFormat.RDF_XML:
-        _refuse_entity_bomb(path)
     before = store.count()
-    with path.open("rb") as file:
+    large = path.stat().st_size >= BULK_LOAD_BYTES
+    if rdf_format in bounds.RECURSIVE:
+        nquads = _contained(path, rdf_format, max_nesting)
+        store.load_file(io.BytesIO(nquads), ox.RdfFormat.N_QUADS, base_iri=None, graph=graph, large=large)
+        return store.count() - before
+    with _open(path) as file:
         source = _ProgressReader(file, path, progress) if progress else file
         try:
-            store.load_file(
-                source,
-                rdf_format,
-                base_iri=path.resolve().as_uri(),
-                graph=graph,
-                large=path.stat().st_size >= BULK_LOAD_BYTES,
-            )
+            store.load_file(source, rdf_format, base_iri=path.resolve().as_uri(), graph=graph, large=large)
         except SyntaxError as error:
-            raise _located(path, rdf_format, error) from None
+            raise _located(path, error) from None
     return store.count() - before
+
+
+def _open(path: Path) -> io.BufferedReader:
+    """The file opened for reading, past a UTF-8 byte order mark if it starts with one."""
+    file = path.open("rb")
+    if file.peek(len(bounds.BOM))[: len(bounds.BOM)] == bounds.BOM:
+        file.read(len(bounds.BOM))
+    return file
+
+
+def _contained(path: Path, rdf_format: ox.RdfFormat, max_nesting: int) -> bytes:
+    """A JSON-LD or RDF/XML file checked against the bounds and parsed in a child process, as N-Quads."""
+    data = bounds.strip_bom(path.read_bytes())
+    try:
+        depth = bounds.check(data, rdf_format, max_nesting=max_nesting)
+        return bounds.contained(
+            data, rdf_format, depth=depth, max_nesting=max_nesting, base_iri=path.resolve().as_uri()
+        )
+    except InputRefused as error:
+        line, column = error.line, error.column
+        if line is None and rdf_format == ox.RdfFormat.RDF_XML and not error.message.startswith("the "):
+            line, column = _xml_position(data)  # pyoxigraph's RDF/XML errors often have no position
+        raise RdfSyntaxError(path, line, column, error.message) from None
 
 
 class _ProgressReader(io.RawIOBase):
@@ -188,80 +222,53 @@ class _ProgressReader(io.RawIOBase):
 
 def declared_prefixes(path: Path) -> dict[str, str]:
     """The prefixes a file declares (Turtle, TriG; none for the other formats), for writing its terms as it does."""
-    parser = ox.parse(path=str(path), format=FORMATS[path.suffix.lower()], base_iri=path.resolve().as_uri())
-    for _ in parser:
-        pass
-    return dict(parser.prefixes)
+    rdf_format = FORMATS[path.suffix.lower()]
+    if rdf_format in bounds.RECURSIVE:
+        return {}
+    with _open(path) as file:
+        parser = ox.parse(file, format=rdf_format, base_iri=path.resolve().as_uri())
+        for _ in parser:
+            pass
+        return dict(parser.prefixes)
 
 
 def parse_file(
-    path: Path, graph: str, progress: Callable[[str], None] | None = None
+    path: Path, graph: str, progress: Callable[[str], None] | None = None, *, max_nesting: int = MAX_NESTING
 ) -> tuple[list[ox.Quad], dict[str, str]]:
     """Every quad of one file (default-graph ones moved to ``graph``) and its declared prefixes."""
     rdf_format = FORMATS[path.suffix.lower()]
-    if rdf_format == ox.RdfFormat.RDF_XML:
-        _refuse_entity_bomb(path)
     target = ox.NamedNode(graph)
-    parser = ox.parse(path=str(path), format=rdf_format, base_iri=path.resolve().as_uri())
-    quads = []
-    try:
-        for quad in parser:
-            if isinstance(quad.graph_name, ox.DefaultGraph):
-                quad = ox.Quad(quad.subject, quad.predicate, quad.object, target)
-            quads.append(quad)
-            if progress and len(quads) % PROGRESS_EVERY == 0:
-                progress(f"{path}: {len(quads)} triples so far")
-    except SyntaxError as error:
-        raise _located(path, rdf_format, error) from None
+    with contextlib.ExitStack() as opened:
+        if rdf_format in bounds.RECURSIVE:
+            source: bytes | io.BufferedReader = _contained(path, rdf_format, max_nesting)
+            rdf_format = ox.RdfFormat.N_QUADS
+        else:
+            source = opened.enter_context(_open(path))
+        parser = ox.parse(source, format=rdf_format, base_iri=path.resolve().as_uri())
+        quads = []
+        try:
+            for quad in parser:
+                if isinstance(quad.graph_name, ox.DefaultGraph):
+                    quad = ox.Quad(quad.subject, quad.predicate, quad.object, target)
+                quads.append(quad)
+                if progress and len(quads) % PROGRESS_EVERY == 0:
+                    progress(f"{path}: {len(quads)} triples so far")
+        except SyntaxError as error:
+            raise _located(path, error) from None
     return quads, dict(parser.prefixes)
 
 
-def _located(path: Path, rdf_format: ox.RdfFormat, error: SyntaxError) -> RdfSyntaxError:
-    """Our error from pyoxigraph's, positioned by pyoxigraph or, for RDF/XML, by an XML parser."""
-    message = error.msg
-    if error.lineno is not None:
-        message = message.split(": ", 1)[1] if message.startswith("Parser error") else message
-        return RdfSyntaxError(path, error.lineno, error.offset, message)
-    if rdf_format == ox.RdfFormat.RDF_XML:
-        line, column = _xml_position(path)
-        return RdfSyntaxError(path, line, column, message)
-    return RdfSyntaxError(path, None, None, message)
+def _located(path: Path, error: SyntaxError) -> RdfSyntaxError:
+    """Our error from pyoxigraph's, positioned as pyoxigraph positions it."""
+    problem = bounds.refused(error)
+    return RdfSyntaxError(path, problem.line, problem.column, problem.message)
 
 
-ENTITY_BOMB = "XML entities expand too much (an entity expansion bomb)"
-
-
-def _refuse_entity_bomb(path: Path) -> None:
-    """Refuse an RDF/XML file that is an entity expansion bomb, located."""
-    where = entity_bomb(path.read_bytes())
-    if where:
-        raise RdfSyntaxError(path, *where, ENTITY_BOMB)
-
-
-def entity_bomb(data: bytes) -> tuple[int, int] | None:
-    """Where XML ``data`` expands its entities without bound ("billion laughs"), as (line, column), or None.
-
-    pyoxigraph expands every entity, for minutes and gigabytes (found by tests/fuzz), while expat stops at an
-    amplification limit; expat reads no external entity, so the check itself reaches nothing. Every RDF/XML input,
-    a ``--data`` file or a request body, goes through it before pyoxigraph sees it.
-    """
-    parser = xml.parsers.expat.ParserCreate()
-    try:
-        parser.Parse(data, True)
-    except xml.parsers.expat.ExpatError as error:
-        if error.code == _AMPLIFICATION:
-            return error.lineno, error.offset + 1
-    return None
-
-
-_AMPLIFICATION = xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_AMPLIFICATION_LIMIT_BREACH]
-
-
-def _xml_position(path: Path) -> tuple[int | None, int | None]:
+def _xml_position(data: bytes) -> tuple[int | None, int | None]:
     """Where expat finds the XML ill-formed (it resolves no external entity: nothing is read)."""
     parser = xml.parsers.expat.ParserCreate()
     try:
-        parser.Parse(path.read_bytes(), True)
+        parser.Parse(data, True)
     except xml.parsers.expat.ExpatError as error:
         return error.lineno, error.offset + 1
     return None, None

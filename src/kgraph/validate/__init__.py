@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from kgraph.config import INFERRED_GRAPH, ONTOLOGY_NS
 from kgraph.infer import run_inference
 from kgraph.infer.terms import shorten, shorten_triple
-from kgraph.load import LoadedFile, RdfSyntaxError, load_paths, parse_file, rdf_files
+from kgraph.load import MAX_NESTING, LoadedFile, RdfSyntaxError, load_paths, parse_file, rdf_files
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store
 from kgraph.validate.locate import SourceFile
@@ -35,11 +35,13 @@ def validate_paths(
     shapes: Path | None = None,
     project_data: bool = True,
     progress: Callable[[str], None] | None = None,
+    max_nesting: int = MAX_NESTING,
 ) -> ValidationReport:
     """Validate ``paths`` (default: the project's data) with the ontology and the project's data.
 
     ``shapes`` is the folder of SHACL shapes (default: the project's); ``project_data=False`` leaves
-    the existing data out, to check files on their own against the ontology.
+    the existing data out, to check files on their own against the ontology; ``max_nesting`` bounds JSON-LD and
+    RDF/XML nesting.
     """
     report = ValidationReport()
     ontology = _files([project.ontology], report)
@@ -49,7 +51,7 @@ def validate_paths(
     if report.errors:
         return report
     store = EmbeddedStore()
-    loaded = _load(store, _unique([*ontology, *existing, *given]), project, report, progress)
+    loaded = _load(store, _unique([*ontology, *existing, *given]), project, report, progress, max_nesting)
     shapes_graph = _shapes_graph(shape_files, report)
     if report.errors:
         return report
@@ -92,12 +94,13 @@ def _load(
     project: ProjectFiles,
     report: ValidationReport,
     progress: Callable[[str], None] | None,
+    max_nesting: int,
 ) -> dict[Path, LoadedFile]:
     """Load every file into its graph, reporting every syntax error rather than stopping at one."""
     loaded = {}
     for file in files:
         try:
-            [loaded[file]] = load_paths(store, [file], root=project.root, progress=progress)
+            [loaded[file]] = load_paths(store, [file], root=project.root, progress=progress, max_nesting=max_nesting)
         except RdfSyntaxError as error:
             report.errors.append(_syntax_problem(error))
     return loaded

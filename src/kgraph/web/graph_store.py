@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
-from kgraph.load import ENTITY_BOMB, entity_bomb
+from kgraph import bounds
 from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.formats import negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError, read_body
@@ -133,11 +133,9 @@ def _parse(body: bytes, graph: str | None) -> list[ox.Quad]:
             f"Unsupported Content-Type '{media_type or 'none'}' for RDF: use one of {', '.join(READABLE)}.",
             status=415,
         )
-    bomb = entity_bomb(body) if rdf_format == ox.RdfFormat.RDF_XML else None
-    if bomb:
-        raise ProtocolError(f"The {media_type} body does not parse at line {bomb[0]}, column {bomb[1]}: {ENTITY_BOMB}")
+    max_nesting = service(current_app).settings.max_nesting
     try:
-        return list(ox.parse(body, format=rdf_format, base_iri=graph or None, rename_blank_nodes=True))
-    except SyntaxError as error:
-        where = f" at line {error.lineno}, column {error.offset}" if error.lineno else ""
-        raise ProtocolError(f"The {media_type} body does not parse{where}: {error.msg}") from None
+        return bounds.parse(body, rdf_format, max_nesting=max_nesting, base_iri=graph, rename_blank_nodes=True)
+    except bounds.InputRefused as error:
+        where = f" at line {error.line}, column {error.column}" if error.line else ""
+        raise ProtocolError(f"The {media_type} body does not parse{where}: {error.message}") from None

@@ -1,0 +1,161 @@
+"""Hostile nesting and crashing parsers: refused before parsing, or contained, in every place RDF comes in.
+
+The documents are the ones that crashed or stalled kgraph before: JSON-LD nested 4,000 deep (a segfault in
+pyoxigraph's parser) and RDF/XML nested 20,000 deep (time quadratic in the depth).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from conftest import FIXTURE_PROJECT, KGRAPH
+from kgraph import bounds
+from kgraph.load import RdfSyntaxError, load_paths
+from kgraph.store import EmbeddedStore
+
+TOKEN = "bounds-test-token"
+VALIDATE_PROJECT = Path(__file__).parent / "fixtures" / "validate" / "project"
+"""A project with shapes, for ``kgraph validate``."""
+
+
+def nested_jsonld(depth: int) -> str:
+    """A node holding a node ... ``depth`` levels deep, one triple per level."""
+    return '{"@type": "http://example.org/C", "http://example.org/p": ' * depth + '"x"' + "}" * depth
+
+
+def nested_rdfxml(depth: int) -> str:
+    """Descriptions inside property elements, ``depth`` of each (so ``2 * depth + 1`` elements deep)."""
+    return (
+        '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:e="http://example.org/">\n'
+        + "<rdf:Description><e:p>" * depth
+        + "x"
+        + "</e:p></rdf:Description>" * depth
+        + "</rdf:RDF>\n"
+    )
+
+
+def kgraph(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The installed command, as users run it, with the validation fixture project."""
+    return subprocess.run(
+        [str(KGRAPH), *args],
+        env={**os.environ, "KGRAPH_PROJECT_DIR": str(VALIDATE_PROJECT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_jsonld_nested_past_the_limit_is_refused_by_validate_located(tmp_path: Path) -> None:
+    (tmp_path / "f.jsonld").write_text(nested_jsonld(4000), encoding="utf-8")
+    result = kgraph("validate", "--no-project-data", "f.jsonld", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "f.jsonld:1:58001: JSON-LD nested 4,000 levels deep; the limit is 1,000 (KGRAPH_MAX_NESTING)\n"
+        "1 problem found\n",
+        "",
+    )
+
+
+def test_a_parser_crash_past_a_raised_limit_is_one_line_not_a_dead_process(tmp_path: Path) -> None:
+    (tmp_path / "f.jsonld").write_text(nested_jsonld(4000), encoding="utf-8")
+    result = kgraph("validate", "--no-project-data", "f.jsonld", cwd=tmp_path, env={"KGRAPH_MAX_NESTING": "100000"})
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "f.jsonld: the JSON-LD parser crashed (SIGSEGV) at nesting depth 4,000; the limit is 100,000 "
+        "(KGRAPH_MAX_NESTING)\n1 problem found\n",
+        "",
+    )
+
+
+def test_rdfxml_nested_deep_is_refused_at_once_not_parsed_for_minutes(tmp_path: Path) -> None:
+    path = tmp_path / "deep.rdf"
+    path.write_text(nested_rdfxml(20_000), encoding="utf-8")
+    with pytest.raises(RdfSyntaxError) as refused:
+        load_paths(EmbeddedStore(), [path], root=tmp_path)
+    assert str(refused.value) == (
+        f"{path}:3:10996: RDF/XML nested 40,001 levels deep; the limit is 1,000 (KGRAPH_MAX_NESTING)"
+    )
+
+
+@pytest.mark.parametrize(("name", "text"), [("ok.jsonld", nested_jsonld(500)), ("ok.rdf", nested_rdfxml(499))])
+def test_nesting_within_the_limit_loads_every_triple(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    [loaded] = load_paths(EmbeddedStore(), [path], root=tmp_path)
+    assert loaded.quads == (1000 if name == "ok.jsonld" else 499)
+
+
+def test_brackets_inside_json_strings_do_not_count() -> None:
+    text = '{"@id": "http://example.org/a", "http://example.org/p": "' + "[{" * 5000 + '\\"' + '"}'
+    assert bounds.nesting_depth(text.encode(), ox.RdfFormat.JSON_LD) == 1
+
+
+def test_turtle_parses_deep_blank_nodes_in_the_caller(tmp_path: Path) -> None:
+    """The Turtle parser does not recurse: 100,000 nested blank nodes are no threat and need no limit."""
+    path = tmp_path / "deep.ttl"
+    depth = 100_000
+    path.write_text("@prefix : <http://example.org/> .\n:a :p " + "[ :p " * depth + '"x"' + " ]" * depth + " .\n")
+    [loaded] = load_paths(EmbeddedStore(), [path], root=tmp_path)
+    assert loaded.quads == depth + 1
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    for name, text in [
+        ("bom.ttl", "@prefix : <http://example.org/> .\n:a :p :b .\n"),
+        ("bom.jsonld", '{"@id": "http://example.org/a", "http://example.org/p": "x"}'),
+    ]:
+        (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
+        [loaded] = load_paths(EmbeddedStore(), [tmp_path / name], root=tmp_path)
+        assert loaded.quads == 1
+
+
+def test_serve_refuses_a_nested_data_file_at_start_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonld"
+    path.write_text(nested_jsonld(4000), encoding="utf-8")
+    result = kgraph("serve", "--port", "1", "--data", str(path), env={"KGRAPH_DATA_DIR": str(tmp_path)})
+    assert (result.returncode, result.stdout) == (2, "")
+    errors = [line for line in result.stderr.splitlines() if line.startswith("kgraph:")]
+    assert errors == [
+        f"kgraph: cannot load the graph: {path}:1:58001: JSON-LD nested 4,000 levels deep; the limit is 1,000 "
+        "(KGRAPH_MAX_NESTING)"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_store_body_that_crashes_the_parser_is_a_400_and_the_server_lives_on(serve, tmp_path: Path) -> None:
+    server = serve(
+        [],
+        {
+            "KGRAPH_PROJECT_DIR": str(FIXTURE_PROJECT),
+            "KGRAPH_DATA_DIR": str(tmp_path),
+            "KGRAPH_TOKEN": TOKEN,
+            "KGRAPH_TOKEN_FILE": "",
+            "KGRAPH_MAX_NESTING": "100000",
+        },
+    )
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/ld+json"}
+    url = server.url + "/store?graph=http://example.org/g"
+    crashed = requests.post(url, data=nested_jsonld(4000), headers=headers, timeout=60)
+    assert (crashed.status_code, crashed.text) == (
+        400,
+        "The application/ld+json body does not parse: the JSON-LD parser crashed (SIGSEGV) at nesting depth 4,000; "
+        "the limit is 100,000 (KGRAPH_MAX_NESTING)\n",
+    )
+    fine = requests.post(url, data=nested_jsonld(3), headers=headers, timeout=60)
+    assert fine.status_code == 200, fine.text
+    count = requests.get(
+        server.endpoint,
+        params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/g> { ?s ?p ?o } }"},
+        headers={"Accept": "text/csv"},
+        timeout=30,
+    )
+    assert count.text == "n\r\n6\r\n"
