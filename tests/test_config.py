@@ -1,8 +1,15 @@
 """Settings come from CLI overrides, then KGRAPH_* variables, then the one default."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from kgraph.config import Settings, setting_help
+import pyoxigraph as ox
+import pytest
+
+from kgraph.config import GRAPH_NS, ONTOLOGY_NS, RESOURCE_NS, Settings, setting_help
+from kgraph.journal import JOURNAL_NAME, Entry
 
 
 def test_defaults_when_nothing_is_set() -> None:
@@ -42,3 +49,37 @@ def test_every_setting_documents_its_variable() -> None:
     for name, (env, text, _default) in setting_help().items():
         assert env == "KGRAPH_" + name.upper()
         assert text.endswith(".")
+
+
+def test_the_default_data_dir_is_computed_from_the_environment_settings_are_built_from(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert Settings.from_env({"HOME": str(home)}).data_dir == home / ".local" / "share" / "kgraph"
+    assert Settings.from_env({"HOME": str(home), "XDG_DATA_HOME": str(tmp_path / "x")}).data_dir == (
+        tmp_path / "x" / "kgraph"
+    )
+
+
+@pytest.mark.slow
+def test_a_journal_in_home_changes_nothing_in_the_tests(tmp_path: Path) -> None:
+    """A developer who ran ``make serve`` and wrote to it has a journal in ~/.local/share/kgraph: the CLI tests must
+    pass all the same (they used to replay it: 5 of tests/test_cli_query.py failed)."""
+    journal = tmp_path / "home" / ".local" / "share" / "kgraph" / JOURNAL_NAME
+    journal.parent.mkdir(parents=True)
+    allied = ox.Quad(
+        ox.NamedNode(RESOURCE_NS + "russia"),
+        ox.NamedNode(ONTOLOGY_NS + "alliedWith"),
+        ox.NamedNode(RESOURCE_NS + "atlantis"),
+        ox.NamedNode(GRAPH_NS + "contrib/dev"),
+    )
+    journal.write_bytes(Entry("w1", "2026-12-01T00:00:00Z", "dev", removed=[], added=[allied]).to_line())
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KGRAPH_") and k != "XDG_DATA_HOME"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cli_query.py"],
+        env={**environ, "HOME": str(tmp_path / "home")},
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

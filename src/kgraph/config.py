@@ -7,6 +7,7 @@ from the default below. Nothing else in the package hard-codes a limit, a path o
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,26 @@ INFERRED_GRAPH = GRAPH_NS + "inferred"
 """Named graph that holds every inferred triple, apart from the asserted ones."""
 
 
-def _default_data_dir() -> Path:
-    """Where writes are journaled: XDG's data home, never inside the source tree's tracked files."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "kgraph"
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where writes are journaled: XDG's data home, never inside the source tree's tracked files.
+
+    Computed from ``environ`` (the process environment when None) each time settings are built, never at import, so
+    that settings built for a test or another user do not point at the developer's own journal.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("XDG_DATA_HOME"):
+        return Path(environ["XDG_DATA_HOME"]) / "kgraph"
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    return home / ".local" / "share" / "kgraph"
+
+
+DEFAULT_DATA_DIR_TEXT = "$XDG_DATA_HOME/kgraph, else ~/.local/share/kgraph"
+"""How the data directory's default is shown in help: it depends on the environment."""
 
 
 def _setting(default: Any, env: str, help: str, **kwargs: Any) -> Any:
+    if "default_factory" in kwargs:
+        return field(metadata={"env": env, "help": help}, **kwargs)
     return field(default=default, metadata={"env": env, "help": help}, **kwargs)
 
 
@@ -83,9 +97,10 @@ class Settings:
         None, "KGRAPH_TOKEN_FILE", "File of write tokens, one `name token` line per contributor."
     )
     data_dir: Path = _setting(
-        _default_data_dir(),
+        None,
         "KGRAPH_DATA_DIR",
         "Folder for the write journal and the default on-disk state.",
+        default_factory=default_data_dir,
     )
     project_dir: Path | None = _setting(
         None, "KGRAPH_PROJECT_DIR", "Folder holding ontology/, data/, shapes/, queries/ and rules/."
@@ -106,6 +121,7 @@ class Settings:
             if raw not in (None, ""):
                 values[f.name] = _coerce(f.name, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        values.setdefault("data_dir", default_data_dir(environ))
         return cls(**values)
 
     def with_overrides(self, **overrides: Any) -> Settings:
@@ -130,4 +146,7 @@ def _coerce(name: str, raw: str) -> Any:
 
 def setting_help() -> dict[str, tuple[str, str, Any]]:
     """Name -> (environment variable, help, default), for the CLI's option help and the README's table."""
-    return {f.name: (f.metadata["env"], f.metadata["help"], f.default) for f in fields(Settings)}
+    return {
+        f.name: (f.metadata["env"], f.metadata["help"], DEFAULT_DATA_DIR_TEXT if f.name == "data_dir" else f.default)
+        for f in fields(Settings)
+    }
