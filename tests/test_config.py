@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 
-from kgraph.config import GRAPH_NS, ONTOLOGY_NS, RESOURCE_NS, Settings, setting_help
+from kgraph.cli import main
+from kgraph.config import GRAPH_NS, ONTOLOGY_NS, RESOURCE_NS, SettingError, Settings, setting_help
 from kgraph.journal import JOURNAL_NAME, Entry
 
 
@@ -83,3 +85,36 @@ def test_a_journal_in_home_changes_nothing_in_the_tests(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+BAD_SETTINGS = [
+    ({"KGRAPH_PORT": "abc"}, [], "kgraph: KGRAPH_PORT=abc: must be a whole number"),
+    ({"KGRAPH_PORT": "70000"}, [], "kgraph: KGRAPH_PORT=70000: must be a TCP port from 1 to 65535"),
+    ({}, ["--port", "0"], "kgraph: --port 0: must be a TCP port from 1 to 65535"),
+    ({"KGRAPH_TIMEOUT": "abc"}, [], "kgraph: KGRAPH_TIMEOUT=abc: must be a number of seconds"),
+    ({"KGRAPH_TIMEOUT": "-1"}, [], "kgraph: KGRAPH_TIMEOUT=-1: must be a number of seconds greater than 0"),
+    ({}, ["--timeout", "0"], "kgraph: --timeout 0.0: must be a number of seconds greater than 0"),
+    ({"KGRAPH_HTTP_THREADS": "x"}, [], "kgraph: KGRAPH_HTTP_THREADS=x: must be a whole number"),
+    ({"KGRAPH_QUERY_WORKERS": "0"}, [], "kgraph: KGRAPH_QUERY_WORKERS=0: must be at least 1"),
+    ({"KGRAPH_MAX_BODY_BYTES": "10"}, [], "kgraph: KGRAPH_MAX_BODY_BYTES=10: must be at least 1024 bytes"),
+    ({"KGRAPH_MAX_NESTING": "0"}, [], "kgraph: KGRAPH_MAX_NESTING=0: must be at least 1"),
+    ({"KGRAPH_REASONER": "hermit"}, [], "kgraph: KGRAPH_REASONER=hermit: must be native or owlrl"),
+    ({"KGRAPH_TOKEN_FILE": "/nonexistent/tokens"}, [], "kgraph: KGRAPH_TOKEN_FILE=/nonexistent/tokens: no such file"),
+    ({"KGRAPH_PROJECT_DIR": "/nonexistent"}, [], "kgraph: KGRAPH_PROJECT_DIR=/nonexistent: no such folder"),
+]
+
+
+@pytest.mark.parametrize(("environ", "options", "message"), BAD_SETTINGS, ids=[m for _, _, m in BAD_SETTINGS])
+def test_a_bad_setting_stops_serve_with_one_line_and_exit_2(environ, options, message) -> None:
+    result = CliRunner().invoke(main, ["serve", *options], env=environ)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
+def test_a_bad_setting_stops_every_command_that_reads_settings() -> None:
+    result = CliRunner().invoke(main, ["query", "ASK {}"], env={"KGRAPH_TIMEOUT": "abc"})
+    assert (result.exit_code, result.stderr) == (2, "kgraph: KGRAPH_TIMEOUT=abc: must be a number of seconds\n")
+
+
+def test_settings_built_in_code_are_range_checked_too() -> None:
+    with pytest.raises(SettingError, match=r"^0: must be a number of seconds greater than 0$"):
+        Settings(timeout=0)

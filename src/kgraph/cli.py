@@ -13,7 +13,7 @@ import click
 import pyoxigraph as ox
 
 from kgraph import __version__
-from kgraph.config import Settings, setting_help
+from kgraph.config import SettingError, Settings, setting_help
 from kgraph.infer.engine import REASONERS
 from kgraph.infer.explain import TripleNotFound
 from kgraph.infer.explain import explain as explain_triple
@@ -22,7 +22,18 @@ from kgraph.link import LinkOptions
 from kgraph.store import QueryResult
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a setting that cannot be used ends any command with one line and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SettingError as error:
+            click.echo(f"kgraph: {error}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kgraph")
 def main() -> None:
     """kgraph: the Kursk knowledge graph, its validator and its SPARQL endpoint."""
@@ -130,7 +141,18 @@ def _help(name: str) -> str:
     return f"{text} ({shown}{env})"
 
 
-@main.command()
+_ENVIRONMENT_ONLY = ("token", "project_dir")
+"""Settings without a serve option: a token on the command line would show in ``ps``; the project rarely changes."""
+
+
+def _environment_only() -> str:
+    """The epilog of ``serve --help``: the settings only the environment sets, from the settings table."""
+    lines = ["\b", "Settings from the environment only:"]
+    lines += [f"  {setting_help()[name][0]}: {setting_help()[name][1]}" for name in _ENVIRONMENT_ONLY]
+    return "\n".join(lines)
+
+
+@main.command(epilog=_environment_only())
 @click.option("--host", default=None, help=_help("host"))
 @click.option("--port", type=int, default=None, help=_help("port"))
 @click.option(
@@ -145,6 +167,8 @@ def _help(name: str) -> str:
 @click.option("--max-result-bytes", type=int, default=None, help=_help("max_result_bytes"))
 @click.option("--max-body-bytes", type=int, default=None, help=_help("max_body_bytes"))
 @click.option("--query-workers", type=int, default=None, help=_help("query_workers"))
+@click.option("--http-threads", type=int, default=None, help=_help("http_threads"))
+@click.option("--max-nesting", type=int, default=None, help=_help("max_nesting"))
 @click.option("--service-allowlist", multiple=True, help=_help("service_allowlist") + " Repeatable.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
 @click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
@@ -158,6 +182,8 @@ def serve(
     max_result_bytes: int | None,
     max_body_bytes: int | None,
     query_workers: int | None,
+    http_threads: int | None,
+    max_nesting: int | None,
     service_allowlist: tuple[str, ...],
     data_dir: Path | None,
     token_file: Path | None,
@@ -175,6 +201,8 @@ def serve(
         max_result_bytes=max_result_bytes,
         max_body_bytes=max_body_bytes,
         query_workers=query_workers,
+        http_threads=http_threads,
+        max_nesting=max_nesting,
         service_allowlist=service_allowlist or None,
         data_dir=data_dir,
         token_file=token_file,

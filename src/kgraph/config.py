@@ -7,7 +7,7 @@ from the default below. Nothing else in the package hard-codes a limit, a path o
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -111,30 +111,102 @@ class Settings:
         "OWL 2 RL engine: native (compiled from the ontology, fast) or owlrl (the slow reference it is tested on).",
     )
 
+    def __post_init__(self) -> None:
+        """Every value in its range, so a bad one stops the start rather than every query later."""
+        for name, (check, expected) in _RANGES.items():
+            if not check(getattr(self, name)):
+                raise SettingError(name, f"must be {expected}", repr(getattr(self, name)))
+
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from the environment, then apply explicit overrides (CLI options) that are not None."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from the environment, then apply explicit overrides (CLI options) that are not None.
+
+        Raises :class:`SettingError` naming the setting, its source and what it must be.
+        """
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
         for f in fields(cls):
-            raw = environ.get(f.metadata["env"])
+            env = f.metadata["env"]
+            raw = environ.get(env)
             if raw not in (None, ""):
-                values[f.name] = _coerce(f.name, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
+                sources[f.name] = f"{env}={raw}"
+                values[f.name] = _coerce(f.name, raw, sources[f.name])
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = value
+                sources[name] = f"--{name.replace('_', '-')} {_shown(value)}"
         values.setdefault("data_dir", default_data_dir(environ))
-        return cls(**values)
+        try:
+            settings = cls(**values)
+            settings.check_files()
+        except SettingError as error:
+            raise SettingError(error.name, error.problem, sources.get(error.name, error.source)) from None
+        return settings
+
+    def check_files(self) -> None:
+        """The token file can be read and the project folder is one, so neither fails later, mid-start."""
+        if self.token_file is not None:
+            try:
+                Path(self.token_file).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise SettingError("token_file", "no such file", str(self.token_file)) from None
+            except (OSError, UnicodeDecodeError) as error:
+                reason = getattr(error, "strerror", None) or "not UTF-8 text"
+                raise SettingError("token_file", f"cannot be read ({reason})", str(self.token_file)) from None
+        if self.project_dir is not None and not Path(self.project_dir).is_dir():
+            raise SettingError("project_dir", "no such folder", str(self.project_dir))
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given non-None values replaced."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def _coerce(name: str, raw: str) -> Any:
-    """Turn an environment string into the type of the named setting."""
-    if name in {"port", "max_result_bytes", "max_body_bytes", "max_nesting", "query_workers", "http_threads"}:
-        return int(raw)
+class SettingError(ValueError):
+    """A setting whose value cannot be used: ``str()`` is one line naming the setting, where its value came from
+    (``KGRAPH_PORT=abc``, ``--timeout 0``) and what it must be."""
+
+    def __init__(self, name: str, problem: str, source: str) -> None:
+        self.name = name
+        self.problem = problem
+        self.source = source
+        super().__init__(f"{source}: {problem}")
+
+
+_INTEGERS = {"port", "max_result_bytes", "max_body_bytes", "max_nesting", "query_workers", "http_threads"}
+
+_RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "port": (lambda v: 1 <= v <= 65535, "a TCP port from 1 to 65535"),
+    "timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
+    "max_result_bytes": (lambda v: v >= 1024, "at least 1024 bytes"),
+    "max_body_bytes": (lambda v: v >= 1024, "at least 1024 bytes"),
+    "max_nesting": (lambda v: v >= 1, "at least 1"),
+    "query_workers": (lambda v: v >= 1, "at least 1"),
+    "http_threads": (lambda v: v >= 1, "at least 1"),
+    "reasoner": (lambda v: v in ("native", "owlrl"), "native or owlrl"),
+    "host": (lambda v: bool(v.strip()), "a host name or address"),
+}
+"""Setting -> (its test, what it must be): checked whenever settings are built."""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return " ".join(map(str, value))
+    return str(value)
+
+
+def _coerce(name: str, raw: str, source: str) -> Any:
+    """Turn an environment string into the type of the named setting (SettingError when it is not one)."""
+    if name in _INTEGERS:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingError(name, "must be a whole number", source) from None
     if name == "timeout":
-        return float(raw)
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingError(name, "must be a number of seconds", source) from None
     if name == "data":
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "service_allowlist":
