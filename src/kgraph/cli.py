@@ -7,7 +7,9 @@ Exit codes are shared by every command: 0 success, 1 the answer is "no" (violati
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import pyoxigraph as ox
@@ -66,16 +68,19 @@ _GRAPH_FORMATS = {
     help="Output format; a table by default (Turtle for CONSTRUCT and DESCRIBE).",
 )
 def query(query_or_file: str, infer: bool, fmt: str) -> None:
-    """Run a SPARQL query (text, or a .rq file) over the project graph and print the result."""
-    path = Path(query_or_file)
-    sparql = path.read_text(encoding="utf-8") if path.is_file() else query_or_file
+    """Run a SPARQL query (text, or a .rq file) over the project graph and print the result.
+
+    Exits 2 when the file cannot be read, the query does not parse or the format does not fit its form.
+    """
+    sparql = _query_text(query_or_file)
     from kgraph.graph import build  # loading the graph pulls in every layer: only when needed
 
     graph = build(Settings.from_env())
     try:
         result = graph.store.query(sparql, default_graph=graph.default_graph(infer))
     except SyntaxError as error:
-        raise click.BadParameter(str(error), param_hint="QUERY_OR_FILE") from None
+        _fail(f"the query does not parse: {error}")
+    _require_fitting_format(result, fmt)
     output = _render(result, fmt)
     click.echo(output, nl=not output.endswith("\n"))
 
@@ -105,6 +110,48 @@ def explain(subject: str, predicate: str, obj: str, fmt: str) -> None:
         click.echo(str(error), err=True)
         raise SystemExit(1) from None
     click.echo(json.dumps(tree.to_dict(), indent=2) if fmt == "json" else tree.to_text())
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr and exit 2: the input cannot be used."""
+    click.echo(f"kgraph: {message}", err=True)
+    raise SystemExit(2)
+
+
+def _query_text(argument: str) -> str:
+    """The query the argument is: its own text, or the text of the file it names.
+
+    An argument without spaces or braces that ends in .rq, .sparql or .ru, or names something that exists, is a file
+    name, so a typo in it is "no such file" rather than a confusing SPARQL syntax error.
+    """
+    path = Path(argument)
+    looks_like_a_file = not any(c.isspace() or c in "{}" for c in argument) and (
+        path.suffix.lower() in (".rq", ".sparql", ".ru") or os.sep in argument
+    )
+    if not (looks_like_a_file or path.exists() or path.is_symlink()):
+        return argument
+    if not path.exists():
+        _fail(f"{argument}: no such file")
+    if path.is_dir():
+        _fail(f"{argument}: a folder, not a query file")
+    if not path.is_file():
+        _fail(f"{argument}: not a regular file (a named pipe or a device): give a query file or the query's text")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        _fail(f"{argument}: not UTF-8 text (byte {error.start + 1})")
+    except OSError as error:
+        _fail(f"{argument}: cannot be read ({error.strerror})")
+
+
+def _require_fitting_format(result: QueryResult, fmt: str) -> None:
+    """Refuse a --format that the query's form cannot be written in, naming those it can."""
+    graph = isinstance(result, ox.QueryTriples)
+    fitting = ["table", *(_GRAPH_FORMATS if graph else _SOLUTION_FORMATS)]
+    if fmt not in fitting:
+        form = "CONSTRUCT or DESCRIBE" if graph else "ASK" if isinstance(result, ox.QueryBoolean) else "SELECT"
+        article = "an" if form == "ASK" else "a"
+        _fail(f"--format {fmt} does not fit {article} {form} query; use one of: {', '.join(fitting)}")
 
 
 def _render(result: QueryResult, fmt: str) -> str:
@@ -289,16 +336,18 @@ def validate(paths: tuple[Path, ...], fmt: str, shapes: Path | None, no_project_
     """
     from kgraph.project import ProjectFiles
     from kgraph.validate import FORMATTERS, validate_paths
+    from kgraph.validate.literals import quiet_rdflib
 
     settings = Settings.from_env()
     project = ProjectFiles.locate(settings.project_dir)
-    report = validate_paths(
-        list(paths),
-        project=project,
-        shapes=shapes,
-        project_data=not no_project_data,
-        max_nesting=settings.max_nesting,
-    )
+    with quiet_rdflib():
+        report = validate_paths(
+            list(paths),
+            project=project,
+            shapes=shapes,
+            project_data=not no_project_data,
+            max_nesting=settings.max_nesting,
+        )
     click.echo(FORMATTERS[fmt](report), nl=False)
     raise SystemExit(report.exit_code)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import stat
 import xml.parsers.expat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -86,26 +88,65 @@ class LoadedFile:
         return declared_prefixes(self.path)
 
 
-def rdf_files(paths: Sequence[Path]) -> list[Path]:
+def rdf_files(paths: Sequence[Path], *, empty_folders: bool = True) -> list[Path]:
     """The RDF files named by ``paths``, folders expanded, each once, sorted for repeatable loads.
 
-    A file named explicitly must have a known extension: skipping it would hide it from validation.
-    Raises ``FileNotFoundError`` for a missing path and ``ValueError`` for an unknown extension.
+    A file named explicitly must be a readable regular file with a known extension: skipping it would hide it from
+    validation. Raises ``FileNotFoundError`` for a missing path and :class:`UnreadableInput` (a ``ValueError``) for
+    anything else that is not RDF to read: an unknown extension, a named pipe, a device, a symbolic link to any of
+    these, an unreadable file, and with ``empty_folders=False`` a folder without RDF files; each says which.
     """
     found: dict[Path, Path] = {}
     for path in map(Path, paths):
-        if path.is_dir():
-            for child in path.rglob("*"):
-                if child.is_file() and child.suffix.lower() in FORMATS:
-                    found.setdefault(child.resolve(), child)
-        elif path.is_file():
-            if path.suffix.lower() not in FORMATS:
-                known = " ".join(FORMATS)
-                raise ValueError(f"{path}: not an RDF file (known extensions: {known})")
+        kind = _kind(path)
+        if kind == "folder":
+            children = [c for c in path.rglob("*") if c.is_file() and c.suffix.lower() in FORMATS]
+            if not children and not empty_folders:
+                raise UnreadableInput(f"{path}: a folder without RDF files (known extensions: {' '.join(FORMATS)})")
+            for child in children:
+                found.setdefault(child.resolve(), child)
+        elif kind == "file":
             found.setdefault(path.resolve(), path)
-        else:
+        elif kind == "missing":
             raise FileNotFoundError(f"{path}: no such file or folder")
+        else:
+            raise UnreadableInput(f"{path}: {kind}")
     return sorted(found.values())
+
+
+class UnreadableInput(ValueError):
+    """A path that names something other than RDF files to read; ``str()`` says what it is instead."""
+
+
+def _kind(path: Path) -> str:
+    """``file``, ``folder`` or ``missing``, else what the path is instead of an RDF file, worded for the user."""
+    if path.is_symlink():
+        target = Path(os.readlink(path))
+        if not path.exists():
+            return f"a symbolic link to {target}, which does not exist"
+        kind = _kind(path.resolve())
+        if kind in ("file", "folder"):
+            return kind
+        return f"a symbolic link to {target}, which {'' if kind.startswith('cannot') else 'is '}{kind}"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a file: kgraph reads regular files only"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file: kgraph reads regular files only"
+    if not stat.S_ISREG(mode):
+        return "not a regular file: kgraph reads regular files only"
+    if path.suffix.lower() not in FORMATS:
+        return f"not an RDF file (known extensions: {' '.join(FORMATS)})"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return "file"
 
 
 def graph_iri(path: Path, root: Path) -> str:
@@ -136,7 +177,10 @@ def load_paths(
         graph = graph_iri(path, root)
         if progress:
             progress(f"loading {path}")
-        quads = load_file(store, path, graph, progress, max_nesting=max_nesting)
+        try:
+            quads = load_file(store, path, graph, progress, max_nesting=max_nesting)
+        except OSError as error:  # removed or made unreadable since it was listed
+            raise RdfSyntaxError(path, None, None, f"cannot be read ({error.strerror or error})") from None
         loaded.append(LoadedFile(path=path, graph=graph, quads=quads))
         if progress:
             progress(f"loaded {path}: {quads} triples into <{graph}>")

@@ -21,6 +21,7 @@ from kgraph.infer.terms import shorten, shorten_triple
 from kgraph.load import MAX_NESTING, LoadedFile, RdfSyntaxError, load_paths, parse_file, rdf_files
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store
+from kgraph.validate.literals import ill_typed_literals, without_reported
 from kgraph.validate.locate import SourceFile
 from kgraph.validate.report import FORMATTERS, Problem, ValidationReport, Violation
 from kgraph.validate.shacl import ShaclResult, run_shacl, to_graph
@@ -46,7 +47,7 @@ def validate_paths(
     report = ValidationReport()
     ontology = _files([project.ontology], report)
     existing = _files([project.data], report) if project_data else []
-    given = _files(paths, report) if paths else existing
+    given = _files(paths, report, empty_folders=False) if paths else existing
     shape_files = _files([shapes or project.shapes], report)
     if report.errors:
         return report
@@ -58,8 +59,9 @@ def validate_paths(
     ontology_graphs = {loaded[f].graph for f in _unique(ontology)}
     checked = [loaded[f] for f in _unique(given) if loaded[f].graph not in ontology_graphs]
     sources = {file.graph: file for file in loaded.values()}
-    report.errors += _undeclared_terms(store, checked, ontology_graphs)
-    report.errors += _inferred_problems(store, project, sources)
+    literals = ill_typed_literals(store, checked, display)
+    report.errors += _undeclared_terms(store, checked, ontology_graphs) + literals
+    report.errors += without_reported(_inferred_problems(store, project, sources), literals)
     violations = _violations(store, shapes_graph, ontology_graphs, sources)
     report.violations += _about_given_files(violations, given) if paths else violations
     return report
@@ -72,12 +74,13 @@ def _about_given_files(violations: list[Violation], given: Sequence[Path]) -> li
     return [v for v in violations if v.severity == "Violation" or v.file is None or v.file in mine]
 
 
-def _files(paths: Sequence[Path], report: ValidationReport) -> list[Path]:
-    """The RDF files under each path; a missing or non-RDF path is reported, not raised."""
+def _files(paths: Sequence[Path], report: ValidationReport, *, empty_folders: bool = True) -> list[Path]:
+    """The RDF files under each path; a missing or non-RDF path is reported, not raised (an empty folder too, when
+    it was given to be checked)."""
     found = []
     for path in paths:
         try:
-            found += rdf_files([path])
+            found += rdf_files([path], empty_folders=empty_folders)
         except (FileNotFoundError, ValueError) as error:
             report.errors.append(Problem(kind="missing", message=str(error)))
     return found
