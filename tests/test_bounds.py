@@ -123,12 +123,10 @@ def test_serve_refuses_a_nested_data_file_at_start_in_one_line(tmp_path: Path) -
     path.write_text(nested_jsonld(4000), encoding="utf-8")
     result = kgraph("serve", "--port", "1", "--data", str(path), env={"KGRAPH_DATA_DIR": str(tmp_path)})
     assert (result.returncode, result.stdout) == (2, "")
-    errors = [line for line in result.stderr.splitlines() if line.startswith("kgraph:")]
-    assert errors == [
+    assert result.stderr == (
         f"kgraph: cannot load the graph: {path}:1:58001: JSON-LD nested 4,000 levels deep; the limit is 1,000 "
-        "(KGRAPH_MAX_NESTING)"
-    ]
-    assert "Traceback" not in result.stderr
+        "(KGRAPH_MAX_NESTING)\n"
+    )
 
 
 def test_a_store_body_that_crashes_the_parser_is_a_400_and_the_server_lives_on(serve, tmp_path: Path) -> None:

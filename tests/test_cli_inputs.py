@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KGRAPH
+from conftest import KGRAPH, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALIDATE = FIXTURES / "validate"
@@ -125,3 +125,63 @@ def test_a_query_file_with_a_byte_order_mark_runs(tmp_path: Path) -> None:
 def test_a_format_that_does_not_fit_the_query_form_is_refused(tmp_path: Path, query: str, fmt: str, message: str):
     result = kgraph("query", "--format", fmt, query, cwd=tmp_path, project=QUERY_PROJECT)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", message)
+
+
+INFERRED = "https://w3id.org/kgraph/graph/inferred"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where", "graph", "what"),
+    [
+        (
+            "inferred.nq",
+            f"<http://example.org/a> <http://example.org/p> <http://example.org/o> <{INFERRED}> .\n",
+            ":1:70",
+            INFERRED,
+            "kgraph's inferred graph",
+        ),
+        (
+            "writes.trig",
+            "@prefix ex: <http://example.org/> .\n<https://w3id.org/kgraph/graph/contrib/alice> { ex:a ex:p ex:o }\n",
+            ":2:1",
+            "https://w3id.org/kgraph/graph/contrib/alice",
+            "a graph of writes made over HTTP",
+        ),
+        (
+            "file.jsonld",
+            '{"@id": "https://w3id.org/kgraph/graph/data/ttl/places.ttl",\n'
+            ' "@graph": [{"@id": "http://example.org/a", "http://example.org/p": "x"}]}\n',
+            ":1:9",
+            "https://w3id.org/kgraph/graph/data/ttl/places.ttl",
+            "a graph kgraph keeps for a project file",
+        ),
+    ],
+)
+def test_serve_refuses_data_that_names_a_graph_of_the_project(
+    tmp_path: Path, name: str, text: str, where: str, graph: str, what: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = kgraph("serve", "--port", str(free_port()), "--data", str(path), cwd=tmp_path, project=QUERY_PROJECT)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        f"kgraph: cannot load the graph: {path}{where}: names the graph <{graph}>, {what}; a --data file may fill "
+        f"its own graph <https://w3id.org/kgraph/graph/external/{name}> and graphs outside "
+        "<https://w3id.org/kgraph/graph/> only\n",
+    )
+
+
+def test_data_in_its_own_graphs_outside_the_project_is_served(tmp_path: Path) -> None:
+    path = tmp_path / "mine.nq"
+    path.write_text("<http://example.org/a> <http://example.org/p> <http://example.org/o> <http://example.org/g> .\n")
+    ask = "ASK { GRAPH <http://example.org/g> { <http://example.org/a> ?p ?o } }"
+    result = subprocess.run(
+        [str(KGRAPH), "query", ask],
+        env={**os.environ, "KGRAPH_PROJECT_DIR": str(QUERY_PROJECT), "KGRAPH_DATA": str(path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (0, "true\n")

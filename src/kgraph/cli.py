@@ -25,13 +25,19 @@ from kgraph.store import QueryResult
 
 
 class _Commands(click.Group):
-    """The command group: a setting that cannot be used ends any command with one line and exit 2."""
+    """The command group: a setting that cannot be used, or project or ``--data`` files that cannot be loaded, end any
+    command with one line and exit 2."""
 
     def invoke(self, ctx: click.Context) -> object:
+        from kgraph.load import RdfSyntaxError, UnreadableInput
+
         try:
             return super().invoke(ctx)
         except SettingError as error:
             click.echo(f"kgraph: {error}", err=True)
+            ctx.exit(2)
+        except (RdfSyntaxError, UnreadableInput, FileNotFoundError) as error:
+            click.echo(f"kgraph: cannot load the graph: {error}", err=True)
             ctx.exit(2)
 
 
@@ -256,7 +262,18 @@ def serve(
         reasoner=reasoner,
     )
     _require_writable_data_dir(settings)
+    _check_data(settings)
     run_server(settings)
+
+
+def _check_data(settings: Settings) -> None:
+    """Refuse, before the server starts, ``--data`` that cannot be loaded or names the project's graphs: one line and
+    exit 2 here, rather than a failed worker in the server's log."""
+    from kgraph.load import refuse_project_graphs
+    from kgraph.project import ProjectFiles
+
+    root = ProjectFiles.locate(settings.project_dir).root
+    refuse_project_graphs(settings.data, root=root, max_nesting=settings.max_nesting)
 
 
 def _require_writable_data_dir(settings: Settings) -> None:

@@ -19,7 +19,7 @@ from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.engine import asserted_graphs
 from kgraph.journal import JOURNAL_NAME, apply_entries, complete_entries, replay_journal
-from kgraph.load import FORMATS, graph_iri, load_paths, rdf_files
+from kgraph.load import FORMATS, graph_iri, load_paths, rdf_files, refuse_project_graphs
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store, open_store
 
@@ -48,6 +48,7 @@ def build(settings: Settings, progress: Callable[[str], None] | None = None) -> 
     files = ProjectFiles.locate(settings.project_dir)
     store = open_store(settings.store, timeout=settings.timeout)
     sources = rdf_files([files.ontology, files.data, *settings.data])
+    refuse_project_graphs(settings.data, root=files.root, max_nesting=settings.max_nesting)
     if isinstance(store, EmbeddedStore) and store.path is not None:
         inference = _update_on_disk(store, files, sources, settings, progress or _quiet)
     else:

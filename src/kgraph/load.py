@@ -25,7 +25,7 @@ import pyoxigraph as ox
 
 from kgraph import bounds
 from kgraph.bounds import InputRefused
-from kgraph.config import GRAPH_NS, Settings
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.store import EmbeddedStore, Store
 
 MAX_NESTING: int = Settings.max_nesting
@@ -157,6 +157,51 @@ def graph_iri(path: Path, root: Path) -> str:
     except ValueError:
         relative = "external/" + resolved.name
     return GRAPH_NS + quote(relative, safe="/")
+
+
+def refuse_project_graphs(paths: Sequence[Path], *, root: Path, max_nesting: int = MAX_NESTING) -> None:
+    """Refuse ``--data`` files whose quads name a graph of kgraph's own (under ``GRAPH_NS``: a project file's graph,
+    the inferred graph, the graphs of writes) other than the file's own graph: loading them would mix them into those
+    graphs, where a reload, a write or inference would silently drop or misattribute them.
+
+    Only datasets (N-Quads, TriG, JSON-LD) name graphs; they are parsed once more here, before anything is loaded.
+    Raises :class:`RdfSyntaxError` with the file, the line where the graph is named and the graph.
+    """
+    for path in rdf_files(paths):
+        rdf_format = FORMATS[path.suffix.lower()]
+        if not rdf_format.supports_datasets:
+            continue
+        own = graph_iri(path, root)
+        quads, prefixes = parse_file(path, own, max_nesting=max_nesting)
+        for graph in dict.fromkeys(q.graph_name.value for q in quads):
+            if graph.startswith(GRAPH_NS) and graph != own:
+                line, column = _where_named(path, graph, prefixes)
+                raise RdfSyntaxError(path, line, column, _reserved(graph, own))
+
+
+def _reserved(graph: str, own: str) -> str:
+    if graph == INFERRED_GRAPH:
+        what = "kgraph's inferred graph"
+    elif graph.startswith(GRAPH_NS + "contrib/"):
+        what = "a graph of writes made over HTTP"
+    else:
+        what = "a graph kgraph keeps for a project file"
+    return (
+        f"names the graph <{graph}>, {what}; a --data file may fill its own graph <{own}> and graphs outside "
+        f"<{GRAPH_NS}> only"
+    )
+
+
+def _where_named(path: Path, graph: str, prefixes: dict[str, str]) -> tuple[int | None, int | None]:
+    """Where the file first writes ``graph``, in full or as a prefixed name."""
+    spellings = [f"<{graph}>", f'"{graph}"']
+    spellings += [f"{name}:{graph[len(ns) :]}" for name, ns in prefixes.items() if graph.startswith(ns)]
+    text = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    for number, line in enumerate(text, 1):
+        for spelling in spellings:
+            if spelling in line:
+                return number, line.index(spelling) + 1
+    return None, None
 
 
 def load_paths(
