@@ -157,3 +157,42 @@ def test_a_store_body_that_crashes_the_parser_is_a_400_and_the_server_lives_on(s
         timeout=30,
     )
     assert count.text == "n\r\n6\r\n"
+
+
+def nested_triple_terms(depth: int) -> str:
+    """An N-Triples line whose object is a triple term holding a triple term ... ``depth`` levels deep."""
+    s, p = "<http://example.org/s>", "<http://example.org/p>"
+    return f"{s} {p} " + f"<<( {s} {p} " * depth + "<http://example.org/o>" + " )>>" * depth + " .\n"
+
+
+def test_triple_terms_nested_past_the_limit_are_refused_located(tmp_path: Path) -> None:
+    """The N-Triples parser recurses into triple terms: 20,000 levels were a segfault."""
+    path = tmp_path / "deep.nt"
+    path.write_text(nested_triple_terms(20_000), encoding="utf-8")
+    with pytest.raises(RdfSyntaxError) as refused:
+        load_paths(EmbeddedStore(), [path], root=tmp_path)
+    assert str(refused.value) == (
+        f"{path}:1:30027: N-Triples triple terms nested 20,000 levels deep; the limit is 1,000 (KGRAPH_MAX_NESTING)"
+    )
+
+
+def test_triple_terms_past_a_raised_limit_are_parsed_in_a_child_that_may_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.nt"
+    path.write_text(nested_triple_terms(20_000), encoding="utf-8")
+    with pytest.raises(RdfSyntaxError) as refused:
+        load_paths(EmbeddedStore(), [path], root=tmp_path, max_nesting=100_000)
+    assert str(refused.value) == (
+        f"{path}: the N-Triples parser crashed (SIGSEGV) at nesting depth 20,000; the limit is 100,000 "
+        "(KGRAPH_MAX_NESTING)"
+    )
+
+
+def test_a_validated_file_with_triple_terms_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "terms.nt").write_text(nested_triple_terms(3), encoding="utf-8")
+    result = kgraph("validate", "--no-project-data", "terms.nt", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "terms.nt: uses RDF 1.2 triple terms (<< ... >>), which kgraph validate cannot check (its SHACL engine has "
+        "none)\n1 problem found\n",
+        "",
+    )

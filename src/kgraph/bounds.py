@@ -29,14 +29,37 @@ parsing."""
 RECURSIVE = frozenset({ox.RdfFormat.JSON_LD, ox.RdfFormat.RDF_XML})
 """The syntaxes whose parsers recurse per nesting level, and so run in a child process."""
 
+SAFE_NESTING = 1000
+"""Triple terms (``<< s p o >>``, RDF 1.2) nested deeper than this are parsed in a child process too: the Turtle
+family's parsers recurse into them (20,000 levels overflow the stack), though not into blank nodes or lists."""
+
 ENTITY_BOMB = "XML entities expand too much (an entity expansion bomb)"
 
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_TURTLE_TOKEN = re.compile(
+    rb'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
+    rb"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    rb'|"(?:[^"\\\n]|\\.)*"'  # short strings
+    rb"|'(?:[^'\\\n]|\\.)*'"
+    rb'|<[^<>"{}|^`\\\x00-\x20]*>'  # IRIs
+    rb"|#[^\n]*"  # comments
+    rb"|<<|>>",
+    re.DOTALL,
+)
+_TRIPLE_TERM_STEP = {b"<<": 1, b">>": -1}
 _AMPLIFICATION = xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_AMPLIFICATION_LIMIT_BREACH]
-_NAMES = {ox.RdfFormat.JSON_LD: "JSON-LD", ox.RdfFormat.RDF_XML: "RDF/XML"}
+_NAMES = {
+    ox.RdfFormat.JSON_LD: "JSON-LD",
+    ox.RdfFormat.RDF_XML: "RDF/XML",
+    ox.RdfFormat.TURTLE: "Turtle",
+    ox.RdfFormat.TRIG: "TriG",
+    ox.RdfFormat.N_TRIPLES: "N-Triples",
+    ox.RdfFormat.N_QUADS: "N-Quads",
+    ox.RdfFormat.N3: "N3",
+}
 
 
 class InputRefused(ValueError):
@@ -64,7 +87,7 @@ def nesting_depth(data: bytes, rdf_format: ox.RdfFormat) -> int:
         return _json_depth(data)
     if rdf_format == ox.RdfFormat.RDF_XML:
         return _xml_depth(data, limit=None)[0]
-    return 0
+    return _triple_term_depth(data)
 
 
 def check(data: bytes, rdf_format: ox.RdfFormat, *, max_nesting: int) -> int:
@@ -80,7 +103,17 @@ def check(data: bytes, rdf_format: ox.RdfFormat, *, max_nesting: int) -> int:
         if where:
             raise InputRefused(*where, _too_deep("RDF/XML", depth, max_nesting))
         return depth
-    return 0
+    depth = _triple_term_depth(data)
+    if depth > max_nesting:
+        line, column = _triple_terms_too_deep(data, max_nesting)
+        raise InputRefused(line, column, _too_deep(f"{_NAMES[rdf_format]} triple terms", depth, max_nesting))
+    return depth
+
+
+def needs_containment(rdf_format: ox.RdfFormat, depth: int) -> bool:
+    """Whether parsing must happen in a child process: a recursive parser, or triple terms nested past the safe
+    depth (a limit raised above it)."""
+    return rdf_format in RECURSIVE or depth > SAFE_NESTING
 
 
 def parse(
@@ -95,7 +128,7 @@ def parse(
     a crash cannot take the caller down. Raises :class:`InputRefused`, located where the parser says."""
     data = strip_bom(data)
     depth = check(data, rdf_format, max_nesting=max_nesting)
-    if rdf_format in RECURSIVE:
+    if needs_containment(rdf_format, depth):
         data = contained(data, rdf_format, depth=depth, max_nesting=max_nesting, base_iri=base_iri)
         rdf_format = ox.RdfFormat.N_QUADS
     try:
@@ -170,6 +203,27 @@ def _json_depth(data: bytes) -> int:
     brackets = _JSON_STRING.sub(b"", data).translate(None, delete=_NOT_BRACKET).translate(_DEPTH_STEP)
     steps = array.array("b", brackets)
     return max(itertools.accumulate(steps), default=0)
+
+
+def _triple_term_depth(data: bytes) -> int:
+    """The deepest nesting of ``<< >>`` triple terms, outside strings, IRIs and comments; 0 at once when none."""
+    if b"<<" not in data:
+        return 0
+    depth = deepest = 0
+    for token in _TURTLE_TOKEN.finditer(data):
+        depth += _TRIPLE_TERM_STEP.get(token.group(), 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _triple_terms_too_deep(data: bytes, limit: int) -> tuple[int, int]:
+    """Line and column of the ``<<`` that goes one level past ``limit``."""
+    depth = 0
+    for token in _TURTLE_TOKEN.finditer(data):
+        depth += _TRIPLE_TERM_STEP.get(token.group(), 0)
+        if depth > limit:
+            return _position(data, token.start())
+    return 1, 1
 
 
 def _json_too_deep(data: bytes, limit: int) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import mmap
 import os
 import stat
 import xml.parsers.expat
@@ -249,8 +250,8 @@ def load_file(
     rdf_format = FORMATS[path.suffix.lower()]
     before = store.count()
     large = path.stat().st_size >= BULK_LOAD_BYTES
-    if rdf_format in bounds.RECURSIVE:
-        nquads = _contained(path, rdf_format, max_nesting)
+    nquads = _contained(path, rdf_format, max_nesting)
+    if nquads is not None:
         store.load_file(io.BytesIO(nquads), ox.RdfFormat.N_QUADS, base_iri=None, graph=graph, large=large)
         return store.count() - before
     with _open(path) as file:
@@ -270,11 +271,17 @@ def _open(path: Path) -> io.BufferedReader:
     return file
 
 
-def _contained(path: Path, rdf_format: ox.RdfFormat, max_nesting: int) -> bytes:
-    """A JSON-LD or RDF/XML file checked against the bounds and parsed in a child process, as N-Quads."""
+def _contained(path: Path, rdf_format: ox.RdfFormat, max_nesting: int) -> bytes | None:
+    """The file checked against the bounds and, when its syntax or nesting needs it, parsed in a child process, as
+    N-Quads; None when the caller's own parser can read it safely (a Turtle-family file without deep triple terms,
+    found out without reading it into memory when it has no ``<<`` at all)."""
+    if rdf_format not in bounds.RECURSIVE and not _mentions_triple_terms(path):
+        return None
     data = bounds.strip_bom(path.read_bytes())
     try:
         depth = bounds.check(data, rdf_format, max_nesting=max_nesting)
+        if not bounds.needs_containment(rdf_format, depth):
+            return None
         return bounds.contained(
             data, rdf_format, depth=depth, max_nesting=max_nesting, base_iri=path.resolve().as_uri()
         )
@@ -283,6 +290,15 @@ def _contained(path: Path, rdf_format: ox.RdfFormat, max_nesting: int) -> bytes:
         if line is None and rdf_format == ox.RdfFormat.RDF_XML and not error.message.startswith("the "):
             line, column = _xml_position(data)  # pyoxigraph's RDF/XML errors often have no position
         raise RdfSyntaxError(path, line, column, error.message) from None
+
+
+def _mentions_triple_terms(path: Path) -> bool:
+    """Whether ``<<`` occurs in the file, searched through a memory map rather than a copy."""
+    with path.open("rb") as file:
+        if os.fstat(file.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return mapped.find(b"<<") >= 0
 
 
 class _ProgressReader(io.RawIOBase):
@@ -328,8 +344,8 @@ def parse_file(
     rdf_format = FORMATS[path.suffix.lower()]
     target = ox.NamedNode(graph)
     with contextlib.ExitStack() as opened:
-        if rdf_format in bounds.RECURSIVE:
-            source: bytes | io.BufferedReader = _contained(path, rdf_format, max_nesting)
+        source: bytes | io.BufferedReader | None = _contained(path, rdf_format, max_nesting)
+        if source is not None:
             rdf_format = ox.RdfFormat.N_QUADS
         else:
             source = opened.enter_context(_open(path))

@@ -21,7 +21,7 @@ from kgraph.infer.terms import shorten, shorten_triple
 from kgraph.load import MAX_NESTING, LoadedFile, RdfSyntaxError, load_paths, parse_file, rdf_files
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store
-from kgraph.validate.literals import ill_typed_literals, without_reported
+from kgraph.validate.literals import ill_typed_literals, triple_terms, without_reported
 from kgraph.validate.locate import SourceFile
 from kgraph.validate.report import FORMATTERS, Problem, ValidationReport, Violation
 from kgraph.validate.shacl import ShaclResult, run_shacl, to_graph
@@ -59,6 +59,9 @@ def validate_paths(
     ontology_graphs = {loaded[f].graph for f in _unique(ontology)}
     checked = [loaded[f] for f in _unique(given) if loaded[f].graph not in ontology_graphs]
     sources = {file.graph: file for file in loaded.values()}
+    report.errors += triple_terms(store, checked, display)
+    if report.errors:
+        return report
     literals = ill_typed_literals(store, checked, display)
     report.errors += _undeclared_terms(store, checked, ontology_graphs) + literals
     report.errors += without_reported(_inferred_problems(store, project, sources), literals)

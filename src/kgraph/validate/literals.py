@@ -117,3 +117,18 @@ def without_reported(inconsistencies: list[Problem], reported: list[Problem]) ->
 def _same_literal(inconsistency: str, literal: str) -> bool:
     lexical = literal.rsplit('"^^', 1)[0].lstrip('"')
     return f"literal '{lexical}' does not match its datatype" in inconsistency
+
+
+def triple_terms(store: Store, files: list[LoadedFile], display) -> list[Problem]:
+    """One problem per file that uses RDF 1.2 triple terms (``<< s p o >>``): the store keeps them, but the SHACL
+    engine (rdflib) has no such terms, so such a file cannot be validated."""
+    problems = []
+    for file in files:
+        if any(
+            isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in store.quads(graph=file.graph)
+        ):
+            message = (
+                "uses RDF 1.2 triple terms (<< ... >>), which kgraph validate cannot check (its SHACL engine has none)"
+            )
+            problems.append(Problem("syntax", message, display(file.path)))
+    return problems
