@@ -172,7 +172,7 @@ def test_triple_terms_nested_past_the_limit_are_refused_located(tmp_path: Path) 
     with pytest.raises(RdfSyntaxError) as refused:
         load_paths(EmbeddedStore(), [path], root=tmp_path)
     assert str(refused.value) == (
-        f"{path}:1:30027: N-Triples triple terms nested 20,000 levels deep; the limit is 1,000 (KGRAPH_MAX_NESTING)"
+        f"{path}:1:50047: N-Triples triple terms nested 20,000 levels deep; the limit is 1,000 (KGRAPH_MAX_NESTING)"
     )
 
 
