@@ -120,15 +120,15 @@ def _same_literal(inconsistency: str, literal: str) -> bool:
 
 
 def triple_terms(store: Store, files: list[LoadedFile], display) -> list[Problem]:
-    """One problem per file that uses RDF 1.2 triple terms (``<< s p o >>``): the store keeps them, but the SHACL
-    engine (rdflib) has no such terms, so such a file cannot be validated."""
-    problems = []
-    for file in files:
-        if any(
-            isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in store.quads(graph=file.graph)
-        ):
-            message = (
-                "uses RDF 1.2 triple terms (<< ... >>), which kgraph validate cannot check (its SHACL engine has none)"
-            )
-            problems.append(Problem("syntax", message, display(file.path)))
-    return problems
+    """One problem per checked file that uses RDF 1.2 triple terms (``<< s p o >>``), in its own graph or, for a
+    dataset, in the graphs it names: the store keeps them, but the SHACL engine (rdflib) has no such terms."""
+    by_graph = {file.graph: file for file in files}
+    datasets = [file for file in files if file.path.suffix.lower() in (".nq", ".trig", ".jsonld")]
+    found: dict[Path, None] = {}
+    for quad in store.quads():
+        if isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple):
+            file = by_graph.get(getattr(quad.graph_name, "value", "")) or (datasets[0] if datasets else None)
+            if file is not None:
+                found[file.path] = None
+    message = "uses RDF 1.2 triple terms (<< ... >>), which kgraph validate cannot check (its SHACL engine has none)"
+    return [Problem("syntax", message, display(path)) for path in found]
