@@ -50,3 +50,11 @@ def test_the_readme_settings_table_names_every_setting() -> None:
     table = readme.split("### Configuration", 1)[1].split("\n\n**", 1)[0]
     missing = [f.metadata["env"] for f in fields(Settings) if f"`{f.metadata['env']}`" not in table]
     assert missing == []
+
+
+def test_the_readme_points_to_the_verified_identifiers_in_the_repository() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "../shared" not in readme
+    assert "`link/verified-identifiers.csv`" in readme
+    header = (ROOT / "link" / "verified-identifiers.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "label,wikidata,checked_against"
