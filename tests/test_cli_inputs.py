@@ -185,3 +185,42 @@ def test_data_in_its_own_graphs_outside_the_project_is_served(tmp_path: Path) ->
         check=False,
     )
     assert (result.returncode, result.stdout) == (0, "true\n")
+
+
+def test_a_long_validation_ends_with_a_summary_line_off_a_terminal(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from kgraph.cli import _Progress, main
+
+    monkeypatch.setattr(_Progress, "SUMMARY_AFTER", 0.0)
+    monkeypatch.chdir(VALIDATE)
+    result = CliRunner().invoke(main, ["validate", "contrib/good.ttl"], env={"KGRAPH_PROJECT_DIR": "project"})
+    assert (result.exit_code, result.stdout) == (0, "conforms\n")
+    [summary] = result.stderr.splitlines()
+    assert summary.startswith("kgraph validate: ")
+    assert summary.endswith(" s, the last one: checking the shapes")
+
+
+def test_a_long_run_on_a_terminal_shows_each_step(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from kgraph.cli import _Progress, main
+
+    monkeypatch.setattr(_Progress, "STEPS_AFTER", 0.0)
+    monkeypatch.chdir(VALIDATE)
+    monkeypatch.setattr(_Progress, "__init__", _terminal_init(_Progress.__init__))  # CliRunner's stderr is no tty
+    result = CliRunner().invoke(main, ["validate", "contrib/good.ttl"], env={"KGRAPH_PROJECT_DIR": "project"})
+    steps = result.stderr.splitlines()
+    assert steps[0].startswith("kgraph validate: loading ")
+    assert steps[-2:] == [steps[-2], "kgraph validate: checking the shapes"]
+    assert steps[-2].startswith("kgraph validate: inferring over ")
+
+
+def _terminal_init(init):
+    """``_Progress.__init__`` as on a terminal."""
+
+    def terminal(self, command: str) -> None:
+        init(self, command)
+        self.terminal = True
+
+    return terminal

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -81,7 +83,8 @@ def query(query_or_file: str, infer: bool, fmt: str) -> None:
     sparql = _query_text(query_or_file)
     from kgraph.graph import build  # loading the graph pulls in every layer: only when needed
 
-    graph = build(Settings.from_env())
+    with _Progress("query") as progress:
+        graph = build(Settings.from_env(), progress=progress)
     try:
         result = graph.store.query(sparql, default_graph=graph.default_graph(infer))
     except SyntaxError as error:
@@ -116,6 +119,37 @@ def explain(subject: str, predicate: str, obj: str, fmt: str) -> None:
         click.echo(str(error), err=True)
         raise SystemExit(1) from None
     click.echo(json.dumps(tree.to_dict(), indent=2) if fmt == "json" else tree.to_text())
+
+
+class _Progress:
+    """What a long run (loading, inference, validation) is doing, on stderr: on a terminal, each step once the run has
+    taken ``STEPS_AFTER`` seconds; elsewhere (CI logs, pipes) one summary line at the end of a run that took
+    ``SUMMARY_AFTER`` seconds or more. Short runs print nothing."""
+
+    STEPS_AFTER = 3.0
+    SUMMARY_AFTER = 30.0
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.started = time.monotonic()
+        self.terminal = sys.stderr.isatty()
+        self.steps = 0
+        self.last = "starting"
+
+    def __call__(self, message: str) -> None:
+        self.steps += 1
+        self.last = message
+        if self.terminal and time.monotonic() - self.started >= self.STEPS_AFTER:
+            click.echo(f"kgraph {self.command}: {message}", err=True)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        seconds = time.monotonic() - self.started
+        if not self.terminal and seconds >= self.SUMMARY_AFTER:
+            summary = f"{self.steps} steps in {seconds:.0f} s, the last one: {self.last}"
+            click.echo(f"kgraph {self.command}: {summary}", err=True)
 
 
 def _fail(message: str) -> NoReturn:
@@ -315,7 +349,8 @@ def export(inferred: bool, fmt: str, output: Path | None) -> None:
     from kgraph.graph import build
     from kgraph.writes import export_graph
 
-    data = export_graph(build(Settings.from_env()), fmt, inferred=inferred)
+    with _Progress("export") as progress:
+        data = export_graph(build(Settings.from_env(), progress=progress), fmt, inferred=inferred)
     if output:
         output.write_bytes(data)
     else:
@@ -357,13 +392,14 @@ def validate(paths: tuple[Path, ...], fmt: str, shapes: Path | None, no_project_
 
     settings = Settings.from_env()
     project = ProjectFiles.locate(settings.project_dir)
-    with quiet_rdflib():
+    with quiet_rdflib(), _Progress("validate") as progress:
         report = validate_paths(
             list(paths),
             project=project,
             shapes=shapes,
             project_data=not no_project_data,
             max_nesting=settings.max_nesting,
+            progress=progress,
         )
     click.echo(FORMATTERS[fmt](report), nl=False)
     raise SystemExit(report.exit_code)

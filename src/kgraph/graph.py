@@ -55,6 +55,8 @@ def build(settings: Settings, progress: Callable[[str], None] | None = None) -> 
         scratch = store if isinstance(store, EmbeddedStore) else EmbeddedStore()
         load_paths(scratch, sources, root=files.root, progress=progress, max_nesting=settings.max_nesting)
         replay_journal(scratch, settings.data_dir)  # writes acknowledged over HTTP, in order
+        if progress:
+            progress(f"inferring over {scratch.count():,} quads")
         inference = run_inference(scratch, rules_dir=files.rules, reasoner=settings.reasoner)
         if scratch is not store:
             _upload(scratch, store)

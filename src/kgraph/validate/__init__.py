@@ -64,10 +64,17 @@ def validate_paths(
         return report
     literals = ill_typed_literals(store, checked, display)
     report.errors += _undeclared_terms(store, checked, ontology_graphs) + literals
+    _say(progress, f"inferring over {store.count():,} quads")
     report.errors += without_reported(_inferred_problems(store, project, sources), literals)
+    _say(progress, "checking the shapes")
     violations = _violations(store, shapes_graph, ontology_graphs, sources)
     report.violations += _about_given_files(violations, given) if paths else violations
     return report
+
+
+def _say(progress: Callable[[str], None] | None, message: str) -> None:
+    if progress:
+        progress(message)
 
 
 def _about_given_files(violations: list[Violation], given: Sequence[Path]) -> list[Violation]:
