@@ -54,9 +54,14 @@ def kgraph(*args: str, env: dict[str, str] | None = None, cwd: Path | None = Non
     )
 
 
+def validated(folder: Path, name: str, text: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``kgraph validate --no-project-data`` of one file written in ``folder``."""
+    (folder / name).write_text(text, encoding="utf-8")
+    return kgraph("validate", "--no-project-data", name, cwd=folder, env=env)
+
+
 def test_jsonld_nested_past_the_limit_is_refused_by_validate_located(tmp_path: Path) -> None:
-    (tmp_path / "f.jsonld").write_text(nested_jsonld(4000), encoding="utf-8")
-    result = kgraph("validate", "--no-project-data", "f.jsonld", cwd=tmp_path)
+    result = validated(tmp_path, "f.jsonld", nested_jsonld(4000))
     assert (result.returncode, result.stdout, result.stderr) == (
         2,
         "f.jsonld:1:58001: JSON-LD nested 4,000 levels deep; the limit is 1,000 (KGRAPH_MAX_NESTING)\n"
@@ -66,8 +71,7 @@ def test_jsonld_nested_past_the_limit_is_refused_by_validate_located(tmp_path: P
 
 
 def test_a_parser_crash_past_a_raised_limit_is_one_line_not_a_dead_process(tmp_path: Path) -> None:
-    (tmp_path / "f.jsonld").write_text(nested_jsonld(4000), encoding="utf-8")
-    result = kgraph("validate", "--no-project-data", "f.jsonld", cwd=tmp_path, env={"KGRAPH_MAX_NESTING": "100000"})
+    result = validated(tmp_path, "f.jsonld", nested_jsonld(4000), {"KGRAPH_MAX_NESTING": "100000"})
     assert (result.returncode, result.stdout, result.stderr) == (
         2,
         "f.jsonld: the JSON-LD parser crashed (SIGSEGV) at nesting depth 4,000; the limit is 100,000 "
@@ -188,8 +192,7 @@ def test_triple_terms_past_a_raised_limit_are_parsed_in_a_child_that_may_crash(t
 
 
 def test_a_validated_file_with_triple_terms_is_refused_in_one_line(tmp_path: Path) -> None:
-    (tmp_path / "terms.nt").write_text(nested_triple_terms(3), encoding="utf-8")
-    result = kgraph("validate", "--no-project-data", "terms.nt", cwd=tmp_path)
+    result = validated(tmp_path, "terms.nt", nested_triple_terms(3))
     assert (result.returncode, result.stdout, result.stderr) == (
         2,
         "terms.nt: uses RDF 1.2 triple terms (<< ... >>), which kgraph validate cannot check (its SHACL engine has "

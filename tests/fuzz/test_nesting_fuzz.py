@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hostile import fuzz_settings
+from hostile import damage, fuzz_settings
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -65,19 +65,8 @@ def nested(draw: st.DrawFn) -> tuple[str, bytes]:
     """A nested document of some syntax and depth (around the limits and the old crash depths), then damaged."""
     suffix = draw(st.sampled_from(sorted(SYNTAXES)))
     depth = draw(st.sampled_from([1, 999, 1000, 1001, 4000, 20_000]) | st.integers(1, 25_000))
-    data = bytearray(SYNTAXES[suffix](depth).encode())
-    for _ in range(draw(st.integers(0, 3))):
-        index = draw(st.integers(0, len(data)))
-        action = draw(st.sampled_from(("truncate", "flip", "insert", "duplicate")))
-        if action == "truncate":
-            del data[index:]
-        elif action == "flip" and index < len(data):
-            data[index] = draw(st.integers(0, 255))
-        elif action == "insert":
-            data[index:index] = draw(st.sampled_from([b"[", b"{", b"<<", b"<e:p>", b'"', b"\xef\xbb\xbf"]))
-        else:
-            data[index:index] = data[index : index + draw(st.integers(1, 4000))]
-    return suffix, bytes(data)
+    inserts = st.sampled_from([b"[", b"{", b"<<", b"<e:p>", b'"', b"\xef\xbb\xbf"])
+    return suffix, damage(draw, SYNTAXES[suffix](depth).encode(), times=3, inserts=inserts, longest=4000)
 
 
 def validate(suffix: str, data: bytes, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess:
