@@ -199,3 +199,24 @@ def test_a_validated_file_with_triple_terms_is_refused_in_one_line(tmp_path: Pat
         "none)\n1 problem found\n",
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("rdf_format", "body"),
+    [
+        (ox.RdfFormat.TURTLE, b"<http://example.org/a> <http://example.org/p> <http://example.org/b> ."),
+        (ox.RdfFormat.JSON_LD, b'{"@id": "http://example.org/a", "http://example.org/p": "x"}'),
+    ],
+)
+def test_a_body_with_a_byte_order_mark_parses(rdf_format: ox.RdfFormat, body: bytes) -> None:
+    assert len(bounds.parse(b"\xef\xbb\xbf" + body, rdf_format, max_nesting=1000)) == 1
+
+
+def test_a_body_nested_past_the_limit_is_refused_located() -> None:
+    with pytest.raises(bounds.InputRefused) as refused:
+        bounds.parse(nested_rdfxml(600).encode(), ox.RdfFormat.RDF_XML, max_nesting=1000)
+    assert (refused.value.line, refused.value.column, refused.value.message) == (
+        3,
+        10996,
+        "RDF/XML nested 1,201 levels deep; the limit is 1,000 (KGRAPH_MAX_NESTING)",
+    )
