@@ -20,6 +20,7 @@ from kgraph.load import RdfSyntaxError, load_paths
 from kgraph.store import EmbeddedStore
 
 TOKEN = "bounds-test-token"
+EX = "http://example.org/"
 VALIDATE_PROJECT = Path(__file__).parent / "fixtures" / "validate" / "project"
 """A project with shapes, for ``kgraph validate``."""
 
@@ -219,4 +220,22 @@ def test_a_body_nested_past_the_limit_is_refused_located() -> None:
         3,
         10996,
         "RDF/XML nested 1,201 levels deep; the limit is 1,000 (KGRAPH_MAX_NESTING)",
+    )
+
+
+@pytest.mark.parametrize("name", ["long.nt", "long.jsonld"])
+def test_a_literal_past_the_parsers_buffer_is_refused_located(tmp_path: Path, name: str) -> None:
+    """pyoxigraph holds a token in at most 16 MiB and raised MemoryError past it: a traceback before."""
+    literal = '"' + "a" * (17 * 1024 * 1024) + '"'
+    if name.endswith(".nt"):
+        text = f'<{EX}a> <{EX}p> "short" .\n<{EX}s> <{EX}p> {literal} .\n'
+    else:
+        text = f'{{"@id": "{EX}s", "{EX}p": {literal}}}'
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RdfSyntaxError) as refused:
+        load_paths(EmbeddedStore(), [path], root=tmp_path)
+    line = 2 if name.endswith(".nt") else 1
+    assert str(refused.value) == (
+        f"{path}:{line}:1: a literal, IRI or line longer than 16 MiB, the most the RDF parser reads as one token"
     )

@@ -35,6 +35,12 @@ family's parsers recurse into them (20,000 levels overflow the stack), though no
 
 ENTITY_BOMB = "XML entities expand too much (an entity expansion bomb)"
 
+TOKEN_LIMIT = 16 * 1024 * 1024
+"""pyoxigraph's parsers hold one token (a literal, an IRI, a JSON string) in a buffer of at most 16 MiB; a longer
+one ends the parse with a MemoryError, which :func:`too_long` turns into a located refusal."""
+
+TOO_LONG = "a literal, IRI or line longer than 16 MiB, the most the RDF parser reads as one token"
+
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
@@ -135,6 +141,15 @@ def parse(
         return list(ox.parse(data, format=rdf_format, base_iri=base_iri, rename_blank_nodes=rename_blank_nodes))
     except SyntaxError as error:
         raise refused(error) from None
+    except MemoryError:
+        raise too_long(data) from None
+
+
+def too_long(data: bytes) -> InputRefused:
+    """The refusal of input holding a token past :data:`TOKEN_LIMIT`, at the first line that long if there is one."""
+    found = re.search(rb"(?m)^[^\n]{%d}" % TOKEN_LIMIT, data)
+    where = _position(data, found.start()) if found else (None, None)
+    return InputRefused(*where, TOO_LONG)
 
 
 def refused(error: SyntaxError) -> InputRefused:
@@ -182,8 +197,8 @@ def _child(data: bytes, rdf_format: ox.RdfFormat, base_iri: str | None, out: int
     try:
         try:
             answer = ox.serialize(ox.parse(data, format=rdf_format, base_iri=base_iri), format=ox.RdfFormat.N_QUADS)
-        except SyntaxError as error:
-            problem = refused(error)
+        except (SyntaxError, MemoryError) as error:
+            problem = refused(error) if isinstance(error, SyntaxError) else too_long(data)
             where = f"{problem.line or ''}\n{problem.column or ''}\n"
             answer, code = (where + problem.message).encode("utf-8"), 3
         with os.fdopen(out, "wb") as pipe:

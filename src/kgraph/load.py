@@ -260,6 +260,8 @@ def load_file(
             store.load_file(source, rdf_format, base_iri=path.resolve().as_uri(), graph=graph, large=large)
         except SyntaxError as error:
             raise _located(path, error) from None
+        except MemoryError:
+            raise _too_long(path) from None
     return store.count() - before
 
 
@@ -360,12 +362,20 @@ def parse_file(
                     progress(f"{path}: {len(quads)} triples so far")
         except SyntaxError as error:
             raise _located(path, error) from None
+        except MemoryError:
+            raise _too_long(path) from None
     return quads, dict(parser.prefixes)
 
 
 def _located(path: Path, error: SyntaxError) -> RdfSyntaxError:
     """Our error from pyoxigraph's, positioned as pyoxigraph positions it."""
     problem = bounds.refused(error)
+    return RdfSyntaxError(path, problem.line, problem.column, problem.message)
+
+
+def _too_long(path: Path) -> RdfSyntaxError:
+    """A file with a token past the parser's buffer, located at its first line that long."""
+    problem = bounds.too_long(path.read_bytes())
     return RdfSyntaxError(path, problem.line, problem.column, problem.message)
 
 
