@@ -118,3 +118,8 @@ def test_a_bad_setting_stops_every_command_that_reads_settings() -> None:
 def test_settings_built_in_code_are_range_checked_too() -> None:
     with pytest.raises(SettingError, match=r"^0: must be a number of seconds greater than 0$"):
         Settings(timeout=0)
+
+
+def test_settings_built_from_an_empty_environment_use_the_sessions_isolated_data_home(isolated_environment) -> None:
+    assert Settings.from_env({}).data_dir == isolated_environment / "kgraph"
+    assert Settings().data_dir == isolated_environment / "kgraph"

@@ -25,10 +25,11 @@ INFERRED_GRAPH = GRAPH_NS + "inferred"
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Where writes are journaled: XDG's data home, never inside the source tree's tracked files.
 
-    Computed from ``environ`` (the process environment when None) each time settings are built, never at import, so
-    that settings built for a test or another user do not point at the developer's own journal.
+    Computed each time settings are built, never at import, from ``environ`` when it names XDG_DATA_HOME or HOME, else
+    from the process environment: settings built for a test then follow the test session's (isolated) environment.
     """
-    environ = os.environ if environ is None else environ
+    if environ is None or not {"XDG_DATA_HOME", "HOME"} & environ.keys():
+        environ = os.environ
     if environ.get("XDG_DATA_HOME"):
         return Path(environ["XDG_DATA_HOME"]) / "kgraph"
     home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
