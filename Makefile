@@ -2,11 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 
 .PHONY: serve test lint setup assets browser clients
 
-serve: setup
+# Serving needs the runtime dependencies only; the tests add the test extras (pytest, Playwright, atheris...).
+serve: $(RUNTIME) assets
 	$(BIN)/kgraph serve
 
 test: setup browser clients
@@ -49,8 +51,12 @@ tests/clients/node_modules/.installed: tests/clients/package.json tests/clients/
 browser:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)

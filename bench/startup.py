@@ -8,6 +8,8 @@ prints the time and the server's last log lines, and stops the server. No assert
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -26,6 +28,12 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 def main() -> None:
     """Time one start of ``kgraph serve`` with the options given on the command line."""
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="%(prog)s [-h] [KGRAPH SERVE OPTIONS...]",
+    )
+    _, serve_options = parser.parse_known_args()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -33,13 +41,14 @@ def main() -> None:
     with tempfile.TemporaryFile("w+") as log:
         started = time.perf_counter()
         server = subprocess.Popen(
-            [str(KGRAPH), "serve", "--port", str(port), *sys.argv[1:]], stdout=log, stderr=log, start_new_session=True
+            [str(KGRAPH), "serve", "--port", str(port), *serve_options], stdout=log, stderr=log, start_new_session=True
         )
         try:
             answer = _first_answer(url, server)
             print(f"answered after {time.perf_counter() - started:.2f} s: {answer.split()[-1]} quads")
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
+                os.killpg(server.pid, signal.SIGTERM)
             server.wait(30)
         log.seek(0)
         print("".join(line for line in log.readlines()[-6:] if not line.startswith("loaded ")), end="")

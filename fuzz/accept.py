@@ -6,6 +6,9 @@ A broken Accept header or ``format`` parameter must give a format or a :class:`N
 import sys
 
 import atheris
+from usage import exit_if_help
+
+exit_if_help(__doc__)
 
 with atheris.instrument_imports():
     from kgraph.sparql.errors import NotAcceptable

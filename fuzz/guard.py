@@ -7,6 +7,9 @@ The guard runs in the server process before any query reaches a worker, so it mu
 import sys
 
 import atheris
+from usage import exit_if_help
+
+exit_if_help(__doc__)
 
 with atheris.instrument_imports():
     from kgraph.sparql.errors import ForbiddenQuery

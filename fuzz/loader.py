@@ -9,6 +9,9 @@ import tempfile
 from pathlib import Path
 
 import atheris
+from usage import exit_if_help
+
+exit_if_help(__doc__)
 
 with atheris.instrument_imports():
     from kgraph.load import FORMATS, RdfSyntaxError, load_paths

@@ -7,6 +7,9 @@ layer would answer it with a 500.
 import sys
 
 import atheris
+from usage import exit_if_help
+
+exit_if_help(__doc__)
 
 with atheris.instrument_imports():
     from kgraph.sparql.protocol import ProtocolError, parse_request

@@ -190,19 +190,31 @@ def serve() -> Iterator[Callable[[list[str], dict[str, str]], LiveServer]]:
         server.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No test sees the developer's settings or data: every ``KGRAPH_*`` variable is removed, and the default data
+    directory (``$XDG_DATA_HOME/kgraph``) is an empty temporary folder, for this process and the servers it starts."""
+    home = tmp_path_factory.mktemp("xdg-data-home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith("KGRAPH_")]:
+            patch.delenv(name)
+        patch.setenv("XDG_DATA_HOME", str(home))
+        yield home
+
+
 @contextlib.contextmanager
 def fixture_application(**settings: object) -> Iterator[Flask]:
-    """The application from its factory over the fixture project, with ``settings`` overriding the defaults; its
-    query workers are stopped after."""
+    """The application from its factory over the fixture project, with ``settings`` overriding the defaults (its data
+    directory a new empty folder unless given); its query workers are stopped after."""
     from kgraph.web import create_app, service
 
-    application = create_app(
-        Settings.from_env(environ={}, project_dir=FIXTURE_PROJECT, timeout=LIVE_TIMEOUT, **settings)
-    )
-    try:
-        yield application
-    finally:
-        service(application).close()
+    with tempfile.TemporaryDirectory(prefix="kgraph-data-") as data_dir:
+        defaults = {"project_dir": FIXTURE_PROJECT, "timeout": LIVE_TIMEOUT, "data_dir": Path(data_dir)}
+        application = create_app(Settings.from_env(environ={}, **{**defaults, **settings}))
+        try:
+            yield application
+        finally:
+            service(application).close()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import requests
 from click.testing import CliRunner
 
+from conftest import free_port
 from kgraph.cli import main
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def test_bad_data_file_exits_2_with_its_location(tmp_path: Path) -> None:
     bad.write_text("<http://a> <http://b> .\n", encoding="utf-8")
     env = {**os.environ, "KGRAPH_PROJECT_DIR": str(_bare_project(tmp_path / "project"))}
     result = subprocess.run(
-        [str(KGRAPH), "serve", "--port", "0", "--data", str(bad)],
+        [str(KGRAPH), "serve", "--port", str(free_port()), "--data", str(bad)],
         env=env,
         capture_output=True,
         text=True,

@@ -7,13 +7,17 @@ Exit codes are shared by every command: 0 success, 1 the answer is "no" (violati
 from __future__ import annotations
 
 import json
+import os
+import sys
+import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import pyoxigraph as ox
 
 from kgraph import __version__
-from kgraph.config import Settings, setting_help
+from kgraph.config import SettingError, Settings, setting_help
 from kgraph.infer.engine import REASONERS
 from kgraph.infer.explain import TripleNotFound
 from kgraph.infer.explain import explain as explain_triple
@@ -22,7 +26,24 @@ from kgraph.link import LinkOptions
 from kgraph.store import QueryResult
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a setting that cannot be used, or project or ``--data`` files that cannot be loaded, end any
+    command with one line and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from kgraph.load import RdfSyntaxError, UnreadableInput
+
+        try:
+            return super().invoke(ctx)
+        except SettingError as error:
+            click.echo(f"kgraph: {error}", err=True)
+            ctx.exit(2)
+        except (RdfSyntaxError, UnreadableInput, FileNotFoundError) as error:
+            click.echo(f"kgraph: cannot load the graph: {error}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kgraph")
 def main() -> None:
     """kgraph: the Kursk knowledge graph, its validator and its SPARQL endpoint."""
@@ -55,16 +76,20 @@ _GRAPH_FORMATS = {
     help="Output format; a table by default (Turtle for CONSTRUCT and DESCRIBE).",
 )
 def query(query_or_file: str, infer: bool, fmt: str) -> None:
-    """Run a SPARQL query (text, or a .rq file) over the project graph and print the result."""
-    path = Path(query_or_file)
-    sparql = path.read_text(encoding="utf-8") if path.is_file() else query_or_file
+    """Run a SPARQL query (text, or a .rq file) over the project graph and print the result.
+
+    Exits 2 when the file cannot be read, the query does not parse or the format does not fit its form.
+    """
+    sparql = _query_text(query_or_file)
     from kgraph.graph import build  # loading the graph pulls in every layer: only when needed
 
-    graph = build(Settings.from_env())
+    with _Progress("query") as progress:
+        graph = build(Settings.from_env(), progress=progress)
     try:
         result = graph.store.query(sparql, default_graph=graph.default_graph(infer))
     except SyntaxError as error:
-        raise click.BadParameter(str(error), param_hint="QUERY_OR_FILE") from None
+        _fail(f"the query does not parse: {error}")
+    _require_fitting_format(result, fmt)
     output = _render(result, fmt)
     click.echo(output, nl=not output.endswith("\n"))
 
@@ -94,6 +119,79 @@ def explain(subject: str, predicate: str, obj: str, fmt: str) -> None:
         click.echo(str(error), err=True)
         raise SystemExit(1) from None
     click.echo(json.dumps(tree.to_dict(), indent=2) if fmt == "json" else tree.to_text())
+
+
+class _Progress:
+    """What a long run (loading, inference, validation) is doing, on stderr: on a terminal, each step once the run has
+    taken ``STEPS_AFTER`` seconds; elsewhere (CI logs, pipes) one summary line at the end of a run that took
+    ``SUMMARY_AFTER`` seconds or more. Short runs print nothing."""
+
+    STEPS_AFTER = 3.0
+    SUMMARY_AFTER = 30.0
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.started = time.monotonic()
+        self.terminal = sys.stderr.isatty()
+        self.steps = 0
+        self.last = "starting"
+
+    def __call__(self, message: str) -> None:
+        self.steps += 1
+        self.last = message
+        if self.terminal and time.monotonic() - self.started >= self.STEPS_AFTER:
+            click.echo(f"kgraph {self.command}: {message}", err=True)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        seconds = time.monotonic() - self.started
+        if not self.terminal and seconds >= self.SUMMARY_AFTER:
+            summary = f"{self.steps} steps in {seconds:.0f} s, the last one: {self.last}"
+            click.echo(f"kgraph {self.command}: {summary}", err=True)
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr and exit 2: the input cannot be used."""
+    click.echo(f"kgraph: {message}", err=True)
+    raise SystemExit(2)
+
+
+def _query_text(argument: str) -> str:
+    """The query the argument is: its own text, or the text of the file it names.
+
+    An argument without spaces or braces that ends in .rq, .sparql or .ru, or names something that exists, is a file
+    name, so a typo in it is "no such file" rather than a confusing SPARQL syntax error.
+    """
+    path = Path(argument)
+    looks_like_a_file = not any(c.isspace() or c in "{}" for c in argument) and (
+        path.suffix.lower() in (".rq", ".sparql", ".ru") or os.sep in argument
+    )
+    if not (looks_like_a_file or path.exists() or path.is_symlink()):
+        return argument
+    if not path.exists():
+        _fail(f"{argument}: no such file")
+    if path.is_dir():
+        _fail(f"{argument}: a folder, not a query file")
+    if not path.is_file():
+        _fail(f"{argument}: not a regular file (a named pipe or a device): give a query file or the query's text")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        _fail(f"{argument}: not UTF-8 text (byte {error.start + 1})")
+    except OSError as error:
+        _fail(f"{argument}: cannot be read ({error.strerror})")
+
+
+def _require_fitting_format(result: QueryResult, fmt: str) -> None:
+    """Refuse a --format that the query's form cannot be written in, naming those it can."""
+    graph = isinstance(result, ox.QueryTriples)
+    fitting = ["table", *(_GRAPH_FORMATS if graph else _SOLUTION_FORMATS)]
+    if fmt not in fitting:
+        form = "CONSTRUCT or DESCRIBE" if graph else "ASK" if isinstance(result, ox.QueryBoolean) else "SELECT"
+        article = "an" if form == "ASK" else "a"
+        _fail(f"--format {fmt} does not fit {article} {form} query; use one of: {', '.join(fitting)}")
 
 
 def _render(result: QueryResult, fmt: str) -> str:
@@ -130,7 +228,18 @@ def _help(name: str) -> str:
     return f"{text} ({shown}{env})"
 
 
-@main.command()
+_ENVIRONMENT_ONLY = ("token", "project_dir")
+"""Settings without a serve option: a token on the command line would show in ``ps``; the project rarely changes."""
+
+
+def _environment_only() -> str:
+    """The epilog of ``serve --help``: the settings only the environment sets, from the settings table."""
+    lines = ["\b", "Settings from the environment only:"]
+    lines += [f"  {setting_help()[name][0]}: {setting_help()[name][1]}" for name in _ENVIRONMENT_ONLY]
+    return "\n".join(lines)
+
+
+@main.command(epilog=_environment_only())
 @click.option("--host", default=None, help=_help("host"))
 @click.option("--port", type=int, default=None, help=_help("port"))
 @click.option(
@@ -145,6 +254,8 @@ def _help(name: str) -> str:
 @click.option("--max-result-bytes", type=int, default=None, help=_help("max_result_bytes"))
 @click.option("--max-body-bytes", type=int, default=None, help=_help("max_body_bytes"))
 @click.option("--query-workers", type=int, default=None, help=_help("query_workers"))
+@click.option("--http-threads", type=int, default=None, help=_help("http_threads"))
+@click.option("--max-nesting", type=int, default=None, help=_help("max_nesting"))
 @click.option("--service-allowlist", multiple=True, help=_help("service_allowlist") + " Repeatable.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
 @click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
@@ -167,6 +278,8 @@ def serve(
     max_result_bytes: int | None,
     max_body_bytes: int | None,
     query_workers: int | None,
+    http_threads: int | None,
+    max_nesting: int | None,
     service_allowlist: tuple[str, ...],
     data_dir: Path | None,
     token_file: Path | None,
@@ -187,6 +300,8 @@ def serve(
         max_result_bytes=max_result_bytes,
         max_body_bytes=max_body_bytes,
         query_workers=query_workers,
+        http_threads=http_threads,
+        max_nesting=max_nesting,
         service_allowlist=service_allowlist or None,
         data_dir=data_dir,
         token_file=token_file,
@@ -196,7 +311,18 @@ def serve(
         **limits,
     )
     _require_writable_data_dir(settings)
+    _check_data(settings)
     run_server(settings)
+
+
+def _check_data(settings: Settings) -> None:
+    """Refuse, before the server starts, ``--data`` that cannot be loaded or names the project's graphs: one line and
+    exit 2 here, rather than a failed worker in the server's log."""
+    from kgraph.load import refuse_project_graphs
+    from kgraph.project import ProjectFiles
+
+    root = ProjectFiles.locate(settings.project_dir).root
+    refuse_project_graphs(settings.data, root=root, max_nesting=settings.max_nesting)
 
 
 def _require_writable_data_dir(settings: Settings) -> None:
@@ -238,7 +364,8 @@ def export(inferred: bool, fmt: str, output: Path | None) -> None:
     from kgraph.graph import build
     from kgraph.writes import export_graph
 
-    data = export_graph(build(Settings.from_env()), fmt, inferred=inferred)
+    with _Progress("export") as progress:
+        data = export_graph(build(Settings.from_env(), progress=progress), fmt, inferred=inferred)
     if output:
         output.write_bytes(data)
     else:
@@ -279,17 +406,21 @@ def validate(paths: tuple[Path, ...], fmt: str, shapes: Path | None, no_project_
     """
     from kgraph.project import ProjectFiles
     from kgraph.validate import FORMATTERS, validate_paths
+    from kgraph.validate.literals import quiet_rdflib
 
     settings = Settings.from_env()
     project = ProjectFiles.locate(settings.project_dir)
-    report = validate_paths(
-        list(paths),
-        project=project,
-        shapes=shapes,
-        project_data=not no_project_data,
-        cache_dir=None if no_cache else settings.cache_dir,
-        reasoner=settings.reasoner,
-    )
+    with quiet_rdflib(), _Progress("validate") as progress:
+        report = validate_paths(
+            list(paths),
+            project=project,
+            shapes=shapes,
+            project_data=not no_project_data,
+            max_nesting=settings.max_nesting,
+            cache_dir=None if no_cache else settings.cache_dir,
+            reasoner=settings.reasoner,
+            progress=progress,
+        )
     click.echo(FORMATTERS[fmt](report), nl=False)
     raise SystemExit(report.exit_code)
 

@@ -7,6 +7,7 @@ from the default below. Nothing else in the package hard-codes a limit, a path o
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,22 @@ INFERRED_GRAPH = GRAPH_NS + "inferred"
 """Named graph that holds every inferred triple, apart from the asserted ones."""
 
 
-def _default_data_dir() -> Path:
-    """Where writes are journaled: XDG's data home, never inside the source tree's tracked files."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "kgraph"
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where writes are journaled: XDG's data home, never inside the source tree's tracked files.
+
+    Computed each time settings are built, never at import, from ``environ`` when it names XDG_DATA_HOME or HOME, else
+    from the process environment: settings built for a test then follow the test session's (isolated) environment.
+    """
+    if environ is None or not {"XDG_DATA_HOME", "HOME"} & environ.keys():
+        environ = os.environ
+    if environ.get("XDG_DATA_HOME"):
+        return Path(environ["XDG_DATA_HOME"]) / "kgraph"
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    return home / ".local" / "share" / "kgraph"
+
+
+DEFAULT_DATA_DIR_TEXT = "$XDG_DATA_HOME/kgraph, else ~/.local/share/kgraph"
+"""How the data directory's default is shown in help: it depends on the environment."""
 
 
 def default_cache_dir() -> Path:
@@ -34,6 +47,8 @@ def default_cache_dir() -> Path:
 
 
 def _setting(default: Any, env: str, help: str, **kwargs: Any) -> Any:
+    if "default_factory" in kwargs:
+        return field(metadata={"env": env, "help": help}, **kwargs)
     return field(default=default, metadata={"env": env, "help": help}, **kwargs)
 
 
@@ -62,6 +77,12 @@ class Settings:
     )
     max_body_bytes: int = _setting(
         16 * 1024 * 1024, "KGRAPH_MAX_BODY_BYTES", "Largest request body the server accepts."
+    )
+    max_nesting: int = _setting(
+        1000,
+        "KGRAPH_MAX_NESTING",
+        "Deepest nesting of a JSON-LD or RDF/XML file or body (their parsers recurse per level); deeper ones are "
+        "refused.",
     )
     query_workers: int = _setting(
         3,
@@ -106,9 +127,10 @@ class Settings:
         None, "KGRAPH_TOKEN_FILE", "File of write tokens, one `name token` line per contributor."
     )
     data_dir: Path = _setting(
-        _default_data_dir(),
+        None,
         "KGRAPH_DATA_DIR",
         "Folder for the write journal and the default on-disk state.",
+        default_factory=default_data_dir,
     )
     project_dir: Path | None = _setting(
         None, "KGRAPH_PROJECT_DIR", "Folder holding ontology/, data/, shapes/, queries/ and rules/."
@@ -138,21 +160,66 @@ class Settings:
         "OWL 2 RL engine: native (compiled from the ontology, fast) or owlrl (the slow reference it is tested on).",
     )
 
+    def __post_init__(self) -> None:
+        """Every value in its range, so a bad one stops the start rather than every query later."""
+        for name, (check, expected) in _RANGES.items():
+            if not check(getattr(self, name)):
+                raise SettingError(name, f"must be {expected}", repr(getattr(self, name)))
+
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from the environment, then apply explicit overrides (CLI options) that are not None."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from the environment, then apply explicit overrides (CLI options) that are not None.
+
+        Raises :class:`SettingError` naming the setting, its source and what it must be.
+        """
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
         for f in fields(cls):
-            raw = environ.get(f.metadata["env"])
+            env = f.metadata["env"]
+            raw = environ.get(env)
             if raw not in (None, ""):
-                values[f.name] = _coerce(f.name, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+                sources[f.name] = f"{env}={raw}"
+                values[f.name] = _coerce(f.name, raw, sources[f.name])
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = value
+                sources[name] = f"--{name.replace('_', '-')} {_shown(value)}"
+        values.setdefault("data_dir", default_data_dir(environ))
+        try:
+            settings = cls(**values)
+            settings.check_files()
+        except SettingError as error:
+            raise SettingError(error.name, error.problem, sources.get(error.name, error.source)) from None
+        return settings
+
+    def check_files(self) -> None:
+        """The token file can be read and the project folder is one, so neither fails later, mid-start."""
+        if self.token_file is not None:
+            try:
+                Path(self.token_file).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise SettingError("token_file", "no such file", str(self.token_file)) from None
+            except (OSError, UnicodeDecodeError) as error:
+                reason = getattr(error, "strerror", None) or "not UTF-8 text"
+                raise SettingError("token_file", f"cannot be read ({reason})", str(self.token_file)) from None
+        if self.project_dir is not None and not Path(self.project_dir).is_dir():
+            raise SettingError("project_dir", "no such folder", str(self.project_dir))
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given non-None values replaced."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+class SettingError(ValueError):
+    """A setting whose value cannot be used: ``str()`` is one line naming the setting, where its value came from
+    (``KGRAPH_PORT=abc``, ``--timeout 0``) and what it must be."""
+
+    def __init__(self, name: str, problem: str, source: str) -> None:
+        self.name = name
+        self.problem = problem
+        self.source = source
+        super().__init__(f"{source}: {problem}")
 
 
 _INTEGERS = frozenset(
@@ -160,6 +227,7 @@ _INTEGERS = frozenset(
         "port",
         "max_result_bytes",
         "max_body_bytes",
+        "max_nesting",
         "query_workers",
         "http_threads",
         "max_query_bytes",
@@ -170,13 +238,45 @@ _INTEGERS = frozenset(
 )
 _SECONDS = frozenset({"timeout", "header_timeout", "body_timeout", "idle_timeout"})
 
+_RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "port": (lambda v: 1 <= v <= 65535, "a TCP port from 1 to 65535"),
+    "timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
+    "max_result_bytes": (lambda v: v >= 1024, "at least 1024 bytes"),
+    "max_body_bytes": (lambda v: v >= 1024, "at least 1024 bytes"),
+    "max_nesting": (lambda v: v >= 1, "at least 1"),
+    "query_workers": (lambda v: v >= 1, "at least 1"),
+    "http_threads": (lambda v: v >= 1, "at least 1"),
+    "max_query_bytes": (lambda v: v >= 1024, "at least 1024 bytes"),
+    "max_header_bytes": (lambda v: v >= 1024, "at least 1024 bytes"),
+    "query_memory": (lambda v: v is None or v >= 16, "at least 16 MiB"),
+    "max_connections": (lambda v: v >= 1, "at least 1"),
+    "header_timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
+    "body_timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
+    "idle_timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
+    "reasoner": (lambda v: v in ("native", "owlrl"), "native or owlrl"),
+    "host": (lambda v: bool(v.strip()), "a host name or address"),
+}
+"""Setting -> (its test, what it must be): checked whenever settings are built."""
 
-def _coerce(name: str, raw: str) -> Any:
-    """Turn an environment string into the type of the named setting."""
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return " ".join(map(str, value))
+    return str(value)
+
+
+def _coerce(name: str, raw: str, source: str) -> Any:
+    """Turn an environment string into the type of the named setting (SettingError when it is not one)."""
     if name in _INTEGERS:
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingError(name, "must be a whole number", source) from None
     if name in _SECONDS:
-        return float(raw)
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingError(name, "must be a number of seconds", source) from None
     if name == "own_data":
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if name == "data":
@@ -194,5 +294,8 @@ def setting_help() -> dict[str, tuple[str, str, Any]]:
 
 
 def _default(setting: Any) -> Any:
-    """A setting's default; one computed when settings are built (the cache folder) is shown as None."""
+    """A setting's default as help shows it: the data folder's in words; one computed when settings are built (the
+    cache folder) as None."""
+    if setting.name == "data_dir":
+        return DEFAULT_DATA_DIR_TEXT
     return None if setting.default is MISSING else setting.default

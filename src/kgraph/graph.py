@@ -19,7 +19,7 @@ from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.engine import asserted_graphs
 from kgraph.journal import JOURNAL_NAME, apply_entries, complete_entries, replay_journal
-from kgraph.load import FORMATS, graph_iri, load_paths, rdf_files
+from kgraph.load import FORMATS, graph_iri, load_paths, rdf_files, refuse_project_graphs
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store, open_store
 
@@ -52,12 +52,15 @@ def build(settings: Settings, progress: Callable[[str], None] | None = None) -> 
     )  # one's own data: no ontology, article, shapes or rules of the project
     store = open_store(settings.store, timeout=settings.timeout)
     sources = rdf_files([*settings.data] if settings.own_data else [files.ontology, files.data, *settings.data])
+    refuse_project_graphs(settings.data, root=files.root, max_nesting=settings.max_nesting)
     if isinstance(store, EmbeddedStore) and store.path is not None:
         inference = _update_on_disk(store, files, sources, settings, progress or _quiet)
     else:
         scratch = store if isinstance(store, EmbeddedStore) else EmbeddedStore()
-        load_paths(scratch, sources, root=files.root, progress=progress)
+        load_paths(scratch, sources, root=files.root, progress=progress, max_nesting=settings.max_nesting)
         replay_journal(scratch, settings.data_dir)  # writes acknowledged over HTTP, in order
+        if progress:
+            progress(f"inferring over {scratch.count():,} quads")
         inference = run_inference(scratch, rules_dir=files.rules, reasoner=settings.reasoner)
         if scratch is not store:
             _upload(scratch, store)
@@ -127,14 +130,14 @@ def _update_on_disk(
     if todo.rebuild:
         say(f"{folder}: building the store from scratch: {todo.rebuild}")
         scratch = EmbeddedStore()
-        load_paths(scratch, sources, root=files.root, progress=say)
+        load_paths(scratch, sources, root=files.root, progress=say, max_nesting=settings.max_nesting)
         _replay_saying(scratch, lines, folder, say)
         inference = _infer(scratch, files, settings, folder, say)
         say(f"{folder}: writing {scratch.count()} quads to disk")
         store.clear()
         store.copy_from(scratch)
     else:
-        _update_graphs(store, todo, by_graph, files, folder, say)
+        _update_graphs(store, todo, by_graph, files, folder, say, settings.max_nesting)
         _replay_saying(store, lines[todo.journal_from :], folder, say)
         scratch = EmbeddedStore()
         for graph in asserted_graphs(store):
@@ -154,6 +157,7 @@ def _update_graphs(
     files: ProjectFiles,
     folder: Path,
     say: Callable[[str], None],
+    max_nesting: int,
 ) -> None:
     """Empty the graphs of files that are gone; reload those of files that are new or changed."""
     for graph in todo.drop:
@@ -162,7 +166,7 @@ def _update_graphs(
     for graph in todo.reload:
         say(f"{folder}: {by_graph[graph]} is new or changed: (re)loading its graph")
         store.clear_graph(graph)
-        load_paths(store, [by_graph[graph]], root=files.root, progress=say)
+        load_paths(store, [by_graph[graph]], root=files.root, progress=say, max_nesting=max_nesting)
 
 
 def _infer(

@@ -109,3 +109,21 @@ content_types = header_text | st.sampled_from(
     ]
 )
 """Content-Type headers: the protocol's own types (with odd parameters), others, and noise."""
+
+
+def damage(draw: st.DrawFn, data: bytes, *, times: int, inserts: st.SearchStrategy[bytes], longest: int) -> bytes:
+    """``data`` truncated, with bytes flipped, ``inserts`` inserted or runs of up to ``longest`` bytes duplicated,
+    up to ``times`` times."""
+    damaged = bytearray(data)
+    for _ in range(draw(st.integers(0, times))):
+        index = draw(st.integers(0, len(damaged)))
+        action = draw(st.sampled_from(("truncate", "flip", "insert", "duplicate")))
+        if action == "truncate":
+            del damaged[index:]
+        elif action == "flip" and index < len(damaged):
+            damaged[index] = draw(st.integers(0, 255))
+        elif action == "insert":
+            damaged[index:index] = draw(inserts)
+        else:
+            damaged[index:index] = damaged[index : index + draw(st.integers(1, longest))]
+    return bytes(damaged)

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hostile import fuzz_settings
+from hostile import damage, fuzz_settings
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -57,19 +57,8 @@ def load_or_refuse(data: bytes, suffix: str) -> None:
 def garbled(draw: st.DrawFn) -> tuple[bytes, str]:
     """A sample file truncated, with bytes flipped, inserted or duplicated."""
     suffix = draw(st.sampled_from(sorted(SAMPLES)))
-    data = bytearray(SAMPLES[suffix])
-    for _ in range(draw(st.integers(0, 4))):
-        index = draw(st.integers(0, len(data)))
-        action = draw(st.sampled_from(("truncate", "flip", "insert", "duplicate")))
-        if action == "truncate":
-            del data[index:]
-        elif action == "flip" and index < len(data):
-            data[index] = draw(st.integers(0, 255))
-        elif action == "insert":
-            data[index:index] = draw(st.binary(min_size=1, max_size=8) | st.sampled_from([b"<", b'"', b"{", b"&x;"]))
-        else:
-            data[index:index] = data[index : index + draw(st.integers(1, 40))]
-    return bytes(data), suffix
+    inserts = st.binary(min_size=1, max_size=8) | st.sampled_from([b"<", b'"', b"{", b"&x;"])
+    return damage(draw, SAMPLES[suffix], times=4, inserts=inserts, longest=40), suffix
 
 
 @fuzz_settings(200)

@@ -75,10 +75,10 @@ def test_ill_typed_literals_are_reported_as_owlrl_words_them(reasoner, tmp_path)
     ]
 
 
-def test_the_reasoner_setting_chooses_the_engine(monkeypatch, tmp_path):
+def test_the_reasoner_is_passed_down_never_read_from_the_environment(monkeypatch, tmp_path):
+    """Settings are built once, by the CLI or the app factory, and passed down: inference reads no variable."""
+    assert infer_file(FIXTURES / "prp-symp.ttl", "owlrl", tmp_path)[1] == "owlrl"
     monkeypatch.setenv("KGRAPH_REASONER", "owlrl")
-    assert infer_file(FIXTURES / "prp-symp.ttl", None, tmp_path)[1] == "owlrl"
-    monkeypatch.delenv("KGRAPH_REASONER")
     assert infer_file(FIXTURES / "prp-symp.ttl", None, tmp_path)[1] == "native"
 
 

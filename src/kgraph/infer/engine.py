@@ -74,7 +74,8 @@ def asserted_graphs(store: Store) -> list[str]:
 def run_inference(store: Store, *, rules_dir: Path, reasoner: str | None = None) -> InferenceReport:
     """Replace the inferred graph with the OWL 2 RL closure and the rules' conclusions.
 
-    ``reasoner`` is ``native`` or ``owlrl``; None means the ``reasoner`` setting (``KGRAPH_REASONER``).
+    ``reasoner`` is ``native`` or ``owlrl``; None means the setting's default: callers pass the one their settings
+    hold, nothing here reads the environment.
     """
     started = time.perf_counter()
     rules = load_rules(rules_dir)
@@ -82,7 +83,7 @@ def run_inference(store: Store, *, rules_dir: Path, reasoner: str | None = None)
     graphs = asserted_graphs(store)
     everything = dataset(store, graphs, graphs)
     reasoned = _graphs_to_reason_over(store, graphs)
-    engine, name = open_reasoner(store, dataset(store, reasoned, graphs), reasoner or Settings.from_env().reasoner)
+    engine, name = open_reasoner(store, dataset(store, reasoned, graphs), reasoner or Settings.reasoner)
     inferred: set[NTriple] = set()
     for round_number in range(MAX_ROUNDS):
         derived = _rules_to_fixpoint(store, rules, everything, inferred)

@@ -20,5 +20,5 @@ def open_store(location: str | None, *, timeout: float | None = None) -> Store:
     if not location:
         return EmbeddedStore()
     if location.startswith(("http://", "https://")):
-        return RemoteStore(location, timeout=timeout or Settings().timeout)
+        return RemoteStore(location, timeout=timeout or Settings.timeout)
     return EmbeddedStore(Path(location))

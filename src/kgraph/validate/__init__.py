@@ -21,11 +21,12 @@ import pyoxigraph as ox
 
 from kgraph.config import INFERRED_GRAPH
 from kgraph.infer.terms import shorten, shorten_triple
-from kgraph.load import FORMATS, LoadedFile, RdfSyntaxError, graph_iri, load_paths, parse_file, rdf_files
+from kgraph.load import FORMATS, MAX_NESTING, LoadedFile, RdfSyntaxError, graph_iri, load_paths, parse_file, rdf_files
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store
 from kgraph.validate import cache
 from kgraph.validate.checker import Baseline, CheckContext, Findings, Shapes, check, declared_terms, suggestion
+from kgraph.validate.literals import ill_typed_literals, triple_terms, without_reported
 from kgraph.validate.locate import SourceFile
 from kgraph.validate.report import FORMATTERS, Problem, ShaclResult, ValidationReport, Violation
 
@@ -50,22 +51,24 @@ def validate_paths(
     progress: Callable[[str], None] | None = None,
     cache_dir: Path | None = None,
     reasoner: str | None = None,
+    max_nesting: int = MAX_NESTING,
 ) -> ValidationReport:
     """Validate ``paths`` (default: the project's data) with the ontology and the project's data.
 
     ``shapes`` is the folder of SHACL shapes (default: the project's); ``project_data=False`` leaves
     the existing data out, to check files on their own against the ontology. With a ``cache_dir``, the project's
     checked state is kept there and only what the files change is checked again (:mod:`kgraph.validate.cache`);
-    the report is the same.
+    the report is the same. ``max_nesting`` bounds JSON-LD and RDF/XML nesting.
     """
     report = ValidationReport()
     ontology = _files([project.ontology], report)
     existing = _files([project.data], report) if project_data else []
-    given = _files(paths, report) if paths else existing
+    given = _files(paths, report, empty_folders=False) if paths else existing
     shape_files = _files([shapes or project.shapes], report)
     if report.errors:
         return report
     run = _Run(project, _unique(ontology), _unique(existing), _unique(given), shape_files, reasoner, progress)
+    run.max_nesting = max_nesting
     run.explicit = bool(paths)  # files named: only their warnings are shown
     if cache_dir is not None and run.cacheable():
         return run.cached(Path(cache_dir), report)
@@ -93,6 +96,7 @@ class _Run:
         self.reasoner = reasoner
         self.progress = progress
         self.explicit = True  # files were named (only their warnings are shown), not the project's data by default
+        self.max_nesting = MAX_NESTING
 
     def cacheable(self) -> bool:
         """Files that each fill only their own graph: a dataset (TriG, N-Quads, JSON-LD) may fill any."""
@@ -101,11 +105,15 @@ class _Run:
     def full(self, report: ValidationReport) -> ValidationReport:
         """Everything loaded, inferred and validated from scratch."""
         store = EmbeddedStore()
-        loaded = _load(store, _unique([*self.project_files, *self.given]), self.project, report, self.progress)
+        loaded = _load(
+            store, _unique([*self.project_files, *self.given]), self.project, report, self.progress, self.max_nesting
+        )
         shapes = _shapes(self.shape_files, report)
+        report.errors += triple_terms(store, self._checked(loaded), display)
         if report.errors:
             return report
         context = self._context(shapes, loaded)
+        _say(self.progress, f"inferring and checking the shapes over {store.count():,} quads")
         findings = check(store, None, context=context, terms_of=self._checked_graphs(loaded, context))
         return self._report(store, findings, loaded, context, report)
 
@@ -113,7 +121,7 @@ class _Run:
         """From the cached state of the project: reload the files that differ from it, check what they change."""
         rules = sorted(self.project.rules.glob("*.rq")) if self.project.rules.is_dir() else []
         with_data = len(self.project_files) > len(self.ontology)  # --no-project-data: another state, another key
-        cache_key = cache.key([*self.ontology, *self.shape_files, *rules], self.reasoner or _reasoner(), with_data)
+        cache_key = cache.key([*self.ontology, *self.shape_files, *rules], self.reasoner or "native", with_data)
         state = cache.load(folder, cache_key) or self._baseline(folder, cache_key)
         if state is None:  # the project's own files do not load: say so as a full run does
             return self.full(report)
@@ -121,9 +129,11 @@ class _Run:
         store.add(state.quads)
         loaded, changed = self._update(store, state, report)
         shapes = _shapes(self.shape_files, report, state.reach)
+        report.errors += triple_terms(store, self._checked(loaded), display)
         if report.errors:
             return report
         context = self._context(shapes, loaded)
+        _say(self.progress, f"inferring and checking what {len(changed):,} changed quads reach")
         baseline = Baseline({q.triple for q in state.quads if q.graph_name.value == INFERRED_GRAPH}, state.results)
         findings = check(
             store, changed, context=context, baseline=baseline, terms_of=self._checked_graphs(loaded, context)
@@ -136,7 +146,7 @@ class _Run:
         """Check the project's own files from scratch and cache the result; None if they do not load."""
         report = ValidationReport()
         store = EmbeddedStore()
-        loaded = _load(store, self.project_files, self.project, report, self.progress)
+        loaded = _load(store, self.project_files, self.project, report, self.progress, self.max_nesting)
         shapes = _shapes(self.shape_files, report)
         if report.errors:
             return None
@@ -173,13 +183,18 @@ class _Run:
                 continue
             before = set(store.quads(graph=graph))
             store.clear_graph(graph)
-            loaded.update(_load(store, [file], self.project, report, self.progress))
+            loaded.update(_load(store, [file], self.project, report, self.progress, self.max_nesting))
             changed += before ^ set(store.quads(graph=graph))
         return loaded, changed
 
     def _context(self, shapes: Shapes, loaded: dict[Path, LoadedFile]) -> CheckContext:
         ontology_graphs = {loaded[f].graph for f in self.ontology if f in loaded}
         return CheckContext(self.project.rules, shapes, ontology_graphs, reasoner=self.reasoner)
+
+    def _checked(self, loaded: dict[Path, LoadedFile]) -> list[LoadedFile]:
+        """The loaded files being checked, the ontology's left out."""
+        ontology = set(self.ontology)
+        return [loaded[f] for f in self.given if f in loaded and f not in ontology]
 
     def _checked_graphs(self, loaded: dict[Path, LoadedFile], context: CheckContext) -> list[str]:
         return [loaded[f].graph for f in self.given if loaded[f].graph not in context.ontology_graphs]
@@ -199,18 +214,18 @@ class _Run:
         sources = {file.graph: file for file in ranked}
         declared = declared_terms(store, context.ontology_graphs)
         problems = [_undeclared(iri, declared, sources[graph]) for graph, iri in findings.undeclared]
-        report.errors += sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.column or 0))
-        report.errors += _inferred_problems(store, findings, sources)
+        literals = ill_typed_literals(store, self._checked(loaded), display)
+        report.errors += sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.column or 0)) + literals
+        report.errors += without_reported(_inferred_problems(store, findings, sources), literals)
         violations = [_violation(store, r, sources) for r in findings.results]
         violations.sort(key=lambda v: (v.file or "~", v.line or 0, v.focus, v.path or ""))
         report.violations += _about_given_files(violations, self.given) if self.explicit else violations
         return report
 
 
-def _reasoner() -> str:
-    from kgraph.config import Settings
-
-    return Settings.from_env().reasoner
+def _say(progress: Callable[[str], None] | None, message: str) -> None:
+    if progress:
+        progress(message)
 
 
 def _about_given_files(violations: list[Violation], given: Sequence[Path]) -> list[Violation]:
@@ -220,12 +235,13 @@ def _about_given_files(violations: list[Violation], given: Sequence[Path]) -> li
     return [v for v in violations if v.severity == "Violation" or v.file is None or v.file in mine]
 
 
-def _files(paths: Sequence[Path], report: ValidationReport) -> list[Path]:
-    """The RDF files under each path; a missing or non-RDF path is reported, not raised."""
+def _files(paths: Sequence[Path], report: ValidationReport, *, empty_folders: bool = True) -> list[Path]:
+    """The RDF files under each path; a missing or non-RDF path is reported, not raised (an empty folder too, when
+    it was given to be checked)."""
     found = []
     for path in paths:
         try:
-            found += rdf_files([path])
+            found += rdf_files([path], empty_folders=empty_folders)
         except (FileNotFoundError, ValueError) as error:
             report.errors.append(Problem(kind="missing", message=str(error)))
     return found
@@ -242,12 +258,13 @@ def _load(
     project: ProjectFiles,
     report: ValidationReport,
     progress: Callable[[str], None] | None,
+    max_nesting: int,
 ) -> dict[Path, LoadedFile]:
     """Load every file into its graph, reporting every syntax error rather than stopping at one."""
     loaded = {}
     for file in files:
         try:
-            [loaded[file]] = load_paths(store, [file], root=project.root, progress=progress)
+            [loaded[file]] = load_paths(store, [file], root=project.root, progress=progress, max_nesting=max_nesting)
         except RdfSyntaxError as error:
             report.errors.append(_syntax_problem(error))
     return loaded

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
-from kgraph.load import ENTITY_BOMB, entity_bomb
+from kgraph import bounds
 from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.formats import negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError, read_body
@@ -223,26 +223,26 @@ def _parse(body: bytes, graph: str | None, media_type: str) -> list[ox.Quad]:
             f"Unsupported Content-Type '{media_type or 'none'}' for RDF: use one of {', '.join(READABLE)}.",
             status=415,
         )
-    bomb = entity_bomb(body) if rdf_format == ox.RdfFormat.RDF_XML else None
-    if bomb:
-        raise ProtocolError(f"The {media_type} body does not parse at line {bomb[0]}, column {bomb[1]}: {ENTITY_BOMB}")
+    max_nesting = service(current_app).settings.max_nesting
     try:
-        return list(ox.parse(body, format=rdf_format, base_iri=graph or None, rename_blank_nodes=True))
-    except SyntaxError as error:
-        ended = _with_final_dot(body, rdf_format, graph)
+        return bounds.parse(body, rdf_format, max_nesting=max_nesting, base_iri=graph, rename_blank_nodes=True)
+    except bounds.InputRefused as error:
+        ended = _with_final_dot(body, rdf_format, graph, max_nesting)
         if ended is not None:
             return ended
-        where = f" at line {error.lineno}, column {error.offset}" if error.lineno else ""
-        raise ProtocolError(f"The {media_type} body does not parse{where}: {error.msg}") from None
+        where = f" at line {error.line}, column {error.column}" if error.line else ""
+        raise ProtocolError(f"The {media_type} body does not parse{where}: {error.message}") from None
 
 
-def _with_final_dot(body: bytes, rdf_format: ox.RdfFormat, graph: str | None) -> list[ox.Quad] | None:
+def _with_final_dot(body: bytes, rdf_format: ox.RdfFormat, graph: str | None, max_nesting: int) -> list[ox.Quad] | None:
     """A Turtle or N3 body whose last statement lacks its final dot, read with the dot; None if that does not parse.
 
     The W3C Graph Store Protocol's own examples end so, and the mature servers take them."""
     if rdf_format not in (ox.RdfFormat.TURTLE, ox.RdfFormat.N3) or body.rstrip().endswith(b"."):
         return None
     try:
-        return list(ox.parse(body + b"\n.\n", format=rdf_format, base_iri=graph or None, rename_blank_nodes=True))
-    except SyntaxError:
+        return bounds.parse(
+            body + b"\n.\n", rdf_format, max_nesting=max_nesting, base_iri=graph, rename_blank_nodes=True
+        )
+    except bounds.InputRefused:
         return None
