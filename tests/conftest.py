@@ -42,12 +42,6 @@ KGRAPH = Path(sys.executable).with_name("kgraph")
 """The installed console script, the very command users run."""
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _validation_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """``kgraph validate`` caches the project's checked state in a temporary folder, never the user's own."""
-    os.environ["KGRAPH_CACHE_DIR"] = str(tmp_path_factory.mktemp("kgraph-cache"))
-
-
 @dataclass
 class LiveServer:
     """A running ``kgraph serve``: its base URL (no trailing slash), its process and its limits."""
@@ -193,12 +187,14 @@ def serve() -> Iterator[Callable[[list[str], dict[str, str]], LiveServer]]:
 @pytest.fixture(scope="session", autouse=True)
 def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """No test sees the developer's settings or data: every ``KGRAPH_*`` variable is removed, and the default data
-    directory (``$XDG_DATA_HOME/kgraph``) is an empty temporary folder, for this process and the servers it starts."""
+    directory (``$XDG_DATA_HOME/kgraph``) and the validation cache (``$XDG_CACHE_HOME/kgraph``) are empty temporary
+    folders, for this process and the servers it starts."""
     home = tmp_path_factory.mktemp("xdg-data-home")
     with pytest.MonkeyPatch.context() as patch:
         for name in [name for name in os.environ if name.startswith("KGRAPH_")]:
             patch.delenv(name)
         patch.setenv("XDG_DATA_HOME", str(home))
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache-home")))
         yield home
 
 

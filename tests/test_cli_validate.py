@@ -131,7 +131,7 @@ def test_installed_console_script():
         [str(script), "validate", "contrib/typo.ttl"],
         capture_output=True,
         text=True,
-        env={**ENV, "PATH": str(script.parent), "KGRAPH_CACHE_DIR": os.environ["KGRAPH_CACHE_DIR"]},
+        env={**ENV, "PATH": str(script.parent), "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]},
         check=False,
     )
     assert completed.returncode == 1

@@ -228,8 +228,9 @@ def _help(name: str) -> str:
     return f"{text} ({shown}{env})"
 
 
-_ENVIRONMENT_ONLY = ("token", "project_dir")
-"""Settings without a serve option: a token on the command line would show in ``ps``; the project rarely changes."""
+_ENVIRONMENT_ONLY = ("token", "project_dir", "cache_dir")
+"""Settings without a serve option: a token on the command line would show in ``ps``; the project rarely changes;
+the cache folder is ``kgraph validate``'s."""
 
 
 def _environment_only() -> str:

@@ -113,8 +113,10 @@ class _Run:
         if report.errors:
             return report
         context = self._context(shapes, loaded)
-        _say(self.progress, f"inferring and checking the shapes over {store.count():,} quads")
-        findings = check(store, None, context=context, terms_of=self._checked_graphs(loaded, context))
+        _say(self.progress, f"inferring over {store.count():,} quads")
+        findings = check(
+            store, None, context=context, terms_of=self._checked_graphs(loaded, context), progress=self.progress
+        )
         return self._report(store, findings, loaded, context, report)
 
     def cached(self, folder: Path, report: ValidationReport) -> ValidationReport:
@@ -133,10 +135,15 @@ class _Run:
         if report.errors:
             return report
         context = self._context(shapes, loaded)
-        _say(self.progress, f"inferring and checking what {len(changed):,} changed quads reach")
+        _say(self.progress, f"inferring over {store.count():,} quads ({len(changed):,} changed)")
         baseline = Baseline({q.triple for q in state.quads if q.graph_name.value == INFERRED_GRAPH}, state.results)
         findings = check(
-            store, changed, context=context, baseline=baseline, terms_of=self._checked_graphs(loaded, context)
+            store,
+            changed,
+            context=context,
+            baseline=baseline,
+            terms_of=self._checked_graphs(loaded, context),
+            progress=self.progress,
         )
         if changed and set(loaded) == set(self.project_files):  # the project as it is now: the next run starts here
             self._save(folder, cache_key, store, loaded, findings, shapes)

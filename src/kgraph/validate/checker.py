@@ -14,7 +14,7 @@ results are returned, which is what a write needs: results elsewhere were there 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -91,9 +91,11 @@ def check(
     context: CheckContext,
     baseline: Baseline | None = None,
     terms_of: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> Findings:
     """Infer over ``candidate`` and check it; ``changed`` (None: everything) are the asserted quads added or removed
-    since ``baseline``. ``terms_of`` are the graphs whose ``kg:`` terms must all be declared."""
+    since ``baseline``. ``terms_of`` are the graphs whose ``kg:`` terms must all be declared; ``progress`` is told
+    when the shapes start, the long step of a large validation."""
     inference = run_inference(candidate, rules_dir=context.rules, reasoner=context.reasoner)
     undeclared = undeclared_terms(candidate, terms_of, context.ontology_graphs)
     if context.shapes is None:
@@ -103,6 +105,8 @@ def check(
         inferred = {q.triple for q in candidate.quads(graph=INFERRED_GRAPH)}
         delta = {q.triple for q in changed} | (inferred ^ baseline.inferred)
     focus = _focus(candidate, delta, context.shapes)
+    if progress is not None:
+        progress("checking the shapes")
     results = _shacl(candidate, context, focus) if focus is None or focus else []
     if focus is not None and baseline is not None and baseline.results is not None:
         results = [r for r in baseline.results if r.focus not in focus] + results
