@@ -89,6 +89,16 @@ class Settings:
         "KGRAPH_REASONER",
         "OWL 2 RL engine: native (compiled from the ontology, fast) or owlrl (the slow reference it is tested on).",
     )
+    plan_queries: bool = _setting(
+        True,
+        "KGRAPH_PLAN_QUERIES",
+        "Reorder each query's patterns before evaluation (same answers, often much faster); false to run as written.",
+    )
+    cache_bytes: int = _setting(
+        64 * 1024 * 1024,
+        "KGRAPH_CACHE_BYTES",
+        "Memory for cached query results (cleared by every write); 0 turns the result cache off.",
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -109,8 +119,10 @@ class Settings:
 
 def _coerce(name: str, raw: str) -> Any:
     """Turn an environment string into the type of the named setting."""
-    if name in {"port", "max_result_bytes", "max_body_bytes", "query_workers", "http_threads"}:
+    if name in {"port", "max_result_bytes", "max_body_bytes", "query_workers", "http_threads", "cache_bytes"}:
         return int(raw)
+    if name == "plan_queries":
+        return raw.strip().lower() not in {"0", "false", "no", "off"}
     if name == "timeout":
         return float(raw)
     if name == "data":
