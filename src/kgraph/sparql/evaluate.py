@@ -38,7 +38,7 @@ def evaluate(store: Store, request: QueryRequest, max_result_bytes: int) -> tupl
     """
     buffer = _BoundedBuffer(max_result_bytes)
     try:
-        result = _query(store, request)
+        result = run_query(store, request)
         fmt = negotiate(_kind(result), request.accept, request.format)
         _serialize(result, fmt.serializer, buffer)
     except SyntaxError as error:
@@ -63,8 +63,17 @@ def planned(store: Store, request: QueryRequest) -> Plan:
         return Plan(request.sparql, request.sparql, note=f"the planner failed ({error}); the query runs as written")
 
 
-def _query(store: Store, request: QueryRequest) -> object:
-    """Evaluate the planned query; a syntax error is reported on the query as written (its positions)."""
+def explain(store: Store, request: QueryRequest) -> str:
+    """What the planner does with a query, as text (``kgraph query --explain``, ``explain=true``): the query as it
+    would be evaluated, the rewrites and the statistics used; nothing is evaluated."""
+    if not request.plan:
+        return Plan(request.sparql, request.sparql, note="the planner is off (KGRAPH_PLAN_QUERIES=false)").explain()
+    return planned(store, request).explain()
+
+
+def run_query(store: Store, request: QueryRequest) -> object:
+    """Evaluate the query as planned (as written when ``request.plan`` is off); a syntax error is reported on the
+    query as written, so its positions are the user's."""
     sparql = planned(store, request).rewritten if request.plan else request.sparql
     dataset = {"default_graph": request.default_graph, "named_graphs": request.named_graphs}
     try:

@@ -82,6 +82,8 @@ class QueryPool:
         self._pids: set[int] = set()
         self._generation = 0
         self._closed = False
+        self.restarts = 0
+        """Workers replaced after a timeout or a crash, for /metrics."""
         self._control, self._zygote_pid = start_zygote(store, max_result_bytes)
         POOL_FDS.add(self._control.fileno())
         # Runs on close(), on garbage collection or at exit, whichever comes first: no orphans.
@@ -94,9 +96,11 @@ class QueryPool:
         try:
             reply = _exchange(worker.sock, request, self.timeout)
         except TimeoutError:
+            self.restarts += 1
             self._replace(worker)
             raise QueryTimeout.after(self.timeout) from None
         except (EOFError, OSError):
+            self.restarts += 1
             self._replace(worker)
             raise QueryFailed(
                 "The query worker stopped unexpectedly (it may have run out of memory); the query was not answered.",

@@ -16,11 +16,13 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
 from kgraph.config import INFERRED_GRAPH
+from kgraph.sparql.evaluate import explain
 from kgraph.sparql.executor import QueryRequest
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
 from kgraph.sparql.guard import QueryDataset, check_dataset_iris, check_query, check_update
 from kgraph.sparql.protocol import FORM, ProtocolRequest, decode_params, parse_request, read_body
 from kgraph.web.auth import authorize
+from kgraph.web.metrics import answer
 
 if TYPE_CHECKING:
     from kgraph.graph import KnowledgeGraph
@@ -62,15 +64,17 @@ def endpoint() -> Response:
         service_allowlist=state.settings.service_allowlist,
     )
     default, named = _dataset(state, asked, declared)
-    result = state.pool.run(
-        QueryRequest(
-            sparql=asked.text,
-            default_graph=default,
-            named_graphs=named,
-            accept=request.headers.get("Accept"),
-            format=asked.format,
-        )
+    query = QueryRequest(
+        sparql=asked.text,
+        default_graph=default,
+        named_graphs=named,
+        accept=request.headers.get("Accept"),
+        format=asked.format,
+        plan=state.settings.plan_queries,
     )
+    if asked.explain:
+        return Response(explain(state.graph.store, query), content_type="text/plain; charset=utf-8")
+    result = answer(query, asked.infer)
     return _vary(Response(result.body, content_type=result.media_type))
 
 
