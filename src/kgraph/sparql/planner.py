@@ -91,6 +91,8 @@ class Element:
     patterns: list[Pattern] = field(default_factory=list)
     groups: list[tuple[int, int]] = field(default_factory=list)
     """Token ranges of the nested groups to plan in turn (an OPTIONAL's body, a UNION's branches)."""
+    pinned: bool = False
+    """Written as a group of its own, so that the engine joins it where the planner placed it."""
 
 
 @dataclass
@@ -446,12 +448,15 @@ def _plan_group(
     inner: dict[int, list[tuple[int, int, str]]] = {}
     for number, element in enumerate(elements):
         for start, _end in element.groups:
-            edit = _plan_group(sparql, tokens, start, frozenset(), estimate, changes)
+            # pyoxigraph evaluates an OPTIONAL's body on its own (a hash join), whatever the order written in it:
+            # its patterns keep their order, which a person writes from the variables the left side binds
+            ordering = None if element.kind == "optional" else estimate
+            edit = _plan_group(sparql, tokens, start, frozenset(), ordering, changes)
             if edit:
                 inner.setdefault(number, []).append(edit)
     order = _order(elements, bound, estimate, tokens, changes)
     first, last = tokens[elements[0].start].start, tokens[elements[-1].end].end
-    if order == list(range(len(elements))):
+    if order == list(range(len(elements))) and not any(element.pinned for element in elements):
         if not inner:
             return None
         return first, last, _splice(sparql, first, last, [e for edits in inner.values() for e in edits])
@@ -472,7 +477,7 @@ def _text(sparql: str, tokens: list[Tok], element: Element, edits: list[tuple[in
     text = _splice(sparql, tokens[element.start].start, tokens[element.end].end, edits)
     if element.kind == "triples" and tokens[element.end].raw != ".":
         text += " ."
-    return text
+    return "{ " + text + " }" if element.pinned else text
 
 
 def _indent(sparql: str, position: int) -> str:
@@ -587,13 +592,16 @@ def _by_selectivity(
         chosen.append(best)
         remaining.remove(best)
         certain |= elements[best].certain
-    if chosen == movable:
-        return run
     slots = iter(chosen)
     new_run = [next(slots) if i in movable else i for i in run]
-    changes.append(
-        "triple patterns ordered by selectivity: " + " ; ".join(_describe(tokens, elements[i], 40) for i in chosen)
-    )
+    labels = [name for i in movable for name in elements[i].variables if name.startswith("_:")]
+    pin = len(labels) == len(set(labels))  # a blank node label may not span two groups
+    for i in movable:
+        elements[i].pinned = pin
+    if chosen != movable or pin:
+        what = " ; ".join(_describe(tokens, elements[i], 40) for i in chosen)
+        kept = ", each in a group of its own so that the engine joins them in this order" if pin else ""
+        changes.append(f"triple patterns ordered by selectivity{kept}: {what}")
     return new_run
 
 
