@@ -108,6 +108,8 @@ def test_construct_plans_its_where_clause_not_its_template() -> None:
     ("query", "note"),
     [
         ("INSERT DATA { <a:a> <a:b> <a:c> }", "no query pattern to plan"),
+        ("INSERT { ?a <a:b> 1 } WHERE { { SELECT ?a { ?a ?b ?c } } }", "no query pattern to plan"),
+        ("CONSTRUCT WHERE { ?a <a:b> ?c . ?c <a:d> ?e }", "CONSTRUCT WHERE: its pattern is also its template"),
         ("BASE <http://x/> SELECT * { ?a ?b ?c }", "BASE makes IRIs relative; the query is evaluated as written"),
         ("SELECT * { ?a ?b ?c OPTIONAL }", "expected '{'"),
         ("SELECT * { ?a ?b ?c } }", ""),

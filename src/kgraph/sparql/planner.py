@@ -36,6 +36,7 @@ _LEXER = re.compile(_TOKEN.pattern.replace("(?P<other>.)", _NUMBER + " | (?P<oth
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _BARRIERS = frozenset({"BIND", "VALUES", "MINUS", "SERVICE"})
 _FORMS = frozenset({"SELECT", "CONSTRUCT", "ASK", "DESCRIBE"})
+_OPERATIONS = _FORMS | {"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD"}
 _PAIRS = {"{": "}", "(": ")", "[": "]"}
 
 Estimator = Callable[["Pattern"], int]
@@ -196,9 +197,12 @@ def _word(token: Tok | None, keyword: str) -> bool:
 
 def _where_group(tokens: list[Tok]) -> int | None:
     """Index of the ``{`` opening the query pattern (WHERE clause), None for an update or an unknown form."""
-    form = next((t.raw.upper() for t in tokens if t.kind == "word" and t.raw.upper() in _FORMS), None)
-    if form is None:
+    first = next((i for i, t in enumerate(tokens) if t.kind == "word" and t.raw.upper() in _OPERATIONS), None)
+    form = tokens[first].raw.upper() if first is not None else None
+    if form not in _FORMS:
         return None
+    if form == "CONSTRUCT" and _word(tokens[first + 1] if first + 1 < len(tokens) else None, "WHERE"):
+        raise _Unplannable("CONSTRUCT WHERE: its pattern is also its template")
     depth = 0
     seen_where = False
     for index, token in enumerate(tokens):
