@@ -72,8 +72,8 @@ def tests(manifest: Path) -> list[dict]:
             {
                 "name": test.value,
                 "query": _path(query),
-                "data": [_path(q.object) for q in graph.quads_for_pattern(action, ox.NamedNode(QT + "data"), None)],
-                "named": [_path(q.object) for q in graph.quads_for_pattern(action, ox.NamedNode(QT + "graphData"), None)],
+                "data": _paths(graph, action, QT + "data"),
+                "named": _paths(graph, action, QT + "graphData"),
                 "result": _path(result),
             }
         )
@@ -82,6 +82,10 @@ def tests(manifest: Path) -> list[dict]:
 
 def _one(graph: ox.Store, subject: object, predicate: str) -> object | None:
     return next((q.object for q in graph.quads_for_pattern(subject, ox.NamedNode(predicate), None)), None)
+
+
+def _paths(graph: ox.Store, subject: object, predicate: str) -> list[Path]:
+    return [_path(q.object) for q in graph.quads_for_pattern(subject, ox.NamedNode(predicate), None)]
 
 
 def _path(node: object) -> Path:
@@ -126,8 +130,7 @@ def counter(store: ox.Store):
 
     def estimate(pattern: Pattern) -> int:
         terms = [
-            None if value is None or value.startswith(('"', "'")) else ox.NamedNode(value)
-            for value in pattern.triple()
+            None if value is None or value.startswith(('"', "'")) else ox.NamedNode(value) for value in pattern.triple()
         ]
         return sum(1 for _ in store.quads_for_pattern(*terms, ox.DefaultGraph()))
 
