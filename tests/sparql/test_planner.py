@@ -44,6 +44,14 @@ def test_a_leading_optional_stays_first() -> None:
     assert plan(query).rewritten == query
 
 
+def test_comments_move_with_the_element_they_precede() -> None:
+    optional = "  # disputes, if any\n  OPTIONAL { ?d :disputes ?c }\n"
+    query = PREFIX + "SELECT * WHERE {\n  ?c :about ?e .\n" + optional + "  ?e :place ?p .\n}"
+    assert plan(query).rewritten == PREFIX + (
+        "SELECT * WHERE {\n  ?c :about ?e .\n  ?e :place ?p .\n  # disputes, if any\n  OPTIONAL { ?d :disputes ?c }\n}"
+    )
+
+
 def test_optional_stays_before_a_join_on_a_variable_it_may_bind() -> None:
     query = PREFIX + "SELECT * WHERE { ?c :about ?e OPTIONAL { ?c :by ?who } ?who :label ?l }"
     assert plan(query).rewritten == query

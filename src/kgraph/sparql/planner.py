@@ -464,8 +464,18 @@ def _plan_group(
         if not inner:
             return None
         return first, last, _splice(sparql, first, last, [e for edits in inner.values() for e in edits])
-    pieces = [_text(sparql, tokens, elements[i], inner.get(i, [])) for i in order]
-    return first, last, _indent(sparql, first).join(pieces)
+    indent = _indent(sparql, first)
+    pieces = [
+        _comments(sparql, tokens, elements[i], indent) + _text(sparql, tokens, elements[i], inner.get(i, []))
+        for i in order
+    ]
+    return first, last, indent.join(pieces)
+
+
+def _comments(sparql: str, tokens: list[Tok], element: Element, indent: str) -> str:
+    """The comments written just before an element (after the one before it), which move with it."""
+    gap = sparql[tokens[element.start - 1].end : tokens[element.start].start] if element.start else ""
+    return "".join(comment + indent for comment in re.findall(r"#[^\n\r]*", gap))
 
 
 def _splice(sparql: str, start: int, end: int, edits: list[tuple[int, int, str]]) -> str:
