@@ -136,7 +136,7 @@ def plan(sparql: str, estimate: Estimator | None = None) -> Plan:
             result.note = "no query pattern to plan"
             return result
         counted = _Counting(estimate, result.statistics) if estimate else None
-        edit = _plan_group(sparql, tokens, start, frozenset(), counted, result.changes)
+        edit = _plan_group(sparql, tokens, start, counted, result.changes)
     except _Unplannable as reason:
         return Plan(sparql, sparql, note=str(reason))
     except (IndexError, StopIteration):
@@ -440,7 +440,6 @@ def _plan_group(
     sparql: str,
     tokens: list[Tok],
     open_index: int,
-    bound: frozenset[str],
     estimate: _Counting | None,
     changes: list[str],
 ) -> tuple[int, int, str] | None:
@@ -455,10 +454,10 @@ def _plan_group(
             # pyoxigraph evaluates an OPTIONAL's body on its own (a hash join), whatever the order written in it:
             # its patterns keep their order, which a person writes from the variables the left side binds
             ordering = None if element.kind == "optional" else estimate
-            edit = _plan_group(sparql, tokens, start, frozenset(), ordering, changes)
+            edit = _plan_group(sparql, tokens, start, ordering, changes)
             if edit:
                 inner.setdefault(number, []).append(edit)
-    order = _order(elements, bound, estimate, tokens, changes)
+    order = _order(elements, estimate, tokens, changes)
     first, last = tokens[elements[0].start].start, tokens[elements[-1].end].end
     if order == list(range(len(elements))) and not any(element.pinned for element in elements):
         if not inner:
@@ -502,7 +501,6 @@ def _indent(sparql: str, position: int) -> str:
 
 def _order(
     elements: list[Element],
-    bound: frozenset[str],
     estimate: _Counting | None,
     tokens: list[Tok],
     changes: list[str],
@@ -510,7 +508,7 @@ def _order(
     """The new order of a group's elements (indices), segment by segment between barriers."""
     order: list[int] = []
     segment: list[int] = []
-    certain = set(bound)
+    certain: set[str] = set()
     for index, element in enumerate([*elements, Element("barrier", -1, -1, frozenset())]):
         if element.kind != "barrier":
             segment.append(index)
