@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from kgraph.sparql.planner import Pattern
 from kgraph.store import Store
 
+MAX_COUNTS = 100_000
+"""Counts kept per store at most (queries with ever new constants would otherwise grow the memo for ever)."""
+
 _lock = threading.Lock()
 _by_store: weakref.WeakKeyDictionary[Store, dict[tuple, int]] = weakref.WeakKeyDictionary()
 
@@ -43,7 +46,10 @@ class Statistics:
                 return memo[key]
         count = self._count(pattern)
         with _lock:
-            _by_store.setdefault(self.store, {})[key] = count
+            memo = _by_store.setdefault(self.store, {})
+            if len(memo) >= MAX_COUNTS:
+                memo.clear()
+            memo[key] = count
         return count
 
     def _count(self, pattern: Pattern) -> int:
