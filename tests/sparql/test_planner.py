@@ -189,9 +189,16 @@ def condition(draw: st.DrawFn) -> str:
 
 
 def group(depth: int) -> st.SearchStrategy[str]:
-    inner = [triple(), condition()]
+    inner = [
+        triple(),
+        condition(),
+        st.sampled_from(VARS).map(lambda v: f"VALUES {v} {{ :n0 :n1 UNDEF }}"),
+        st.tuples(st.sampled_from(VARS), st.sampled_from(VARS)).map(lambda v: f"[ :p {v[0]} ] :q {v[1]} ."),
+    ]
     if depth > 0:
         inner += [
+            group(depth - 1).map(lambda g: f"FILTER NOT EXISTS {g}"),
+            group(depth - 1).map(lambda g: f"GRAPH ?g {g}"),
             group(depth - 1).map(lambda g: f"OPTIONAL {g}"),
             group(depth - 1).map(lambda g: f"OPTIONAL {g}"),
             st.tuples(group(depth - 1), group(depth - 1)).map(lambda g: f"{g[0]} UNION {g[1]}"),
