@@ -7,7 +7,8 @@ test's own data), and compares both answers with the expected results, as multis
 position only, order ignored: an approximation that is the same for both runs). It prints the counts and lists the
 tests whose two answers differ, which must be none.
 
-    .venv/bin/python bench/w3c.py /path/to/rdf-tests
+    .venv/bin/python bench/w3c.py /path/to/rdf-tests                  # sparql/sparql11
+    .venv/bin/python bench/w3c.py /path/to/rdf-tests --part sparql10  # the SPARQL 1.0 (DAWG) tests
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ def main() -> None:
     """Run every query-evaluation test of the suite twice and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("suite", type=Path, help="folder of a copy of w3c/rdf-tests")
+    parser.add_argument("--part", default="sparql11", help="sparql11 (default) or sparql10, the DAWG tests")
     args = parser.parse_args()
     totals: Counter = Counter()
     differing: list[str] = []
-    for manifest in sorted((args.suite / "sparql" / "sparql11").glob("*/manifest.ttl")):
+    for manifest in sorted((args.suite / "sparql" / args.part).glob("*/manifest.ttl")):
         for test in tests(manifest):
             outcome = run(test)
             totals.update(outcome.keys() - {"name"})
