@@ -23,6 +23,8 @@ from kgraph.infer.explain import TripleNotFound
 from kgraph.infer.explain import explain as explain_triple
 from kgraph.infer.terms import TermSyntaxError, parse_triple, shorten
 from kgraph.link import LinkOptions
+from kgraph.sparql.evaluate import QueryRequest, run_query
+from kgraph.sparql.evaluate import explain as explain_plan
 from kgraph.store import QueryResult
 
 
@@ -75,7 +77,8 @@ _GRAPH_FORMATS = {
     default="table",
     help="Output format; a table by default (Turtle for CONSTRUCT and DESCRIBE).",
 )
-def query(query_or_file: str, infer: bool, fmt: str) -> None:
+@click.option("--explain", "show_plan", is_flag=True, help="Print the query as planned and the statistics used.")
+def query(query_or_file: str, infer: bool, fmt: str, show_plan: bool) -> None:
     """Run a SPARQL query (text, or a .rq file) over the project graph and print the result.
 
     Exits 2 when the file cannot be read, the query does not parse or the format does not fit its form.
@@ -83,10 +86,15 @@ def query(query_or_file: str, infer: bool, fmt: str) -> None:
     sparql = _query_text(query_or_file)
     from kgraph.graph import build  # loading the graph pulls in every layer: only when needed
 
+    settings = Settings.from_env()
     with _Progress("query") as progress:
-        graph = build(Settings.from_env(), progress=progress)
+        graph = build(settings, progress=progress)
+    asked = QueryRequest(sparql, default_graph=graph.default_graph(infer), plan=settings.plan_queries)
+    if show_plan:
+        click.echo(explain_plan(graph.store, asked), nl=False)
+        return
     try:
-        result = graph.store.query(sparql, default_graph=graph.default_graph(infer))
+        result = run_query(graph.store, asked)
     except SyntaxError as error:
         _fail(f"the query does not parse: {error}")
     _require_fitting_format(result, fmt)

@@ -159,6 +159,16 @@ class Settings:
         "KGRAPH_REASONER",
         "OWL 2 RL engine: native (compiled from the ontology, fast) or owlrl (the slow reference it is tested on).",
     )
+    plan_queries: bool = _setting(
+        True,
+        "KGRAPH_PLAN_QUERIES",
+        "Reorder each query's patterns before evaluation (same answers, often much faster); false to run as written.",
+    )
+    cache_bytes: int = _setting(
+        64 * 1024 * 1024,
+        "KGRAPH_CACHE_BYTES",
+        "Memory for cached query results (cleared by every write); 0 turns the result cache off.",
+    )
 
     def __post_init__(self) -> None:
         """Every value in its range, so a bad one stops the start rather than every query later."""
@@ -234,6 +244,7 @@ _INTEGERS = frozenset(
         "max_header_bytes",
         "query_memory",
         "max_connections",
+        "cache_bytes",
     }
 )
 _SECONDS = frozenset({"timeout", "header_timeout", "body_timeout", "idle_timeout"})
@@ -279,6 +290,8 @@ def _coerce(name: str, raw: str, source: str) -> Any:
             raise SettingError(name, "must be a number of seconds", source) from None
     if name == "own_data":
         return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if name == "plan_queries":
+        return raw.strip().lower() not in {"0", "false", "no", "off"}
     if name == "data":
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "service_allowlist":

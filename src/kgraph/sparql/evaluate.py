@@ -12,6 +12,8 @@ import pyoxigraph as ox
 
 from kgraph.sparql.errors import QueryFailed, QuerySyntaxError, ResultTooLarge, ServiceFailed, SparqlError
 from kgraph.sparql.formats import negotiate
+from kgraph.sparql.planner import Plan, plan
+from kgraph.sparql.stats import Statistics
 from kgraph.store import Store
 
 
@@ -24,6 +26,8 @@ class QueryRequest:
     named_graphs: list[str] | None = None
     accept: str | None = None
     format: str | None = None
+    plan: bool = True
+    """Whether the planner (:mod:`kgraph.sparql.planner`) may reorder the query before it is evaluated."""
 
 
 def evaluate(store: Store, request: QueryRequest, max_result_bytes: int) -> tuple:
@@ -34,7 +38,7 @@ def evaluate(store: Store, request: QueryRequest, max_result_bytes: int) -> tupl
     """
     buffer = _BoundedBuffer(max_result_bytes)
     try:
-        result = store.query(request.sparql, default_graph=request.default_graph, named_graphs=request.named_graphs)
+        result = run_query(store, request)
         fmt = negotiate(_kind(result), request.accept, request.format)
         _serialize(result, fmt.serializer, buffer)
     except SyntaxError as error:
@@ -48,6 +52,36 @@ def evaluate(store: Store, request: QueryRequest, max_result_bytes: int) -> tupl
             return _error(ServiceFailed(f"A SERVICE endpoint failed: {error}"))
         return _error(QueryFailed(f"Query evaluation failed: {error}"))
     return ("ok", bytes(buffer.data), fmt.content_type)
+
+
+def planned(store: Store, request: QueryRequest) -> Plan:
+    """The query as the planner rewrites it, with the store's statistics over the request's dataset (the query as
+    written, should the planner fail: it must never cause an error)."""
+    try:
+        return plan(request.sparql, Statistics(store, request.default_graph, request.named_graphs))
+    except Exception as error:  # any planner fault: the query as written
+        return Plan(request.sparql, request.sparql, note=f"the planner failed ({error}); the query runs as written")
+
+
+def explain(store: Store, request: QueryRequest) -> str:
+    """What the planner does with a query, as text (``kgraph query --explain``, ``explain=true``): the query as it
+    would be evaluated, the rewrites and the statistics used; nothing is evaluated."""
+    if not request.plan:
+        return Plan(request.sparql, request.sparql, note="the planner is off (KGRAPH_PLAN_QUERIES=false)").explain()
+    return planned(store, request).explain()
+
+
+def run_query(store: Store, request: QueryRequest) -> object:
+    """Evaluate the query as planned (as written when ``request.plan`` is off); a syntax error is reported on the
+    query as written, so its positions are the user's."""
+    sparql = planned(store, request).rewritten if request.plan else request.sparql
+    dataset = {"default_graph": request.default_graph, "named_graphs": request.named_graphs}
+    try:
+        return store.query(sparql, **dataset)
+    except SyntaxError:
+        if sparql == request.sparql:
+            raise
+        return store.query(request.sparql, **dataset)
 
 
 def _kind(result: object) -> str:

@@ -127,6 +127,8 @@ class QueryPool:
         self._epoch = 0
         self._closed = False
         self._stopped = threading.Event()
+        self.restarts = 0
+        """Workers replaced after a timeout or a crash, for /metrics."""
         self._control, self._zygote_pid = start_zygote(store, max_result_bytes)
         POOL_FDS.add(self._control.fileno())
         # Runs on close(), on garbage collection or at exit, whichever comes first: no orphans.
@@ -148,9 +150,11 @@ class QueryPool:
         try:
             reply = _exchange(worker.sock, request, self.timeout)
         except TimeoutError:
+            self.restarts += 1
             self._replace(worker)
             raise QueryTimeout.after(self.timeout) from None
         except (EOFError, OSError):
+            self.restarts += 1
             self._replace(worker)
             if worker.over_memory:
                 raise QueryFailed(
@@ -253,6 +257,7 @@ class QueryPool:
         if not done or self._closed:
             return
         _log.warning("kgraph: the query workers' parent (pid %d) died; starting a new one", self._zygote_pid)
+        self.restarts += 1
         with self._zygote_lock:
             with self._cond:
                 orphans = list(self._idle)
@@ -274,6 +279,7 @@ class QueryPool:
             dead = [worker for worker in self._idle if has_hung_up(worker.sock)]
             for worker in dead:
                 self._idle.remove(worker)
+        self.restarts += len(dead)
         for worker in dead:
             self._replace(worker)
 

@@ -21,7 +21,7 @@ from kgraph.sparql.errors import SparqlError
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
-_SINGLE = ("query", "update", "infer")
+_SINGLE = ("query", "update", "infer", "explain")
 """Parameters that may appear at most once; the graph parameters and the format hints are repeatable."""
 FORMAT_HINTS = ("format", "output", "results")
 """Parameters clients send beside Accept to say the result format they want (SPARQLWrapper sends all three, at
@@ -47,6 +47,8 @@ class ProtocolRequest:
     infer: bool = True
     formats: tuple[str, ...] = ()
     """The format hints, in the order sent."""
+    explain: bool = False
+    """Show what the planner does with the query instead of answering it."""
 
 
 def read_body(stream: BinaryIO, content_length: int | None, limit: int) -> bytes:
@@ -163,7 +165,8 @@ def _build(params: list[tuple[str, str]], *, posted: bool) -> ProtocolRequest:
     common = {
         "default_graph_uris": tuple(dict.fromkeys(values["default-graph-uri"])),
         "named_graph_uris": tuple(dict.fromkeys(values["named-graph-uri"])),
-        "infer": _infer(_one(values["infer"])),
+        "infer": _switch("infer", _one(values["infer"]), default=True),
+        "explain": _switch("explain", _one(values["explain"]), default=False),
         "formats": tuple(value for name in FORMAT_HINTS for value in values[name] if value.strip()),
     }
     if update is not None:
@@ -181,10 +184,10 @@ def _one(values: Sequence[str]) -> str | None:
     return values[0] if values else None
 
 
-def _infer(value: str | None) -> bool:
-    """The ``infer`` switch: on unless the client says ``false``."""
-    if value is None or value.lower() == "true":
-        return True
-    if value.lower() == "false":
-        return False
-    raise ProtocolError(f"The 'infer' parameter must be 'true' or 'false', not '{value}'.")
+def _switch(name: str, value: str | None, *, default: bool) -> bool:
+    """A ``true``/``false`` parameter (``infer``, ``explain``); ``default`` when absent."""
+    if value is None:
+        return default
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ProtocolError(f"The '{name}' parameter must be 'true' or 'false', not '{value}'.")

@@ -36,6 +36,7 @@ BLUEPRINTS: list[str] = [
     "kgraph.web.dataset:bp",
     "kgraph.web.graph_store:bp",
     "kgraph.web.compress:bp",
+    "kgraph.web.metrics:bp",
 ]
 """Every blueprint of the application as ``module:attribute``: a new page or API is one line."""
 

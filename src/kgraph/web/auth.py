@@ -24,6 +24,7 @@ from kgraph.config import Settings
 from kgraph.graph import checkpoint
 from kgraph.journal import Journal
 from kgraph.web import error_response, service
+from kgraph.web.metrics import after_write
 from kgraph.writes import Delta, Writer
 
 DEFAULT_NAME = "contributor"
@@ -131,6 +132,7 @@ def writer_of(app: Flask) -> Writer:
                 state.default_graphs = {infer: state.graph.default_graph(infer) for infer in (True, False)}
                 checkpoint(state.graph, state.settings)  # so an on-disk store's next start replays nothing
                 dumps_changed(app)
+                after_write(app)
 
             app.extensions[_WRITER_KEY] = Writer(
                 state.graph,

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
 from kgraph.config import INFERRED_GRAPH
+from kgraph.sparql.evaluate import explain
 from kgraph.sparql.executor import QueryRequest
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
 from kgraph.sparql.guard import _TOKEN, QueryDataset, check_query, check_update
@@ -28,6 +29,7 @@ from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_
 from kgraph.web import error_response
 from kgraph.web.auth import authorize, configured_tokens
 from kgraph.web.rdf_page import rdf_document, template_text
+from kgraph.web.metrics import answer
 
 if TYPE_CHECKING:
     from kgraph.graph import KnowledgeGraph
@@ -83,15 +85,17 @@ def endpoint() -> Response:
         max_bytes=state.settings.max_query_bytes,
     )
     default, named = _dataset(state, asked, declared)
-    result = state.pool.run(
-        QueryRequest(
-            sparql=sparql,
-            default_graph=default,
-            named_graphs=named,
-            accept=request.headers.get("Accept"),
-            format=asked.formats,
-        )
+    query = QueryRequest(
+        sparql=sparql,
+        default_graph=default,
+        named_graphs=named,
+        accept=request.headers.get("Accept"),
+        format=asked.formats,
+        plan=state.settings.plan_queries,
     )
+    if asked.explain:
+        return Response(explain(state.graph.store, query), content_type="text/plain; charset=utf-8")
+    result = answer(query, asked.infer)
     return _vary(Response(result.body, content_type=result.media_type))
 
 
