@@ -28,8 +28,8 @@ from kgraph.sparql.guard import _TOKEN, QueryDataset, check_query, check_update
 from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_params, parse_request, read_body
 from kgraph.web import error_response
 from kgraph.web.auth import authorize, configured_tokens
-from kgraph.web.rdf_page import rdf_document, template_text
 from kgraph.web.metrics import answer
+from kgraph.web.rdf_page import rdf_document, template_text
 
 if TYPE_CHECKING:
     from kgraph.graph import KnowledgeGraph
