@@ -236,9 +236,9 @@ def _help(name: str) -> str:
     return f"{text} ({shown}{env})"
 
 
-_ENVIRONMENT_ONLY = ("token", "project_dir", "cache_dir")
+_ENVIRONMENT_ONLY = ("token", "project_dir", "cache_dir", "plan_queries", "cache_bytes")
 """Settings without a serve option: a token on the command line would show in ``ps``; the project rarely changes;
-the cache folder is ``kgraph validate``'s."""
+the cache folder is ``kgraph validate``'s; the planner and the result cache are tuned, rarely switched."""
 
 
 def _environment_only() -> str:

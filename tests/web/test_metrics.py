@@ -75,7 +75,7 @@ def test_queries_cache_hits_and_latencies_are_counted(server: LiveServer) -> Non
     assert samples['kgraph_query_duration_seconds_bucket{le="+Inf"}'] == 3
     assert samples['kgraph_query_duration_seconds_bucket{le="30"}'] == 3
     assert samples["kgraph_worker_restarts_total"] == 0
-    assert samples["kgraph_query_workers"] == 2
+    assert samples["kgraph_query_workers"] == 3  # the default
 
 
 def test_a_write_clears_the_cache_and_the_next_answer_sees_it(server: LiveServer) -> None:

@@ -432,10 +432,12 @@ def test_a_claim_page_shows_what_is_claimed_by_whom_and_in_which_words(web: Flas
     assert section is not None
     assert _text(section.group(1)) == (
         "The claim Ukraine confirms: Approximately 10,000 to 12,000 North Korean soldiers had been sent to bolster "
-        "Russian efforts in Kursk. rdf:subjectNorth Korea sends troops to Kursk in support of Russia"
-        "rdf:predicatein support ofrdf:objectRussia By fall 2024, Ukraine, the United States, and South Korea "
-        "confirmed that approximately 10,000 to 12,000 North Korean soldiers had been sent to bolster Russian "
-        "efforts in Kursk."
+        "Russian efforts in Kursk. clauseNorth Korea sends troops to Kursk in support of Russia / deployed force / "
+        "North Korean troops in KurskclauseNorth Korea sends troops to Kursk in support of Russia / in support of / "
+        "RussiaclauseNorth Korea sends troops to Kursk in support of Russia / has place / Kursk OblastclauseNorth "
+        "Korean troops in Kursk / person count / approximately 10,000 to 12,000 soldiers By fall 2024, Ukraine, the "
+        "United States, and South Korea confirmed that approximately 10,000 to 12,000 North Korean soldiers had been "
+        "sent to bolster Russian efforts in Kursk."
     )
     assert '<blockquote class="quote">By fall 2024, Ukraine' in section.group(1)
 
@@ -446,8 +448,8 @@ def test_claims_about_a_resource_show_their_proposition_and_quote(web: FlaskClie
     assert table is not None
     contents = re.findall(r'<tr class="claim-content">(.*?)</tr>', table.group(1), re.S)
     assert len(contents) == table.group(1).count('<tr><td><a href="/id/claim/')
-    ukraine = next(c for c in contents if "sent to bolster" in c and "rdf:subject" in c)
-    assert '<dt><a class="external" href="http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"' in ukraine
+    ukraine = next(c for c in contents if "confirmed that approximately" in c and "/id/clause/" in c)
+    assert '<dt><a href="/ontology#clause" title="https://w3id.org/kgraph/ontology#clause">clause</a></dt>' in ukraine
     assert '<blockquote class="quote">By fall 2024, Ukraine, the United States, and South Korea confirmed' in ukraine
 
 
