@@ -99,3 +99,25 @@ def test_the_reach_of_the_project_shapes():
     assert reach.via[KG + "claimant"] == ["^" + KG + "disputedBy", KG + "disputes"]
     # a clause's shape reads its claim two steps back: ?proposition kg:clause $this . ?claim kg:statement ?proposition
     assert reach.backward[KG + "statement"] == 1
+
+
+def test_a_focus_node_is_validated_as_in_a_validation_of_every_node():
+    """Nested shapes run on the focus node's values too: pySHACL's own focus option skipped them, so a string passed
+    ``sh:or ([sh:datatype xsd:decimal] [sh:datatype xsd:integer])``."""
+    store = EmbeddedStore()
+    loaded = load_paths(store, [PROJECT / "ontology", PROJECT / "data"], root=PROJECT)
+    number = ox.NamedNode(KGR + "patch/number")
+    store.add(
+        [
+            ox.Quad(number, RDF_TYPE, ox.NamedNode(KG + "Quantity"), CONTRIB),
+            ox.Quad(number, ox.NamedNode(KG + "maxValue"), ox.Literal("about forty"), CONTRIB),
+        ]
+    )
+    ontology = {f.graph for f in loaded if "ontology" in f.graph}
+    context = CheckContext(PROJECT / "rules", shapes(PROJECT / "shapes"), ontology)
+    everywhere = check(store, None, context=context).results
+    added = [ox.Quad(number, RDF_TYPE, ox.NamedNode(KG + "Quantity"), CONTRIB)]
+    focused = check(store, added, context=context, baseline=Baseline(set())).results
+    expected = sorted(r.shape for r in everywhere if r.focus == number)
+    assert "kgsh:Quantity-decimal" in expected
+    assert sorted(r.shape for r in focused if r.focus == number) == expected

@@ -124,13 +124,13 @@ def _focus(candidate: EmbeddedStore, delta: set[ox.Triple] | None, shapes: Shape
         return None
     nodes = affected(candidate.oxigraph, delta, reach)
     if any(isinstance(node, ox.BlankNode) for node in nodes):
-        return None  # pySHACL selects focus nodes by IRI only
+        return None  # focus nodes are named by IRI (run_shacl)
     return nodes
 
 
 def _literal_focus(triple: ox.Triple, reach: Reach) -> bool:
-    """A literal the shapes may target through the changed triple (``sh:targetObjectsOf``): pySHACL selects focus
-    nodes by IRI only, so only a validation of every node can check it."""
+    """A literal the shapes may target through the changed triple (``sh:targetObjectsOf``): focus nodes are named by
+    IRI, so only a validation of every node can check it."""
     return isinstance(triple.object, ox.Literal) and reach.steps(triple.predicate.value, backward=True) >= 0
 
 

@@ -7,6 +7,7 @@ the SHACL-SPARQL constraints the shapes use.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Iterable
 
@@ -60,6 +61,33 @@ def to_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
     return graph
 
 
+_FOCUS: contextvars.ContextVar[frozenset | None] = contextvars.ContextVar("kgraph_shacl_focus", default=None)
+"""The focus nodes of the validation running in this context (None: every target)."""
+
+
+def _select_targets_within_focus() -> None:
+    """Make pySHACL select, among a shape's targets, only the focus nodes of the running validation.
+
+    pySHACL's own ``focus_nodes`` option filters every evaluation of a shape by the focus nodes, the nested ones too
+    (``sh:or``, ``sh:node``, ``sh:qualifiedValueShape`` on a value node): a value that is not itself a focus node is
+    then skipped, and ``sh:or ([sh:datatype xsd:decimal] ...)`` passes for a string. Filtering the targets instead
+    validates exactly the focus nodes, each as a validation of every node would.
+    """
+    from pyshacl.shape import Shape
+
+    if getattr(Shape.focus_nodes, "kgraph_filtered", False):
+        return
+    targets = Shape.focus_nodes
+
+    def focus_nodes(self: Shape, data_graph: object, debug: bool = False) -> set:
+        found = targets(self, data_graph, debug=debug)
+        focus = _FOCUS.get()
+        return found if focus is None else {node for node in found if node in focus}
+
+    focus_nodes.kgraph_filtered = True  # type: ignore[attr-defined]
+    Shape.focus_nodes = focus_nodes
+
+
 class _PreparedQueries:
     """rdflib's SPARQL processor, remembering each query it has parsed.
 
@@ -94,16 +122,21 @@ def run_shacl(
     """Every result of validating ``data`` (with the ontology) against ``shapes``; with ``focus_nodes`` (IRIs),
     only those of the shapes' targets are validated (a write checks the nodes it touches)."""
     rdflib.plugin.register("sparql", rdflib.query.Processor, __name__, "_PreparedQueries")
-    _, results, _ = pyshacl.validate(
-        data,
-        shacl_graph=shapes,
-        ont_graph=ontology,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        focus_nodes=focus_nodes,
-        inplace=True,  # both graphs are built for this run: pySHACL need not copy them before mixing them
-    )
+    _select_targets_within_focus()
+    focus = None if focus_nodes is None else frozenset(rdflib.URIRef(node) for node in focus_nodes)
+    token = _FOCUS.set(focus)
+    try:
+        _, results, _ = pyshacl.validate(
+            data,
+            shacl_graph=shapes,
+            ont_graph=ontology,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            inplace=True,  # both graphs are built for this run: pySHACL need not copy them before mixing them
+        )
+    finally:
+        _FOCUS.reset(token)
     found = [_result(results, node, data, shapes) for node in results.objects(None, SH.result)]
     return found
 
