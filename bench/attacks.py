@@ -45,11 +45,11 @@ def run_attacks(args: argparse.Namespace) -> None:
     """Start the server, run each attack, print the table."""
     label = "this checkout" if not args.server_path else f"PYTHONPATH={args.server_path}"
     print(f"Attacks on kgraph serve ({label}), {args.seconds:g} s each, time limit {args.timeout:g} s\n")
-    outcomes = []
+    _print_header()
     server, url = start_server(args.timeout, python=args.server_python, path=args.server_path)
     try:
         for name, attack in ATTACKS:
-            outcomes.append(_measure(name, url, server.pid, args.seconds, attack))
+            _print_row(_measure(name, url, server.pid, args.seconds, attack))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -57,13 +57,12 @@ def run_attacks(args: argparse.Namespace) -> None:
         extra = ("--data", str(args.dump_data))
         server, url = start_server(args.timeout, extra=extra, python=args.server_python, path=args.server_path)
         try:
-            outcomes.append(_measure("dumps being built (1M)", url, server.pid, args.seconds, _idle))
+            _print_row(_measure("dumps being built", url, server.pid, args.seconds, _idle))
             _await_dumps(url)
-            outcomes.append(_measure("4 dump downloads (1M)", url, server.pid, args.seconds, _dumps))
+            _print_row(_measure("4 dump downloads", url, server.pid, args.seconds, _dumps))
         finally:
             server.terminate()
             server.wait(timeout=60)
-    _print(outcomes)
 
 
 def _measure(
@@ -253,22 +252,26 @@ ATTACKS: list[tuple[str, Callable[[str, int, float, Outcome], None]]] = [
 ]
 
 
-def _print(outcomes: list[Outcome]) -> None:
+def _print_header() -> None:
     print(
         "| attack | probe p50 ms | probe p95 ms | probe max ms | probe answered | probe errors | peak MB "
         "| attackers got |"
     )
-    print("|---|--:|--:|--:|--:|---|--:|---|")
-    for outcome in outcomes:
-        ordered = sorted(outcome.latencies)
-        p50 = statistics.median(ordered) * 1000 if ordered else float("nan")
-        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000 if ordered else float("nan")
-        worst = ordered[-1] * 1000 if ordered else float("nan")
-        errors = ", ".join(f"{k}: {v}" for k, v in outcome.probe_errors.items()) or "0"
-        got = ", ".join(f"{k}: {v}" for k, v in outcome.attack_results.most_common()) or "-"
-        if outcome.note:
-            got += f" ({outcome.note})"
-        print(
-            f"| {outcome.name} | {p50:.0f} | {p95:.0f} | {worst:.0f} | {len(ordered)} | {errors} | "
-            f"{outcome.peak_mb:.0f} | {got} |"
-        )
+    print("|---|--:|--:|--:|--:|---|--:|---|", flush=True)
+
+
+def _print_row(outcome: Outcome) -> None:
+    """One attack's row, printed as soon as it is measured (a long run cut short keeps what it measured)."""
+    ordered = sorted(outcome.latencies)
+    p50 = statistics.median(ordered) * 1000 if ordered else float("nan")
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000 if ordered else float("nan")
+    worst = ordered[-1] * 1000 if ordered else float("nan")
+    errors = ", ".join(f"{k}: {v}" for k, v in outcome.probe_errors.items()) or "0"
+    got = ", ".join(f"{k}: {v}" for k, v in outcome.attack_results.most_common()) or "-"
+    if outcome.note:
+        got += f" ({outcome.note})"
+    print(
+        f"| {outcome.name} | {p50:.0f} | {p95:.0f} | {worst:.0f} | {len(ordered)} | {errors} | "
+        f"{outcome.peak_mb:.0f} | {got} |",
+        flush=True,
+    )

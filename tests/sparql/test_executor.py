@@ -234,6 +234,19 @@ def test_a_dead_zygote_is_reaped_and_replaced() -> None:
         assert count(pool) == 10
 
 
+def test_a_query_in_flight_when_the_zygote_dies_is_answered_by_the_new_one() -> None:
+    """Guards the retry of a query whose worker died with its parent: the client gets its answer, not a 503."""
+    pairs = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+    with QueryPool(make_store(3000), workers=1, timeout=60, max_result_bytes=100_000) as pool:
+        answers: list[int] = []
+        thread = threading.Thread(target=lambda: answers.append(count(pool, pairs)))
+        thread.start()
+        wait_until(lambda: pool.status().idle == 0, "the query occupies the worker")
+        os.kill(pool._zygote_pid, signal.SIGKILL)
+        thread.join()
+        assert answers == [9_000_000]
+
+
 def test_a_dead_idle_worker_is_replaced_before_a_query_needs_it() -> None:
     """Guards the supervisor's watch on idle workers."""
     with QueryPool(make_store(10), workers=1, timeout=10, max_result_bytes=100_000) as pool:

@@ -145,7 +145,13 @@ class QueryPool:
         return self._state
 
     def run(self, request: QueryRequest) -> QueryResponse:
-        """Evaluate one query in a worker, within the time limit; raises a SparqlError subclass."""
+        """Evaluate one query in a worker, within the time limit; raises a SparqlError subclass.
+
+        A query whose worker died with the zygote (killed from outside) is run once more on the new zygote's
+        workers: the query was not at fault, and queries change nothing."""
+        return self._run(request, retried=False)
+
+    def _run(self, request: QueryRequest, *, retried: bool) -> QueryResponse:
         worker = self._checkout_alive()
         try:
             reply = _exchange(worker.sock, request, self.timeout)
@@ -155,7 +161,10 @@ class QueryPool:
             raise QueryTimeout.after(self.timeout) from None
         except (EOFError, OSError):
             self.restarts += 1
+            orphaned = worker.epoch != self._epoch or has_hung_up(self._control)
             self._replace(worker)
+            if orphaned and not worker.over_memory and not retried:
+                return self._run(request, retried=True)
             if worker.over_memory:
                 raise QueryFailed(
                     f"Query stopped: it needed more than {self.memory_limit} MiB; add LIMIT or narrow it.",
@@ -320,6 +329,8 @@ class QueryPool:
             if not retire:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(worker.pid, 9)  # a worker of the dead zygote: already gone, or going
+            elif has_hung_up(self._control):
+                return  # the zygote is dead: the supervisor forks a new one with a full set of workers
             self._add_idle(self._ask_zygote_locked(retire=retire, spawn=1))
 
     def _add_idle(self, workers: list[_Worker]) -> None:
