@@ -8,8 +8,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kgraph.config import INFERRED_GRAPH, Settings
-from kgraph.graph import KnowledgeGraph, build
+from kgraph.config import INFERRED_GRAPH, ReasonerName, Settings
+from kgraph.graph import KnowledgeGraph, build, checkpoint
 from kgraph.journal import Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
 from kgraph.writes import PROVENANCE_GRAPH, Delta, WriteForbidden, Writer, WriteRejected, export_graph, with_using
@@ -222,3 +222,55 @@ def test_another_contributors_graph_is_read_only(writer: Writer) -> None:
     writer.update(LGOV, who="alice")
     with pytest.raises(WriteForbidden, match=r"contrib/alice>, which is read-only over HTTP"):
         writer.update(f"DROP GRAPH <{CONTRIB}>", who="bob")
+
+
+SAME_AS = (
+    PREFIXES + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+    'INSERT DATA { kgr:lgov a kg:Settlement ; rdfs:label "Lgov"@en ; owl:sameAs kgr:sudzha }'
+)
+"""A write native cannot reason over (equality): the closure goes to owlrl, for this write and the ones after."""
+
+
+def test_after_a_write_that_needs_owlrl_later_writes_still_succeed(writer: Writer, graph: KnowledgeGraph) -> None:
+    writer.update(SAME_AS, who="alice")
+    report = graph.inference
+    assert (report.engine, report.fallback) == (
+        ReasonerName.OWLRL,
+        "native does not implement <http://www.w3.org/2002/07/owl#sameAs>",
+    )
+    assert report.reasoner == "owlrl (native does not implement <http://www.w3.org/2002/07/owl#sameAs>)"
+    assert writer.reasoner is ReasonerName.NATIVE  # the setting, not what ran last
+    assert ask(graph, f"GRAPH <{INFERRED_GRAPH}> {{ kgr:lgov kg:locatedIn kgr:kursk-oblast }}")
+    assert writer.update(PREFIXES + 'INSERT DATA { kgr:oboyan a kg:Settlement ; rdfs:label "Oboyan"@en }', who="alice")
+    assert ask(graph, f"GRAPH <{INFERRED_GRAPH}> {{ kgr:oboyan a kg:Place }}")
+    writer.update(PREFIXES + "DELETE WHERE { kgr:lgov ?p ?o }", who="alice")
+    assert (graph.inference.engine, graph.inference.fallback) == (ReasonerName.NATIVE, "")
+
+
+def test_after_a_restart_that_replays_a_write_needing_owlrl_writes_succeed(writer: Writer, settings: Settings) -> None:
+    writer.update(SAME_AS, who="alice")
+    restarted = build(settings)
+    assert restarted.inference.engine is ReasonerName.OWLRL
+    again = Writer.from_settings(restarted, settings)
+    result = again.update(PREFIXES + 'INSERT DATA { kgr:oboyan a kg:Settlement ; rdfs:label "Oboyan"@en }', who="bob")
+    assert (result.added, result.inferred_added) == (2, 1)
+    assert ask(
+        restarted, f"GRAPH <{INFERRED_GRAPH}> {{ kgr:oboyan a kg:Place . kgr:lgov kg:locatedIn kgr:kursk-oblast }}"
+    )
+
+
+def test_an_on_disk_store_keeps_the_engine_that_ran_as_a_typed_value(tmp_path: Path) -> None:
+    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path, store=str(tmp_path / "db"))
+    graph = build(settings)
+    Writer.from_settings(graph, settings, on_commit=lambda delta: checkpoint(graph, settings)).update(
+        SAME_AS, who="alice"
+    )
+    graph.store.close()
+    reopened = build(settings)  # nothing to replay: the report comes from the manifest
+    assert (reopened.inference.engine, reopened.inference.fallback) == (
+        ReasonerName.OWLRL,
+        "native does not implement <http://www.w3.org/2002/07/owl#sameAs>",
+    )
+    result = Writer.from_settings(reopened, settings).update(LGOV.replace("lgov", "oboyan"), who="bob")
+    assert result.added == 3
+    reopened.store.close()

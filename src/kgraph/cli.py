@@ -13,8 +13,7 @@ import click
 import pyoxigraph as ox
 
 from kgraph import __version__
-from kgraph.config import Settings, setting_help
-from kgraph.infer.engine import REASONERS
+from kgraph.config import ReasonerName, Settings, setting_help
 from kgraph.infer.explain import TripleNotFound
 from kgraph.infer.explain import explain as explain_triple
 from kgraph.infer.terms import TermSyntaxError, parse_triple, shorten
@@ -148,7 +147,7 @@ def _help(name: str) -> str:
 @click.option("--service-allowlist", multiple=True, help=_help("service_allowlist") + " Repeatable.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
 @click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
-@click.option("--reasoner", type=click.Choice(REASONERS), default=None, help=_help("reasoner"))
+@click.option("--reasoner", type=click.Choice([r.value for r in ReasonerName]), default=None, help=_help("reasoner"))
 def serve(
     host: str | None,
     port: int | None,
@@ -178,7 +177,7 @@ def serve(
         service_allowlist=service_allowlist or None,
         data_dir=data_dir,
         token_file=token_file,
-        reasoner=reasoner,
+        reasoner=ReasonerName(reasoner) if reasoner else None,
     )
     _require_writable_data_dir(settings)
     run_server(settings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,15 @@ RESOURCE_NS = NAMESPACE + "id/"
 GRAPH_NS = NAMESPACE + "graph/"
 INFERRED_GRAPH = GRAPH_NS + "inferred"
 """Named graph that holds every inferred triple, apart from the asserted ones."""
+
+
+class ReasonerName(StrEnum):
+    """The OWL 2 RL engines, as a typed value passed from the settings to inference: never parsed back from text."""
+
+    NATIVE = "native"
+    """Ours: the rules compiled from the ontology (fast)."""
+    OWLRL = "owlrl"
+    """owlrl: the slow reference the native engine is tested against; it also runs what native does not implement."""
 
 
 def _default_data_dir() -> Path:
@@ -84,8 +94,8 @@ class Settings:
     project_dir: Path | None = _setting(
         None, "KGRAPH_PROJECT_DIR", "Folder holding ontology/, data/, shapes/, queries/ and rules/."
     )
-    reasoner: str = _setting(
-        "native",
+    reasoner: ReasonerName = _setting(
+        ReasonerName.NATIVE,
         "KGRAPH_REASONER",
         "OWL 2 RL engine: native (compiled from the ontology, fast) or owlrl (the slow reference it is tested on).",
     )
@@ -117,6 +127,8 @@ def _coerce(name: str, raw: str) -> Any:
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "service_allowlist":
         return tuple(raw.replace(",", " ").split())
+    if name == "reasoner":
+        return ReasonerName(raw)
     if name in {"token_file", "data_dir", "project_dir"}:
         return Path(raw)
     return raw

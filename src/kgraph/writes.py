@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.terms import PREFIXES, shorten, shorten_triple
@@ -146,13 +146,23 @@ class Writer:
         graph: KnowledgeGraph,
         journal: Journal,
         *,
+        reasoner: ReasonerName = ReasonerName.NATIVE,
         on_commit: Callable[[Delta], None] | None = None,
     ) -> None:
         self.graph = graph
         self.journal = journal
+        self.reasoner = reasoner
         self.on_commit = on_commit or (lambda delta: None)
         self._lock = threading.Lock()
         self._shapes = _shapes_graph(graph.files.shapes)
+
+    @classmethod
+    def from_settings(
+        cls, graph: KnowledgeGraph, settings: Settings, *, on_commit: Callable[[Delta], None] | None = None
+    ) -> Writer:
+        """The writer of a served graph, with the server's settings (the reasoner asked for, not the one that ran
+        last: after a write that made native hand over to owlrl, a write that undoes it goes back to native)."""
+        return cls(graph, Journal(settings.data_dir), reasoner=settings.reasoner, on_commit=on_commit)
 
     def update(self, sparql: str, *, who: str) -> WriteResult:
         """Apply a SPARQL Update; its default graph is the contributor's graph."""
@@ -204,11 +214,7 @@ class Writer:
             return WriteResult("", 0, 0, 0, 0)
         write_id, provenance = _provenance(who, [*added, *removed])
         candidate.add(provenance)
-        inference = run_inference(
-            candidate,
-            rules_dir=self.graph.files.rules,
-            reasoner=self.graph.inference.reasoner.partition(" ")[0] or None,
-        )
+        inference = run_inference(candidate, rules_dir=self.graph.files.rules, reasoner=self.reasoner)
         inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
         self._validate(candidate, inference, added, [*removed, *inferred_added, *inferred_removed])
         stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")

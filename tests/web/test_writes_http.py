@@ -340,3 +340,24 @@ def test_a_write_changes_the_etag_of_what_it_changes(server: LiveServer) -> None
     assert after.status_code == 200
     assert after.headers["ETag"] != etag
     assert b"<https://w3id.org/kgraph/id/lgov>" in after.content
+
+
+def test_writes_keep_working_after_one_that_needs_owlrl_also_after_a_restart(serve: Serve, tmp_path: Path) -> None:
+    same_as = PREFIXES + (
+        "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+        'INSERT DATA { kgr:lgov a kg:Settlement ; rdfs:label "Lgov" ; owl:sameAs kgr:sudzha }'
+    )
+    first = serve([], env(tmp_path))
+    assert update(first, same_as).status_code == 200
+    assert update(first, place("oboyan")).status_code == 200
+    first.stop()
+    second = serve([], env(tmp_path))  # replays both writes from the journal
+    response = update(second, place("rylsk"))
+    assert (
+        response.status_code,
+        response.text.endswith("3 triple(s) added, 0 removed; inference: 2 added, 0 removed\n"),
+    ) == (200, True)
+    assert select(second, "SELECT ?p WHERE { kgr:lgov kg:locatedIn ?p }") == [
+        "https://w3id.org/kgraph/id/kursk-oblast",
+        "https://w3id.org/kgraph/id/russia",
+    ]

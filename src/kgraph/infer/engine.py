@@ -18,7 +18,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from kgraph.config import INFERRED_GRAPH, Settings
+from kgraph.config import INFERRED_GRAPH, ReasonerName
 from kgraph.infer.closure import (
     OwlRlReasoner,
     is_schema_graph,
@@ -34,7 +34,7 @@ from kgraph.store import EmbeddedStore, Store
 MAX_ROUNDS = 50
 """Rounds before giving up: a rule that keeps producing new triples is a bug in the rule."""
 
-REASONERS = ("native", "owlrl")
+REASONERS = tuple(ReasonerName)
 """The OWL 2 RL engines: ours (fast), and owlrl (the reference it is tested against)."""
 
 
@@ -47,8 +47,15 @@ class InferenceReport:
     seconds: float = 0.0
     reasoned_graphs: list[str] = field(default_factory=list)
     """The asserted graphs that went through the OWL 2 RL closure (the rest: rules only)."""
-    reasoner: str = ""
-    """The OWL 2 RL engine that ran, and why owlrl ran when native was asked for."""
+    engine: ReasonerName = ReasonerName.NATIVE
+    """The OWL 2 RL engine that ran (owlrl when native was asked for but cannot reason over the graphs)."""
+    fallback: str = ""
+    """Why owlrl ran when native was asked for: the constructs native does not implement; empty otherwise."""
+
+    @property
+    def reasoner(self) -> str:
+        """The engine that ran, for people: its name, and why owlrl ran when it stood in for native."""
+        return f"{self.engine} ({self.fallback})" if self.fallback else str(self.engine)
 
 
 class Reasoner(Protocol):
@@ -71,10 +78,11 @@ def asserted_graphs(store: Store) -> list[str]:
     return [g for g in store.graph_names() if g != INFERRED_GRAPH]
 
 
-def run_inference(store: Store, *, rules_dir: Path, reasoner: str | None = None) -> InferenceReport:
+def run_inference(store: Store, *, rules_dir: Path, reasoner: ReasonerName = ReasonerName.NATIVE) -> InferenceReport:
     """Replace the inferred graph with the OWL 2 RL closure and the rules' conclusions.
 
-    ``reasoner`` is ``native`` or ``owlrl``; None means the ``reasoner`` setting (``KGRAPH_REASONER``).
+    ``reasoner`` is the engine asked for (the ``reasoner`` setting, passed down by the caller); native hands the
+    closure to owlrl when the graphs use a construct it does not implement, and the report says so.
     """
     started = time.perf_counter()
     rules = load_rules(rules_dir)
@@ -82,7 +90,7 @@ def run_inference(store: Store, *, rules_dir: Path, reasoner: str | None = None)
     graphs = asserted_graphs(store)
     everything = dataset(store, graphs, graphs)
     reasoned = _graphs_to_reason_over(store, graphs)
-    engine, name = open_reasoner(store, dataset(store, reasoned, graphs), reasoner or Settings.from_env().reasoner)
+    engine, (ran, fallback) = open_reasoner(store, dataset(store, reasoned, graphs), ReasonerName(reasoner))
     inferred: set[NTriple] = set()
     for round_number in range(MAX_ROUNDS):
         derived = _rules_to_fixpoint(store, rules, everything, inferred)
@@ -102,7 +110,8 @@ def run_inference(store: Store, *, rules_dir: Path, reasoner: str | None = None)
         inconsistencies=inconsistencies,
         seconds=time.perf_counter() - started,
         reasoned_graphs=reasoned,
-        reasoner=name,
+        engine=ran,
+        fallback=fallback,
     )
 
 
@@ -117,16 +126,20 @@ def dataset(store: Store, graphs: list[str], names: list[str]) -> list[str] | No
     return graphs
 
 
-def open_reasoner(store: Store, graphs: list[str] | None, name: str) -> tuple[Reasoner, str]:
-    """The named engine over the graphs (None: all), and what to call it; owlrl for what native does not implement."""
-    if name not in REASONERS:
-        raise ValueError(f"unknown reasoner {name!r} (known: {', '.join(REASONERS)})")
-    if name == "native":
+def open_reasoner(
+    store: Store, graphs: list[str] | None, name: ReasonerName
+) -> tuple[Reasoner, tuple[ReasonerName, str]]:
+    """The named engine over the graphs (None: all), the engine that runs and why, when that is owlrl standing in
+    for native (the constructs native does not implement)."""
+    if name is ReasonerName.NATIVE:
         schema = compile_schema(store, graphs, load_owl_rl_rules())
         if not schema.unsupported:
-            return NativeReasoner(store, graphs, schema), name
-        name = "owlrl (native does not implement " + ", ".join(sorted(schema.unsupported)) + ")"
-    return _OwlRl(store, graphs), name
+            return NativeReasoner(store, graphs, schema), (name, "")
+        return _OwlRl(store, graphs), (
+            ReasonerName.OWLRL,
+            "native does not implement " + ", ".join(sorted(schema.unsupported)),
+        )
+    return _OwlRl(store, graphs), (name, "")
 
 
 class _OwlRl:

@@ -18,7 +18,6 @@ from flask import Flask, abort, current_app, request
 
 from kgraph.config import Settings
 from kgraph.graph import checkpoint
-from kgraph.journal import Journal
 from kgraph.web import error_response, service
 from kgraph.writes import Delta, Writer
 
@@ -104,5 +103,5 @@ def writer_of(app: Flask) -> Writer:
                 state.default_graphs = {infer: state.graph.default_graph(infer) for infer in (True, False)}
                 checkpoint(state.graph, state.settings)  # so an on-disk store's next start replays nothing
 
-            app.extensions[_WRITER_KEY] = Writer(state.graph, Journal(state.settings.data_dir), on_commit=refresh)
+            app.extensions[_WRITER_KEY] = Writer.from_settings(state.graph, state.settings, on_commit=refresh)
         return app.extensions[_WRITER_KEY]
