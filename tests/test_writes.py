@@ -12,6 +12,7 @@ from kgraph.config import INFERRED_GRAPH, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph, build, checkpoint
 from kgraph.journal import Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
+from kgraph.write_policy import DerivedGraphRead
 from kgraph.writes import PROVENANCE_GRAPH, Delta, WriteForbidden, Writer, WriteRejected, export_graph, with_using
 
 PROJECT = Path(__file__).parent / "fixtures" / "writes"
@@ -274,3 +275,96 @@ def test_an_on_disk_store_keeps_the_engine_that_ran_as_a_typed_value(tmp_path: P
     result = Writer.from_settings(reopened, settings).update(LGOV.replace("lgov", "oboyan"), who="bob")
     assert result.added == 3
     reopened.store.close()
+
+
+OWL = "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+
+
+@pytest.mark.parametrize(
+    ("statement", "triple", "why"),
+    [
+        (
+            "kg:Settlement rdfs:subClassOf kg:Person",
+            "kg:Settlement rdfs:subClassOf kg:Person",
+            "its subject kg:Settlement is a term of the ontology",
+        ),
+        (
+            "kgr:ally rdfs:subPropertyOf kg:locatedIn",
+            "kgr:ally rdfs:subPropertyOf kg:locatedIn",
+            "a rdfs:subPropertyOf axiom",
+        ),
+        (
+            "kgr:near a owl:SymmetricProperty",
+            "kgr:near rdf:type owl:SymmetricProperty",
+            "it declares a owl:SymmetricProperty",
+        ),
+        ("kgr:x owl:sameAs kg:Place", "kgr:x owl:sameAs kg:Place", "owl:sameAs a term of the ontology, kg:Place"),
+        (
+            "owl:Thing rdfs:label 'thing'",
+            'owl:Thing rdfs:label "thing"',
+            "its subject owl:Thing is RDF, RDFS or OWL vocabulary",
+        ),
+        ("kgr:o owl:imports kgr:other", "kgr:o owl:imports kgr:other", "a owl:imports axiom"),
+        ("_:r owl:onProperty kg:locatedIn", "_:r owl:onProperty kg:locatedIn", "a owl:onProperty axiom"),
+    ],
+)
+def test_a_schema_statement_is_refused_and_changes_nothing(
+    writer: Writer, graph: KnowledgeGraph, settings: Settings, statement: str, triple: str, why: str
+) -> None:
+    before = dump(graph)
+    with pytest.raises(WriteRejected) as refused:
+        writer.update(PREFIXES + OWL + f"INSERT DATA {{ {statement} }}", who="alice")
+    assert refused.value.status == 422
+    message = refused.value.message.splitlines()
+    assert message[0] == (
+        f"The write adds a schema statement ({why}): contributions are data, the ontology changes by pull request "
+        "to ontology/, checked by kgraph validate"
+    )
+    subject, rest = message[1].strip().split(" ", 1)
+    assert (subject if not subject.startswith("_:") else "_:r") + " " + rest == triple
+    assert dump(graph) == before
+    assert list(Journal(settings.data_dir).entries()) == []
+
+
+def test_data_with_types_labels_and_identity_between_individuals_is_accepted(writer: Writer) -> None:
+    result = writer.update(
+        PREFIXES + OWL + 'INSERT DATA { kgr:lgov a kg:Settlement, owl:NamedIndividual ; rdfs:label "Lgov" ; '
+        "rdfs:comment 'a town' ; owl:differentFrom kgr:sudzha }",
+        who="alice",
+    )
+    assert result.added == 5
+
+
+def test_removing_a_schema_statement_is_refused_too(writer: Writer, graph: KnowledgeGraph) -> None:
+    mine = ox.Quad(ox.NamedNode(KGR + "p"), ox.NamedNode(KG + "locatedIn"), ox.NamedNode(KGR + "q"))
+    graph.store.add(
+        [ox.Quad(ox.NamedNode(KG + "Place"), ox.NamedNode(KG + "locatedIn"), mine.object, ox.NamedNode(CONTRIB))]
+    )
+    with pytest.raises(WriteRejected, match=r"^The write removes a schema statement \(its subject kg:Place"):
+        writer.update(PREFIXES + "DELETE WHERE { kg:Place ?p ?o }", who="alice")
+
+
+def test_copying_the_inferred_graph_into_an_asserted_one_is_refused(writer: Writer, graph: KnowledgeGraph) -> None:
+    before = dump(graph)
+    for update in (
+        f"ADD <{INFERRED_GRAPH}> TO <http://example.org/g1>",
+        f"COPY <{PROVENANCE_GRAPH}> TO <http://example.org/g1>",
+        "PREFIX kgg: <https://w3id.org/kgraph/graph/> MOVE kgg:inferred TO <http://example.org/g1>",
+        "BASE <https://w3id.org/kgraph/graph/> INSERT { ?s ?p ?o } WHERE { GRAPH <inferred> { ?s ?p ?o } }",
+    ):
+        with pytest.raises(DerivedGraphRead) as refused:
+            writer.update(update, who="alice")
+        assert refused.value.status == 403
+    assert str(refused.value).startswith(
+        f"The update names <{INFERRED_GRAPH}>, the inferred graph: the server derives it, so it is never the source "
+        "of a write"
+    )
+    laundering = (
+        "INSERT { GRAPH <http://example.org/g1> { ?s ?p ?o } } "
+        "WHERE { GRAPH ?g { ?s a kg:Place } . GRAPH ?g { ?s ?p ?o } }"
+    )
+    result = writer.update(PREFIXES + laundering, who="alice")  # sees the asserted graphs only
+    assert not ask(graph, "GRAPH <http://example.org/g1> { kgr:sudzha a kg:Place }")
+    assert ask(graph, "GRAPH <http://example.org/g1> { kgr:kursk-oblast a kg:Place }")
+    assert result.added == 5
+    assert dump(graph) != before

@@ -46,15 +46,18 @@ from kgraph.sparql.guard import _TOKEN as SPARQL_TOKEN
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.validate.report import Problem, ValidationReport, Violation
 from kgraph.validate.shacl import run_shacl, to_graph
+from kgraph.write_policy import (
+    DERIVED_GRAPHS,
+    ONTOLOGY_GRAPHS,
+    PROVENANCE_GRAPH,
+    ontology_terms,
+    refuse_derived_reads,
+    schema_problems,
+)
 
 CONTRIB_NS = GRAPH_NS + "contrib/"
 """Where writes land when the client names no graph: one graph per token name."""
 
-PROVENANCE_GRAPH = GRAPH_NS + "writes"
-"""The write-provenance graph: who wrote what, when (one ``prov:Activity`` per write)."""
-
-ONTOLOGY_GRAPHS = GRAPH_NS + "ontology/"
-"""Prefix of the graphs loaded from the project's ``ontology/`` folder."""
 
 _PROV = "http://www.w3.org/ns/prov#"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -155,6 +158,7 @@ class Writer:
         self.on_commit = on_commit or (lambda delta: None)
         self._lock = threading.Lock()
         self._shapes = _shapes_graph(graph.files.shapes)
+        self._ontology_terms: frozenset[str] | None = None
 
     @classmethod
     def from_settings(
@@ -167,7 +171,11 @@ class Writer:
     def update(self, sparql: str, *, who: str) -> WriteResult:
         """Apply a SPARQL Update; its default graph is the contributor's graph."""
 
+        refuse_derived_reads(sparql)
+
         def mutate(candidate: EmbeddedStore) -> None:
+            derived = [q for name in DERIVED_GRAPHS for q in candidate.quads(graph=name)]
+            candidate.remove(derived)  # out of reach of a GRAPH ?g pattern too
             _move_graph(candidate, contrib_graph(who), None)
             try:
                 candidate.update(sparql)
@@ -176,6 +184,7 @@ class Writer:
             except (OSError, ValueError, RuntimeError) as error:
                 raise SparqlError(f"The update failed: {error}") from None
             _move_graph(candidate, None, contrib_graph(who))
+            candidate.add(derived)
 
         return self._transact(who, mutate)
 
@@ -212,6 +221,7 @@ class Writer:
         _refuse_protected([*added, *removed], who)
         if not added and not removed:
             return WriteResult("", 0, 0, 0, 0)
+        self._refuse_schema(added, removed)
         write_id, provenance = _provenance(who, [*added, *removed])
         candidate.add(provenance)
         inference = run_inference(candidate, rules_dir=self.graph.files.rules, reasoner=self.reasoner)
@@ -231,6 +241,17 @@ class Writer:
             raise WriteUnavailable(STORE_FAILED) from None
         return WriteResult(write_id, len(added), len(removed), len(inferred_added), len(inferred_removed))
 
+    def _refuse_schema(self, added: list[ox.Quad], removed: list[ox.Quad]) -> None:
+        """Refuse a write that adds or removes schema statements (see :mod:`kgraph.write_policy`), naming them."""
+        if self._ontology_terms is None:  # the ontology's graphs are read-only over HTTP: read them once
+            self._ontology_terms = ontology_terms(self.graph.store)
+        report = ValidationReport(
+            errors=schema_problems(added, self._ontology_terms)
+            + schema_problems(removed, self._ontology_terms, removed=True)
+        )
+        if not report.conforms:
+            raise WriteRejected(report)
+
     def _record(self, entry: Entry) -> int:
         """Journal the entry (durable before the client hears of it), or refuse the write with the reason (503)."""
         try:
@@ -246,7 +267,7 @@ class Writer:
     ) -> None:
         known = {found.message for found in self.graph.inference.inconsistencies}
         report = ValidationReport()
-        report.errors += _undeclared_terms(candidate, added)
+        report.errors += _undeclared_terms(self._ontology_terms or frozenset(), added)
         report.errors += [
             Problem("inconsistency", found.message, triples=[shorten_triple(t) for t in found.triples])
             for found in inference.inconsistencies
@@ -357,13 +378,8 @@ def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, list[ox.Quad]]:
     return write_id, quads
 
 
-def _undeclared_terms(store: Store, added: list[ox.Quad]) -> list[Problem]:
+def _undeclared_terms(declared: frozenset[str], added: list[ox.Quad]) -> list[Problem]:
     """``kg:`` terms the write uses that no ontology graph declares (most are typos), as ``kgraph validate`` says."""
-    declared = {
-        q.subject.value
-        for q in store.quads()
-        if getattr(q.graph_name, "value", "").startswith(ONTOLOGY_GRAPHS) and isinstance(q.subject, ox.NamedNode)
-    }
     used = {
         t.value
         for q in added

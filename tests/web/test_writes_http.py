@@ -361,3 +361,40 @@ def test_writes_keep_working_after_one_that_needs_owlrl_also_after_a_restart(ser
         "https://w3id.org/kgraph/id/kursk-oblast",
         "https://w3id.org/kgraph/id/russia",
     ]
+
+
+def test_a_write_that_changes_the_ontologys_meaning_is_refused(server: LiveServer) -> None:
+    before = count(server)
+    response = update(server, PREFIXES + "INSERT DATA { kgr:alliedWith rdfs:subPropertyOf kg:locatedIn }")
+    assert (response.status_code, response.text) == (
+        422,
+        "The write was refused; nothing was changed.\n"
+        "The write adds a schema statement (a rdfs:subPropertyOf axiom): contributions are data, the ontology changes "
+        "by pull request to ontology/, checked by kgraph validate\n"
+        "    kgr:alliedWith rdfs:subPropertyOf kg:locatedIn\n"
+        "1 problem found\n",
+    )
+    put = requests.put(
+        server.url + "/store?graph=http://example.org/g",
+        data="<https://w3id.org/kgraph/ontology#Place> <http://www.w3.org/2000/01/rdf-schema#subClassOf> "
+        "<https://w3id.org/kgraph/ontology#Person> .",
+        headers={**AUTH, "Content-Type": "application/n-triples", "Accept": "application/json"},
+        timeout=30,
+    )
+    assert put.status_code == 422
+    assert put.json()["errors"][0]["triples"] == ["kg:Place rdfs:subClassOf kg:Person"]
+    assert count(server) == before
+
+
+def test_the_inferred_graph_cannot_be_laundered_into_an_asserted_one(server: LiveServer) -> None:
+    before = count(server)
+    response = update(server, "ADD <https://w3id.org/kgraph/graph/inferred> TO <http://example.org/g1>")
+    assert response.status_code == 403
+    assert response.text.startswith(
+        "The update names <https://w3id.org/kgraph/graph/inferred>, the inferred graph: the server derives it, so it "
+        "is never the source of a write"
+    )
+    assert count(server) == before
+    assert select(server, "SELECT ?p WHERE { kgr:sudzha kg:locatedIn ?p }", infer=False) == [
+        "https://w3id.org/kgraph/id/kursk-oblast"
+    ]
