@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,17 @@ from kgraph.graph import KnowledgeGraph, build, checkpoint
 from kgraph.journal import Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
 from kgraph.write_policy import DerivedGraphRead
-from kgraph.writes import PROVENANCE_GRAPH, Delta, WriteForbidden, Writer, WriteRejected, export_graph, with_using
+from kgraph.writes import (
+    PROVENANCE_GRAPH,
+    Delta,
+    WriteForbidden,
+    Writer,
+    WriteRejected,
+    WriteTooLarge,
+    WriteUnavailable,
+    export_graph,
+    with_using,
+)
 
 PROJECT = Path(__file__).parent / "fixtures" / "writes"
 PREFIXES = (
@@ -368,3 +379,47 @@ def test_copying_the_inferred_graph_into_an_asserted_one_is_refused(writer: Writ
     assert ask(graph, "GRAPH <http://example.org/g1> { kgr:kursk-oblast a kg:Place }")
     assert result.added == 5
     assert dump(graph) != before
+
+
+def chain(count: int) -> str:
+    """An update adding ``count`` named places, each located in the next: the transitive closure is quadratic."""
+    places = " ".join(f'kgr:p{i} a kg:Place ; rdfs:label "P{i}" ; kg:locatedIn kgr:p{i + 1} .' for i in range(count))
+    return PREFIXES + f'INSERT DATA {{ {places} kgr:p{count} a kg:Place ; rdfs:label "P{count}" }}'
+
+
+def test_a_write_that_would_infer_too_much_is_refused_with_the_numbers(
+    graph: KnowledgeGraph, settings: Settings
+) -> None:
+    before = dump(graph)
+    writer = Writer(graph, Journal(settings.data_dir), max_inferred=1000)
+    with pytest.raises(WriteTooLarge) as refused:
+        writer.update(chain(100), who="alice")  # 100 * 101 / 2 - 100 = 4950 inferred locatedIn
+    assert refused.value.status == 422
+    assert re.fullmatch(
+        r"The write would add \d+ or more inferred triples; one write may add 1000 \(--max-write-inferred\)\. "
+        r"Nothing was changed; send it in smaller parts, or propose the data by pull request\.",
+        refused.value.message,
+    )
+    assert int(refused.value.message.split()[4]) > 1000
+    assert dump(graph) == before
+    assert list(Journal(settings.data_dir).entries()) == []
+    assert writer.update(chain(10), who="alice").inferred_added == 11 * 10 // 2 - 10  # the locatedIn closure
+
+
+def test_a_write_past_its_time_limit_is_refused_and_the_next_one_goes_through(
+    graph: KnowledgeGraph, settings: Settings
+) -> None:
+    before = dump(graph)
+    writer = Writer(graph, Journal(settings.data_dir), timeout=0.2)
+    with pytest.raises(WriteUnavailable) as refused:
+        writer.update(chain(400), who="alice")  # about 80,000 inferred triples: seconds of inference
+    assert refused.value.status == 503
+    assert re.fullmatch(
+        r"The write was stopped after \d+\.\d s: one write may take 0\.2 s \(--write-timeout\), inference and "
+        r"validation included\. Nothing was changed; send it in smaller parts\.",
+        refused.value.message,
+    )
+    assert dump(graph) == before
+    assert list(Journal(settings.data_dir).entries()) == []
+    writer.timeout = 30
+    assert writer.update(LGOV, who="alice").added == 3

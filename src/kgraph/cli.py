@@ -148,6 +148,8 @@ def _help(name: str) -> str:
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
 @click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
 @click.option("--reasoner", type=click.Choice([r.value for r in ReasonerName]), default=None, help=_help("reasoner"))
+@click.option("--write-timeout", type=float, default=None, help=_help("write_timeout"))
+@click.option("--max-write-inferred", type=int, default=None, help=_help("max_write_inferred"))
 def serve(
     host: str | None,
     port: int | None,
@@ -161,6 +163,8 @@ def serve(
     data_dir: Path | None,
     token_file: Path | None,
     reasoner: str | None,
+    write_timeout: float | None,
+    max_write_inferred: int | None,
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
     from kgraph.web.server import serve as run_server  # gunicorn and Flask only when serving
@@ -178,6 +182,8 @@ def serve(
         data_dir=data_dir,
         token_file=token_file,
         reasoner=ReasonerName(reasoner) if reasoner else None,
+        write_timeout=write_timeout,
+        max_write_inferred=max_write_inferred,
     )
     _require_writable_data_dir(settings)
     run_server(settings)

@@ -99,6 +99,14 @@ class Settings:
         "KGRAPH_REASONER",
         "OWL 2 RL engine: native (compiled from the ontology, fast) or owlrl (the slow reference it is tested on).",
     )
+    write_timeout: float | None = _setting(
+        None,
+        "KGRAPH_WRITE_TIMEOUT",
+        "Seconds one write may take, inference and validation included (default: the query timeout).",
+    )
+    max_write_inferred: int = _setting(
+        10_000, "KGRAPH_MAX_WRITE_INFERRED", "Most inferred triples one write may add; a write past it is refused."
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -119,9 +127,9 @@ class Settings:
 
 def _coerce(name: str, raw: str) -> Any:
     """Turn an environment string into the type of the named setting."""
-    if name in {"port", "max_result_bytes", "max_body_bytes", "query_workers", "http_threads"}:
+    if name in {"port", "max_result_bytes", "max_body_bytes", "query_workers", "http_threads", "max_write_inferred"}:
         return int(raw)
-    if name == "timeout":
+    if name in ("timeout", "write_timeout"):
         return float(raw)
     if name == "data":
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)

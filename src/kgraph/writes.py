@@ -38,6 +38,7 @@ import pyoxigraph as ox
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph
 from kgraph.infer import InferenceReport, run_inference
+from kgraph.infer.budget import Budget, BudgetExceeded
 from kgraph.infer.terms import PREFIXES, shorten, shorten_triple
 from kgraph.journal import Entry, Journal
 from kgraph.load import parse_file, rdf_files
@@ -46,6 +47,7 @@ from kgraph.sparql.guard import _TOKEN as SPARQL_TOKEN
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.validate.report import Problem, ValidationReport, Violation
 from kgraph.validate.shacl import run_shacl, to_graph
+from kgraph.watchdog import TimeUp, Watchdog
 from kgraph.write_policy import (
     DERIVED_GRAPHS,
     ONTOLOGY_GRAPHS,
@@ -83,6 +85,12 @@ class WriteForbidden(SparqlError):
     status = 403
 
 
+class WriteTooLarge(SparqlError):
+    """The write would add more inferred triples than one write may (422): nothing was changed."""
+
+    status = 422
+
+
 class WriteUnavailable(SparqlError):
     """The write could not be recorded or could not reach the store; nothing was changed, the client may retry.
 
@@ -109,6 +117,18 @@ class Delta:
 
     added: list[ox.Quad] = field(default_factory=list)
     removed: list[ox.Quad] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A write ready to be journaled and committed: its journal entry, the candidate store, and what changed."""
+
+    entry: Entry
+    candidate: EmbeddedStore
+    inference: InferenceReport
+    delta: Delta
+    inferred_added: int
+    inferred_removed: int
 
 
 @dataclass(frozen=True)
@@ -150,11 +170,17 @@ class Writer:
         journal: Journal,
         *,
         reasoner: ReasonerName = ReasonerName.NATIVE,
+        timeout: float | None = None,
+        max_inferred: int | None = None,
         on_commit: Callable[[Delta], None] | None = None,
     ) -> None:
         self.graph = graph
         self.journal = journal
         self.reasoner = reasoner
+        self.timeout = timeout
+        """Seconds a write may hold the writer (None: no limit)."""
+        self.max_inferred = max_inferred
+        """Most inferred triples one write may add (None: no limit)."""
         self.on_commit = on_commit or (lambda delta: None)
         self._lock = threading.Lock()
         self._shapes = _shapes_graph(graph.files.shapes)
@@ -166,7 +192,14 @@ class Writer:
     ) -> Writer:
         """The writer of a served graph, with the server's settings (the reasoner asked for, not the one that ran
         last: after a write that made native hand over to owlrl, a write that undoes it goes back to native)."""
-        return cls(graph, Journal(settings.data_dir), reasoner=settings.reasoner, on_commit=on_commit)
+        return cls(
+            graph,
+            Journal(settings.data_dir),
+            reasoner=settings.reasoner,
+            timeout=settings.write_timeout or settings.timeout,
+            max_inferred=settings.max_write_inferred,
+            on_commit=on_commit,
+        )
 
     def update(self, sparql: str, *, who: str) -> WriteResult:
         """Apply a SPARQL Update; its default graph is the contributor's graph."""
@@ -204,42 +237,82 @@ class Writer:
 
     def _transact(self, who: str, mutate: Callable[[EmbeddedStore], None]) -> WriteResult:
         with self._lock:
+            budget = self._budget()
             try:
-                return self._transact_locked(who, mutate)
+                with Watchdog(self.timeout) as watchdog:
+                    prepared = self._prepare(who, mutate, budget)
+                    watchdog.disarm()  # from here on the write is journaled and committed whole, or not at all
+                return self._apply(prepared) if prepared else WriteResult("", 0, 0, 0, 0)
+            except TimeUp:
+                raise self._refusal(BudgetExceeded(seconds=budget.elapsed(), limit=self.timeout or 0)) from None
+            except BudgetExceeded as exceeded:
+                raise self._refusal(exceeded) from None
             except RemoteStoreError as error:
                 _log.warning("write not made: %s", error)
                 raise WriteUnavailable(
                     STORE_UNAVAILABLE, status=503 if isinstance(error, TimeoutError) else 502
                 ) from None
 
-    def _transact_locked(self, who: str, mutate: Callable[[EmbeddedStore], None]) -> WriteResult:
+    def _budget(self) -> Budget:
+        """The limits of the next write: its time from now, and the inferred triples it may add to those there are."""
+        most = None if self.max_inferred is None else self.graph.inference.added + self.max_inferred
+        return Budget(seconds=self.timeout, max_inferred=most)
+
+    def _refusal(self, exceeded: BudgetExceeded) -> SparqlError:
+        """What the client is told when a write goes past a limit: the numbers, and that nothing changed."""
+        if exceeded.seconds is not None:
+            return WriteUnavailable(
+                f"The write was stopped after {exceeded.seconds:.1f} s: one write may take {exceeded.limit:g} s "
+                "(--write-timeout), inference and validation included. Nothing was changed; send it in smaller parts."
+            )
+        added = exceeded.inferred - self.graph.inference.added if exceeded.inferred is not None else 0
+        return WriteTooLarge(
+            f"The write would add {added} or more inferred triples; one write may add {self.max_inferred} "
+            "(--max-write-inferred). Nothing was changed; send it in smaller parts, or propose the data by pull "
+            "request."
+        )
+
+    def _prepare(self, who: str, mutate: Callable[[EmbeddedStore], None], budget: Budget) -> _Prepared | None:
+        """The write applied to a candidate, inferred and validated (None: it changes nothing); the served graph is
+        not touched, so this part may be stopped at any point."""
         live = self.graph.store
         candidate = EmbeddedStore()
         candidate.add(live.quads())
         mutate(candidate)
+        budget.check()
         added, removed = _diff(set(live.quads()), set(candidate.quads()))
         _refuse_protected([*added, *removed], who)
         if not added and not removed:
-            return WriteResult("", 0, 0, 0, 0)
+            return None
         self._refuse_schema(added, removed)
         write_id, provenance = _provenance(who, [*added, *removed])
         candidate.add(provenance)
-        inference = run_inference(candidate, rules_dir=self.graph.files.rules, reasoner=self.reasoner)
+        inference = run_inference(candidate, rules_dir=self.graph.files.rules, reasoner=self.reasoner, budget=budget)
         inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
+        if self.max_inferred is not None and len(inferred_added) > self.max_inferred:
+            raise BudgetExceeded(inferred=self.graph.inference.added + len(inferred_added), limit=self.max_inferred)
         self._validate(candidate, inference, added, [*removed, *inferred_added, *inferred_removed])
+        budget.check()
         stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")
-        offset = self._record(Entry(write_id, stamp, who, removed, [*added, *provenance]))
+        entry = Entry(write_id, stamp, who, removed, [*added, *provenance])
         delta = Delta([*added, *provenance, *inferred_added], [*removed, *inferred_removed])
+        return _Prepared(entry, candidate, inference, delta, len(inferred_added), len(inferred_removed))
+
+    def _apply(self, prepared: _Prepared) -> WriteResult:
+        """Journal the prepared write (durable), then make it the served state."""
+        live, entry, delta = self.graph.store, prepared.entry, prepared.delta
+        offset = self._record(entry)
         try:
-            self._commit(candidate, inference, delta)
+            self._commit(prepared.candidate, prepared.inference, delta)
         except RemoteStoreError:  # the remote is not rebuilt from the journal: take the write back from both
             self.journal.retract(offset)
             _undo(live, delta)
             raise
         except OSError as error:  # an on-disk store that failed (a full disk): the journal brings it back at restart
-            _log.error("an on-disk store could not take write %s: %s", write_id, error)
+            _log.error("an on-disk store could not take write %s: %s", entry.id, error)
             raise WriteUnavailable(STORE_FAILED) from None
-        return WriteResult(write_id, len(added), len(removed), len(inferred_added), len(inferred_removed))
+        asserted = len(entry.added) - len([q for q in entry.added if q.graph_name.value == PROVENANCE_GRAPH])
+        return WriteResult(entry.id, asserted, len(entry.removed), prepared.inferred_added, prepared.inferred_removed)
 
     def _refuse_schema(self, added: list[ox.Quad], removed: list[ox.Quad]) -> None:
         """Refuse a write that adds or removes schema statements (see :mod:`kgraph.write_policy`), naming them."""

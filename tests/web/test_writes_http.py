@@ -398,3 +398,25 @@ def test_the_inferred_graph_cannot_be_laundered_into_an_asserted_one(server: Liv
     assert select(server, "SELECT ?p WHERE { kgr:sudzha kg:locatedIn ?p }", infer=False) == [
         "https://w3id.org/kgraph/id/kursk-oblast"
     ]
+
+
+def chain(count: int) -> str:
+    """An update adding ``count`` named places, each located in the next: the transitive closure is quadratic."""
+    places = " ".join(f'kgr:p{i} a kg:Place ; rdfs:label "P{i}" ; kg:locatedIn kgr:p{i + 1} .' for i in range(count))
+    return PREFIXES + f'INSERT DATA {{ {places} kgr:p{count} a kg:Place ; rdfs:label "P{count}" }}'
+
+
+def test_writes_are_bounded_in_time_and_in_inferred_triples(serve: Serve, tmp_path: Path) -> None:
+    server = serve(["--write-timeout", "0.3", "--max-write-inferred", "100"], env(tmp_path))
+    before = count(server)
+    too_many = update(server, chain(20))  # 20 * 21 / 2 - 20 = 190 inferred
+    assert too_many.status_code == 422
+    assert too_many.text.endswith(
+        "inferred triples; one write may add 100 (--max-write-inferred). Nothing was changed; send it in smaller "
+        "parts, or propose the data by pull request.\n"
+    )
+    too_long = update(server, chain(600))
+    assert too_long.status_code == 503
+    assert "one write may take 0.3 s (--write-timeout)" in too_long.text
+    assert count(server) == before
+    assert update(server, chain(10)).text.endswith(": 32 triple(s) added, 0 removed; inference: 45 added, 0 removed\n")

@@ -26,6 +26,7 @@ import rdflib
 from owlrl.DatatypeHandling import AltXSDToPYTHON
 from owlrl.XsdDatatypes import OWL_RL_Datatypes
 
+from kgraph.infer.budget import Budget
 from kgraph.infer.closure import ANNOTATIONS
 from kgraph.infer.rules import header_comments
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES, NTriple, split_ntriples
@@ -38,6 +39,8 @@ TYPE = f"<{PREFIXES['rdf']}type>"
 SAME_AS = f"<{PREFIXES['owl']}sameAs>"
 STEPS = ("type", "domain", "range", "property", "inverse", "transitive", "chain", "unsupported")
 _BUILT_IN = tuple("<" + namespace for namespace in BUILT_IN_NAMESPACES)
+CHECK_EVERY = 4096
+"""Triples matched between two looks at the clock."""
 _ANNOTATIONS = frozenset(str(term) for term in ANNOTATIONS)
 
 
@@ -159,9 +162,10 @@ def _rows(store: Store, query: str, graphs: list[str] | None) -> list[dict[str, 
 class NativeReasoner:
     """A set of triples kept closed under the compiled rules, round after round, as triples are added to it."""
 
-    def __init__(self, store: Store, graphs: list[str] | None, schema: Schema) -> None:
+    def __init__(self, store: Store, graphs: list[str] | None, schema: Schema, budget: Budget | None = None) -> None:
         """Read the asserted triples the rules can use or conclude from the graphs (None: the whole store)."""
         self.schema = schema
+        self.budget = budget or Budget()
         self.known: set[NTriple] = set()
         self._delta: list[NTriple] = []
         self._out: dict[str, dict[str, set[str]]] = {p: defaultdict(set) for p in schema.linked}
@@ -191,7 +195,9 @@ class NativeReasoner:
         known = self.known
         while self._delta:
             produced: list[NTriple] = []
-            for triple in self._delta:
+            for count, triple in enumerate(self._delta):
+                if not count % CHECK_EVERY:
+                    self.budget.check()
                 produced.extend(self._conclusions(triple))
             self._delta = []
             for triple in produced:
