@@ -479,7 +479,9 @@ def _focus_violations(store: Store, shapes: object, added: list[ox.Quad], change
     if not focus:
         return []
     data = to_graph(_neighbourhood(store, focus))
-    ontology = to_graph(q.triple for q in store.quads() if q.graph_name.value.startswith(ONTOLOGY_GRAPHS))
+    ontology = to_graph(
+        q.triple for name in store.graph_names() if name.startswith(ONTOLOGY_GRAPHS) for q in store.quads(graph=name)
+    )
     # pySHACL's focus filter keeps IRIs only: with a blank node among them, validate the whole neighbourhood.
     iris = None if any(isinstance(node, ox.BlankNode) for node in focus) else sorted(n.value for n in focus)
     found = [

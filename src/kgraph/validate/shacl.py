@@ -19,6 +19,8 @@ from rdflib.namespace import RDF, SH, XSD
 from kgraph.config import NAMESPACE
 from kgraph.infer.terms import shorten, to_oxigraph, to_rdflib
 
+rdflib.plugin.register("sparql", rdflib.query.Processor, "kgraph.validate.prepared", "PreparedSPARQLProcessor")
+
 SHAPES_NS = NAMESPACE + "shapes#"
 """Where the project's shapes are named (``kgsh:``)."""
 
