@@ -411,11 +411,11 @@ def _diff(before: set[ox.Quad], after: set[ox.Quad]) -> tuple[list[ox.Quad], lis
     return sorted(after - before, key=str), sorted(before - after, key=str)
 
 
-def _move_graph(store: Store, source: str | None, target: str | None) -> None:
+def _move_graph(store: EmbeddedStore, source: str | None, target: str | None) -> None:
     """Move every quad of one graph (``None``: the default graph) into another."""
     source_node = ox.NamedNode(source) if source else ox.DefaultGraph()
     target_node = ox.NamedNode(target) if target else ox.DefaultGraph()
-    quads = [q for q in store.quads() if q.graph_name == source_node]
+    quads = list(store.oxigraph.quads_for_pattern(None, None, None, source_node))
     store.remove(quads)
     store.add(ox.Quad(q.subject, q.predicate, q.object, target_node) for q in quads)
 
