@@ -39,6 +39,7 @@ from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, Reas
 from kgraph.graph import KnowledgeGraph
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.budget import Budget, BudgetExceeded
+from kgraph.infer.incremental import infer_additions
 from kgraph.infer.terms import PREFIXES, shorten, shorten_triple
 from kgraph.journal import Entry, Journal
 from kgraph.load import parse_file, rdf_files
@@ -287,7 +288,7 @@ class Writer:
         self._refuse_schema(added, removed)
         write_id, provenance = _provenance(who, [*added, *removed])
         candidate.add(provenance)
-        inference = run_inference(candidate, rules_dir=self.graph.files.rules, reasoner=self.reasoner, budget=budget)
+        inference = self._infer(candidate, [*added, *provenance] if not removed else [], budget)
         inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
         if self.max_inferred is not None and len(inferred_added) > self.max_inferred:
             raise BudgetExceeded(inferred=self.graph.inference.added + len(inferred_added), limit=self.max_inferred)
@@ -297,6 +298,18 @@ class Writer:
         entry = Entry(write_id, stamp, who, removed, [*added, *provenance])
         delta = Delta([*added, *provenance, *inferred_added], [*removed, *inferred_removed])
         return _Prepared(entry, candidate, inference, delta, len(inferred_added), len(inferred_removed))
+
+    def _infer(self, candidate: EmbeddedStore, added: list[ox.Quad], budget: Budget) -> InferenceReport:
+        """The candidate's closure: extended from what the write adds when that is exact (see
+        :mod:`kgraph.infer.incremental`), else recomputed."""
+        rules = self.graph.files.rules
+        if added:
+            extended = infer_additions(
+                candidate, added, self.graph.inference, rules_dir=rules, reasoner=self.reasoner, budget=budget
+            )
+            if extended is not None:
+                return extended
+        return run_inference(candidate, rules_dir=rules, reasoner=self.reasoner, budget=budget)
 
     def _apply(self, prepared: _Prepared) -> WriteResult:
         """Journal the prepared write (durable), then make it the served state."""

@@ -162,8 +162,17 @@ def _rows(store: Store, query: str, graphs: list[str] | None) -> list[dict[str, 
 class NativeReasoner:
     """A set of triples kept closed under the compiled rules, round after round, as triples are added to it."""
 
-    def __init__(self, store: Store, graphs: list[str] | None, schema: Schema, budget: Budget | None = None) -> None:
-        """Read the asserted triples the rules can use or conclude from the graphs (None: the whole store)."""
+    def __init__(
+        self,
+        store: Store,
+        graphs: list[str] | None,
+        schema: Schema,
+        budget: Budget | None = None,
+        *,
+        closed_already: bool = False,
+    ) -> None:
+        """Read the triples the rules can use or conclude from the graphs (None: the whole store); when the graphs
+        already hold their closure (the inferred graph among them), only triples added later are matched."""
         self.schema = schema
         self.budget = budget or Budget()
         self.known: set[NTriple] = set()
@@ -174,7 +183,7 @@ class NativeReasoner:
         self.errors = ill_typed_literals(store, graphs)
         for triple in read_triples(store, graphs, *schema.concluded()):
             self._learn(triple)
-            if triple[1] not in _ANNOTATIONS:  # owlrl never sees them either
+            if triple[1] not in _ANNOTATIONS and not closed_already:  # owlrl never sees annotations either
                 self._delta.append(triple)
 
     def triggers(self, triples: Iterable[NTriple]) -> bool:
@@ -188,6 +197,14 @@ class NativeReasoner:
                 self._learn(triple)
                 if triple[1] not in _ANNOTATIONS:
                     self._delta.append(triple)
+
+    def match_again(self, triples: Iterable[NTriple]) -> None:
+        """Match triples as if just added, known or not: a write's own triples, read with the closure they extend."""
+        for triple in triples:
+            if triple not in self.known:
+                self._learn(triple)
+            if triple[1] not in _ANNOTATIONS:
+                self._delta.append(triple)
 
     def close(self) -> list[NTriple]:
         """Apply the rules until nothing new appears; return the meaningful new triples."""
