@@ -387,39 +387,40 @@ def chain(count: int) -> str:
     return PREFIXES + f'INSERT DATA {{ {places} kgr:p{count} a kg:Place ; rdfs:label "P{count}" }}'
 
 
+def refused_changing_nothing(writer: Writer, update: str, error: type[SparqlError], status: int) -> str:
+    """The message of a write refused with ``error`` and ``status``, after checking the store and journal kept."""
+    before = dump(writer.graph)
+    with pytest.raises(error) as refused:
+        writer.update(update, who="alice")
+    assert refused.value.status == status
+    assert dump(writer.graph) == before
+    assert list(writer.journal.entries()) == []
+    return refused.value.message
+
+
 def test_a_write_that_would_infer_too_much_is_refused_with_the_numbers(
     graph: KnowledgeGraph, settings: Settings
 ) -> None:
-    before = dump(graph)
     writer = Writer(graph, Journal(settings.data_dir), max_inferred=1000)
-    with pytest.raises(WriteTooLarge) as refused:
-        writer.update(chain(100), who="alice")  # 100 * 101 / 2 - 100 = 4950 inferred locatedIn
-    assert refused.value.status == 422
+    message = refused_changing_nothing(writer, chain(100), WriteTooLarge, 422)  # 100 * 101 / 2 - 100 = 4950
     assert re.fullmatch(
         r"The write would add \d+ or more inferred triples; one write may add 1000 \(--max-write-inferred\)\. "
         r"Nothing was changed; send it in smaller parts, or propose the data by pull request\.",
-        refused.value.message,
+        message,
     )
-    assert int(refused.value.message.split()[4]) > 1000
-    assert dump(graph) == before
-    assert list(Journal(settings.data_dir).entries()) == []
+    assert int(message.split()[4]) > 1000
     assert writer.update(chain(10), who="alice").inferred_added == 11 * 10 // 2 - 10  # the locatedIn closure
 
 
 def test_a_write_past_its_time_limit_is_refused_and_the_next_one_goes_through(
     graph: KnowledgeGraph, settings: Settings
 ) -> None:
-    before = dump(graph)
     writer = Writer(graph, Journal(settings.data_dir), timeout=0.2)
-    with pytest.raises(WriteUnavailable) as refused:
-        writer.update(chain(400), who="alice")  # about 80,000 inferred triples: seconds of inference
-    assert refused.value.status == 503
+    message = refused_changing_nothing(writer, chain(400), WriteUnavailable, 503)  # 80,000 inferred: seconds
     assert re.fullmatch(
         r"The write was stopped after \d+\.\d s: one write may take 0\.2 s \(--write-timeout\), inference and "
         r"validation included\. Nothing was changed; send it in smaller parts\.",
-        refused.value.message,
+        message,
     )
-    assert dump(graph) == before
-    assert list(Journal(settings.data_dir).entries()) == []
     writer.timeout = 30
     assert writer.update(LGOV, who="alice").added == 3

@@ -130,7 +130,7 @@ def infer_additions(
     inferred: set[NTriple] = set()
     reasoned_names = {ox.NamedNode(g) for g in reasoned}
     new = delta
-    engine.match_again(_strings(q.triple) for q in added if q.graph_name in reasoned_names)
+    engine.add((_strings(q.triple) for q in added if q.graph_name in reasoned_names), known_too=True)
     for _ in range(MAX_ROUNDS):
         derived = _touched_rules_to_fixpoint(store, rules, reaches, everything, new, inferred, budget)
         engine.add(derived)

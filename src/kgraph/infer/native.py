@@ -190,20 +190,14 @@ class NativeReasoner:
         """Whether adding these triples can make the closure grow."""
         return any(map(self.schema.triggers, triples))
 
-    def add(self, triples: Iterable[NTriple]) -> None:
-        """Add triples concluded elsewhere (by the project's rules) to reason over."""
+    def add(self, triples: Iterable[NTriple], *, known_too: bool = False) -> None:
+        """Add triples concluded elsewhere (by the project's rules) to reason over; with ``known_too``, match them even
+        when known (a write's own triples, read with the closure they extend)."""
         for triple in triples:
-            if triple not in self.known:
+            known = triple in self.known
+            if not known:
                 self._learn(triple)
-                if triple[1] not in _ANNOTATIONS:
-                    self._delta.append(triple)
-
-    def match_again(self, triples: Iterable[NTriple]) -> None:
-        """Match triples as if just added, known or not: a write's own triples, read with the closure they extend."""
-        for triple in triples:
-            if triple not in self.known:
-                self._learn(triple)
-            if triple[1] not in _ANNOTATIONS:
+            if (known_too or not known) and triple[1] not in _ANNOTATIONS:
                 self._delta.append(triple)
 
     def close(self) -> list[NTriple]:
