@@ -8,9 +8,11 @@ from types import SimpleNamespace
 import pyoxigraph as ox
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from kgraph.config import GRAPH_NS
-from kgraph.infer import TripleNotFound, explain, run_inference
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH
+from kgraph.infer import Explanation, TripleNotFound, explain, run_inference
 from kgraph.infer.terms import TermSyntaxError, parse_term
 from kgraph.store import EmbeddedStore
 from kgraph.web.explain import bp
@@ -18,6 +20,7 @@ from kgraph.web.explain import bp
 PROJECT = Path(__file__).parent / "fixtures" / "infer" / "project"
 FILES = ["ontology/mini.ttl", "data/ttl/facts.ttl", "data/ttl/unrelated.nt"]
 RULES = PROJECT / "rules"
+PROV = "http://www.w3.org/ns/prov#"
 
 
 def load(*files: str) -> EmbeddedStore:
@@ -262,3 +265,75 @@ def test_the_real_alliance_is_explained_down_to_the_deployment_and_the_article()
     assert deployment.graphs == ["data/ttl/north-korea.ttl"]
     assert [s.value for s in deployment.sources] == ["https://w3id.org/kgraph/id/source/kursk-article"]
     assert "kgr:north-korean-deployment-kursk kg:deployedForce kgr:north-korean-contingent" in steps
+
+
+PLACES = Path(__file__).parent / "fixtures" / "explain"
+"""A transitive ``kg:locatedIn`` with an inverse and a range, and the project's containment rule."""
+_ID, _KG = "https://w3id.org/kgraph/id/", "https://w3id.org/kgraph/ontology#"
+_ARTICLE = ox.NamedNode(_ID + "source/kursk-article")
+
+
+@st.composite
+def places_and_events(draw: st.DrawFn) -> tuple[list[int], list[int], bool]:
+    """A forest of places (each one's parent, or -1), the places of a few events, and whether it is one chain."""
+    count = draw(st.integers(min_value=2, max_value=10))
+    is_chain = draw(st.booleans())
+    parents = [-1] + [i - 1 if is_chain else draw(st.integers(min_value=-1, max_value=i - 1)) for i in range(1, count)]
+    events = draw(st.lists(st.integers(min_value=0, max_value=count - 1), min_size=1, max_size=3))
+    return parents, events, is_chain
+
+
+def contributed(parents: list[int], events: list[int]) -> EmbeddedStore:
+    """The ontology, and the places and events in a contributor's graph, each place derived from the article."""
+    store = EmbeddedStore()
+    store.oxigraph.load(path=str(PLACES / "ontology" / "places.ttl"), to_graph=ox.NamedNode(GRAPH_NS + "ontology/p"))
+    graph = ox.NamedNode(GRAPH_NS + "contrib/alice")
+    place = [ox.NamedNode(f"{_ID}p{i}") for i in range(len(parents))]
+    quads = [ox.Quad(p, ox.NamedNode(PROV + "wasDerivedFrom"), _ARTICLE, graph) for p in place]
+    quads += [
+        ox.Quad(place[i], ox.NamedNode(_KG + "locatedIn"), place[parent], graph)
+        for i, parent in enumerate(parents)
+        if parent >= 0
+    ]
+    quads += [
+        ox.Quad(ox.NamedNode(f"{_ID}e{n}"), ox.NamedNode(_KG + "hasPlace"), place[at], graph)
+        for n, at in enumerate(events)
+    ]
+    store.add(quads)
+    return store
+
+
+def leaves(tree: Explanation) -> list[Explanation]:
+    return [tree] if not tree.premises else [leaf for p in tree.premises for leaf in leaves(p)]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(places_and_events())
+def test_every_inferred_triple_of_random_chains_and_trees_explains_down_to_asserted_triples(
+    drawn: tuple[list[int], list[int], bool],
+) -> None:
+    parents, events, _ = drawn
+    store = contributed(parents, events)
+    run_inference(store, rules_dir=PLACES / "rules")
+    inferred = [q.triple for q in store.quads(graph=INFERRED_GRAPH)]
+    assert inferred  # every place and event gets a type at least
+    for triple in inferred:
+        tree = explain(store, triple, rules_dir=PLACES / "rules")
+        assert tree.kind in ("rule", "owl-rl"), tree.to_text()
+        for leaf in leaves(tree):
+            assert leaf.kind == "asserted", tree.to_text()
+            assert leaf.graphs in (["contrib/alice"], ["ontology/p"]), tree.to_text()
+            if leaf.graphs == ["contrib/alice"]:
+                assert leaf.sources == [_ARTICLE] or leaf.triple.subject.value.startswith(_ID + "e")
+
+
+def test_a_long_chain_is_explained_in_halves_not_step_by_step() -> None:
+    store = contributed(list(range(-1, 31)), [31])
+    run_inference(store, rules_dir=PLACES / "rules")
+    tree = explain(store, triple("kgr:p31 kg:locatedIn kgr:p0"), rules_dir=PLACES / "rules")
+
+    def depth(node: Explanation) -> int:
+        return 1 + max((depth(p) for p in node.premises), default=0)
+
+    assert {leaf.kind for leaf in leaves(tree)} == {"asserted"}
+    assert depth(tree) == 6  # 31 steps: five halvings, then the asserted steps

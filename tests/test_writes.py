@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from kgraph.config import INFERRED_GRAPH, Settings
-from kgraph.graph import KnowledgeGraph, build
+from kgraph.config import INFERRED_GRAPH, ReasonerName, Settings
+from kgraph.graph import KnowledgeGraph, build, checkpoint
 from kgraph.journal import Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
-from kgraph.writes import PROVENANCE_GRAPH, Delta, WriteForbidden, Writer, WriteRejected, export_graph, with_using
+from kgraph.write_policy import DerivedGraphRead
+from kgraph.writes import (
+    PROVENANCE_GRAPH,
+    Delta,
+    WriteForbidden,
+    Writer,
+    WriteRejected,
+    WriteTooLarge,
+    WriteUnavailable,
+    export_graph,
+    with_using,
+)
 
 PROJECT = Path(__file__).parent / "fixtures" / "writes"
 PREFIXES = (
@@ -222,3 +234,193 @@ def test_another_contributors_graph_is_read_only(writer: Writer) -> None:
     writer.update(LGOV, who="alice")
     with pytest.raises(WriteForbidden, match=r"contrib/alice>, which is read-only over HTTP"):
         writer.update(f"DROP GRAPH <{CONTRIB}>", who="bob")
+
+
+SAME_AS = (
+    PREFIXES + "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+    'INSERT DATA { kgr:lgov a kg:Settlement ; rdfs:label "Lgov"@en ; owl:sameAs kgr:sudzha }'
+)
+"""A write native cannot reason over (equality): the closure goes to owlrl, for this write and the ones after."""
+
+
+def test_after_a_write_that_needs_owlrl_later_writes_still_succeed(writer: Writer, graph: KnowledgeGraph) -> None:
+    writer.update(SAME_AS, who="alice")
+    report = graph.inference
+    assert (report.engine, report.fallback) == (
+        ReasonerName.OWLRL,
+        "native does not implement <http://www.w3.org/2002/07/owl#sameAs>",
+    )
+    assert report.reasoner == "owlrl (native does not implement <http://www.w3.org/2002/07/owl#sameAs>)"
+    assert writer.reasoner is ReasonerName.NATIVE  # the setting, not what ran last
+    assert ask(graph, f"GRAPH <{INFERRED_GRAPH}> {{ kgr:lgov kg:locatedIn kgr:kursk-oblast }}")
+    assert writer.update(PREFIXES + 'INSERT DATA { kgr:oboyan a kg:Settlement ; rdfs:label "Oboyan"@en }', who="alice")
+    assert ask(graph, f"GRAPH <{INFERRED_GRAPH}> {{ kgr:oboyan a kg:Place }}")
+    writer.update(PREFIXES + "DELETE WHERE { kgr:lgov ?p ?o }", who="alice")
+    assert (graph.inference.engine, graph.inference.fallback) == (ReasonerName.NATIVE, "")
+
+
+def test_after_a_restart_that_replays_a_write_needing_owlrl_writes_succeed(writer: Writer, settings: Settings) -> None:
+    writer.update(SAME_AS, who="alice")
+    restarted = build(settings)
+    assert restarted.inference.engine is ReasonerName.OWLRL
+    again = Writer.from_settings(restarted, settings)
+    result = again.update(PREFIXES + 'INSERT DATA { kgr:oboyan a kg:Settlement ; rdfs:label "Oboyan"@en }', who="bob")
+    assert (result.added, result.inferred_added) == (2, 1)
+    assert ask(
+        restarted, f"GRAPH <{INFERRED_GRAPH}> {{ kgr:oboyan a kg:Place . kgr:lgov kg:locatedIn kgr:kursk-oblast }}"
+    )
+
+
+def test_an_on_disk_store_keeps_the_engine_that_ran_as_a_typed_value(tmp_path: Path) -> None:
+    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path, store=str(tmp_path / "db"))
+    graph = build(settings)
+    Writer.from_settings(graph, settings, on_commit=lambda delta: checkpoint(graph, settings)).update(
+        SAME_AS, who="alice"
+    )
+    graph.store.close()
+    reopened = build(settings)  # nothing to replay: the report comes from the manifest
+    assert (reopened.inference.engine, reopened.inference.fallback) == (
+        ReasonerName.OWLRL,
+        "native does not implement <http://www.w3.org/2002/07/owl#sameAs>",
+    )
+    result = Writer.from_settings(reopened, settings).update(LGOV.replace("lgov", "oboyan"), who="bob")
+    assert result.added == 3
+    reopened.store.close()
+
+
+OWL = "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+
+
+@pytest.mark.parametrize(
+    ("statement", "triple", "why"),
+    [
+        (
+            "kg:Settlement rdfs:subClassOf kg:Person",
+            "kg:Settlement rdfs:subClassOf kg:Person",
+            "its subject kg:Settlement is a term of the ontology",
+        ),
+        (
+            "kgr:ally rdfs:subPropertyOf kg:locatedIn",
+            "kgr:ally rdfs:subPropertyOf kg:locatedIn",
+            "a rdfs:subPropertyOf axiom",
+        ),
+        (
+            "kgr:near a owl:SymmetricProperty",
+            "kgr:near rdf:type owl:SymmetricProperty",
+            "it declares a owl:SymmetricProperty",
+        ),
+        ("kgr:x owl:sameAs kg:Place", "kgr:x owl:sameAs kg:Place", "owl:sameAs a term of the ontology, kg:Place"),
+        (
+            "owl:Thing rdfs:label 'thing'",
+            'owl:Thing rdfs:label "thing"',
+            "its subject owl:Thing is RDF, RDFS or OWL vocabulary",
+        ),
+        ("kgr:o owl:imports kgr:other", "kgr:o owl:imports kgr:other", "a owl:imports axiom"),
+        ("_:r owl:onProperty kg:locatedIn", "_:r owl:onProperty kg:locatedIn", "a owl:onProperty axiom"),
+    ],
+)
+def test_a_schema_statement_is_refused_and_changes_nothing(
+    writer: Writer, graph: KnowledgeGraph, settings: Settings, statement: str, triple: str, why: str
+) -> None:
+    before = dump(graph)
+    with pytest.raises(WriteRejected) as refused:
+        writer.update(PREFIXES + OWL + f"INSERT DATA {{ {statement} }}", who="alice")
+    assert refused.value.status == 422
+    message = refused.value.message.splitlines()
+    assert message[0] == (
+        f"The write adds a schema statement ({why}): contributions are data, the ontology changes by pull request "
+        "to ontology/, checked by kgraph validate"
+    )
+    subject, rest = message[1].strip().split(" ", 1)
+    assert (subject if not subject.startswith("_:") else "_:r") + " " + rest == triple
+    assert dump(graph) == before
+    assert list(Journal(settings.data_dir).entries()) == []
+
+
+def test_data_with_types_labels_and_identity_between_individuals_is_accepted(writer: Writer) -> None:
+    result = writer.update(
+        PREFIXES + OWL + 'INSERT DATA { kgr:lgov a kg:Settlement, owl:NamedIndividual ; rdfs:label "Lgov" ; '
+        "rdfs:comment 'a town' ; owl:differentFrom kgr:sudzha }",
+        who="alice",
+    )
+    assert result.added == 5
+
+
+def test_removing_a_schema_statement_is_refused_too(writer: Writer, graph: KnowledgeGraph) -> None:
+    mine = ox.Quad(ox.NamedNode(KGR + "p"), ox.NamedNode(KG + "locatedIn"), ox.NamedNode(KGR + "q"))
+    graph.store.add(
+        [ox.Quad(ox.NamedNode(KG + "Place"), ox.NamedNode(KG + "locatedIn"), mine.object, ox.NamedNode(CONTRIB))]
+    )
+    with pytest.raises(WriteRejected, match=r"^The write removes a schema statement \(its subject kg:Place"):
+        writer.update(PREFIXES + "DELETE WHERE { kg:Place ?p ?o }", who="alice")
+
+
+def test_copying_the_inferred_graph_into_an_asserted_one_is_refused(writer: Writer, graph: KnowledgeGraph) -> None:
+    before = dump(graph)
+    for update in (
+        f"ADD <{INFERRED_GRAPH}> TO <http://example.org/g1>",
+        f"COPY <{PROVENANCE_GRAPH}> TO <http://example.org/g1>",
+        "PREFIX kgg: <https://w3id.org/kgraph/graph/> MOVE kgg:inferred TO <http://example.org/g1>",
+        "BASE <https://w3id.org/kgraph/graph/> INSERT { ?s ?p ?o } WHERE { GRAPH <inferred> { ?s ?p ?o } }",
+    ):
+        with pytest.raises(DerivedGraphRead) as refused:
+            writer.update(update, who="alice")
+        assert refused.value.status == 403
+    assert str(refused.value).startswith(
+        f"The update names <{INFERRED_GRAPH}>, the inferred graph: the server derives it, so it is never the source "
+        "of a write"
+    )
+    laundering = (
+        "INSERT { GRAPH <http://example.org/g1> { ?s ?p ?o } } "
+        "WHERE { GRAPH ?g { ?s a kg:Place } . GRAPH ?g { ?s ?p ?o } }"
+    )
+    result = writer.update(PREFIXES + laundering, who="alice")  # sees the asserted graphs only
+    assert not ask(graph, "GRAPH <http://example.org/g1> { kgr:sudzha a kg:Place }")
+    assert ask(graph, "GRAPH <http://example.org/g1> { kgr:kursk-oblast a kg:Place }")
+    assert result.added == 5
+    assert dump(graph) != before
+
+
+def chain(count: int) -> str:
+    """An update adding ``count`` named places, each located in the next: the transitive closure is quadratic."""
+    places = " ".join(f'kgr:p{i} a kg:Place ; rdfs:label "P{i}" ; kg:locatedIn kgr:p{i + 1} .' for i in range(count))
+    return PREFIXES + f'INSERT DATA {{ {places} kgr:p{count} a kg:Place ; rdfs:label "P{count}" }}'
+
+
+def refused_changing_nothing(writer: Writer, update: str, error: type[SparqlError], status: int) -> str:
+    """The message of a write refused with ``error`` and ``status``, after checking the store and journal kept."""
+    before = dump(writer.graph)
+    with pytest.raises(error) as refused:
+        writer.update(update, who="alice")
+    assert refused.value.status == status
+    assert dump(writer.graph) == before
+    assert list(writer.journal.entries()) == []
+    return refused.value.message
+
+
+def test_a_write_that_would_infer_too_much_is_refused_with_the_numbers(
+    graph: KnowledgeGraph, settings: Settings
+) -> None:
+    writer = Writer(graph, Journal(settings.data_dir), max_inferred=1000)
+    message = refused_changing_nothing(writer, chain(100), WriteTooLarge, 422)  # 100 * 101 / 2 - 100 = 4950
+    assert re.fullmatch(
+        r"The write would add \d+ or more inferred triples; one write may add 1000 \(--max-write-inferred\)\. "
+        r"Nothing was changed; send it in smaller parts, or propose the data by pull request\.",
+        message,
+    )
+    assert int(message.split()[4]) > 1000
+    assert writer.update(chain(10), who="alice").inferred_added == 11 * 10 // 2 - 10  # the locatedIn closure
+
+
+def test_a_write_past_its_time_limit_is_refused_and_the_next_one_goes_through(
+    graph: KnowledgeGraph, settings: Settings
+) -> None:
+    writer = Writer(graph, Journal(settings.data_dir), timeout=0.2)
+    message = refused_changing_nothing(writer, chain(400), WriteUnavailable, 503)  # 80,000 inferred: seconds
+    assert re.fullmatch(
+        r"The write was stopped after \d+\.\d s: one write may take 0\.2 s \(--write-timeout\), inference and "
+        r"validation included\. Nothing was changed; send it in smaller parts\.",
+        message,
+    )
+    writer.timeout = 30
+    assert writer.update(LGOV, who="alice").added == 3

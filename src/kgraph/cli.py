@@ -17,8 +17,7 @@ import click
 import pyoxigraph as ox
 
 from kgraph import __version__
-from kgraph.config import SettingError, Settings, setting_help
-from kgraph.infer.engine import REASONERS
+from kgraph.config import ReasonerName, SettingError, Settings, setting_help
 from kgraph.infer.explain import TripleNotFound
 from kgraph.infer.explain import explain as explain_triple
 from kgraph.infer.terms import TermSyntaxError, parse_triple, shorten
@@ -268,7 +267,7 @@ def _environment_only() -> str:
 @click.option("--service-allowlist", multiple=True, help=_help("service_allowlist") + " Repeatable.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
 @click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
-@click.option("--reasoner", type=click.Choice(REASONERS), default=None, help=_help("reasoner"))
+@click.option("--reasoner", type=click.Choice([r.value for r in ReasonerName]), default=None, help=_help("reasoner"))
 @click.option("--base", default=None, help=_help("base"))
 @click.option("--own-data", is_flag=True, default=None, help=_help("own_data"))
 @click.option("--max-query-bytes", type=int, default=None, help=_help("max_query_bytes"))
@@ -278,6 +277,8 @@ def _environment_only() -> str:
 @click.option("--body-timeout", type=float, default=None, help=_help("body_timeout"))
 @click.option("--idle-timeout", type=float, default=None, help=_help("idle_timeout"))
 @click.option("--max-connections", type=int, default=None, help=_help("max_connections"))
+@click.option("--write-timeout", type=float, default=None, help=_help("write_timeout"))
+@click.option("--max-write-inferred", type=int, default=None, help=_help("max_write_inferred"))
 def serve(
     host: str | None,
     port: int | None,
@@ -295,6 +296,8 @@ def serve(
     reasoner: str | None,
     base: str | None,
     own_data: bool | None,
+    write_timeout: float | None,
+    max_write_inferred: int | None,
     **limits: float | None,
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
@@ -314,9 +317,11 @@ def serve(
         service_allowlist=service_allowlist or None,
         data_dir=data_dir,
         token_file=token_file,
-        reasoner=reasoner,
+        reasoner=ReasonerName(reasoner) if reasoner else None,
         base=base,
         own_data=own_data or None,
+        write_timeout=write_timeout,
+        max_write_inferred=max_write_inferred,
         **limits,
     )
     _require_writable_data_dir(settings)

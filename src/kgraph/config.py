@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,15 @@ RESOURCE_NS = NAMESPACE + "id/"
 GRAPH_NS = NAMESPACE + "graph/"
 INFERRED_GRAPH = GRAPH_NS + "inferred"
 """Named graph that holds every inferred triple, apart from the asserted ones."""
+
+
+class ReasonerName(StrEnum):
+    """The OWL 2 RL engines, as a typed value passed from the settings to inference: never parsed back from text."""
+
+    NATIVE = "native"
+    """Ours: the rules compiled from the ontology (fast)."""
+    OWLRL = "owlrl"
+    """owlrl: the slow reference the native engine is tested against; it also runs what native does not implement."""
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -154,8 +164,8 @@ class Settings:
             "$XDG_CACHE_HOME/kgraph or ~/.cache/kgraph).",
         },
     )
-    reasoner: str = _setting(
-        "native",
+    reasoner: ReasonerName = _setting(
+        ReasonerName.NATIVE,
         "KGRAPH_REASONER",
         "OWL 2 RL engine: native (compiled from the ontology, fast) or owlrl (the slow reference it is tested on).",
     )
@@ -168,6 +178,15 @@ class Settings:
         64 * 1024 * 1024,
         "KGRAPH_CACHE_BYTES",
         "Memory for cached query results (cleared by every write); 0 turns the result cache off.",
+    )
+
+    write_timeout: float | None = _setting(
+        None,
+        "KGRAPH_WRITE_TIMEOUT",
+        "Seconds one write may take, inference and validation included (default: the query timeout).",
+    )
+    max_write_inferred: int = _setting(
+        10_000, "KGRAPH_MAX_WRITE_INFERRED", "Most inferred triples one write may add; a write past it is refused."
     )
 
     def __post_init__(self) -> None:
@@ -245,9 +264,10 @@ _INTEGERS = frozenset(
         "query_memory",
         "max_connections",
         "cache_bytes",
+        "max_write_inferred",
     }
 )
-_SECONDS = frozenset({"timeout", "header_timeout", "body_timeout", "idle_timeout"})
+_SECONDS = frozenset({"timeout", "header_timeout", "body_timeout", "idle_timeout", "write_timeout"})
 
 _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "port": (lambda v: 1 <= v <= 65535, "a TCP port from 1 to 65535"),
@@ -264,6 +284,8 @@ _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "header_timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
     "body_timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
     "idle_timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
+    "write_timeout": (lambda v: v is None or 0 < v < float("inf"), "a number of seconds greater than 0"),
+    "max_write_inferred": (lambda v: v >= 0, "at least 0"),
     "reasoner": (lambda v: v in ("native", "owlrl"), "native or owlrl"),
     "host": (lambda v: bool(v.strip()), "a host name or address"),
 }
@@ -292,6 +314,11 @@ def _coerce(name: str, raw: str, source: str) -> Any:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if name == "plan_queries":
         return raw.strip().lower() not in {"0", "false", "no", "off"}
+    if name == "reasoner":
+        try:
+            return ReasonerName(raw)
+        except ValueError:
+            raise SettingError(name, "must be native or owlrl", source) from None
     if name == "data":
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "service_allowlist":

@@ -24,6 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 import kgraph
+from kgraph.config import ReasonerName
 from kgraph.infer import Inconsistency, InferenceReport
 from kgraph.journal import fsync_dir
 
@@ -81,7 +82,8 @@ class Manifest:
                 for item in self.inference["inconsistencies"]
             ],
             reasoned_graphs=self.inference["reasoned_graphs"],
-            reasoner=self.inference["reasoner"],
+            engine=ReasonerName(self.inference["engine"]),
+            fallback=self.inference["fallback"],
         )
 
     def with_report(self, report: InferenceReport) -> Manifest:
@@ -92,7 +94,8 @@ class Manifest:
                 {"message": found.message, "triples": _ntriples(found.triples)} for found in report.inconsistencies
             ],
             "reasoned_graphs": list(report.reasoned_graphs),
-            "reasoner": report.reasoner,
+            "engine": report.engine.value,
+            "fallback": report.fallback,
         }
         return Manifest(self.engine, self.inference_inputs, self.sources, self.journal, self.quads, inference)
 
@@ -128,7 +131,7 @@ def inference_inputs(rules_dir: Path, reasoner: str) -> dict[str, str]:
     code = sorted(p for p in _INFER_PACKAGE.rglob("*") if p.suffix in (".py", ".rq"))  # the OWL RL rules too
     return {
         "rules": _hash_files(rules, Path(rules_dir)),
-        "reasoner": reasoner,
+        "reasoner": str(reasoner),
         "reasoner_code": _hash_files(code, _INFER_PACKAGE),
     }
 

@@ -38,9 +38,11 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph
 from kgraph.infer import InferenceReport, run_inference
+from kgraph.infer.budget import Budget, BudgetExceeded
+from kgraph.infer.incremental import infer_additions
 from kgraph.infer.terms import PREFIXES, shorten, shorten_triple
 from kgraph.journal import Entry, Journal
 from kgraph.load import parse_file, rdf_files
@@ -49,15 +51,19 @@ from kgraph.sparql.guard import _TOKEN as SPARQL_TOKEN
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.validate.report import Problem, ValidationReport, Violation
 from kgraph.validate.shacl import run_shacl, to_graph
+from kgraph.watchdog import TimeUp, Watchdog
+from kgraph.write_policy import (
+    DERIVED_GRAPHS,
+    ONTOLOGY_GRAPHS,
+    PROVENANCE_GRAPH,
+    ontology_terms,
+    refuse_derived_reads,
+    schema_problems,
+)
 
 CONTRIB_NS = GRAPH_NS + "contrib/"
 """Where writes land when the client names no graph: one graph per token name."""
 
-PROVENANCE_GRAPH = GRAPH_NS + "writes"
-"""The write-provenance graph: who wrote what, when (one ``prov:Activity`` per write)."""
-
-ONTOLOGY_GRAPHS = GRAPH_NS + "ontology/"
-"""Prefix of the graphs loaded from the project's ``ontology/`` folder."""
 
 _PROV = "http://www.w3.org/ns/prov#"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -81,6 +87,12 @@ class WriteForbidden(SparqlError):
     """The write would change a graph that is read-only over HTTP (403)."""
 
     status = 403
+
+
+class WriteTooLarge(SparqlError):
+    """The write would add more inferred triples than one write may (422): nothing was changed."""
+
+    status = 422
 
 
 class WriteUnavailable(SparqlError):
@@ -109,6 +121,20 @@ class Delta:
 
     added: list[ox.Quad] = field(default_factory=list)
     removed: list[ox.Quad] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A write ready to be journaled and committed: its journal entry, the candidate store, and what changed."""
+
+    entry: Entry
+    candidate: EmbeddedStore
+    inference: InferenceReport
+    delta: Delta
+    inferred_added: int
+    inferred_removed: int
+    empty: set[str]
+    """The named graphs that exist without a triple once the write is made."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +175,9 @@ class Writer:
         graph: KnowledgeGraph,
         journal: Journal,
         *,
+        reasoner: ReasonerName = ReasonerName.NATIVE,
+        timeout: float | None = None,
+        max_inferred: int | None = None,
         on_commit: Callable[[Delta], None] | None = None,
         own_data: bool = False,
         empty_graphs: set[str] | None = None,
@@ -159,16 +188,48 @@ class Writer:
         """Graphs that exist without a triple (a Graph Store PUT of nothing, a CLEAR): kept in place, in memory only,
         since the store and the journal hold triples, not graph names."""
         self.journal = journal
+        self.reasoner = reasoner
+        self.timeout = timeout
+        """Seconds a write may hold the writer (None: no limit)."""
+        self.max_inferred = max_inferred
+        """Most inferred triples one write may add (None: no limit)."""
         self.on_commit = on_commit or (lambda delta: None)
         self._lock = threading.Lock()
         self._shapes = _shapes_graph(graph.files.shapes)
+        self._ontology_terms: frozenset[str] | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        graph: KnowledgeGraph,
+        settings: Settings,
+        *,
+        on_commit: Callable[[Delta], None] | None = None,
+        empty_graphs: set[str] | None = None,
+    ) -> Writer:
+        """The writer of a served graph, with the server's settings (the reasoner asked for, not the one that ran
+        last: after a write that made native hand over to owlrl, a write that undoes it goes back to native);
+        ``empty_graphs`` is the application's set of graphs that exist without a triple, kept up to date here."""
+        return cls(
+            graph,
+            Journal(settings.data_dir),
+            reasoner=settings.reasoner,
+            timeout=settings.write_timeout or settings.timeout,
+            max_inferred=settings.max_write_inferred,
+            on_commit=on_commit,
+            own_data=settings.own_data,
+            empty_graphs=empty_graphs,
+        )
 
     def update(self, sparql: str, *, who: str) -> WriteResult:
         """Apply a SPARQL Update; its default graph is the contributor's graph."""
 
+        refuse_derived_reads(sparql)
         own_graph = None if self.own_data else contrib_graph(who)
 
         def mutate(candidate: EmbeddedStore) -> None:
+            derived = [q for name in DERIVED_GRAPHS for q in candidate.quads(graph=name)]
+            candidate.remove(derived)  # out of reach of a GRAPH ?g pattern too
             _move_graph(candidate, own_graph, None)
             try:
                 candidate.update(sparql)
@@ -177,6 +238,7 @@ class Writer:
             except (OSError, ValueError, RuntimeError) as error:
                 raise SparqlError(f"The update failed: {error}") from None
             _move_graph(candidate, None, own_graph)
+            candidate.add(derived)
 
         return self._transact(who, mutate)
 
@@ -207,53 +269,114 @@ class Writer:
 
     def _transact(self, who: str, mutate: Callable[[EmbeddedStore], None]) -> WriteResult:
         with self._lock:
+            budget = self._budget()
             try:
-                return self._transact_locked(who, mutate)
+                with Watchdog(self.timeout) as watchdog:
+                    prepared = self._prepare(who, mutate, budget)
+                    watchdog.disarm()  # from here on the write is journaled and committed whole, or not at all
+                return self._apply(prepared) if prepared else WriteResult("", 0, 0, 0, 0)
+            except TimeUp:
+                raise self._refusal(BudgetExceeded(seconds=budget.elapsed(), limit=self.timeout or 0)) from None
+            except BudgetExceeded as exceeded:
+                raise self._refusal(exceeded) from None
             except RemoteStoreError as error:
                 _log.warning("write not made: %s", error)
                 raise WriteUnavailable(
                     STORE_UNAVAILABLE, status=503 if isinstance(error, TimeoutError) else 502
                 ) from None
 
-    def _transact_locked(self, who: str, mutate: Callable[[EmbeddedStore], None]) -> WriteResult:
+    def _budget(self) -> Budget:
+        """The limits of the next write: its time from now, and the inferred triples it may add to those there are."""
+        most = None if self.max_inferred is None else self.graph.inference.added + self.max_inferred
+        return Budget(seconds=self.timeout, max_inferred=most)
+
+    def _refusal(self, exceeded: BudgetExceeded) -> SparqlError:
+        """What the client is told when a write goes past a limit: the numbers, and that nothing changed."""
+        if exceeded.seconds is not None:
+            return WriteUnavailable(
+                f"The write was stopped after {exceeded.seconds:.1f} s: one write may take {exceeded.limit:g} s "
+                "(--write-timeout), inference and validation included. Nothing was changed; send it in smaller parts."
+            )
+        added = exceeded.inferred - self.graph.inference.added if exceeded.inferred is not None else 0
+        return WriteTooLarge(
+            f"The write would add {added} or more inferred triples; one write may add {self.max_inferred} "
+            "(--max-write-inferred). Nothing was changed; send it in smaller parts, or propose the data by pull "
+            "request."
+        )
+
+    def _prepare(self, who: str, mutate: Callable[[EmbeddedStore], None], budget: Budget) -> _Prepared | None:
+        """The write applied to a candidate, inferred and validated (None: it changes nothing); the served graph is
+        not touched, so this part may be stopped at any point."""
         live = self.graph.store
         candidate = EmbeddedStore()
         candidate.add(live.quads())
         for name in self.empty_graphs:
             _declare(candidate, name)
         mutate(candidate)
+        budget.check()
         empty = _empty_graphs(candidate)
         added, removed = _diff(set(live.quads()), set(candidate.quads()))
         if not self.own_data:
             _refuse_protected([*added, *removed], who)
         if not added and not removed:
             _replace_set(self.empty_graphs, empty)
-            return WriteResult("", 0, 0, 0, 0)
+            return None
+        if not self.own_data:  # one's own data has no project ontology to keep: every statement is theirs
+            self._refuse_schema(added, removed)
         write_id, provenance = _provenance(who, [*added, *removed])
         stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")
         if self.own_data:
             provenance = []  # the user's data stays as they wrote it; the journal entry says who and when
         candidate.add(provenance)
-        inference = run_inference(
-            candidate,
-            rules_dir=self.graph.files.rules,
-            reasoner=self.graph.inference.reasoner.partition(" ")[0] or None,
-        )
+        inference = self._infer(candidate, [*added, *provenance] if not removed else [], budget)
         inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
+        if self.max_inferred is not None and len(inferred_added) > self.max_inferred:
+            raise BudgetExceeded(inferred=self.graph.inference.added + len(inferred_added), limit=self.max_inferred)
         self._validate(candidate, inference, added, [*removed, *inferred_added, *inferred_removed])
-        offset = self._record(Entry(write_id, stamp, who, removed, [*added, *provenance]))
+        budget.check()
+        entry = Entry(write_id, stamp, who, removed, [*added, *provenance])
         delta = Delta([*added, *provenance, *inferred_added], [*removed, *inferred_removed])
+        return _Prepared(entry, candidate, inference, delta, len(inferred_added), len(inferred_removed), empty)
+
+    def _infer(self, candidate: EmbeddedStore, added: list[ox.Quad], budget: Budget) -> InferenceReport:
+        """The candidate's closure: extended from what the write adds when that is exact (see
+        :mod:`kgraph.infer.incremental`), else recomputed."""
+        rules = self.graph.files.rules
+        if added:
+            extended = infer_additions(
+                candidate, added, self.graph.inference, rules_dir=rules, reasoner=self.reasoner, budget=budget
+            )
+            if extended is not None:
+                return extended
+        return run_inference(candidate, rules_dir=rules, reasoner=self.reasoner, budget=budget)
+
+    def _apply(self, prepared: _Prepared) -> WriteResult:
+        """Journal the prepared write (durable), then make it the served state."""
+        live, entry, delta = self.graph.store, prepared.entry, prepared.delta
+        offset = self._record(entry)
         try:
-            self._commit(candidate, inference, delta)
+            self._commit(prepared.candidate, prepared.inference, delta)
         except RemoteStoreError:  # the remote is not rebuilt from the journal: take the write back from both
             self.journal.retract(offset)
             _undo(live, delta)
             raise
         except OSError as error:  # an on-disk store that failed (a full disk): the journal brings it back at restart
-            _log.error("an on-disk store could not take write %s: %s", write_id, error)
+            _log.error("an on-disk store could not take write %s: %s", entry.id, error)
             raise WriteUnavailable(STORE_FAILED) from None
-        _replace_set(self.empty_graphs, empty)
-        return WriteResult(write_id, len(added), len(removed), len(inferred_added), len(inferred_removed))
+        _replace_set(self.empty_graphs, prepared.empty)
+        asserted = len(entry.added) - len([q for q in entry.added if q.graph_name.value == PROVENANCE_GRAPH])
+        return WriteResult(entry.id, asserted, len(entry.removed), prepared.inferred_added, prepared.inferred_removed)
+
+    def _refuse_schema(self, added: list[ox.Quad], removed: list[ox.Quad]) -> None:
+        """Refuse a write that adds or removes schema statements (see :mod:`kgraph.write_policy`), naming them."""
+        if self._ontology_terms is None:  # the ontology's graphs are read-only over HTTP: read them once
+            self._ontology_terms = ontology_terms(self.graph.store)
+        report = ValidationReport(
+            errors=schema_problems(added, self._ontology_terms)
+            + schema_problems(removed, self._ontology_terms, removed=True)
+        )
+        if not report.conforms:
+            raise WriteRejected(report)
 
     def _record(self, entry: Entry) -> int:
         """Journal the entry (durable before the client hears of it), or refuse the write with the reason (503)."""
@@ -270,7 +393,7 @@ class Writer:
     ) -> None:
         known = {found.message for found in self.graph.inference.inconsistencies}
         report = ValidationReport()
-        report.errors += _undeclared_terms(candidate, added)
+        report.errors += _undeclared_terms(self._ontology_terms or frozenset(), added)
         report.errors += [
             Problem("inconsistency", found.message, triples=[shorten_triple(t) for t in found.triples])
             for found in inference.inconsistencies
@@ -382,7 +505,7 @@ def _move_graph(store: Store, source: str | None, target: str | None) -> None:
         return
     source_node = ox.NamedNode(source) if source else ox.DefaultGraph()
     target_node = ox.NamedNode(target) if target else ox.DefaultGraph()
-    quads = [q for q in store.quads() if q.graph_name == source_node]
+    quads = list(store.oxigraph.quads_for_pattern(None, None, None, source_node))
     store.remove(quads)
     store.add(ox.Quad(q.subject, q.predicate, q.object, target_node) for q in quads)
 
@@ -418,13 +541,8 @@ def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, list[ox.Quad]]:
     return write_id, quads
 
 
-def _undeclared_terms(store: Store, added: list[ox.Quad]) -> list[Problem]:
+def _undeclared_terms(declared: frozenset[str], added: list[ox.Quad]) -> list[Problem]:
     """``kg:`` terms the write uses that no ontology graph declares (most are typos), as ``kgraph validate`` says."""
-    declared = {
-        q.subject.value
-        for q in store.quads()
-        if getattr(q.graph_name, "value", "").startswith(ONTOLOGY_GRAPHS) and isinstance(q.subject, ox.NamedNode)
-    }
     used = {
         t.value
         for q in added
@@ -451,7 +569,9 @@ def _focus_violations(store: Store, shapes: object, added: list[ox.Quad], change
     if not focus:
         return []
     data = to_graph(_neighbourhood(store, focus))
-    ontology = to_graph(q.triple for q in store.quads() if q.graph_name.value.startswith(ONTOLOGY_GRAPHS))
+    ontology = to_graph(
+        q.triple for name in store.graph_names() if name.startswith(ONTOLOGY_GRAPHS) for q in store.quads(graph=name)
+    )
     # pySHACL's focus filter keeps IRIs only: with a blank node among them, validate the whole neighbourhood.
     iris = None if any(isinstance(node, ox.BlankNode) for node in focus) else sorted(n.value for n in focus)
     found = [

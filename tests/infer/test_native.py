@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from kgraph.cli import main
-from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ReasonerName, Settings
 from kgraph.infer import run_inference
 from kgraph.infer.native import RULES_DIR, OwlRlRuleError, load_owl_rl_rules
 from kgraph.infer.terms import shorten_triple
@@ -75,11 +75,12 @@ def test_ill_typed_literals_are_reported_as_owlrl_words_them(reasoner, tmp_path)
     ]
 
 
-def test_the_reasoner_is_passed_down_never_read_from_the_environment(monkeypatch, tmp_path):
-    """Settings are built once, by the CLI or the app factory, and passed down: inference reads no variable."""
-    assert infer_file(FIXTURES / "prp-symp.ttl", "owlrl", tmp_path)[1] == "owlrl"
-    monkeypatch.setenv("KGRAPH_REASONER", "owlrl")
-    assert infer_file(FIXTURES / "prp-symp.ttl", None, tmp_path)[1] == "native"
+def test_the_reasoner_setting_chooses_the_engine_passed_down_not_read_from_the_environment(monkeypatch, tmp_path):
+    chosen = Settings.from_env({"KGRAPH_REASONER": "owlrl"}).reasoner
+    assert chosen is ReasonerName.OWLRL
+    assert infer_file(FIXTURES / "prp-symp.ttl", chosen, tmp_path)[1] == "owlrl"
+    monkeypatch.setenv("KGRAPH_REASONER", "owlrl")  # inference never looks: the caller passes the setting
+    assert infer_file(FIXTURES / "prp-symp.ttl", ReasonerName.NATIVE, tmp_path)[1] == "native"
 
 
 def test_the_reasoner_is_a_setting_and_a_serve_option():
@@ -91,7 +92,9 @@ def test_the_reasoner_is_a_setting_and_a_serve_option():
 
 
 def test_an_unknown_reasoner_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="unknown reasoner 'pellet' \\(known: native, owlrl\\)"):
+    with pytest.raises(ValueError, match="'pellet' is not a valid ReasonerName"):
+        Settings.from_env({"KGRAPH_REASONER": "pellet"})
+    with pytest.raises(ValueError, match="'pellet' is not a valid ReasonerName"):
         infer_file(FIXTURES / "prp-symp.ttl", "pellet", tmp_path)
 
 

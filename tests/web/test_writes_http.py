@@ -346,3 +346,83 @@ def test_a_write_changes_the_etag_of_what_it_changes(server: LiveServer) -> None
     assert after.status_code == 200
     assert after.headers["ETag"] != etag
     assert b"<https://w3id.org/kgraph/id/lgov>" in after.content
+
+
+def test_writes_keep_working_after_one_that_needs_owlrl_also_after_a_restart(serve: Serve, tmp_path: Path) -> None:
+    same_as = PREFIXES + (
+        "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n"
+        'INSERT DATA { kgr:lgov a kg:Settlement ; rdfs:label "Lgov" ; owl:sameAs kgr:sudzha }'
+    )
+    first = serve([], env(tmp_path))
+    assert update(first, same_as).status_code == 200
+    assert update(first, place("oboyan")).status_code == 200
+    first.stop()
+    second = serve([], env(tmp_path))  # replays both writes from the journal
+    response = update(second, place("rylsk"))
+    assert (
+        response.status_code,
+        response.text.endswith("3 triple(s) added, 0 removed; inference: 2 added, 0 removed\n"),
+    ) == (200, True)
+    assert select(second, "SELECT ?p WHERE { kgr:lgov kg:locatedIn ?p }") == [
+        "https://w3id.org/kgraph/id/kursk-oblast",
+        "https://w3id.org/kgraph/id/russia",
+    ]
+
+
+def test_a_write_that_changes_the_ontologys_meaning_is_refused(server: LiveServer) -> None:
+    before = count(server)
+    response = update(server, PREFIXES + "INSERT DATA { kgr:alliedWith rdfs:subPropertyOf kg:locatedIn }")
+    assert (response.status_code, response.text) == (
+        422,
+        "The write was refused; nothing was changed.\n"
+        "The write adds a schema statement (a rdfs:subPropertyOf axiom): contributions are data, the ontology changes "
+        "by pull request to ontology/, checked by kgraph validate\n"
+        "    kgr:alliedWith rdfs:subPropertyOf kg:locatedIn\n"
+        "1 problem found\n",
+    )
+    put = requests.put(
+        server.url + "/store?graph=http://example.org/g",
+        data="<https://w3id.org/kgraph/ontology#Place> <http://www.w3.org/2000/01/rdf-schema#subClassOf> "
+        "<https://w3id.org/kgraph/ontology#Person> .",
+        headers={**AUTH, "Content-Type": "application/n-triples", "Accept": "application/json"},
+        timeout=30,
+    )
+    assert put.status_code == 422
+    assert put.json()["errors"][0]["triples"] == ["kg:Place rdfs:subClassOf kg:Person"]
+    assert count(server) == before
+
+
+def test_the_inferred_graph_cannot_be_laundered_into_an_asserted_one(server: LiveServer) -> None:
+    before = count(server)
+    response = update(server, "ADD <https://w3id.org/kgraph/graph/inferred> TO <http://example.org/g1>")
+    assert response.status_code == 403
+    assert response.text.startswith(
+        "The update names <https://w3id.org/kgraph/graph/inferred>, the inferred graph: the server derives it, so it "
+        "is never the source of a write"
+    )
+    assert count(server) == before
+    assert select(server, "SELECT ?p WHERE { kgr:sudzha kg:locatedIn ?p }", infer=False) == [
+        "https://w3id.org/kgraph/id/kursk-oblast"
+    ]
+
+
+def chain(count: int) -> str:
+    """An update adding ``count`` named places, each located in the next: the transitive closure is quadratic."""
+    places = " ".join(f'kgr:p{i} a kg:Place ; rdfs:label "P{i}" ; kg:locatedIn kgr:p{i + 1} .' for i in range(count))
+    return PREFIXES + f'INSERT DATA {{ {places} kgr:p{count} a kg:Place ; rdfs:label "P{count}" }}'
+
+
+def test_writes_are_bounded_in_time_and_in_inferred_triples(serve: Serve, tmp_path: Path) -> None:
+    server = serve(["--write-timeout", "0.3", "--max-write-inferred", "100"], env(tmp_path))
+    before = count(server)
+    too_many = update(server, chain(20))  # 20 * 21 / 2 - 20 = 190 inferred
+    assert too_many.status_code == 422
+    assert too_many.text.endswith(
+        "inferred triples; one write may add 100 (--max-write-inferred). Nothing was changed; send it in smaller "
+        "parts, or propose the data by pull request.\n"
+    )
+    too_long = update(server, chain(600))
+    assert too_long.status_code == 503
+    assert "one write may take 0.3 s (--write-timeout)" in too_long.text
+    assert count(server) == before
+    assert update(server, chain(10)).text.endswith(": 32 triple(s) added, 0 removed; inference: 45 added, 0 removed\n")

@@ -28,6 +28,7 @@ import owlrl
 import pyoxigraph as ox
 import rdflib
 
+from kgraph.infer.budget import Budget
 from kgraph.infer.terms import (
     BUILT_IN_NAMESPACES,
     PREFIXES,
@@ -125,6 +126,16 @@ class _Semantics(owlrl.OWLRL_Semantics):
     its time) to produce triples the filter drops anyway, and that entail nothing new.
     """
 
+    budget: Budget | None = None
+    _matched = 0
+
+    def rules(self, triple: tuple, cycle_num: int) -> None:
+        """owlrl's rules on one triple, with a look at the clock every few thousand triples."""
+        self._matched += 1
+        if self.budget is not None and not self._matched % 4096:
+            self.budget.check()
+        super().rules(triple, cycle_num)
+
     def _equality(self, triple: tuple, cycle_num: int) -> None:
         _, predicate, obj = triple
         if predicate == _SAME_AS or (predicate == _TYPE and obj == _ALL_DIFFERENT):
@@ -154,8 +165,9 @@ _ALL_DIFFERENT = rdflib.OWL.AllDifferent
 class OwlRlReasoner:
     """An rdflib graph kept closed under OWL 2 RL as triples are added to it, round after round."""
 
-    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+    def __init__(self, triples: Iterable[ox.Triple], budget: Budget | None = None) -> None:
         self.graph = rdflib.Graph(store="SimpleMemory")
+        self.budget = budget
         self.errors: list[str] = []
         self._twins: dict[rdflib.term.Identifier, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
         self.add(triples)
@@ -171,6 +183,7 @@ class OwlRlReasoner:
         """Run the closure; return the meaningful triples it added (see the module's docstring)."""
         before = set(self.graph)
         engine = _Semantics(self.graph, axioms=False, daxioms=False)
+        engine.budget = self.budget
         engine.closure()
         self.errors = list(engine.error_messages)
         added = set()

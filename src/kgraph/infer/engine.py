@@ -18,7 +18,8 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from kgraph.config import INFERRED_GRAPH, Settings
+from kgraph.config import INFERRED_GRAPH, ReasonerName
+from kgraph.infer.budget import Budget
 from kgraph.infer.closure import (
     OwlRlReasoner,
     is_schema_graph,
@@ -34,7 +35,7 @@ from kgraph.store import EmbeddedStore, Store
 MAX_ROUNDS = 50
 """Rounds before giving up: a rule that keeps producing new triples is a bug in the rule."""
 
-REASONERS = ("native", "owlrl")
+REASONERS = tuple(ReasonerName)
 """The OWL 2 RL engines: ours (fast), and owlrl (the reference it is tested against)."""
 
 
@@ -47,8 +48,15 @@ class InferenceReport:
     seconds: float = 0.0
     reasoned_graphs: list[str] = field(default_factory=list)
     """The asserted graphs that went through the OWL 2 RL closure (the rest: rules only)."""
-    reasoner: str = ""
-    """The OWL 2 RL engine that ran, and why owlrl ran when native was asked for."""
+    engine: ReasonerName = ReasonerName.NATIVE
+    """The OWL 2 RL engine that ran (owlrl when native was asked for but cannot reason over the graphs)."""
+    fallback: str = ""
+    """Why owlrl ran when native was asked for: the constructs native does not implement; empty otherwise."""
+
+    @property
+    def reasoner(self) -> str:
+        """The engine that ran, for people: its name, and why owlrl ran when it stood in for native."""
+        return f"{self.engine} ({self.fallback})" if self.fallback else str(self.engine)
 
 
 class Reasoner(Protocol):
@@ -71,29 +79,36 @@ def asserted_graphs(store: Store) -> list[str]:
     return [g for g in store.graph_names() if g != INFERRED_GRAPH]
 
 
-def run_inference(store: Store, *, rules_dir: Path, reasoner: str | None = None) -> InferenceReport:
+def run_inference(
+    store: Store, *, rules_dir: Path, reasoner: ReasonerName = ReasonerName.NATIVE, budget: Budget | None = None
+) -> InferenceReport:
     """Replace the inferred graph with the OWL 2 RL closure and the rules' conclusions.
 
-    ``reasoner`` is ``native`` or ``owlrl``; None means the setting's default: callers pass the one their settings
-    hold, nothing here reads the environment.
+    ``reasoner`` is the engine asked for (the ``reasoner`` setting, passed down by the caller: nothing here reads
+    the environment); native hands the
+    closure to owlrl when the graphs use a construct it does not implement, and the report says so. Past the
+    ``budget`` (none by default) it raises :class:`~kgraph.infer.budget.BudgetExceeded`, the inferred graph half made.
     """
     started = time.perf_counter()
+    budget = budget or Budget()
     rules = load_rules(rules_dir)
     store.clear_graph(INFERRED_GRAPH)  # the rules must not see the previous run's conclusions
     graphs = asserted_graphs(store)
     everything = dataset(store, graphs, graphs)
     reasoned = _graphs_to_reason_over(store, graphs)
-    engine, name = open_reasoner(store, dataset(store, reasoned, graphs), reasoner or Settings.reasoner)
+    engine, (ran, fallback) = open_reasoner(
+        store, dataset(store, reasoned, graphs), ReasonerName(reasoner or ReasonerName.NATIVE), budget
+    )
     inferred: set[NTriple] = set()
     for round_number in range(MAX_ROUNDS):
-        derived = _rules_to_fixpoint(store, rules, everything, inferred)
+        derived = _rules_to_fixpoint(store, rules, everything, inferred, budget)
         if round_number and not engine.triggers(derived):
             break  # the closure cannot grow: nothing new for the rules either
         engine.add(derived)
         closed = [t for t in engine.close() if t not in inferred]
         if not closed:
             break
-        _keep(store, closed, inferred)
+        _keep(store, closed, inferred, budget)
     else:
         raise RuntimeError(f"inference did not reach a fixpoint in {MAX_ROUNDS} rounds")
     inconsistencies = find_inconsistencies(store, everything and [*graphs, INFERRED_GRAPH])
@@ -103,7 +118,8 @@ def run_inference(store: Store, *, rules_dir: Path, reasoner: str | None = None)
         inconsistencies=inconsistencies,
         seconds=time.perf_counter() - started,
         reasoned_graphs=reasoned,
-        reasoner=name,
+        engine=ran,
+        fallback=fallback,
     )
 
 
@@ -118,25 +134,29 @@ def dataset(store: Store, graphs: list[str], names: list[str]) -> list[str] | No
     return graphs
 
 
-def open_reasoner(store: Store, graphs: list[str] | None, name: str) -> tuple[Reasoner, str]:
-    """The named engine over the graphs (None: all), and what to call it; owlrl for what native does not implement."""
-    if name not in REASONERS:
-        raise ValueError(f"unknown reasoner {name!r} (known: {', '.join(REASONERS)})")
-    if name == "native":
+def open_reasoner(
+    store: Store, graphs: list[str] | None, name: ReasonerName, budget: Budget | None = None
+) -> tuple[Reasoner, tuple[ReasonerName, str]]:
+    """The named engine over the graphs (None: all), the engine that runs and why, when that is owlrl standing in
+    for native (the constructs native does not implement)."""
+    if name is ReasonerName.NATIVE:
         schema = compile_schema(store, graphs, load_owl_rl_rules())
         if not schema.unsupported:
-            return NativeReasoner(store, graphs, schema), name
-        name = "owlrl (native does not implement " + ", ".join(sorted(schema.unsupported)) + ")"
-    return _OwlRl(store, graphs), name
+            return NativeReasoner(store, graphs, schema, budget), (name, "")
+        return _OwlRl(store, graphs, budget), (
+            ReasonerName.OWLRL,
+            "native does not implement " + ", ".join(sorted(schema.unsupported)),
+        )
+    return _OwlRl(store, graphs, budget), (name, "")
 
 
 class _OwlRl:
     """owlrl behind the :class:`Reasoner` protocol: its conclusions as N-Triples terms, asserted ones left out."""
 
-    def __init__(self, store: Store, graphs: list[str] | None) -> None:
+    def __init__(self, store: Store, graphs: list[str] | None, budget: Budget | None = None) -> None:
         self.store = store
         names = store.graph_names() if graphs is None else graphs
-        self.reasoner = OwlRlReasoner(q.triple for g in names for q in store.quads(graph=g))
+        self.reasoner = OwlRlReasoner((q.triple for g in names for q in store.quads(graph=g)), budget)
 
     @property
     def errors(self) -> list[str]:
@@ -153,19 +173,20 @@ class _OwlRl:
 
 
 def _rules_to_fixpoint(
-    store: Store, rules: list[Rule], graphs: list[str] | None, inferred: set[NTriple]
+    store: Store, rules: list[Rule], graphs: list[str] | None, inferred: set[NTriple], budget: Budget
 ) -> list[NTriple]:
     """Apply the rules until they conclude nothing new (cheap: pyoxigraph evaluates them)."""
     derived: list[NTriple] = []
     dataset = graphs and [*graphs, INFERRED_GRAPH]
     for _ in range(MAX_ROUNDS):
+        budget.check()
         candidates = [t for t in apply_rules(store, rules, dataset) if t not in inferred]
         new = [
             t for t, parsed in zip(candidates, parse_ntriples(candidates), strict=True) if not _asserted(store, parsed)
         ]
         if not new:
             return derived
-        _keep(store, new, inferred)
+        _keep(store, new, inferred, budget)
         derived.extend(new)
     raise RuntimeError(f"the rules did not reach a fixpoint in {MAX_ROUNDS} passes")
 
@@ -182,12 +203,13 @@ def _asserted(store: Store, triple: ox.Triple) -> bool:
     return any(q.graph_name != inferred_graph for q in store.quads(triple.subject, triple.predicate, triple.object))
 
 
-def _keep(store: Store, triples: list[NTriple], inferred: set[NTriple]) -> None:
+def _keep(store: Store, triples: list[NTriple], inferred: set[NTriple], budget: Budget) -> None:
     """Remember the triples and write them to the inferred graph, as N-Quads the store parses in bulk.
 
     pyoxigraph's own loader is three times faster than adding parsed quads, but it renames blank nodes: triples
     with one take the slower way.
     """
+    budget.spend(len(triples))
     inferred.update(triples)
     graph = f"<{INFERRED_GRAPH}>"
     if isinstance(store, EmbeddedStore):

@@ -5,8 +5,12 @@ instead a justification is recomputed when asked for: each rule is run backwards
 as a SELECT, with the variables of its template bound to the triple), and so is each OWL 2 RL
 pattern that owlrl applies
 (https://www.w3.org/TR/owl2-profiles/#Reasoning_in_OWL_2_RL_and_RDF_Graphs_using_Rules). Among the
-justifications found, the one with the fewest inferred premises wins; premises already on the path
-being explained are refused (no cycles) and the recursion stops at a bounded depth.
+justifications found, the shallowest wins: a proof is searched by iterative deepening (depth 1, 2, 3...), each
+premise proved within one level less than its conclusion, so every proof is well founded and ends in asserted
+triples. (Choosing instead the justification with the fewest inferred premises at each step goes round in
+circles: ``x kg:locatedIn y`` because ``y kg:contains x``, because ``x kg:locatedIn y``.) A transitive chain of n
+steps is explained by splitting it in halves, about log2(n) levels deep. Proofs and failures are remembered per
+triple and depth, so the search asks the store each question once.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from kgraph.infer.rules import Rule, load_rules
 from kgraph.infer.terms import PREFIXES, shorten, shorten_triple, to_oxigraph
 from kgraph.store import Store
 
-MAX_DEPTH = 12
-"""How deep an explanation goes before stopping: enough for any chain in the article's graph."""
+MAX_DEPTH = 32
+"""How deep an explanation may go: a transitive chain of n steps needs about log2(n) levels."""
 
 PROV_WAS_DERIVED_FROM = ox.NamedNode(PREFIXES["prov"] + "wasDerivedFrom")
 
@@ -100,7 +104,7 @@ def explain(store: Store, triple: ox.Triple, *, rules_dir: Path) -> Explanation:
     explainer = _Explainer(store, load_rules(rules_dir))
     if not explainer.asserted_in(triple) and not explainer.inferred(triple):
         raise TripleNotFound(f"not in the graph: {shorten_triple(triple)}")
-    return explainer.explain(triple, frozenset(), 0)
+    return explainer.explain(triple)
 
 
 @dataclass(frozen=True)
@@ -119,42 +123,68 @@ class _Explainer:
         self.store = store
         self.rules = rules
         self.graphs = store.graph_names()
+        self._asserted: dict[ox.Triple, list[str]] = {}
+        self._found: dict[ox.Triple, list[_Justification]] = {}
+        self._proved: dict[ox.Triple, tuple[int, Explanation]] = {}
+        self._failed: dict[ox.Triple, int] = {}
 
     def asserted_in(self, triple: ox.Triple) -> list[str]:
-        quads = self.store.quads(triple.subject, triple.predicate, triple.object)
-        names = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
-        names.discard(INFERRED_GRAPH)
-        return sorted(n.removeprefix(GRAPH_NS) for n in names)
+        """The graphs asserting the triple, relative to the project (asked once per triple)."""
+        if triple not in self._asserted:
+            quads = self.store.quads(triple.subject, triple.predicate, triple.object)
+            names = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+            names.discard(INFERRED_GRAPH)
+            self._asserted[triple] = sorted(n.removeprefix(GRAPH_NS) for n in names)
+        return self._asserted[triple]
 
     def inferred(self, triple: ox.Triple) -> bool:
         quads = self.store.quads(triple.subject, triple.predicate, triple.object, INFERRED_GRAPH)
         return next(iter(quads), None) is not None
 
-    def explain(self, triple: ox.Triple, path: frozenset[ox.Triple], depth: int) -> Explanation:
+    def explain(self, triple: ox.Triple) -> Explanation:
+        """The shallowest proof of the triple from asserted triples; ``unexplained`` when there is none."""
+        for depth in range(MAX_DEPTH + 1):
+            found = self._prove(triple, depth)
+            if found is not None:
+                return found
+        return Explanation(triple, "depth" if self._justifications(triple) else "unexplained")
+
+    def _prove(self, triple: ox.Triple, depth: int) -> Explanation | None:
+        """A proof of the triple at most ``depth`` rule applications deep, or None."""
         graphs = self.asserted_in(triple)
         if graphs:
             return Explanation(triple, "asserted", graphs=graphs, sources=self._sources(triple))
-        if depth >= MAX_DEPTH:
-            return Explanation(triple, "depth")
-        path = path | {triple}
-        best = self._best(triple, path)
-        if best is None:
-            return Explanation(triple, "unexplained")
-        premises = [self.explain(p, path, depth + 1) for p in best.premises]
-        return Explanation(triple, best.kind, best.rule, best.title, best.meaning, premises=premises)
+        known = self._proved.get(triple)
+        if known is not None and known[0] <= depth:
+            return known[1]
+        if depth == 0 or self._failed.get(triple, -1) >= depth:
+            return None
+        for justification in self._justifications(triple):
+            premises = []
+            for premise in justification.premises:
+                proof = self._prove(premise, depth - 1)
+                if proof is None:
+                    break
+                premises.append(proof)
+            else:
+                j = justification
+                found = Explanation(triple, j.kind, j.rule, j.title, j.meaning, premises=premises)
+                self._proved[triple] = (depth, found)
+                return found
+        self._failed[triple] = depth
+        return None
 
     def _sources(self, triple: ox.Triple) -> list[ox.NamedNode]:
         quads = self.store.quads(triple.subject, PROV_WAS_DERIVED_FROM, None)
         return sorted({q.object for q in quads if isinstance(q.object, ox.NamedNode)}, key=str)
 
-    def _best(self, triple: ox.Triple, path: frozenset[ox.Triple]) -> _Justification | None:
-        """The justification with the fewest inferred premises, none of them on the path."""
-        candidates = [
-            j for j in [*self._by_rules(triple), *self._by_owl_rl(triple)] if not path.intersection(j.premises)
-        ]
-        if not candidates:
-            return None
-        return min(candidates, key=lambda j: sum(not self.asserted_in(p) for p in j.premises))
+    def _justifications(self, triple: ox.Triple) -> list[_Justification]:
+        """Every way a rule or OWL 2 RL concludes the triple from triples in the graph, fewest inferred premises
+        first (asked once per triple)."""
+        if triple not in self._found:
+            found = [j for j in [*self._by_rules(triple), *self._by_owl_rl(triple)] if triple not in j.premises]
+            self._found[triple] = sorted(found, key=lambda j: sum(not self.asserted_in(p) for p in j.premises))
+        return self._found[triple]
 
     def _by_rules(self, triple: ox.Triple) -> list[_Justification]:
         found = []

@@ -26,6 +26,7 @@ import rdflib
 from owlrl.DatatypeHandling import AltXSDToPYTHON
 from owlrl.XsdDatatypes import OWL_RL_Datatypes
 
+from kgraph.infer.budget import Budget
 from kgraph.infer.closure import ANNOTATIONS
 from kgraph.infer.rules import header_comments
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES, NTriple, split_ntriples
@@ -38,6 +39,8 @@ TYPE = f"<{PREFIXES['rdf']}type>"
 SAME_AS = f"<{PREFIXES['owl']}sameAs>"
 STEPS = ("type", "domain", "range", "property", "inverse", "transitive", "chain", "unsupported")
 _BUILT_IN = tuple("<" + namespace for namespace in BUILT_IN_NAMESPACES)
+CHECK_EVERY = 4096
+"""Triples matched between two looks at the clock."""
 _ANNOTATIONS = frozenset(str(term) for term in ANNOTATIONS)
 
 
@@ -159,9 +162,19 @@ def _rows(store: Store, query: str, graphs: list[str] | None) -> list[dict[str, 
 class NativeReasoner:
     """A set of triples kept closed under the compiled rules, round after round, as triples are added to it."""
 
-    def __init__(self, store: Store, graphs: list[str] | None, schema: Schema) -> None:
-        """Read the asserted triples the rules can use or conclude from the graphs (None: the whole store)."""
+    def __init__(
+        self,
+        store: Store,
+        graphs: list[str] | None,
+        schema: Schema,
+        budget: Budget | None = None,
+        *,
+        closed_already: bool = False,
+    ) -> None:
+        """Read the triples the rules can use or conclude from the graphs (None: the whole store); when the graphs
+        already hold their closure (the inferred graph among them), only triples added later are matched."""
         self.schema = schema
+        self.budget = budget or Budget()
         self.known: set[NTriple] = set()
         self._delta: list[NTriple] = []
         self._out: dict[str, dict[str, set[str]]] = {p: defaultdict(set) for p in schema.linked}
@@ -170,20 +183,22 @@ class NativeReasoner:
         self.errors = ill_typed_literals(store, graphs)
         for triple in read_triples(store, graphs, *schema.concluded()):
             self._learn(triple)
-            if triple[1] not in _ANNOTATIONS:  # owlrl never sees them either
+            if triple[1] not in _ANNOTATIONS and not closed_already:  # owlrl never sees annotations either
                 self._delta.append(triple)
 
     def triggers(self, triples: Iterable[NTriple]) -> bool:
         """Whether adding these triples can make the closure grow."""
         return any(map(self.schema.triggers, triples))
 
-    def add(self, triples: Iterable[NTriple]) -> None:
-        """Add triples concluded elsewhere (by the project's rules) to reason over."""
+    def add(self, triples: Iterable[NTriple], *, known_too: bool = False) -> None:
+        """Add triples concluded elsewhere (by the project's rules) to reason over; with ``known_too``, match them even
+        when known (a write's own triples, read with the closure they extend)."""
         for triple in triples:
-            if triple not in self.known:
+            known = triple in self.known
+            if not known:
                 self._learn(triple)
-                if triple[1] not in _ANNOTATIONS:
-                    self._delta.append(triple)
+            if (known_too or not known) and triple[1] not in _ANNOTATIONS:
+                self._delta.append(triple)
 
     def close(self) -> list[NTriple]:
         """Apply the rules until nothing new appears; return the meaningful new triples."""
@@ -191,7 +206,9 @@ class NativeReasoner:
         known = self.known
         while self._delta:
             produced: list[NTriple] = []
-            for triple in self._delta:
+            for count, triple in enumerate(self._delta):
+                if not count % CHECK_EVERY:
+                    self.budget.check()
                 produced.extend(self._conclusions(triple))
             self._delta = []
             for triple in produced:

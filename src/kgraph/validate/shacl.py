@@ -21,6 +21,8 @@ from kgraph.config import NAMESPACE
 from kgraph.infer.terms import shorten, to_oxigraph, to_rdflib
 from kgraph.validate.report import ShaclResult
 
+rdflib.plugin.register("sparql", rdflib.query.Processor, "kgraph.validate.prepared", "PreparedSPARQLProcessor")
+
 SHAPES_NS = NAMESPACE + "shapes#"
 """Where the project's shapes are named (``kgsh:``)."""
 

@@ -22,7 +22,6 @@ from flask import Flask, abort, current_app, request
 
 from kgraph.config import Settings
 from kgraph.graph import checkpoint
-from kgraph.journal import Journal
 from kgraph.web import error_response, service
 from kgraph.web.metrics import after_write
 from kgraph.writes import Delta, Writer
@@ -134,11 +133,7 @@ def writer_of(app: Flask) -> Writer:
                 dumps_changed(app)
                 after_write(app)
 
-            app.extensions[_WRITER_KEY] = Writer(
-                state.graph,
-                Journal(state.settings.data_dir),
-                on_commit=refresh,
-                own_data=state.settings.own_data,
-                empty_graphs=state.empty_graphs,
+            app.extensions[_WRITER_KEY] = Writer.from_settings(
+                state.graph, state.settings, on_commit=refresh, empty_graphs=state.empty_graphs
             )
         return app.extensions[_WRITER_KEY]
