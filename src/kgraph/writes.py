@@ -364,7 +364,7 @@ class Writer:
             _log.error("an on-disk store could not take write %s: %s", entry.id, error)
             raise WriteUnavailable(STORE_FAILED) from None
         _replace_set(self.empty_graphs, prepared.empty)
-        asserted = len(entry.added) - len([q for q in entry.added if q.graph_name.value == PROVENANCE_GRAPH])
+        asserted = len([q for q in entry.added if q.graph_name != ox.NamedNode(PROVENANCE_GRAPH)])
         return WriteResult(entry.id, asserted, len(entry.removed), prepared.inferred_added, prepared.inferred_removed)
 
     def _refuse_schema(self, added: list[ox.Quad], removed: list[ox.Quad]) -> None:
