@@ -87,19 +87,26 @@ def build_all(store: Store, job: DumpJob) -> dict[str, Built]:
     folder.mkdir(parents=True, exist_ok=True)
     built: dict[str, Built] = {}
     for name, graphs in job.subsets.items():
-        quads = [q for graph in graphs for q in store.quads(graph=graph)]
-        triples = _sorted_lines(ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES))
-        nquads = _sorted_lines(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
-        del quads
-        writers: dict[str, Callable[[BinaryIO], None]] = {
+        # The triples' lines, then the quads' lines, never both at once nor the quads as objects: memory.
+        triples = _sorted_lines(
+            ox.serialize((q.triple for g in graphs for q in store.quads(graph=g)), format=ox.RdfFormat.N_TRIPLES)
+        )
+        by_triples: dict[str, Callable[[BinaryIO], None]] = {
             "nt": lambda out, lines=triples: out.writelines(lines),
             "ttl": lambda out, lines=triples: _rdf(lines, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, job, out),
-            "trig": lambda out, lines=nquads: _rdf(lines, ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, job, out),
             "jsonld": lambda out, lines=triples: write_jsonld_body(_parsed(lines, ox.RdfFormat.N_TRIPLES), job, out),
         }
-        for suffix, write in writers.items():
-            file_name = f"kgraph-{name}.{suffix}"
-            built[file_name] = _write(folder / file_name, write)
+        for suffix, write in by_triples.items():
+            built[f"kgraph-{name}.{suffix}"] = _write(folder / f"kgraph-{name}.{suffix}", write)
+        del by_triples, triples
+        quads = _sorted_lines(
+            ox.serialize((q for g in graphs for q in store.quads(graph=g)), format=ox.RdfFormat.N_QUADS)
+        )
+        built[f"kgraph-{name}.trig"] = _write(
+            folder / f"kgraph-{name}.trig",
+            lambda out, lines=quads: _rdf(lines, ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, job, out),
+        )
+        del quads
     return built
 
 
