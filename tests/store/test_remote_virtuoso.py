@@ -140,6 +140,24 @@ def test_runner_answers_in_the_standard_formats(store: RemoteStore) -> None:
     assert [s["o"].value for s in ox.parse_query_results(table.body, format=ox.QueryResultsFormat.JSON)] == ["one"]
 
 
+def test_runner_queries_virtuosos_own_default_graph_without_its_system_graphs(store: RemoteStore) -> None:
+    """The served default graph goes as Virtuoso's own (pragmas leave out its system graphs and the graphs not asked
+    for), GRAPH queries as a list; either way the answers are the dataset's, in standard JSON."""
+    runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=100_000)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    every = runner.run(QueryRequest(count, default_graph=[G1, G2], accept="application/sparql-results+json"))
+    assert b'"type": "literal"' in every.body and b"typed-literal" not in every.body
+    assert _count(every.body) == 2
+    assert _count(runner.run(QueryRequest(count, default_graph=[G2])).body) == 1
+    named = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert _count(runner.run(QueryRequest(named, default_graph=[G1])).body) == 2
+    assert store.count() == 2
+
+
+def _count(body: bytes) -> int:
+    return int(next(iter(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)))["n"].value)
+
+
 # --- the whole application over Virtuoso ---
 
 
