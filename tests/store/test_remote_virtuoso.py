@@ -179,8 +179,8 @@ def test_build_puts_the_article_in_virtuoso(built: tuple[KnowledgeGraph, Knowled
 
 @pytest.mark.slow
 def test_inference_over_virtuoso_is_the_same(built: tuple[KnowledgeGraph, KnowledgeGraph]) -> None:
-    # Inference runs in memory and is uploaded: Virtuoso 7.2 answers `rdf:type/rdfs:subClassOf*` unlike the standard
-    # (1 row where pyoxigraph gives 13 for the pattern of rules/adversaries.rq), which would change what rules conclude.
+    # Inference runs in Virtuoso (kgraph.infer.in_store), its rules rewritten where Virtuoso 7.2 evaluates `*` paths
+    # unlike the standard (1 row where pyoxigraph gives 13 for the pattern of rules/adversaries.rq).
     remote, embedded = built
     assert remote.inference.added == embedded.inference.added == 592
     assert remote.store.count(INFERRED_GRAPH) == embedded.store.count(INFERRED_GRAPH) == 592
