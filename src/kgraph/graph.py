@@ -77,12 +77,18 @@ def _build_in_store(
     settings: Settings,
     progress: Callable[[str], None] | None,
 ) -> InferenceReport:
-    """Load the files into the remote store (each graph replaced), replay the journal there and infer there
+    """Load the files into the remote store (each graph replaced; N-Triples by the store's own loader when a folder
+    it reads is set: ``store_load_dir``), replay the journal there and infer there
     (:mod:`kgraph.infer.in_store`), so that no graph needs to fit in this process's memory; in memory and uploaded
     when the schema needs owlrl."""
-    for graph in {graph_iri(path, files.root) for path in rdf_files(sources)}:
+    for path in rdf_files(sources):
+        graph = graph_iri(path, files.root)
         store.clear_graph(graph)
-    load_paths(store, sources, root=files.root, progress=progress)
+        if settings.store_load_dir and path.suffix.lower() == ".nt":
+            count = store.load_shared_file(path, graph, settings.store_load_dir)
+            (progress or _quiet)(f"loaded {path} through the store's own loader: {count} triples into <{graph}>")
+        else:
+            load_paths(store, [path], root=files.root, progress=progress)
     replay_journal(store, settings.data_dir)
     inference = infer_in_store(store, rules_dir=files.rules) if settings.reasoner == "native" else None
     if inference is not None:

@@ -227,3 +227,23 @@ def _query_and_write(endpoint: str, virtuoso_endpoint: str) -> None:
     assert "https://w3id.org/kgraph/graph/contrib/contributor" in in_virtuoso.text
     ask = requests.post(endpoint, data={"query": "ASK { <https://w3id.org/kgraph/id/lgov> ?p ?o }"}, timeout=30).json()
     assert ask == {"head": {}, "boolean": True}
+
+
+@pytest.mark.slow
+def test_n_triples_go_through_virtuosos_own_loader_from_the_shared_folder(
+    server: virtuoso.Virtuoso, tmp_path: Path
+) -> None:
+    _drop_all(open_store(server.endpoint))
+    data = tmp_path / "extra.nt"
+    data.write_text(
+        "".join(f'<http://example.org/n{i}> <http://example.org/p> "{i}" .\n' for i in range(5_000))
+        + '_:b <http://example.org/p> "blank" .\n',
+        encoding="utf-8",
+    )
+    shared = server.folder / "shared"
+    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path / "journal", data=(data,))
+    graph = build(settings.with_overrides(store=server.endpoint, store_load_dir=shared))
+    extra = "https://w3id.org/kgraph/graph/external/extra.nt"
+    assert graph.store.count(extra) == 5_001
+    assert list(shared.iterdir()) == []  # the copy Virtuoso read is gone
+    assert graph.inference.added == 592  # the article's inferred graph, as without the loader

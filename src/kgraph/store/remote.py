@@ -25,11 +25,14 @@ from __future__ import annotations
 import http.client
 import io
 import re
+import shutil
 import threading
 import urllib.parse
+import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
@@ -145,6 +148,23 @@ class RemoteStore(Store):
         """The remote's HTTP response to a query, for callers that stream or forward its body."""
         body = urllib.parse.urlencode([("query", sparql), *params]).encode("utf-8")
         return self._post(self.query_url, body, "application/x-www-form-urlencoded", accept)
+
+    def load_shared_file(self, path: Path, graph: str, folder: Path) -> int:
+        """Load an N-Triples file into ``graph`` with the store's own parser: the file is copied into ``folder``, a
+        folder the store reads (Virtuoso: one of its ``DirsAllowed``), and named in a ``LOAD <file:...>`` update;
+        the copy is deleted after. Returns the quads the graph then holds.
+
+        Many times faster than batches of INSERT DATA (the store parses the file where it is, in one request), and
+        nothing of the file is held in this process's memory."""
+        folder.mkdir(parents=True, exist_ok=True)
+        copy = folder / f"kgraph-load-{uuid.uuid4().hex}.nt"
+        shutil.copyfile(path, copy)
+        try:
+            copy.chmod(0o644)
+            self.update(f"LOAD {_iri(copy.resolve().as_uri())} INTO GRAPH {_iri(graph)}")
+        finally:
+            copy.unlink(missing_ok=True)
+        return self.count(graph)
 
     def update(self, sparql: str) -> None:
         self._post(self.update_url, sparql.encode("utf-8"), "application/sparql-update", "*/*").close()
