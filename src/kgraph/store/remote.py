@@ -25,7 +25,6 @@ from __future__ import annotations
 import http.client
 import io
 import re
-import shutil
 import threading
 import urllib.parse
 import uuid
@@ -43,6 +42,9 @@ from kgraph.store.base import QueryResult, Store, Term
 BATCH = 2_000
 """Quads per INSERT DATA / DELETE DATA request: under what Virtuoso's parser takes (it runs out of memory near 4,500
 triples) and any server's body limit, big enough to be fast."""
+
+LOAD_PIECE_BYTES = 8 << 20
+"""Bytes of N-Triples per ``LOAD <file:...>``: Virtuoso reads the file as one string of at most 10 MiB."""
 
 NO_GRAPH = GRAPH_NS + "none"
 """A graph no one writes to: how an empty default graph or an empty set of named graphs is said over the protocol."""
@@ -151,19 +153,25 @@ class RemoteStore(Store):
 
     def load_shared_file(self, path: Path, graph: str, folder: Path) -> int:
         """Load an N-Triples file into ``graph`` with the store's own parser: the file is copied into ``folder``, a
-        folder the store reads (Virtuoso: one of its ``DirsAllowed``), and named in a ``LOAD <file:...>`` update;
-        the copy is deleted after. Returns the quads the graph then holds.
+        folder the store reads (Virtuoso: one of its ``DirsAllowed``), in pieces under the store's size limit, each
+        named in a ``LOAD <file:...>`` update; the pieces are deleted after. Returns the quads the graph then holds.
 
-        Many times faster than batches of INSERT DATA (the store parses the file where it is, in one request), and
-        nothing of the file is held in this process's memory."""
+        Many times faster than batches of INSERT DATA (the store parses the file where it is), and nothing of the
+        file is held in this process's memory. Triples with a blank node go in one piece of their own, since a
+        label only means the same node within one load; too many of them for one piece are uploaded instead."""
         folder.mkdir(parents=True, exist_ok=True)
-        copy = folder / f"kgraph-load-{uuid.uuid4().hex}.nt"
-        shutil.copyfile(path, copy)
+        pieces, blank = _split_for_load(path, folder)
         try:
-            copy.chmod(0o644)
-            self.update(f"LOAD {_iri(copy.resolve().as_uri())} INTO GRAPH {_iri(graph)}")
+            for piece in pieces:
+                self.update(f"LOAD {_iri(piece.resolve().as_uri())} INTO GRAPH {_iri(graph)}")
+            if blank.stat().st_size > LOAD_PIECE_BYTES:
+                name = ox.NamedNode(graph)
+                self.add(ox.Quad(t.subject, t.predicate, t.object, name) for t in ox.parse(path=blank))
+            elif blank.stat().st_size:
+                self.update(f"LOAD {_iri(blank.resolve().as_uri())} INTO GRAPH {_iri(graph)}")
         finally:
-            copy.unlink(missing_ok=True)
+            for piece in (*pieces, blank):
+                piece.unlink(missing_ok=True)
         return self.count(graph)
 
     def update(self, sparql: str) -> None:
@@ -342,6 +350,33 @@ class ConnectionPool:
                 self._idle.append(connection)
                 return
         connection.close()
+
+
+def _split_for_load(path: Path, folder: Path) -> tuple[list[Path], Path]:
+    """The N-Triples file as pieces of at most ``LOAD_PIECE_BYTES`` in ``folder``, readable by the store, and the
+    one file of its lines with a blank node."""
+    stem = folder / f"kgraph-load-{uuid.uuid4().hex}"
+    pieces: list[Path] = []
+    blank = stem.with_suffix(".blank.nt")
+    out: IO[bytes] | None = None
+    size = 0
+    with path.open("rb") as source, blank.open("wb") as blanks:
+        for line in source:
+            if b"_:" in line:
+                blanks.write(line)
+                continue
+            if out is None or size + len(line) > LOAD_PIECE_BYTES:
+                if out is not None:
+                    out.close()
+                pieces.append(stem.with_suffix(f".{len(pieces)}.nt"))
+                out, size = pieces[-1].open("wb"), 0
+            out.write(line)
+            size += len(line)
+    if out is not None:
+        out.close()
+    for piece in (*pieces, blank):
+        piece.chmod(0o644)
+    return pieces, blank
 
 
 def _close_all(connections: list[http.client.HTTPConnection]) -> None:
