@@ -21,6 +21,7 @@ from kgraph.graph import KnowledgeGraph, build
 from kgraph.sparql.evaluate import QueryRequest
 from kgraph.sparql.remote_runner import RemoteQueryRunner
 from kgraph.store import RemoteStore, open_store
+from kgraph.store import remote as remote_module
 from kgraph.store.remote import query_form
 
 _spec = importlib.util.spec_from_file_location("bench_virtuoso", PROJECT / "bench" / "virtuoso.py")
@@ -231,19 +232,22 @@ def _query_and_write(endpoint: str, virtuoso_endpoint: str) -> None:
 
 @pytest.mark.slow
 def test_n_triples_go_through_virtuosos_own_loader_from_the_shared_folder(
-    server: virtuoso.Virtuoso, tmp_path: Path
+    server: virtuoso.Virtuoso, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _drop_all(open_store(server.endpoint))
+    monkeypatch.setattr(remote_module, "LOAD_PIECE_BYTES", 50_000)  # several pieces, as a file over 8 MiB makes
     data = tmp_path / "extra.nt"
     data.write_text(
         "".join(f'<http://example.org/n{i}> <http://example.org/p> "{i}" .\n' for i in range(5_000))
-        + '_:b <http://example.org/p> "blank" .\n',
+        + '_:b <http://example.org/p> "blank" .\n_:b <http://example.org/p> "same node" .\n',
         encoding="utf-8",
     )
     shared = server.folder / "shared"
     settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path / "journal", data=(data,))
     graph = build(settings.with_overrides(store=server.endpoint, store_load_dir=shared))
     extra = "https://w3id.org/kgraph/graph/external/extra.nt"
-    assert graph.store.count(extra) == 5_001
+    assert graph.store.count(extra) == 5_002
+    blank = "SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE { ?b <http://example.org/p> ?o FILTER isBlank(?b) }"
+    assert next(iter(graph.store.query(blank, default_graph=[extra])))["n"].value == "1"
     assert list(shared.iterdir()) == []  # the copy Virtuoso read is gone
     assert graph.inference.added == 592  # the article's inferred graph, as without the loader
