@@ -27,7 +27,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH
-from kgraph.infer.closure import is_schema_graph, uses_vocabulary, vocabulary
+from kgraph.infer.closure import is_schema_graph, vocabulary
 from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
 from kgraph.infer.native import Schema, compile_schema, ill_typed_literals, load_owl_rl_rules
@@ -79,8 +79,16 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
 def _graphs_to_reason_over(store: RemoteStore, graphs: list[str]) -> list[str]:
     """The ontology graphs and the data graphs using their terms, as the in-memory engine chooses them."""
     schema = [g for g in graphs if is_schema_graph(store, g)]
-    terms = vocabulary(store, schema)
-    return [g for g in graphs if g in schema or uses_vocabulary(store, g, terms)]
+    values = " ".join(sorted(str(term) for term in vocabulary(store, schema)))
+    return [g for g in graphs if g in schema or (values and _uses(store, g, values))]
+
+
+def _uses(store: RemoteStore, graph: str, values: str) -> bool:
+    """:func:`kgraph.infer.closure.uses_vocabulary` in one ASK (over HTTP, a look-up per term costs a request and
+    brings back every matching triple)."""
+    ask = f"""ASK {{ GRAPH <{graph}> {{ {{ VALUES ?term {{ {values} }} ?s ?term ?o }}
+      UNION {{ VALUES ?term {{ {values} }} ?s {TYPE} ?term }} }} }}"""
+    return bool(store.query(ask))
 
 
 def _schema_copy(store: RemoteStore, graphs: list[str]) -> EmbeddedStore:

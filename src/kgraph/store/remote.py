@@ -439,8 +439,9 @@ def thin_dataset(
 THIN_EXCLUSIONS = 8
 """Graphs left out of the default graph by pragmas at most; more, and the dataset is listed instead."""
 
-_GRAPH = re.compile(r"\bgraph\b", re.IGNORECASE)
-"""The keyword that reads named graphs (found in a string or an IRI too: then the dataset is merely listed)."""
+_GRAPH = re.compile(r"^(?![ \t]*#).*\bgraph\b", re.IGNORECASE | re.MULTILINE)
+"""The keyword that reads named graphs, on a line that is not a comment (found in a string, an IRI or a comment at
+the end of a line too: then the dataset is merely listed)."""
 
 
 def virtuoso_dataset(sparql: str, default_exclude: Iterable[str]) -> str:
