@@ -20,6 +20,7 @@ with all its classes' superclasses (cax-sco), so the path is rewritten as ``rdf:
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from pathlib import Path
@@ -41,6 +42,9 @@ NEW_GRAPH = GRAPH_NS + "inference/new"
 DELTA_GRAPH = GRAPH_NS + "inference/delta"
 """The triples the previous round added: what the next round matches against the rules."""
 
+UPDATE_TIMEOUT = 3600.0
+"""Seconds one inference request may take: a round over a large store is one long update, bounded all the same."""
+
 TYPE = f"<{PREFIXES['rdf']}type>"
 SAME_AS = f"<{PREFIXES['owl']}sameAs>"
 _SCHEMA_NAMESPACES = (PREFIXES["rdfs"], PREFIXES["owl"])
@@ -56,6 +60,8 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
     """Replace the inferred graph with the closure, computed in the store; None when the schema uses a construct the
     native engine leaves to owlrl (then the caller infers in memory)."""
     started = time.perf_counter()
+    store = copy.copy(store)  # the same store, with a time limit for inference's updates rather than for queries
+    store.timeout = max(store.timeout, UPDATE_TIMEOUT)
     rules = load_rules(rules_dir)
     for graph in (INFERRED_GRAPH, NEW_GRAPH, DELTA_GRAPH):
         store.clear_graph(graph)
