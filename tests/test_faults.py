@@ -388,7 +388,8 @@ class Proxy:
 
     def _forward(self, client: socket.socket, first: bytes) -> None:
         with socket.create_connection(self.upstream) as upstream:
-            upstream.sendall(first)
+            # one request per connection, so that a new mode applies to the next request of kgraph's connection pool
+            upstream.sendall(first.replace(b"\r\n", b"\r\nConnection: close\r\n", 1))
             threading.Thread(target=_pipe, args=(client, upstream), daemon=True).start()
             _pipe(upstream, client)
 

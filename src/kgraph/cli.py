@@ -259,6 +259,7 @@ def _environment_only() -> str:
 )
 @click.option("--timeout", type=float, default=None, help=_help("timeout"))
 @click.option("--store", default=None, help=_help("store"))
+@click.option("--store-load-dir", type=click.Path(path_type=Path), default=None, help=_help("store_load_dir"))
 @click.option("--max-result-bytes", type=int, default=None, help=_help("max_result_bytes"))
 @click.option("--max-body-bytes", type=int, default=None, help=_help("max_body_bytes"))
 @click.option("--query-workers", type=int, default=None, help=_help("query_workers"))
@@ -285,6 +286,7 @@ def serve(
     data: tuple[Path, ...],
     timeout: float | None,
     store: str | None,
+    store_load_dir: Path | None,
     max_result_bytes: int | None,
     max_body_bytes: int | None,
     query_workers: int | None,
@@ -309,6 +311,7 @@ def serve(
         data=data or None,
         timeout=timeout,
         store=store,
+        store_load_dir=store_load_dir,
         max_result_bytes=max_result_bytes,
         max_body_bytes=max_body_bytes,
         query_workers=query_workers,

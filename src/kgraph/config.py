@@ -79,6 +79,12 @@ class Settings:
         "Back end: empty for the embedded in-memory store, a folder for the on-disk store, or the URL of a SPARQL 1.1 "
         "store (e.g. http://127.0.0.1:7878 for Oxigraph's server).",
     )
+    store_load_dir: Path | None = _setting(
+        None,
+        "KGRAPH_STORE_LOAD_DIR",
+        "A folder a remote store reads files from (Virtuoso: one of its DirsAllowed): N-Triples files are copied there "
+        "and loaded by the store's own parser (SPARQL LOAD) instead of uploaded in batches. Off when empty.",
+    )
     timeout: float = _setting(30.0, "KGRAPH_TIMEOUT", "Seconds a query may run before it is stopped.")
     max_result_bytes: int = _setting(
         64 * 1024 * 1024,
@@ -323,7 +329,7 @@ def _coerce(name: str, raw: str, source: str) -> Any:
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "service_allowlist":
         return tuple(raw.replace(",", " ").split())
-    if name in {"token_file", "data_dir", "project_dir", "cache_dir"}:
+    if name in {"token_file", "data_dir", "project_dir", "cache_dir", "store_load_dir"}:
         return Path(raw)
     return raw
 

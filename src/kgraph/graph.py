@@ -6,6 +6,9 @@ files -> store (asserted, one named graph per file) -> inference (the inferred g
 An on-disk store (``--store PATH``) keeps the result between starts: its build manifest (:mod:`kgraph.manifest`)
 says what it was built from, so a later start with the same inputs loads and infers nothing, a changed file has
 just its graph reloaded (then inference runs again), and anything doubtful means a rebuild from scratch.
+
+A remote store (``--store URL``) is loaded and inferred where it is (:mod:`kgraph.infer.in_store`): no graph has to
+fit in this process's memory.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from kgraph import manifest
 from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.engine import asserted_graphs
+from kgraph.infer.in_store import infer_in_store
 from kgraph.journal import JOURNAL_NAME, apply_entries, complete_entries, replay_journal
 from kgraph.load import FORMATS, graph_iri, load_paths, rdf_files, refuse_project_graphs
 from kgraph.project import ProjectFiles
-from kgraph.store import EmbeddedStore, Store, open_store
+from kgraph.store import EmbeddedStore, RemoteStore, Store, open_store
 
 
 @dataclass
@@ -55,6 +59,8 @@ def build(settings: Settings, progress: Callable[[str], None] | None = None) -> 
     refuse_project_graphs(settings.data, root=files.root, max_nesting=settings.max_nesting)
     if isinstance(store, EmbeddedStore) and store.path is not None:
         inference = _update_on_disk(store, files, sources, settings, progress or _quiet)
+    elif isinstance(store, RemoteStore):
+        inference = _build_in_store(store, files, sources, settings, progress)
     else:
         scratch = store if isinstance(store, EmbeddedStore) else EmbeddedStore()
         load_paths(scratch, sources, root=files.root, progress=progress, max_nesting=settings.max_nesting)
@@ -67,13 +73,40 @@ def build(settings: Settings, progress: Callable[[str], None] | None = None) -> 
     return KnowledgeGraph(store=store, files=files, inference=inference)
 
 
-def _upload(built: Store, remote: Store) -> None:
-    """Send a graph built and inferred in memory to a remote store, one graph at a time.
+def _build_in_store(
+    store: RemoteStore,
+    files: ProjectFiles,
+    sources: list[Path],
+    settings: Settings,
+    progress: Callable[[str], None] | None,
+) -> InferenceReport:
+    """Load the files into the remote store (each graph replaced; N-Triples by the store's own loader when a folder
+    it reads is set: ``store_load_dir``), replay the journal there and infer there
+    (:mod:`kgraph.infer.in_store`), so that no graph needs to fit in this process's memory; in memory and uploaded
+    when the schema needs owlrl."""
+    for path in rdf_files(sources):
+        graph = graph_iri(path, files.root)
+        store.clear_graph(graph)
+        if settings.store_load_dir and path.suffix.lower() == ".nt":
+            count = store.load_shared_file(path, graph, settings.store_load_dir)
+            (progress or _quiet)(f"loaded {path} through the store's own loader: {count} triples into <{graph}>")
+        else:
+            load_paths(store, [path], root=files.root, progress=progress)
+    replay_journal(store, settings.data_dir)
+    inference = infer_in_store(store, rules_dir=files.rules) if settings.reasoner == "native" else None
+    if inference is not None:
+        return inference
+    scratch = EmbeddedStore()
+    for graph in asserted_graphs(store):
+        scratch.add(store.quads(graph=graph))
+    inference = run_inference(scratch, rules_dir=files.rules, reasoner=settings.reasoner)
+    _upload(scratch, store)
+    return inference
 
-    Inference runs in memory, not over the remote, for two reasons: the reasoner asks many small questions, each an
-    HTTP round trip to a remote; and stores differ on the property paths the rules use (Virtuoso 7.2 answers
-    ``rdf:type/rdfs:subClassOf*`` unlike the standard), which would make the inferred graph depend on the back end.
-    """
+
+def _upload(built: Store, remote: Store) -> None:
+    """Send a graph built and inferred in memory to a remote store, one graph at a time (when the schema needs
+    owlrl, which only runs in memory)."""
     for graph in built.graph_names():
         remote.replace_graph(graph, built.quads(graph=graph))
     if INFERRED_GRAPH not in built.graph_names():

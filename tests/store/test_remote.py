@@ -21,7 +21,7 @@ from kgraph.sparql.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, 
 from kgraph.sparql.evaluate import QueryRequest
 from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner
 from kgraph.store import RemoteStore, RemoteStoreError, open_store
-from kgraph.store.remote import endpoints
+from kgraph.store.remote import endpoints, thin_dataset
 
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
 RUNAWAY_SIZE = 250
@@ -262,3 +262,26 @@ def test_cli_query_over_a_remote_store(oxigraph: str, tmp_path: Path) -> None:
         "<https://w3id.org/kgraph/id/north-korea> <https://w3id.org/kgraph/ontology#alliedWith> "
         "<https://w3id.org/kgraph/id/russia> .\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("sparql", "thin"),
+    [
+        ("# every graph\nSELECT * WHERE { ?s ?p ?o }", True),
+        ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", False),
+        ("PREFIX a: <http://example.org/#> SELECT * WHERE { graph ?g { ?s ?p ?o } }", False),
+        ("SELECT * WHERE { ?s ?p ?o } # not GRAPH, but said after the query on its line", False),
+    ],
+)
+def test_virtuoso_gets_its_own_default_graph_only_for_queries_without_graph(sparql: str, thin: bool) -> None:
+    sent = thin_dataset(sparql, [G1], None, [G1, G2], virtuoso=True)
+    if not thin:
+        assert sent is None
+        return
+    assert sent is not None
+    text, params = sent
+    assert params == []
+    assert text.endswith(sparql)
+    assert f"define input:default-graph-exclude <{G2}>" in text.splitlines()
+    assert thin_dataset(sparql, [G1], None, [G1, G2], virtuoso=False) is None  # others: listed, G2 left out
+    assert thin_dataset(sparql, None, None, [G1, G2], virtuoso=False) == (sparql, [("union-default-graph", "")])

@@ -21,6 +21,7 @@ from kgraph.graph import KnowledgeGraph, build
 from kgraph.sparql.evaluate import QueryRequest
 from kgraph.sparql.remote_runner import RemoteQueryRunner
 from kgraph.store import RemoteStore, open_store
+from kgraph.store import remote as remote_module
 from kgraph.store.remote import query_form
 
 _spec = importlib.util.spec_from_file_location("bench_virtuoso", PROJECT / "bench" / "virtuoso.py")
@@ -140,6 +141,24 @@ def test_runner_answers_in_the_standard_formats(store: RemoteStore) -> None:
     assert [s["o"].value for s in ox.parse_query_results(table.body, format=ox.QueryResultsFormat.JSON)] == ["one"]
 
 
+def test_runner_queries_virtuosos_own_default_graph_without_its_system_graphs(store: RemoteStore) -> None:
+    """The served default graph goes as Virtuoso's own (pragmas leave out its system graphs and the graphs not asked
+    for), GRAPH queries as a list; either way the answers are the dataset's, in standard JSON."""
+    runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=100_000)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    every = runner.run(QueryRequest(count, default_graph=[G1, G2], accept="application/sparql-results+json"))
+    assert b'"type": "literal"' in every.body and b"typed-literal" not in every.body
+    assert _count(every.body) == 2
+    assert _count(runner.run(QueryRequest(count, default_graph=[G2])).body) == 1
+    named = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert _count(runner.run(QueryRequest(named, default_graph=[G1])).body) == 2
+    assert store.count() == 2
+
+
+def _count(body: bytes) -> int:
+    return int(next(iter(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)))["n"].value)
+
+
 # --- the whole application over Virtuoso ---
 
 
@@ -161,8 +180,8 @@ def test_build_puts_the_article_in_virtuoso(built: tuple[KnowledgeGraph, Knowled
 
 @pytest.mark.slow
 def test_inference_over_virtuoso_is_the_same(built: tuple[KnowledgeGraph, KnowledgeGraph]) -> None:
-    # Inference runs in memory and is uploaded: Virtuoso 7.2 answers `rdf:type/rdfs:subClassOf*` unlike the standard
-    # (1 row where pyoxigraph gives 13 for the pattern of rules/adversaries.rq), which would change what rules conclude.
+    # Inference runs in Virtuoso (kgraph.infer.in_store), its rules rewritten where Virtuoso 7.2 evaluates `*` paths
+    # unlike the standard (1 row where pyoxigraph gives 13 for the pattern of rules/adversaries.rq).
     remote, embedded = built
     assert remote.inference.added == embedded.inference.added == 796
     assert remote.store.count(INFERRED_GRAPH) == embedded.store.count(INFERRED_GRAPH) == 796
@@ -209,3 +228,26 @@ def _query_and_write(endpoint: str, virtuoso_endpoint: str) -> None:
     assert "https://w3id.org/kgraph/graph/contrib/contributor" in in_virtuoso.text
     ask = requests.post(endpoint, data={"query": "ASK { <https://w3id.org/kgraph/id/lgov> ?p ?o }"}, timeout=30).json()
     assert ask == {"head": {}, "boolean": True}
+
+
+@pytest.mark.slow
+def test_n_triples_go_through_virtuosos_own_loader_from_the_shared_folder(
+    server: virtuoso.Virtuoso, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _drop_all(open_store(server.endpoint))
+    monkeypatch.setattr(remote_module, "LOAD_PIECE_BYTES", 50_000)  # several pieces, as a file over 8 MiB makes
+    data = tmp_path / "extra.nt"
+    data.write_text(
+        "".join(f'<http://example.org/n{i}> <http://example.org/p> "{i}" .\n' for i in range(5_000))
+        + '_:b <http://example.org/p> "blank" .\n_:b <http://example.org/p> "same node" .\n',
+        encoding="utf-8",
+    )
+    shared = server.folder / "shared"
+    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path / "journal", data=(data,))
+    graph = build(settings.with_overrides(store=server.endpoint, store_load_dir=shared))
+    extra = "https://w3id.org/kgraph/graph/external/extra.nt"
+    assert graph.store.count(extra) == 5_002
+    blank = "SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE { ?b <http://example.org/p> ?o FILTER isBlank(?b) }"
+    assert next(iter(graph.store.query(blank, default_graph=[extra])))["n"].value == "1"
+    assert list(shared.iterdir()) == []  # the copy Virtuoso read is gone
+    assert graph.inference.added == 592  # the article's inferred graph, as without the loader

@@ -31,7 +31,11 @@ from kgraph.store.remote import (
     media_type,
     parse_body,
     query_form,
+    standard_json,
+    thin_dataset,
 )
+
+JSON_RESULTS = "application/sparql-results+json"
 
 _log = logging.getLogger(__name__)
 
@@ -70,8 +74,10 @@ class RemoteQueryRunner:
         deadline = time.monotonic() + self.timeout
         with self._lock:
             graphs = list(self._graphs)
-        params = dataset_params(request.default_graph, request.named_graphs, lambda: graphs)
-        response = self._send(request.sparql, params, accept)
+        sparql, params = thin_dataset(
+            request.sparql, request.default_graph, request.named_graphs, graphs, self._store.is_virtuoso
+        ) or (request.sparql, dataset_params(request.default_graph, request.named_graphs, lambda: graphs))
+        response = self._send(sparql, params, accept)
         with response:
             media = media_type(response)
             kind = _KIND_OF_MEDIA.get(media)
@@ -81,7 +87,9 @@ class RemoteQueryRunner:
             if isinstance(fmt, NotAcceptable):
                 raise fmt
             body = self._read(response, deadline)
-        if media != fmt.media_type or form == "ASK" or self._store.is_virtuoso:  # standard answers only
+        if media == fmt.media_type == JSON_RESULTS and form == "SELECT" and self._store.is_virtuoso:
+            body = standard_json(body)  # as it came, but for the few terms Virtuoso writes its own way
+        elif media != fmt.media_type or form == "ASK" or self._store.is_virtuoso:  # standard answers only
             body = _convert(body, media, fmt)
         return QueryResponse(body=body, media_type=fmt.content_type)
 

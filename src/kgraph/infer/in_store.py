@@ -1,0 +1,244 @@
+"""Inference where the data is: the OWL 2 RL closure and the project's rules computed inside a remote SPARQL store.
+
+Reading a remote store into this process's memory to infer over it, then uploading the result, caps the graph at
+this machine's memory and sends every triple over HTTP twice. Here the store does the work, in SPARQL Update rounds:
+the rules are compiled from the schema exactly as the native engine compiles them (:func:`kgraph.infer.native.
+compile_schema`, over an in-memory copy of the schema triples only), each compiled table becomes one ``INSERT ...
+WHERE`` with a ``VALUES`` table, and the rounds are semi-naive: a round matches only the triples the previous round
+added (the delta graph, at first the asserted graphs themselves) against everything known. The project's rules
+(``rules/*.rq``, CONSTRUCT queries) run whole each round, their template inserted instead of constructed.
+
+Each round writes its conclusions to a scratch graph, drops those already known (asserted anywhere, or inferred), and
+stops when nothing is left; the new triples then become the next delta and join the inferred graph. At the end the
+triples the native engine leaves out (about OWL's own vocabulary: :func:`kgraph.infer.native.is_meaningful`) are
+dropped from the inferred graph, so that it equals the in-memory result (tests compare both on the article, over a
+real Virtuoso and a real Oxigraph server).
+
+Virtuoso 7.2 evaluates ``rdf:type/rdfs:subClassOf*`` unlike the standard; at the fixpoint every instance is typed
+with all its classes' superclasses (cax-sco), so the path is rewritten as ``rdf:type`` for it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH
+from kgraph.infer.closure import is_schema_graph, vocabulary
+from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
+from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
+from kgraph.infer.native import Schema, compile_schema, ill_typed_literals, load_owl_rl_rules
+from kgraph.infer.rules import Rule, load_rules
+from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
+from kgraph.store import EmbeddedStore
+from kgraph.store.remote import RemoteStore
+
+NEW_GRAPH = GRAPH_NS + "inference/new"
+"""Where a round's conclusions go before those already known are dropped."""
+DELTA_GRAPH = GRAPH_NS + "inference/delta"
+"""The triples the previous round added: what the next round matches against the rules."""
+
+UPDATE_TIMEOUT = 3600.0
+"""Seconds one inference request may take: a round over a large store is one long update, bounded all the same."""
+
+TYPE = f"<{PREFIXES['rdf']}type>"
+SAME_AS = f"<{PREFIXES['owl']}sameAs>"
+_SCHEMA_NAMESPACES = (PREFIXES["rdfs"], PREFIXES["owl"])
+_LISTS = (PREFIXES["rdf"] + "first", PREFIXES["rdf"] + "rest")
+_SUBCLASS_PATH = re.compile(
+    r"(?:rdf:type|a|<http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type>)\s*/\s*"
+    r"(?:rdfs:subClassOf|<http://www\.w3\.org/2000/01/rdf-schema#subClassOf>)\s*\*"
+)
+_CONSTRUCT = re.compile(r"\bCONSTRUCT\s*\{(?P<template>.*?)\}\s*WHERE", re.IGNORECASE | re.DOTALL)
+
+
+def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | None:
+    """Replace the inferred graph with the closure, computed in the store; None when the schema uses a construct the
+    native engine leaves to owlrl (then the caller infers in memory)."""
+    started = time.perf_counter()
+    store = copy.copy(store)  # the same store, with a time limit for inference's updates rather than for queries
+    store.timeout = max(store.timeout, UPDATE_TIMEOUT)
+    rules = load_rules(rules_dir)
+    for graph in (INFERRED_GRAPH, NEW_GRAPH, DELTA_GRAPH):
+        store.clear_graph(graph)
+    graphs = asserted_graphs(store)
+    reasoned = _graphs_to_reason_over(store, graphs)
+    schema = compile_schema(_schema_copy(store, reasoned), None, load_owl_rl_rules())
+    if schema.unsupported:
+        return None
+    _rounds(store, schema, rules, graphs, reasoned)
+    _drop_meaningless(store)
+    return InferenceReport(
+        added=store.count(INFERRED_GRAPH),
+        inconsistencies=find_inconsistencies(store, [*graphs, INFERRED_GRAPH])
+        + owlrl_inconsistencies(ill_typed_literals(store, reasoned)),
+        seconds=time.perf_counter() - started,
+        reasoned_graphs=reasoned,
+        reasoner="native (in the store)",
+    )
+
+
+def _graphs_to_reason_over(store: RemoteStore, graphs: list[str]) -> list[str]:
+    """The ontology graphs and the data graphs using their terms, as the in-memory engine chooses them."""
+    schema = [g for g in graphs if is_schema_graph(store, g)]
+    values = " ".join(sorted(str(term) for term in vocabulary(store, schema)))
+    return [g for g in graphs if g in schema or (values and _uses(store, g, values))]
+
+
+def _uses(store: RemoteStore, graph: str, values: str) -> bool:
+    """:func:`kgraph.infer.closure.uses_vocabulary` in one ASK (over HTTP, a look-up per term costs a request and
+    brings back every matching triple)."""
+    ask = f"""ASK {{ GRAPH <{graph}> {{ {{ VALUES ?term {{ {values} }} ?s ?term ?o }}
+      UNION {{ VALUES ?term {{ {values} }} ?s {TYPE} ?term }} }} }}"""
+    return bool(store.query(ask))
+
+
+def _schema_copy(store: RemoteStore, graphs: list[str]) -> EmbeddedStore:
+    """The triples the rule compilers read (RDFS and OWL axioms, their lists), in memory, in one request so that
+    blank nodes keep their identity."""
+    namespaces = " || ".join(f'STRSTARTS(STR(?p), "{ns}")' for ns in _SCHEMA_NAMESPACES)
+    typed = " || ".join(f'STRSTARTS(STR(?o), "{ns}")' for ns in _SCHEMA_NAMESPACES)
+    lists = ", ".join(f"<{p}>" for p in _LISTS)
+    query = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o
+      FILTER ({namespaces} || ?p IN ({lists}) || (?p = {TYPE} && isIRI(?o) && ({typed}))) }}"""
+    scratch = EmbeddedStore()
+    scratch.add(
+        ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in store.query(query, default_graph=graphs)
+    )
+    return scratch
+
+
+def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[str], reasoned: list[str]) -> None:
+    """Semi-naive rounds until a round concludes nothing new."""
+    delta = _in_graphs(reasoned)
+    known = _in_graphs([*reasoned, INFERRED_GRAPH])
+    everything = [*graphs, INFERRED_GRAPH]
+    for _ in range(MAX_ROUNDS):
+        for update in owl_rl_updates(schema, delta, known):
+            store.update(update)
+        for rule in rules:
+            store.update(rule_update(rule, everything, store))
+        store.update(_forget_known())
+        if not store.count(NEW_GRAPH):
+            return
+        store.clear_graph(DELTA_GRAPH)
+        store.update(_copy(NEW_GRAPH, DELTA_GRAPH))
+        store.update(_copy(NEW_GRAPH, INFERRED_GRAPH))
+        store.clear_graph(NEW_GRAPH)
+        delta = f"GRAPH <{DELTA_GRAPH}> {{ {{}} }}"
+    raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
+
+
+def _in_graphs(graphs: list[str]) -> str:
+    """A pattern template (``{}`` for the triple, ``?G`` for its graph) matching in any of the graphs."""
+    values = " ".join(f"<{g}>" for g in graphs)
+    return f"VALUES ?G {{ {values} }} GRAPH ?G {{ {{}} }}"
+
+
+def owl_rl_updates(schema: Schema, delta: str, known: str) -> list[str]:
+    """One INSERT per compiled table: the conclusions of the delta's triples (joined with the known ones for
+    transitive properties and chains), into the scratch graph."""
+    updates = []
+    single = [
+        ("?c ?d", _pairs(schema.types), f"?s {TYPE} ?c", f"?s {TYPE} ?d", ""),
+        ("?p ?d", _pairs(schema.domains), "?s ?p ?o", f"?s {TYPE} ?d", ""),
+        ("?p ?d", _pairs(schema.ranges), "?s ?p ?o", f"?o {TYPE} ?d", "FILTER (!isLiteral(?o))"),
+        ("?p ?q", _pairs(schema.properties), "?s ?p ?o", "?s ?q ?o", ""),
+        ("?p ?q", _pairs(schema.inverses), "?s ?p ?o", "?o ?q ?s", "FILTER (!isLiteral(?o))"),
+    ]
+    for columns, rows, premise, conclusion, condition in single:
+        if rows:
+            where = f"VALUES ({columns}) {{ {rows} }} {_fill(delta, premise)} {condition}"
+            updates.append(_insert(conclusion, where))
+    for prop in sorted(schema.transitive):
+        p = f"{prop}"
+        updates.append(_insert(f"?x {p} ?z", f"{_fill(delta, f'?x {p} ?y')} {_fill(known, f'?y {p} ?z')}"))
+        updates.append(_insert(f"?x {p} ?z", f"{_fill(known, f'?x {p} ?y')} {_fill(delta, f'?y {p} ?z')}"))
+    for prop, chains in sorted(schema.chains.items()):
+        for chain in chains:
+            for index in range(len(chain)):
+                links = [
+                    _fill(delta if i == index else known, f"?n{i} {link} ?n{i + 1}") for i, link in enumerate(chain)
+                ]
+                updates.append(_insert(f"?n0 {prop} ?n{len(chain)}", " ".join(links)))
+    return updates
+
+
+def rule_update(rule: Rule, graphs: list[str], store: RemoteStore) -> str:
+    """A project rule (a CONSTRUCT) as an INSERT of its template into the scratch graph, over the graphs given."""
+    query = _for_virtuoso(rule.query, store, graphs) if store.is_virtuoso else rule.query
+    match = _CONSTRUCT.search(query)
+    if match is None:
+        raise ValueError(f"{rule.path}: in-store inference needs 'CONSTRUCT {{ ... }} WHERE'")
+    using = " ".join(f"USING <{g}>" for g in graphs)
+    head = f"INSERT {{ GRAPH <{NEW_GRAPH}> {{ {match.group('template')} }} }} {using} WHERE"
+    return query[: match.start()] + head + query[match.end() :]
+
+
+def _for_virtuoso(query: str, store: RemoteStore, graphs: list[str]) -> str:
+    """The rule as Virtuoso 7.2 evaluates it like the standard: ``rdf:type/rdfs:subClassOf*`` as ``rdf:type`` (the
+    same at the fixpoint), and a one-variable subquery still holding a ``*`` path (``?role rdfs:subPropertyOf*
+    kg:participant``, right alone and wrong joined with the rest) answered on its own and inlined as VALUES."""
+    query = _SUBCLASS_PATH.sub(TYPE, query)
+    prologue = query[: _CONSTRUCT.search(query).start()] if _CONSTRUCT.search(query) else ""
+
+    def inline(match: re.Match[str]) -> str:
+        if "*" not in match.group("pattern"):
+            return match.group()
+        variable = match.group("variable")
+        solutions = store.query(f"{prologue} {match.group('select')}", default_graph=graphs)
+        values = " ".join(str(solution[variable[1:]]) for solution in solutions)
+        return f"{{ VALUES {variable} {{ {values} }} }}"
+
+    return _SUBQUERY.sub(inline, query)
+
+
+_SUBQUERY = re.compile(
+    r"\{\s*(?P<select>SELECT\s+DISTINCT\s+(?P<variable>\?\w+)\s+WHERE\s*\{(?P<pattern>[^{}]*)\})\s*\}", re.IGNORECASE
+)
+"""A subquery of one variable over one basic pattern: ``{ SELECT DISTINCT ?v WHERE { ... } }``."""
+
+
+def _pairs(table: dict[str, set[str]]) -> str:
+    return " ".join(f"({key} {value})" for key, values in sorted(table.items()) for value in sorted(values))
+
+
+def _fill(template: str, triple: str) -> str:
+    """The template around the triple, its graph variable named after the triple's own variables (one a pattern)."""
+    return template.replace("{}", triple).replace("?G", "?g_" + "_".join(re.findall(r"\?(\w+)", triple)))
+
+
+def _insert(conclusion: str, where: str) -> str:
+    return f"INSERT {{ GRAPH <{NEW_GRAPH}> {{ {conclusion} }} }} WHERE {{ {where} }}"
+
+
+def _forget_known() -> str:
+    """Drop from the scratch graph what another graph (asserted or inferred) already holds."""
+    return (
+        f"DELETE {{ GRAPH <{NEW_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{NEW_GRAPH}> {{ ?s ?p ?o }} "
+        f"GRAPH ?k {{ ?s ?p ?o }} FILTER (?k != <{NEW_GRAPH}> && ?k != <{DELTA_GRAPH}>) }}"
+    )
+
+
+def _copy(source: str, target: str) -> str:
+    return f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}"
+
+
+def _drop_meaningless(store: RemoteStore) -> None:
+    """Leave out of the inferred graph what the native engine does: statements about OWL's own vocabulary."""
+    built_in = " || ".join(f'STRSTARTS(STR(?{v}), "{ns}")' for ns in BUILT_IN_NAMESPACES for v in "x")
+    subject, predicate, obj = (built_in.replace("?x", f"?{v}") for v in "spo")
+    condition = (
+        f"({subject}) || (?p = {TYPE} && isIRI(?o) && ({obj})) || (?p = {SAME_AS} && ?s = ?o) "
+        f"|| (?p != {TYPE} && ?p != {SAME_AS} && ({predicate}))"
+    )
+    store.update(
+        f"DELETE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }} "
+        f"WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} FILTER ({condition}) }}"
+    )
+    for graph in (NEW_GRAPH, DELTA_GRAPH):
+        store.clear_graph(graph)
