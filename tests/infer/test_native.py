@@ -92,7 +92,7 @@ def test_the_reasoner_is_a_setting_and_a_serve_option():
 
 
 def test_an_unknown_reasoner_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="^KGRAPH_REASONER=pellet: must be native or owlrl$"):
+    with pytest.raises(ValueError, match=r"^KGRAPH_REASONER=pellet: must be native or owlrl$"):
         Settings.from_env({"KGRAPH_REASONER": "pellet"})
     with pytest.raises(ValueError, match="'pellet' is not a valid ReasonerName"):
         infer_file(FIXTURES / "prp-symp.ttl", "pellet", tmp_path)
