@@ -30,6 +30,8 @@ from kgraph.validate.literals import ill_typed_literals, triple_terms, without_r
 from kgraph.validate.locate import SourceFile
 from kgraph.validate.report import FORMATTERS, Problem, ShaclResult, ValidationReport, Violation
 
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
 __all__ = [
     "FORMATTERS",
     "Baseline",
@@ -375,10 +377,12 @@ def _files_stating(
     store: Store, term: ox.NamedNode, *, as_subject: bool, sources: dict[str, LoadedFile]
 ) -> list[LoadedFile]:
     """The files with a triple about ``term`` (as subject), or mentioning it (as object), in the order of
-    ``sources``."""
-    quads = store.quads(subject=term) if as_subject else store.quads(obj=term)
+    ``sources``; as subject, those that give its type first (where it is described, not only annotated)."""
+    quads = list(store.quads(subject=term) if as_subject else store.quads(obj=term))
     graphs = {q.graph_name.value for q in quads}
-    return [source for graph, source in sources.items() if graph in graphs]
+    typed = {q.graph_name.value for q in quads if q.predicate.value == RDF_TYPE} if as_subject else set()
+    stating = [(graph, source) for graph, source in sources.items() if graph in graphs]
+    return [source for graph, source in sorted(stating, key=lambda item: item[0] not in typed)]
 
 
 def display(path: Path) -> str:
