@@ -26,7 +26,7 @@ from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store
 from kgraph.validate import cache
 from kgraph.validate.checker import Baseline, CheckContext, Findings, Shapes, check, declared_terms, suggestion
-from kgraph.validate.literals import ill_typed_literals, triple_terms, without_reported
+from kgraph.validate.literals import ill_typed_literals, quiet_rdflib, triple_terms, without_reported
 from kgraph.validate.locate import SourceFile
 from kgraph.validate.report import FORMATTERS, Problem, ShaclResult, ValidationReport, Violation
 
@@ -72,9 +72,10 @@ def validate_paths(
     run = _Run(project, _unique(ontology), _unique(existing), _unique(given), shape_files, reasoner, progress)
     run.max_nesting = max_nesting
     run.explicit = bool(paths)  # files named: only their warnings are shown
-    if cache_dir is not None and run.cacheable():
-        return run.cached(Path(cache_dir), report)
-    return run.full(report)
+    with quiet_rdflib():
+        if cache_dir is not None and run.cacheable():
+            return run.cached(Path(cache_dir), report)
+        return run.full(report)
 
 
 class _Run:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,12 +98,15 @@ def _find(path: Path, lexical: str) -> tuple[int | None, int | None]:
 
 @contextlib.contextmanager
 def quiet_rdflib() -> Iterator[None]:
-    """rdflib's "Failed to convert Literal lexical form" tracebacks kept off stderr while validating."""
+    """rdflib's "Failed to convert Literal lexical form" tracebacks and its warnings about such literals ("Parsing
+    weird boolean") kept off stderr while validating: :func:`ill_typed_literals` reports each of them, located."""
     logger = logging.getLogger("rdflib.term")
     disabled = logger.disabled
     logger.disabled = True
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module="rdflib.term")
+            yield
     finally:
         logger.disabled = disabled
 
