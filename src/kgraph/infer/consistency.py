@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from kgraph.config import GRAPH_NS
 from kgraph.infer.terms import PREFIXES, shorten
 from kgraph.store import Store
+from kgraph.store.results import solutions
 
 
 @dataclass(frozen=True)
@@ -132,9 +133,9 @@ def find_inconsistencies(store: Store, graphs: list[str] | None) -> list[Inconsi
     """Every contradiction in the union of the given graphs (None: the whole store), sorted by message."""
     found: dict[str, Inconsistency] = {}
     for name, query, word in _CHECKS:
-        solutions = store.query(query, default_graph=graphs)
-        names = [v.value for v in solutions.variables]
-        for solution in solutions:
+        result = solutions(store.query(query, default_graph=graphs))
+        names = [v.value for v in result.variables]
+        for solution in result:
             row = {name: solution[name] for name in names if solution[name] is not None}
             message, triples = word(row)
             where = _axiom_source(store, name, row)

@@ -31,6 +31,7 @@ from kgraph.infer.closure import ANNOTATIONS
 from kgraph.infer.rules import header_comments
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES, NTriple, split_ntriples
 from kgraph.store import Store
+from kgraph.store.results import solutions, triples
 
 RULES_DIR = Path(str(resources.files("kgraph.infer") / "owl_rl"))
 """The OWL 2 RL rules, as commented SPARQL files (see the README there)."""
@@ -154,9 +155,9 @@ def _compile_row(schema: Schema, step: str, row: dict[str, str], chains: dict) -
 
 
 def _rows(store: Store, query: str, graphs: list[str] | None) -> list[dict[str, str]]:
-    solutions = store.query(query, default_graph=graphs)
-    names = [v.value for v in solutions.variables]
-    return [{n: str(s[n]) for n in names if s[n] is not None} for s in solutions]
+    result = solutions(store.query(query, default_graph=graphs))
+    names = [v.value for v in result.variables]
+    return [{n: str(s[n]) for n in names if s[n] is not None} for s in result]
 
 
 class NativeReasoner:
@@ -279,7 +280,9 @@ def read_triples(store: Store, graphs: list[str] | None, predicates: set[str], c
         values = " ".join(sorted(classes))
         queries.append(f"CONSTRUCT {{ ?s {TYPE} ?o }} WHERE {{ VALUES ?o {{ {values} }} ?s {TYPE} ?o }}")
     for query in queries:
-        yield from split_ntriples(store.query(query, default_graph=graphs).serialize(format=ox.RdfFormat.N_TRIPLES))
+        yield from split_ntriples(
+            triples(store.query(query, default_graph=graphs)).serialize(format=ox.RdfFormat.N_TRIPLES)
+        )
 
 
 def ill_typed_literals(store: Store, graphs: list[str] | None) -> list[str]:
@@ -295,7 +298,7 @@ def ill_typed_literals(store: Store, graphs: list[str] | None) -> list[str]:
       ?s ?p ?value . FILTER (isLiteral(?value) && DATATYPE(?value) = ?datatype && ?p NOT IN ({annotations}))
     }}"""
     errors = []
-    for row in store.query(query, default_graph=graphs):
+    for row in solutions(store.query(query, default_graph=graphs)):
         value, datatype = row["value"].value, row["datatype"].value
         try:
             AltXSDToPYTHON[rdflib.URIRef(datatype)](value)

@@ -20,6 +20,7 @@ from rdflib.term import XSDToPython
 from kgraph.infer.terms import shorten
 from kgraph.load import LoadedFile
 from kgraph.store import Store
+from kgraph.store.results import solutions
 from kgraph.validate.report import Problem
 
 EXPECTED = {
@@ -48,7 +49,7 @@ def ill_typed_literals(store: Store, files: list[LoadedFile], display) -> list[P
     """One problem per literal of ``files`` whose lexical form its datatype does not accept."""
     problems = []
     for file in files:
-        for row in store.query(_LITERALS, default_graph=[file.graph]):
+        for row in solutions(store.query(_LITERALS, default_graph=[file.graph])):
             literal = row["value"]
             reason = _rejection(literal)
             if reason is not None:
