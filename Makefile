@@ -14,11 +14,13 @@ serve: $(RUNTIME) assets
 test: setup browser clients
 	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/ruff format --check src tests bench fuzz
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/ruff format --check src tests bench fuzz
+	$(BIN)/mypy
 
 setup: $(STAMP) assets
 

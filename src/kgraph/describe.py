@@ -375,7 +375,7 @@ def _short(iri: str) -> str:
 
 def triple_count(store: Store, graphs: Sequence[str]) -> int:
     """Distinct triples in the union of ``graphs`` (two files may state the same triple)."""
-    result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=graphs)
+    result = solutions(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=graphs))
     return int(next(iter(result))["n"].value)
 
 

@@ -21,3 +21,9 @@ def solutions(result: QueryResult) -> ox.QuerySolutions:
 def triples(result: QueryResult) -> ox.QueryTriples:
     """The result of a CONSTRUCT or DESCRIBE query, as its triples: the caller wrote the query, so it knows."""
     return cast(ox.QueryTriples, result)
+
+
+def ntriples(result: ox.QueryTriples) -> bytes:
+    """The triples in N-Triples: pyoxigraph's stub types ``serialize`` without an output as ``bytes | None``, but it
+    answers bytes whenever no output is given."""
+    return cast(bytes, result.serialize(format=ox.RdfFormat.N_TRIPLES))
