@@ -21,6 +21,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+import pyoxigraph as ox
 import rdflib
 from owlrl.DatatypeHandling import AltXSDToPYTHON
 from owlrl.XsdDatatypes import OWL_RL_Datatypes
@@ -30,7 +31,7 @@ from kgraph.infer.closure import ANNOTATIONS
 from kgraph.infer.rules import header_comments
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES, NTriple, split_ntriples
 from kgraph.store import Store
-from kgraph.store.results import ntriples, solutions, triples
+from kgraph.store.results import serialized, solutions, triples
 
 RULES_DIR = Path(str(resources.files("kgraph.infer") / "owl_rl"))
 """The OWL 2 RL rules, as commented SPARQL files (see the README there)."""
@@ -279,7 +280,8 @@ def read_triples(store: Store, graphs: list[str] | None, predicates: set[str], c
         values = " ".join(sorted(classes))
         queries.append(f"CONSTRUCT {{ ?s {TYPE} ?o }} WHERE {{ VALUES ?o {{ {values} }} ?s {TYPE} ?o }}")
     for query in queries:
-        yield from split_ntriples(ntriples(triples(store.query(query, default_graph=graphs))))
+        result = triples(store.query(query, default_graph=graphs))
+        yield from split_ntriples(serialized(result.serialize(format=ox.RdfFormat.N_TRIPLES)))
 
 
 def ill_typed_literals(store: Store, graphs: list[str] | None) -> list[str]:
