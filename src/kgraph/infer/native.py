@@ -103,9 +103,16 @@ class Schema:
         One look-up per triple instead of one per table; the joined properties (transitive, chains) have an entry
         too, even an empty one.
         """
-        tables = (self.domains, self.ranges, self.properties, self.inverses)
         triggers = {*self.domains, *self.ranges, *self.properties, *self.inverses, *self.linked}
-        return {p: tuple(table.get(p, set()) for table in tables) for p in triggers}
+        return {
+            p: (
+                self.domains.get(p, set()),
+                self.ranges.get(p, set()),
+                self.properties.get(p, set()),
+                self.inverses.get(p, set()),
+            )
+            for p in triggers
+        }
 
     def concluded(self) -> tuple[set[str], set[str]]:
         """The predicates and classes of every triple a rule may use or conclude, to read from the data."""

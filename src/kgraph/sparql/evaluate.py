@@ -6,6 +6,7 @@ Content negotiation happens here, once the result shows the query form (SELECT, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, cast
 
@@ -27,7 +28,7 @@ class QueryRequest:
     default_graph: list[str] | None = None
     named_graphs: list[str] | None = None
     accept: str | None = None
-    format: str | None = None
+    format: str | Sequence[str] | None = None
     plan: bool = True
     """Whether the planner (:mod:`kgraph.sparql.planner`) may reorder the query before it is evaluated."""
 

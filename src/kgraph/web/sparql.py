@@ -164,7 +164,7 @@ def describe(state: Service, asked: ProtocolRequest) -> Response:
     if fmt.name == "turtle":
         return Response(turtle, content_type=fmt.content_type)
     triples = ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)
-    return Response(ox.serialize(triples, format=fmt.serializer), content_type=fmt.content_type)
+    return Response(ox.serialize(triples, format=fmt.rdf_format), content_type=fmt.content_type)
 
 
 def service_description(state: Service, endpoint_url: str) -> str:
