@@ -13,6 +13,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from kgraph.store.base import QueryResult, Store, Term
+from kgraph.store.results import solutions
 
 BULK_COPY_QUADS = 50_000
 """Copies from this size up go through the bulk loader on disk; smaller ones are one transaction."""
@@ -153,7 +154,9 @@ class EmbeddedStore(Store):
     def count(self, graph: str | None = None) -> int:
         if graph is None:
             return len(self._store)
-        [row] = self._store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}")
+        [row] = solutions(
+            self._store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}")
+        )
         return int(row[0].value)
 
     def close(self) -> None:
