@@ -134,9 +134,9 @@ class EmbeddedStore(Store):
 
     def quads(
         self,
-        subject: Term | None = None,
+        subject: Term | ox.Triple | None = None,
         predicate: ox.NamedNode | None = None,
-        obj: Term | None = None,
+        obj: Term | ox.Triple | None = None,
         graph: str | None = None,
     ) -> Iterator[ox.Quad]:
         graph_name = ox.NamedNode(graph) if graph else None
