@@ -29,13 +29,14 @@ class Inconsistency:
 
 _PROLOGUE = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "owl"))
 
-_CHECKS: list[tuple[str, str, Callable[[dict], tuple[str, list[tuple]]]]] = []
+_Word = Callable[[dict], tuple[str, list[tuple]]]
+_CHECKS: list[tuple[str, str, _Word]] = []
 
 
-def _check(query: str):
+def _check(query: str) -> Callable[[_Word], _Word]:
     """Register a check: a SELECT, and a function wording one solution with its triples."""
 
-    def register(word: Callable[[dict], tuple[str, list[tuple]]]):
+    def register(word: _Word) -> _Word:
         _CHECKS.append((word.__name__, _PROLOGUE + query, word))
         return word
 
