@@ -78,7 +78,7 @@ class EmbeddedStore(Store):
         self._store.extend(quads)
 
     def load_file(
-        self, source: IO[bytes], rdf_format: ox.RdfFormat, *, base_iri: str, graph: str, large: bool = False
+        self, source: IO[bytes], rdf_format: ox.RdfFormat, *, base_iri: str | None, graph: str, large: bool = False
     ) -> None:
         """Parse and add one file natively (no Python object per triple), its default graph going to ``graph``:
         all of the file or, on a SyntaxError, nothing.
