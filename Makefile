@@ -14,6 +14,7 @@ serve: $(RUNTIME) assets
 test: setup browser clients
 	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/ruff format --check src tests bench fuzz
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # The inner loop while changing code: everything but the slow and the browser tests (about 4 minutes on 2 cores).
@@ -23,6 +24,7 @@ test-fast: setup
 lint: setup
 	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/ruff format --check src tests bench fuzz
+	$(BIN)/mypy
 
 setup: $(STAMP) assets
 

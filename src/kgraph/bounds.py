@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import xml.parsers.expat
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -148,7 +149,7 @@ def parse(
 def too_long(data: bytes) -> InputRefused:
     """The refusal of input holding a token past :data:`TOKEN_LIMIT`, at the first line that long if there is one."""
     found = re.search(rb"(?m)^[^\n]{%d}" % TOKEN_LIMIT, data)
-    where = _position(data, found.start()) if found else (None, None)
+    where: tuple[int | None, int | None] = _position(data, found.start()) if found else (None, None)
     return InputRefused(*where, TOO_LONG)
 
 
@@ -263,7 +264,7 @@ def _xml_depth(data: bytes, limit: int | None) -> tuple[int, tuple[int, int] | N
     as a bomb, located. Other XML errors are left to the RDF/XML parser, which words them for RDF.
     """
     parser = xml.parsers.expat.ParserCreate()
-    state = {"depth": 0, "deepest": 0, "where": None}
+    state: dict[str, Any] = {"depth": 0, "deepest": 0, "where": None}
 
     def start(_name: str, _attributes: dict[str, str]) -> None:
         state["depth"] += 1

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from kgraph.config import INFERRED_GRAPH, ONTOLOGY_NS, RESOURCE_NS
 from kgraph.describe import RDF_TYPE, RDFS_LABEL, Node, _ref, explain_query, labels_of, to_node
 from kgraph.store import Store
+from kgraph.store.results import solutions
 
 SKOS_ALT_LABEL = "http://www.w3.org/2004/02/skos/core#altLabel"
 
@@ -60,7 +61,7 @@ def classes(store: Store, graphs: Sequence[str]) -> list[ClassCount]:
     query = f"""SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{
         ?s <{RDF_TYPE}> ?class FILTER(isIRI(?class) && STRSTARTS(STR(?s), "{RESOURCE_NS}"))
     }} GROUP BY ?class"""
-    rows = [(row["class"], int(row["n"].value)) for row in store.query(query, default_graph=graphs)]
+    rows = [(row["class"], int(row["n"].value)) for row in solutions(store.query(query, default_graph=graphs))]
     labels = labels_of(store, [cls for cls, _ in rows], graphs)
     counts = [ClassCount(to_node(cls, labels), n) for cls, n in rows]
     return sorted(counts, key=lambda c: (-c.count, c.cls.text.lower(), c.cls.iri or ""))
@@ -72,7 +73,7 @@ def instances(store: Store, cls: str, graphs: Sequence[str]) -> tuple[list[tuple
     query = f"""SELECT DISTINCT ?s WHERE {{
         ?s <{RDF_TYPE}> {_ref(cls)} FILTER(STRSTARTS(STR(?s), "{RESOURCE_NS}"))
     }} ORDER BY ?s LIMIT {MAX_LISTED + 1}"""
-    found = [row["s"] for row in store.query(query, default_graph=graphs)][: MAX_LISTED + 1]
+    found = [row["s"] for row in solutions(store.query(query, default_graph=graphs))][: MAX_LISTED + 1]
     listed = found[:MAX_LISTED]
     labels = labels_of(store, listed, graphs)
     stated = _stated(store, cls, listed, [g for g in graphs if g != INFERRED_GRAPH])
@@ -90,7 +91,7 @@ def _stated(store: Store, cls: str, resources: list[ox.NamedNode], graphs: Seque
         return set()
     values = " ".join(_ref(r.value) for r in resources)
     query = f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} ?s <{RDF_TYPE}> {_ref(cls)} }}"
-    return {row["s"].value for row in store.query(query, default_graph=graphs)}
+    return {row["s"].value for row in solutions(store.query(query, default_graph=graphs))}
 
 
 def fold(text: str) -> str:
@@ -123,7 +124,7 @@ def search(store: Store, text: str, graphs: Sequence[str], limit: int = MAX_RESU
     sparql = f"""SELECT ?s ?p ?l WHERE {{
         VALUES ?p {{ <{RDFS_LABEL}> <{SKOS_ALT_LABEL}> }} ?s ?p ?l FILTER(isIRI(?s) && isLiteral(?l)) }}"""
     best: dict[str, tuple[int, bool, str]] = {}
-    for row in store.query(sparql, default_graph=graphs):
+    for row in solutions(store.query(sparql, default_graph=graphs)):
         score = rank(row["l"].value, query)
         iri = row["s"].value
         key = (score, row["p"].value == SKOS_ALT_LABEL, row["l"].value) if score is not None else None
@@ -143,7 +144,7 @@ def _types(store: Store, iris: list[str], graphs: Sequence[str]) -> dict[str, li
     values = " ".join(_ref(iri) for iri in iris)
     query = f"""SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }}
         ?s <{RDF_TYPE}> ?t FILTER(STRSTARTS(STR(?t), "{ONTOLOGY_NS}")) }}"""
-    rows = [(row["s"].value, row["t"]) for row in store.query(query, default_graph=graphs)]
+    rows = [(row["s"].value, row["t"]) for row in solutions(store.query(query, default_graph=graphs))]
     labels = labels_of(store, [t for _, t in rows], graphs)
     found: dict[str, list[Node]] = {}
     for iri, cls in rows:

@@ -25,6 +25,7 @@ from kgraph.link import LinkOptions
 from kgraph.sparql.evaluate import QueryRequest, run_query
 from kgraph.sparql.evaluate import explain as explain_plan
 from kgraph.store import QueryResult
+from kgraph.store.results import serialized
 
 
 class _Commands(click.Group):
@@ -205,9 +206,9 @@ def _render(result: QueryResult, fmt: str) -> str:
     """A query result in the requested format; ``table`` is for people, the others for programs."""
     if isinstance(result, ox.QueryTriples):
         chosen = _GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
-        return result.serialize(format=chosen).decode("utf-8")
+        return serialized(result.serialize(format=chosen)).decode("utf-8")
     if fmt in _SOLUTION_FORMATS:
-        return result.serialize(format=_SOLUTION_FORMATS[fmt]).decode("utf-8")
+        return serialized(result.serialize(format=_SOLUTION_FORMATS[fmt])).decode("utf-8")
     if isinstance(result, ox.QueryBoolean):
         return f"{str(bool(result)).lower()}\n"
     return _table(result)
@@ -306,6 +307,7 @@ def serve(
     from kgraph.web.server import serve as run_server  # waitress and Flask only when serving
 
     settings = Settings.from_env(
+        None,
         host=host,
         port=port,
         data=data or None,

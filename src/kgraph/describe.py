@@ -18,6 +18,7 @@ from kgraph.config import INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
 from kgraph.geo import Located, points
 from kgraph.store import Store
 from kgraph.store.base import Term
+from kgraph.store.results import solutions, triples
 
 MAX_STATEMENTS = 2000
 """Most outgoing (and, separately, incoming) statements one description holds."""
@@ -147,7 +148,7 @@ def description_triples(store: Store, iri: str, graphs: Sequence[str]) -> list[o
     query = f"""CONSTRUCT {{ {ref} ?p ?o . ?s ?q {ref} }} WHERE {{
         {{ SELECT ?p ?o WHERE {{ {ref} ?p ?o }} LIMIT {MAX_STATEMENTS} }}
         UNION {{ SELECT ?s ?q WHERE {{ ?s ?q {ref} }} LIMIT {MAX_STATEMENTS} }} }}"""
-    return list(store.query(query, default_graph=graphs))
+    return list(triples(store.query(query, default_graph=graphs)))
 
 
 def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
@@ -215,7 +216,7 @@ def anchors(store: Store, iri: str, graphs: Sequence[str]) -> list[Anchor]:
         ?anchor <{OA}exact> ?exact ; <{OA}start> ?start ; <{OA}end> ?end .
         FILTER (isNumeric(?start) && isNumeric(?end))
     }} ORDER BY ?start ?end ?exact LIMIT {MAX_STATEMENTS}"""
-    rows = store.query(query, default_graph=graphs)
+    rows = solutions(store.query(query, default_graph=graphs))
     return [Anchor(row["exact"].value, int(row["start"].value), int(row["end"].value)) for row in rows]
 
 
@@ -227,7 +228,7 @@ def labels_of(store: Store, terms: Iterable[Term | None], graphs: Sequence[str])
     values = " ".join(_ref(iri) for iri in iris)
     query = f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x <{RDFS_LABEL}> ?l }}"
     ranked: dict[str, tuple[int, str]] = {}
-    for row in store.query(query, default_graph=graphs):
+    for row in solutions(store.query(query, default_graph=graphs)):
         label = row["l"]
         rank = {"en": 0, None: 1}.get(label.language, 2)
         key = row["x"].value
@@ -257,7 +258,9 @@ def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.Name
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}claimant> ?claimant }}
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}stance> ?stance }}
     }} ORDER BY ?claim ?claimant ?stance LIMIT {MAX_STATEMENTS}"""
-    return [(row["claim"], row["claimant"], row["stance"]) for row in store.query(query, default_graph=graphs)]
+    return [
+        (row["claim"], row["claimant"], row["stance"]) for row in solutions(store.query(query, default_graph=graphs))
+    ]
 
 
 Content = tuple[ox.NamedNode | None, list[tuple[Term, Term]], str]
@@ -277,7 +280,7 @@ def claim_content(store: Store, claims: Sequence[ox.NamedNode], graphs: Sequence
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}statement> ?prop FILTER(isIRI(?prop)) }}
         OPTIONAL {{ ?claim <{ONTOLOGY_NS}quote> ?quote }} }} ORDER BY ?claim ?prop ?quote"""
     found: dict[str, Content] = {}
-    for row in store.query(query, default_graph=graphs):
+    for row in solutions(store.query(query, default_graph=graphs)):
         key = row["claim"].value
         if key not in found:
             found[key] = (row["prop"], [], row["quote"].value if row["quote"] is not None else "")
@@ -293,7 +296,7 @@ def _properties(store: Store, iris: list[str], graphs: Sequence[str]) -> dict[st
     values = " ".join(_ref(iri) for iri in iris)
     query = f"SELECT ?x ?p ?o WHERE {{ VALUES ?x {{ {values} }} ?x ?p ?o }} ORDER BY ?x ?p ?o LIMIT {MAX_STATEMENTS}"
     found: dict[str, list[tuple[Term, Term]]] = {}
-    for row in store.query(query, default_graph=graphs):
+    for row in solutions(store.query(query, default_graph=graphs)):
         if row["p"].value not in PROPOSITION_META:
             found.setdefault(row["x"].value, []).append((row["p"], row["o"]))
     return {iri: sorted(pairs, key=_statement_order) for iri, pairs in found.items()}
@@ -372,14 +375,14 @@ def _short(iri: str) -> str:
 
 def triple_count(store: Store, graphs: Sequence[str]) -> int:
     """Distinct triples in the union of ``graphs`` (two files may state the same triple)."""
-    result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=graphs)
+    result = solutions(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=graphs))
     return int(next(iter(result))["n"].value)
 
 
 def vocabularies(store: Store, graphs: Sequence[str]) -> list[str]:
     """Namespaces of the properties and classes the data uses, sorted: what VoID calls its vocabularies."""
     query = f"SELECT DISTINCT ?t WHERE {{ {{ ?s ?t ?o }} UNION {{ ?s <{RDF_TYPE}> ?t FILTER(isIRI(?t)) }} }}"
-    return sorted({_namespace(row["t"].value) for row in store.query(query, default_graph=graphs)})
+    return sorted({_namespace(row["t"].value) for row in solutions(store.query(query, default_graph=graphs))})
 
 
 def _namespace(iri: str) -> str:

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 
 from kgraph.config import ONTOLOGY_NS
 from kgraph.store import Store
+from kgraph.store.results import solutions
 
 GEO = "http://www.opengis.net/ont/geosparql#"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -71,7 +72,7 @@ def points(store: Store, iri: str, graphs: Sequence[str]) -> list[Located]:
 
 def _query(store: Store, pattern: str, graphs: Sequence[str]) -> list[Located]:
     query = f"SELECT DISTINCT ?place ?wkt WHERE {{ {pattern} }} ORDER BY ?place ?wkt LIMIT {MAX_POINTS}"
-    rows = store.query(query, default_graph=graphs)
+    rows = solutions(store.query(query, default_graph=graphs))
     return [Located(row["place"].value, row["wkt"].value, parse_point(row["wkt"].value)) for row in rows]
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import IO, cast
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -174,7 +175,8 @@ def refuse_project_graphs(paths: Sequence[Path], *, root: Path, max_nesting: int
             continue
         own = graph_iri(path, root)
         quads, prefixes = parse_file(path, own, max_nesting=max_nesting)
-        for graph in dict.fromkeys(q.graph_name.value for q in quads):
+        named = (q.graph_name for q in quads if not isinstance(q.graph_name, ox.DefaultGraph))  # parse_file moved those
+        for graph in dict.fromkeys(g.value for g in named):
             if graph.startswith(GRAPH_NS) and graph != own:
                 line, column = _where_named(path, graph, prefixes)
                 raise RdfSyntaxError(path, line, column, _reserved(graph, own))
@@ -257,7 +259,9 @@ def load_file(
     with _open(path) as file:
         source = _ProgressReader(file, path, progress) if progress else file
         try:
-            store.load_file(source, rdf_format, base_iri=path.resolve().as_uri(), graph=graph, large=large)
+            # pyoxigraph reads any binary file object; typeshed does not count a RawIOBase as an IO[bytes]
+            readable = cast(IO[bytes], source)
+            store.load_file(readable, rdf_format, base_iri=path.resolve().as_uri(), graph=graph, large=large)
         except SyntaxError as error:
             raise _located(path, error) from None
         except MemoryError:

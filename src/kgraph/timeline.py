@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from kgraph.config import ONTOLOGY_NS
 from kgraph.describe import Node, labels_of, to_node
 from kgraph.store import Store
+from kgraph.store.results import solutions
 
 TIME = "http://www.w3.org/2006/time#"
 
@@ -152,7 +153,7 @@ def _entries(store: Store, graphs: Sequence[str], focus: str | None) -> set[tupl
     return {
         (row["e"].value, RELATIONS[row["p"].value], row["t"].value)
         for query in queries
-        for row in store.query(query, default_graph=graphs)
+        for row in solutions(store.query(query, default_graph=graphs))
     }
 
 
@@ -164,7 +165,7 @@ def _order_pairs(store: Store, graphs: Sequence[str], times: set[str]) -> set[tu
     query = f"""SELECT DISTINCT ?a ?b WHERE {{
         {{ ?a <{TIME}before> ?b }} UNION {{ ?b <{TIME}after> ?a }}
         FILTER(isIRI(?a) && isIRI(?b)) VALUES ?x {{ {values} }} FILTER(?a = ?x || ?b = ?x) }}"""
-    return {(row["a"].value, row["b"].value) for row in store.query(query, default_graph=graphs)}
+    return {(row["a"].value, row["b"].value) for row in solutions(store.query(query, default_graph=graphs))}
 
 
 def _whens(
@@ -205,7 +206,7 @@ def _vague(store: Store, graphs: Sequence[str], times: set[str]) -> set[str]:
         return set()
     values = " ".join(str(ox.NamedNode(t)) for t in sorted(times))
     query = f"SELECT ?t WHERE {{ VALUES ?t {{ {values} }} ?t a <{ONTOLOGY_NS}VagueInterval> }}"
-    return {row["t"].value for row in store.query(query, default_graph=graphs)}
+    return {row["t"].value for row in solutions(store.query(query, default_graph=graphs))}
 
 
 def _calendar(store: Store, graphs: Sequence[str], times: set[str]) -> dict[str, tuple[int, ...]]:
@@ -221,7 +222,7 @@ def _calendar(store: Store, graphs: Sequence[str], times: set[str]) -> dict[str,
             OPTIONAL {{ ?d <{TIME}year> ?dy }} OPTIONAL {{ ?d <{TIME}month> ?dm }} OPTIONAL {{ ?d <{TIME}day> ?dd }} }}
         OPTIONAL {{ ?t <{ONTOLOGY_NS}precision> ?precision }} }}"""
     found: dict[str, tuple[int, ...]] = {}
-    for row in store.query(query, default_graph=graphs):
+    for row in solutions(store.query(query, default_graph=graphs)):
         parts = _parts(row)
         if parts:
             precision = row["precision"]

@@ -116,5 +116,5 @@ def refuse_derived_reads(sparql: str) -> None:
             )
 
 
-def _is_term(term: ox.NamedNode | ox.BlankNode | ox.Literal, terms: frozenset[str]) -> bool:
+def _is_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, terms: frozenset[str]) -> bool:
     return isinstance(term, ox.NamedNode) and (term.value in terms or term.value.startswith(ONTOLOGY_NS))

@@ -631,7 +631,7 @@ def _shapes_graph(folder: Path) -> object | None:
         files = rdf_files([folder])
     except (FileNotFoundError, ValueError):
         return None
-    triples = []
+    triples: list[ox.Triple] = []
     for file in files:
         quads, _ = parse_file(file, "urn:kgraph:shapes")
         triples += (q.triple for q in quads)

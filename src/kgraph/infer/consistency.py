@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from kgraph.config import GRAPH_NS
 from kgraph.infer.terms import PREFIXES, shorten
 from kgraph.store import Store
+from kgraph.store.results import solutions
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,14 @@ class Inconsistency:
 
 _PROLOGUE = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "owl"))
 
-_CHECKS: list[tuple[str, str, Callable[[dict], tuple[str, list[tuple]]]]] = []
+_Word = Callable[[dict], tuple[str, list[tuple]]]
+_CHECKS: list[tuple[str, str, _Word]] = []
 
 
-def _check(query: str):
+def _check(query: str) -> Callable[[_Word], _Word]:
     """Register a check: a SELECT, and a function wording one solution with its triples."""
 
-    def register(word: Callable[[dict], tuple[str, list[tuple]]]):
+    def register(word: _Word) -> _Word:
         _CHECKS.append((word.__name__, _PROLOGUE + query, word))
         return word
 
@@ -132,9 +134,9 @@ def find_inconsistencies(store: Store, graphs: list[str] | None) -> list[Inconsi
     """Every contradiction in the union of the given graphs (None: the whole store), sorted by message."""
     found: dict[str, Inconsistency] = {}
     for name, query, word in _CHECKS:
-        solutions = store.query(query, default_graph=graphs)
-        names = [v.value for v in solutions.variables]
-        for solution in solutions:
+        result = solutions(store.query(query, default_graph=graphs))
+        names = [v.value for v in result.variables]
+        for solution in result:
             row = {name: solution[name] for name in names if solution[name] is not None}
             message, triples = word(row)
             where = _axiom_source(store, name, row)

@@ -62,7 +62,9 @@ class InferenceReport:
 class Reasoner(Protocol):
     """An OWL 2 RL closure kept up to date as the project's rules add triples to it."""
 
-    errors: list[str]
+    @property
+    def errors(self) -> list[str]:
+        """What the closure found wrong, as sentences."""
 
     def triggers(self, triples: Iterable[NTriple]) -> bool:
         """Whether adding these triples can make the closure grow."""

@@ -29,6 +29,7 @@ from kgraph.infer.paths import witness
 from kgraph.infer.rules import Rule, load_rules
 from kgraph.infer.terms import PREFIXES, shorten, shorten_triple, to_oxigraph
 from kgraph.store import Store
+from kgraph.store.results import solutions
 
 MAX_DEPTH = 32
 """How deep an explanation may go: a transitive chain of n steps needs about log2(n) levels."""
@@ -214,9 +215,9 @@ class _Explainer:
         return found
 
     def _select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
-        solutions = self.store.query(query, default_graph=self.graphs)
-        names = [v.value for v in solutions.variables]
-        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+        result = solutions(self.store.query(query, default_graph=self.graphs))
+        names = [v.value for v in result.variables]
+        return [{n: s[n] for n in names if s[n] is not None} for s in result]
 
     def _premises(self, pattern: tuple, row: dict) -> list[ox.Triple]:
         """A body pattern with the solution's values: a triple, or the steps of a property path."""

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS, INFERRED_GRAPH
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ReasonerName
 from kgraph.infer.closure import is_schema_graph, vocabulary
 from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
@@ -36,6 +36,7 @@ from kgraph.infer.rules import Rule, load_rules
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.store import EmbeddedStore
 from kgraph.store.remote import RemoteStore
+from kgraph.store.results import solutions, triples
 
 NEW_GRAPH = GRAPH_NS + "inference/new"
 """Where a round's conclusions go before those already known are dropped."""
@@ -78,7 +79,7 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
         + owlrl_inconsistencies(ill_typed_literals(store, reasoned)),
         seconds=time.perf_counter() - started,
         reasoned_graphs=reasoned,
-        reasoner="native (in the store)",
+        engine=ReasonerName.NATIVE,
     )
 
 
@@ -106,9 +107,8 @@ def _schema_copy(store: RemoteStore, graphs: list[str]) -> EmbeddedStore:
     query = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o
       FILTER ({namespaces} || ?p IN ({lists}) || (?p = {TYPE} && isIRI(?o) && ({typed}))) }}"""
     scratch = EmbeddedStore()
-    scratch.add(
-        ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in store.query(query, default_graph=graphs)
-    )
+    found = triples(store.query(query, default_graph=graphs))
+    scratch.add(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in found)
     return scratch
 
 
@@ -184,14 +184,15 @@ def _for_virtuoso(query: str, store: RemoteStore, graphs: list[str]) -> str:
     same at the fixpoint), and a one-variable subquery still holding a ``*`` path (``?role rdfs:subPropertyOf*
     kg:participant``, right alone and wrong joined with the rest) answered on its own and inlined as VALUES."""
     query = _SUBCLASS_PATH.sub(TYPE, query)
-    prologue = query[: _CONSTRUCT.search(query).start()] if _CONSTRUCT.search(query) else ""
+    construct = _CONSTRUCT.search(query)
+    prologue = query[: construct.start()] if construct else ""
 
     def inline(match: re.Match[str]) -> str:
         if "*" not in match.group("pattern"):
             return match.group()
         variable = match.group("variable")
-        solutions = store.query(f"{prologue} {match.group('select')}", default_graph=graphs)
-        values = " ".join(str(solution[variable[1:]]) for solution in solutions)
+        answers = solutions(store.query(f"{prologue} {match.group('select')}", default_graph=graphs))
+        values = " ".join(str(solution[variable[1:]]) for solution in answers)
         return f"{{ VALUES {variable} {{ {values} }} }}"
 
     return _SUBQUERY.sub(inline, query)

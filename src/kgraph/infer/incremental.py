@@ -160,7 +160,7 @@ def _reasoned(store: Store, graphs: list[str], previous: InferenceReport, added:
     before = set(previous.reasoned_graphs)
     if any(not isinstance(q.graph_name, ox.NamedNode) for q in added):
         return None
-    sizes = Counter(q.graph_name.value for q in added)
+    sizes = Counter(q.graph_name.value for q in added if isinstance(q.graph_name, ox.NamedNode))  # all are, above
     fresh = [g for g in sizes if g not in before and g in graphs]
     schema = [g for g in graphs if g in before and is_schema_graph(store, g)]
     terms = vocabulary(store, schema) if fresh else set()

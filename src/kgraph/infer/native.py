@@ -31,6 +31,7 @@ from kgraph.infer.closure import ANNOTATIONS
 from kgraph.infer.rules import header_comments
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES, NTriple, split_ntriples
 from kgraph.store import Store
+from kgraph.store.results import serialized, solutions, triples
 
 RULES_DIR = Path(str(resources.files("kgraph.infer") / "owl_rl"))
 """The OWL 2 RL rules, as commented SPARQL files (see the README there)."""
@@ -102,9 +103,16 @@ class Schema:
         One look-up per triple instead of one per table; the joined properties (transitive, chains) have an entry
         too, even an empty one.
         """
-        tables = (self.domains, self.ranges, self.properties, self.inverses)
         triggers = {*self.domains, *self.ranges, *self.properties, *self.inverses, *self.linked}
-        return {p: tuple(table.get(p, set()) for table in tables) for p in triggers}
+        return {
+            p: (
+                self.domains.get(p, set()),
+                self.ranges.get(p, set()),
+                self.properties.get(p, set()),
+                self.inverses.get(p, set()),
+            )
+            for p in triggers
+        }
 
     def concluded(self) -> tuple[set[str], set[str]]:
         """The predicates and classes of every triple a rule may use or conclude, to read from the data."""
@@ -154,9 +162,9 @@ def _compile_row(schema: Schema, step: str, row: dict[str, str], chains: dict) -
 
 
 def _rows(store: Store, query: str, graphs: list[str] | None) -> list[dict[str, str]]:
-    solutions = store.query(query, default_graph=graphs)
-    names = [v.value for v in solutions.variables]
-    return [{n: str(s[n]) for n in names if s[n] is not None} for s in solutions]
+    result = solutions(store.query(query, default_graph=graphs))
+    names = [v.value for v in result.variables]
+    return [{n: str(s[n]) for n in names if s[n] is not None} for s in result]
 
 
 class NativeReasoner:
@@ -279,7 +287,8 @@ def read_triples(store: Store, graphs: list[str] | None, predicates: set[str], c
         values = " ".join(sorted(classes))
         queries.append(f"CONSTRUCT {{ ?s {TYPE} ?o }} WHERE {{ VALUES ?o {{ {values} }} ?s {TYPE} ?o }}")
     for query in queries:
-        yield from split_ntriples(store.query(query, default_graph=graphs).serialize(format=ox.RdfFormat.N_TRIPLES))
+        result = triples(store.query(query, default_graph=graphs))
+        yield from split_ntriples(serialized(result.serialize(format=ox.RdfFormat.N_TRIPLES)))
 
 
 def ill_typed_literals(store: Store, graphs: list[str] | None) -> list[str]:
@@ -295,7 +304,7 @@ def ill_typed_literals(store: Store, graphs: list[str] | None) -> list[str]:
       ?s ?p ?value . FILTER (isLiteral(?value) && DATATYPE(?value) = ?datatype && ?p NOT IN ({annotations}))
     }}"""
     errors = []
-    for row in store.query(query, default_graph=graphs):
+    for row in solutions(store.query(query, default_graph=graphs)):
         value, datatype = row["value"].value, row["datatype"].value
         try:
             AltXSDToPYTHON[rdflib.URIRef(datatype)](value)

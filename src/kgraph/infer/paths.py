@@ -14,7 +14,8 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
 
 from kgraph.store import Store
 
-Node = ox.NamedNode | ox.BlankNode | ox.Literal
+Node = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+"""A node a path reaches: an object may be an RDF 1.2 triple term."""
 Reached = dict[Node, list[ox.Triple]]
 """Every node reachable from a start, with the triples of one (short) way to reach it."""
 

@@ -19,6 +19,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kgraph.infer.terms import NTriple, split_ntriples
 from kgraph.store import Store
+from kgraph.store.results import serialized, triples
 
 
 class RuleError(ValueError):
@@ -85,10 +86,10 @@ def apply_rules(store: Store, rules: list[Rule], graphs: list[str] | None) -> se
     produced: set[NTriple] = set()
     for rule in rules:
         try:
-            result = store.query(rule.query, default_graph=graphs)
+            result = triples(store.query(rule.query, default_graph=graphs))
         except SyntaxError as error:
             raise RuleError(f"{rule.path}: not a valid SPARQL query: {error}") from None
-        produced.update(split_ntriples(result.serialize(format=ox.RdfFormat.N_TRIPLES)))
+        produced.update(split_ntriples(serialized(result.serialize(format=ox.RdfFormat.N_TRIPLES))))
     return produced
 
 

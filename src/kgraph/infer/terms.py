@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from typing import TypeGuard
 
 import pyoxigraph as ox
 import rdflib
@@ -70,7 +71,7 @@ def parse_ntriples(triples: Iterable[NTriple]) -> list[ox.Triple]:
     return [quad.triple for quad in ox.parse(input=text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
 
 
-def is_built_in(term: Term) -> bool:
+def is_built_in(term: Term | ox.Triple) -> TypeGuard[ox.NamedNode]:
     """True for the IRIs of RDF, RDFS, OWL and XSD themselves."""
     return isinstance(term, ox.NamedNode) and term.value.startswith(BUILT_IN_NAMESPACES)
 
@@ -92,6 +93,7 @@ def to_oxigraph(term: rdflib.term.Identifier) -> Term:
         return ox.NamedNode(str(term))
     if isinstance(term, rdflib.BNode):
         return ox.BlankNode(str(term))
+    assert isinstance(term, rdflib.Literal)
     if term.language:
         return ox.Literal(str(term), language=term.language)
     if term.datatype:
@@ -99,7 +101,7 @@ def to_oxigraph(term: rdflib.term.Identifier) -> Term:
     return ox.Literal(str(term))
 
 
-def shorten(term: Term) -> str:
+def shorten(term: Term | ox.Triple) -> str:
     """A term as Turtle writes it with our prefixes (``kgr:sudzha``, ``"12"^^xsd:integer``)."""
     if isinstance(term, ox.NamedNode):
         for prefix, namespace in PREFIXES.items():

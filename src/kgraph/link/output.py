@@ -32,7 +32,8 @@ _STATUS = ox.NamedNode(_KG + "reviewStatus")
 _GENERATED = ox.NamedNode(PREFIXES["prov"] + "generatedAtTime")
 PENDING = _KG + "reviewPending"
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+"""A value in the output file: a reviewer may have written any, an RDF 1.2 triple term too (kept as written)."""
 Verdicts = dict[str, dict[str, list[Term]]]
 """Per candidate IRI, per kept predicate IRI, the values the previous file gave."""
 

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from kgraph import __version__
 from kgraph.config import RESOURCE_NS
 from kgraph.store import Store
+from kgraph.store.results import solutions
 
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
@@ -118,7 +119,7 @@ SELECT DISTINCT ?entity ?label ?name ?class ?linked WHERE {
 def linkable_entities(store: Store) -> list[Entity]:
     """Resources of a kind that the class mapping covers, with every English name they have, sorted by IRI."""
     rows: dict[str, dict] = {}
-    for row in store.query(_ENTITIES):
+    for row in solutions(store.query(_ENTITIES)):
         entry = rows.setdefault(row["entity"].value, {"labels": set(), "names": set(), "classes": set()})
         entry["labels"].add(_english(row["label"]))
         entry["names"].add(_english(row["name"]))
@@ -239,7 +240,7 @@ def class_labels(store: Store) -> dict[str, str]:
     query = """PREFIX kg: <https://w3id.org/kgraph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?class ?label WHERE { ?kind kg:wikidataClass ?class . ?class rdfs:label ?label }"""
-    return {row["class"].value: row["label"].value for row in store.query(query)}
+    return {row["class"].value: row["label"].value for row in solutions(store.query(query))}
 
 
 def _slug(iri: str, namespace: str) -> str:

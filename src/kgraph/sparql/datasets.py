@@ -129,7 +129,7 @@ def prepare(store: Store) -> Callable[[], Dataset]:
     returned function makes the zygote's view of it, once forked."""
     if isinstance(store, EmbeddedStore) and store.path is None:
         return lambda: Inherited(store)
-    if isinstance(store, EmbeddedStore):
+    if isinstance(store, EmbeddedStore) and store.path is not None:
         folder = _snapshot_folder(store.path)
         store.snapshot(folder / "0")
         return lambda: Snapshots(folder)

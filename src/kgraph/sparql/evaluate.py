@@ -6,7 +6,9 @@ Content negotiation happens here, once the result shows the query form (SELECT, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -15,6 +17,7 @@ from kgraph.sparql.formats import negotiate
 from kgraph.sparql.planner import Plan, plan
 from kgraph.sparql.stats import Statistics
 from kgraph.store import Store
+from kgraph.store.base import QueryResult
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class QueryRequest:
     default_graph: list[str] | None = None
     named_graphs: list[str] | None = None
     accept: str | None = None
-    format: str | None = None
+    format: str | Sequence[str] | None = None
     plan: bool = True
     """Whether the planner (:mod:`kgraph.sparql.planner`) may reorder the query before it is evaluated."""
 
@@ -71,7 +74,7 @@ def explain(store: Store, request: QueryRequest) -> str:
     return planned(store, request).explain()
 
 
-def run_query(store: Store, request: QueryRequest) -> object:
+def run_query(store: Store, request: QueryRequest) -> QueryResult:
     """Evaluate the query as planned (as written when ``request.plan`` is off); a syntax error is reported on the
     query as written, so its positions are the user's."""
     sparql = planned(store, request).rewritten if request.plan else request.sparql
@@ -84,7 +87,7 @@ def run_query(store: Store, request: QueryRequest) -> object:
         return store.query(request.sparql, **dataset)
 
 
-def _kind(result: object) -> str:
+def _kind(result: QueryResult) -> str:
     if isinstance(result, ox.QuerySolutions):
         return "solutions"
     if isinstance(result, ox.QueryBoolean):
@@ -92,11 +95,14 @@ def _kind(result: object) -> str:
     return "graph"
 
 
-def _serialize(result: object, serializer: object, buffer: _BoundedBuffer) -> None:
+def _serialize(result: QueryResult, serializer: ox.QueryResultsFormat | ox.RdfFormat, buffer: _BoundedBuffer) -> None:
+    # pyoxigraph writes to any object with write(); its stubs ask for IO[bytes]. negotiate() chose the serializer
+    # for the result's kind, so it is an RdfFormat for triples and a QueryResultsFormat otherwise.
+    output = cast(IO[bytes], buffer)
     if isinstance(result, ox.QueryTriples):
-        ox.serialize(result, buffer, serializer)
+        ox.serialize(result, output, cast(ox.RdfFormat, serializer))
     else:
-        result.serialize(buffer, serializer)
+        result.serialize(output, cast(ox.QueryResultsFormat, serializer))
 
 
 def _error(error: SparqlError) -> tuple:

@@ -27,6 +27,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -338,7 +339,7 @@ class QueryPool:
             self._idle.extend(workers)
             self._cond.notify_all()
 
-    def _ask_zygote(self, **command: object) -> list[_Worker]:
+    def _ask_zygote(self, **command: Any) -> list[_Worker]:
         with self._zygote_lock:
             return self._ask_zygote_locked(**command)
 
@@ -397,7 +398,7 @@ def _shutdown(state: list) -> None:
     reap(zygote_pid, grace=5.0)
 
 
-def _exchange(sock: socket.socket, request: QueryRequest, timeout: float) -> tuple:
+def _exchange(sock: socket.socket, request: object, timeout: float) -> tuple:
     """Send a request to a worker and await its reply; TimeoutError once ``timeout`` has passed."""
     sock.settimeout(timeout)
     send(sock, request)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -38,6 +39,11 @@ class ResultFormat:
     def content_type(self) -> str:
         """The Content-Type header; textual types name their charset so browsers do not guess."""
         return f"{self.media_type}; charset=utf-8" if self.charset else self.media_type
+
+    @property
+    def rdf_format(self) -> ox.RdfFormat:
+        """The writer of a graph format: ``negotiate("graph", ...)`` only answers formats whose writer is one."""
+        return cast(ox.RdfFormat, self.serializer)
 
     @property
     def media_types(self) -> tuple[str, ...]:

@@ -206,6 +206,7 @@ def _tokens(sparql: str) -> Iterator[_Token]:
     pending: list[str] = []  # BASE, or PREFIX and its label, while a declaration streams past
     for match in _TOKEN.finditer(sparql):
         kind = match.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         if kind in ("ws", "comment", "string"):
             continue
         raw = match.group()

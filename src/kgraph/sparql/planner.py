@@ -206,7 +206,7 @@ def _where_group(tokens: list[Tok]) -> int | None:
     """Index of the ``{`` opening the query pattern (WHERE clause), None for an update or an unknown form."""
     first = next((i for i, t in enumerate(tokens) if t.kind == "word" and t.raw.upper() in _OPERATIONS), None)
     form = tokens[first].raw.upper() if first is not None else None
-    if form not in _FORMS:
+    if form not in _FORMS or first is None:
         return None
     if form == "CONSTRUCT" and _word(tokens[first + 1] if first + 1 < len(tokens) else None, "WHERE"):
         raise _Unplannable("CONSTRUCT WHERE: its pattern is also its template")
@@ -607,7 +607,8 @@ def _by_selectivity(
     certain = set(bound)
     remaining = list(movable)
     while remaining:
-        best = min(remaining, key=lambda i, bound=frozenset(certain): _rank(elements[i], costs[i], bound, i))
+        known = frozenset(certain)
+        _, best = min((_rank(elements[i], costs[i], known, i), i) for i in remaining)
         chosen.append(best)
         remaining.remove(best)
         certain |= elements[best].certain

@@ -24,6 +24,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from kgraph.sparql.datasets import Dataset, prepare
 from kgraph.sparql.evaluate import evaluate
@@ -78,7 +79,7 @@ def send(sock: socket.socket, obj: object, fds: list[int] | None = None) -> None
     sock.sendall(data)
 
 
-def recv(sock: socket.socket, deadline: float | None = None) -> tuple[object, list[int]]:
+def recv(sock: socket.socket, deadline: float | None = None) -> tuple[Any, list[int]]:
     """One message and the descriptors sent with it; EOFError if the peer is gone."""
     _set_deadline(sock, deadline)
     header, fds, _, _ = socket.recv_fds(sock, _HEADER.size, MAX_WORKERS)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, Any
 from urllib.parse import unquote_to_bytes
 
 from kgraph.sparql.errors import SparqlError
@@ -51,7 +51,7 @@ class ProtocolRequest:
     """Show what the planner does with the query instead of answering it."""
 
 
-def read_body(stream: BinaryIO, content_length: int | None, limit: int) -> bytes:
+def read_body(stream: IO[bytes], content_length: int | None, limit: int) -> bytes:
     """The request body, refused once past ``limit`` bytes without reading the rest."""
     if content_length is not None and content_length > limit:
         raise _too_large(limit)
@@ -162,7 +162,7 @@ def _build(params: list[tuple[str, str]], *, posted: bool) -> ProtocolRequest:
     query, update = _one(values["query"]), _one(values["update"])
     if query is not None and update is not None:
         raise ProtocolError("The request has both 'query' and 'update'; send one operation per request.")
-    common = {
+    common: dict[str, Any] = {
         "default_graph_uris": tuple(dict.fromkeys(values["default-graph-uri"])),
         "named_graph_uris": tuple(dict.fromkeys(values["named-graph-uri"])),
         "infer": _switch("infer", _one(values["infer"]), default=True),

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from kgraph.sparql.planner import Pattern
 from kgraph.store import Store
+from kgraph.store.results import solutions
 
 MAX_COUNTS = 100_000
 """Counts kept per store at most (queries with ever new constants would otherwise grow the memo for ever)."""
@@ -60,7 +61,7 @@ class Statistics:
         ]
         sparql = f"SELECT (COUNT(*) AS ?n) WHERE {{ {' '.join(terms)} }}"
         try:
-            result = self.store.query(sparql, default_graph=self.default_graph)
+            result = solutions(self.store.query(sparql, default_graph=self.default_graph))
             return int(next(iter(result))["n"].value)
         except (SyntaxError, ValueError, StopIteration, OSError):
             return 1_000_000_000  # an unreadable constant: unknown, so last

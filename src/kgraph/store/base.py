@@ -49,9 +49,9 @@ class Store(ABC):
     @abstractmethod
     def quads(
         self,
-        subject: Term | None = None,
+        subject: Term | ox.Triple | None = None,
         predicate: ox.NamedNode | None = None,
-        obj: Term | None = None,
+        obj: Term | ox.Triple | None = None,
         graph: str | None = None,
     ) -> Iterator[ox.Quad]:
         """The quads matching a pattern (``None`` is a wildcard; ``graph=None`` means every graph)."""

@@ -13,6 +13,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from kgraph.store.base import QueryResult, Store, Term
+from kgraph.store.results import solutions
 
 BULK_COPY_QUADS = 50_000
 """Copies from this size up go through the bulk loader on disk; smaller ones are one transaction."""
@@ -77,7 +78,7 @@ class EmbeddedStore(Store):
         self._store.extend(quads)
 
     def load_file(
-        self, source: IO[bytes], rdf_format: ox.RdfFormat, *, base_iri: str, graph: str, large: bool = False
+        self, source: IO[bytes], rdf_format: ox.RdfFormat, *, base_iri: str | None, graph: str, large: bool = False
     ) -> None:
         """Parse and add one file natively (no Python object per triple), its default graph going to ``graph``:
         all of the file or, on a SyntaxError, nothing.
@@ -133,9 +134,9 @@ class EmbeddedStore(Store):
 
     def quads(
         self,
-        subject: Term | None = None,
+        subject: Term | ox.Triple | None = None,
         predicate: ox.NamedNode | None = None,
-        obj: Term | None = None,
+        obj: Term | ox.Triple | None = None,
         graph: str | None = None,
     ) -> Iterator[ox.Quad]:
         graph_name = ox.NamedNode(graph) if graph else None
@@ -153,7 +154,9 @@ class EmbeddedStore(Store):
     def count(self, graph: str | None = None) -> int:
         if graph is None:
             return len(self._store)
-        [row] = self._store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}")
+        [row] = solutions(
+            self._store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}")
+        )
         return int(row[0].value)
 
     def close(self) -> None:

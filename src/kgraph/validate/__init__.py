@@ -183,7 +183,8 @@ class _Run:
         """Make the cached store hold the files as they are now; the quads that differ are what changed."""
         files = _unique([*self.project_files, *self.given])
         graphs = {graph_iri(f, self.project.root): f for f in files}
-        loaded, changed = {}, []
+        loaded: dict[Path, LoadedFile] = {}
+        changed: list[ox.Quad] = []
         for graph in set(state.sources) - set(graphs):
             changed += store.quads(graph=graph)
             store.clear_graph(graph)
@@ -286,7 +287,7 @@ def _syntax_problem(error: RdfSyntaxError) -> Problem:
 
 def _shapes(files: list[Path], report: ValidationReport, reach=None) -> Shapes:
     """The shapes' triples (pySHACL's input, made into a graph only if shapes run); syntax errors are reported."""
-    triples = []
+    triples: list[ox.Triple] = []
     for file in files:
         try:
             quads, _ = parse_file(file, "urn:kgraph:shapes")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -27,6 +28,9 @@ from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.store import EmbeddedStore
 from kgraph.validate.reach import Reach, affected, analyse
 from kgraph.validate.report import ShaclResult
+
+if TYPE_CHECKING:
+    import rdflib
 
 Node = ox.NamedNode | ox.BlankNode
 
@@ -39,7 +43,7 @@ class Shapes:
     known_reach: Reach | None = None
 
     @cached_property
-    def graph(self) -> object:
+    def graph(self) -> rdflib.Graph:
         """The shapes as an rdflib graph (imports rdflib and pySHACL: only when shapes are run)."""
         from kgraph.validate.shacl import to_graph
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -21,6 +21,7 @@ from rdflib.term import XSDToPython
 from kgraph.infer.terms import shorten
 from kgraph.load import LoadedFile
 from kgraph.store import Store
+from kgraph.store.results import solutions
 from kgraph.validate.report import Problem
 
 EXPECTED = {
@@ -45,11 +46,11 @@ _LITERALS = """SELECT DISTINCT ?value WHERE {
 }"""
 
 
-def ill_typed_literals(store: Store, files: list[LoadedFile], display) -> list[Problem]:
+def ill_typed_literals(store: Store, files: list[LoadedFile], display: Callable[[Path], str]) -> list[Problem]:
     """One problem per literal of ``files`` whose lexical form its datatype does not accept."""
     problems = []
     for file in files:
-        for row in store.query(_LITERALS, default_graph=[file.graph]):
+        for row in solutions(store.query(_LITERALS, default_graph=[file.graph])):
             literal = row["value"]
             reason = _rejection(literal)
             if reason is not None:
@@ -123,7 +124,7 @@ def _same_literal(inconsistency: str, literal: str) -> bool:
     return f"literal '{lexical}' does not match its datatype" in inconsistency
 
 
-def triple_terms(store: Store, files: list[LoadedFile], display) -> list[Problem]:
+def triple_terms(store: Store, files: list[LoadedFile], display: Callable[[Path], str]) -> list[Problem]:
     """One problem per checked file that uses RDF 1.2 triple terms (``<< s p o >>``), in its own graph or, for a
     dataset, in the graphs it names: the store keeps them, but the SHACL engine (rdflib) has no such terms."""
     by_graph = {file.graph: file for file in files}

@@ -162,7 +162,7 @@ def to_sarif(report: ValidationReport) -> str:
         results.append(_sarif_result(v.shape, _LEVELS.get(v.severity, "error"), v.sentence(), v.file, v.line, v.column))
     ids = list(rules)
     for result in results:
-        result["ruleIndex"] = ids.index(result["ruleId"])
+        result["ruleIndex"] = ids.index(str(result["ruleId"]))
     driver = {
         "name": "kgraph",
         "version": kgraph.__version__,

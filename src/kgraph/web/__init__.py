@@ -140,7 +140,8 @@ def _revalidate_by_etag(response: Response) -> Response:
         return response
     response.add_etag()
     response.headers.setdefault("Cache-Control", "no-cache")
-    return response.make_conditional(request)
+    response.make_conditional(request)  # changes the response in place (and returns it, typed as werkzeug's)
+    return response
 
 
 def _add_cors_headers(response: Response) -> Response:

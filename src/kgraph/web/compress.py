@@ -35,7 +35,7 @@ def compress(response: Response) -> Response:
         return response
     etag, _ = response.get_etag()
     static = response.direct_passthrough and etag is not None
-    packed = _cached(request.path, etag) if static else None
+    packed = _cached(request.path, etag) if static and etag is not None else None
     original = response.response
     if packed is None:
         response.direct_passthrough = False
@@ -44,7 +44,7 @@ def compress(response: Response) -> Response:
         if len(body) < MIN_BYTES:
             return response
         packed = gzip.compress(body, compresslevel=6, mtime=0)
-        if static:
+        if static and etag is not None:
             _keep(request.path, etag, packed)
     _close(original)
     response.direct_passthrough = False

@@ -235,4 +235,4 @@ def _reserialize(turtle: str, fmt: ResultFormat) -> bytes:
     """The description in the negotiated format (it is written as Turtle)."""
     if fmt.name == "turtle":
         return turtle.encode("utf-8")
-    return serialize(ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE), fmt.serializer)
+    return serialize(ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE), fmt.rdf_format)

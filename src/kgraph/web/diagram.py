@@ -99,7 +99,9 @@ def _boxes(ontology: Ontology) -> dict[str, _Box]:
         inside = [p for p in c.parents if p.iri in boxes and p.iri != c.iri]
         outside = [p.text for p in c.parents if p.iri not in boxes]
         if inside:
-            boxes[inside[0].iri].children.append(boxes[c.iri])
+            parent = inside[0].iri
+            assert parent is not None  # a key of boxes
+            boxes[parent].children.append(boxes[c.iri])
         boxes[c.iri].note = f"⊑ {', '.join(outside)}" if outside else ""
         if len(inside) > 1:
             also = ", ".join(p.text for p in inside[1:])

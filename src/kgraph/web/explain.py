@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
 from kgraph.describe import labels_of, to_node
+from kgraph.graph import KnowledgeGraph
 from kgraph.infer import TripleNotFound, explain
 from kgraph.infer.explain import MAX_DEPTH, Explanation
 from kgraph.infer.terms import TermSyntaxError, parse_triple
@@ -53,7 +54,7 @@ def explain_triple() -> Response:
     return Response(body + "\n", content_type=FORMATS[fmt])
 
 
-def _page(graph, tree: Explanation) -> str:
+def _page(graph: KnowledgeGraph, tree: Explanation) -> str:
     """The proof tree as HTML: each step's triple with labelled, linked terms, and why it holds."""
     graphs = graph.default_graph(True)
     labels = labels_of(graph.store, list(_terms(tree)), graphs)

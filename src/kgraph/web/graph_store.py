@@ -207,7 +207,7 @@ def _read(state: Service, graph: str | None) -> Response:
     else:
         raise SparqlError(f"There is no graph <{graph}> in this store.", status=404)
     fmt = negotiate("graph", request.headers.get("Accept"), request.args.getlist("format"))
-    body = ox.serialize(sorted(triples, key=str), format=fmt.serializer) or b""
+    body = ox.serialize(sorted(triples, key=str), format=fmt.rdf_format) or b""
     response = Response(body, content_type=fmt.content_type)
     response.vary.add("Accept")
     return response

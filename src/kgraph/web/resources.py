@@ -11,6 +11,7 @@ HTTP. ``/timeline`` lists every dated thing of the graph.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
@@ -19,6 +20,7 @@ from kgraph.config import ONTOLOGY_NS
 from kgraph.describe import describe, description_triples, exists, ontology, resource_iri
 from kgraph.sparql.formats import GRAPH_FORMATS, ResultFormat, negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError
+from kgraph.store.results import serialized
 from kgraph.timeline import timeline
 from kgraph.web import error_response, service
 from kgraph.web.diagram import ontology_diagram
@@ -136,13 +138,15 @@ def graphs_for(infer: bool) -> list[str]:
 
 def rdf_response(data: Iterable[ox.Triple] | Iterable[ox.Quad], fmt: ResultFormat) -> Response:
     """Triples (or quads) serialised in one RDF format, with the project's prefixes where the format has them."""
-    body = serialize(data, fmt.serializer)
+    body = serialize(data, fmt.rdf_format)
     return Response(body, content_type=fmt.content_type)
 
 
 def serialize(data: Iterable[ox.Triple] | Iterable[ox.Quad], format: ox.RdfFormat) -> bytes:
     """Triples or quads as bytes in ``format``, abbreviated with the project's prefixes."""
-    return ox.serialize(list(data), format=format, prefixes=PREFIXES)
+    # list() of either kind of iterable is typed list[object]; it holds what was given, all triples or all quads
+    listed = cast("list[ox.Triple] | list[ox.Quad]", list(data))
+    return serialized(ox.serialize(listed, format=format, prefixes=PREFIXES))
 
 
 def _not_found(name: str, html: bool) -> Response:

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from kgraph.catalog import MAX_LISTED, MAX_RESULTS, classes, instances, search
-from kgraph.describe import labels_of, to_node
+from kgraph.describe import Node, labels_of, to_node
 from kgraph.sparql.formats import parse_accept
 from kgraph.web import error_response, service
 from kgraph.web.resources import graphs_for, infer_flag
@@ -27,7 +27,8 @@ def index() -> Response:
     store = service(current_app).graph.store
     graphs = graphs_for(infer_flag(request.args.get("infer")))
     chosen = request.args.get("class")
-    listed, more, cls = [], False, None
+    listed: list[tuple[Node, str]] = []
+    more, cls = False, None
     if chosen:
         if not chosen.startswith(("http://", "https://")) or any(c in chosen for c in '<>"{}|\\^` '):
             return error_response(400, f"The 'class' parameter must be a full http(s) IRI, not '{chosen}'.")

@@ -54,6 +54,8 @@ class KgraphParser(HTTPRequestParser):
     words: 414 when the request line alone is over the header limit, 413 as the application says it, 400 rather
     than 501 for an unknown transfer coding."""
 
+    error: Error | None  # set by waitress's parser, which has no type hints
+
     def __init__(self, adj: Adjustments) -> None:
         super().__init__(adj)
         self.started = time.monotonic()

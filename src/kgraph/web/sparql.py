@@ -26,6 +26,7 @@ from kgraph.sparql.executor import QueryRequest
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
 from kgraph.sparql.guard import _TOKEN, QueryDataset, check_query, check_update
 from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_params, parse_request, read_body
+from kgraph.store.results import solutions
 from kgraph.web import error_response
 from kgraph.web.auth import authorize, configured_tokens
 from kgraph.web.metrics import answer
@@ -163,7 +164,7 @@ def describe(state: Service, asked: ProtocolRequest) -> Response:
     if fmt.name == "turtle":
         return Response(turtle, content_type=fmt.content_type)
     triples = ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)
-    return Response(ox.serialize(triples, format=fmt.serializer), content_type=fmt.content_type)
+    return Response(ox.serialize(triples, format=fmt.rdf_format), content_type=fmt.content_type)
 
 
 def service_description(state: Service, endpoint_url: str) -> str:
@@ -199,5 +200,7 @@ def service_description(state: Service, endpoint_url: str) -> str:
 
 def _default_graph_size(graph: KnowledgeGraph) -> int:
     """Distinct triples in the default graph with inference on (two files may assert one triple)."""
-    result = graph.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=graph.default_graph(True))
+    result = solutions(
+        graph.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=graph.default_graph(True))
+    )
     return int(next(iter(result))["n"].value)
