@@ -52,11 +52,15 @@ class InferenceReport:
     """The OWL 2 RL engine that ran (owlrl when native was asked for but cannot reason over the graphs)."""
     fallback: str = ""
     """Why owlrl ran when native was asked for: the constructs native does not implement; empty otherwise."""
+    in_store: bool = False
+    """Whether the rules ran in a remote store as SPARQL updates (:mod:`kgraph.infer.in_store`), not in memory."""
 
     @property
     def reasoner(self) -> str:
-        """The engine that ran, for people: its name, and why owlrl ran when it stood in for native."""
-        return f"{self.engine} ({self.fallback})" if self.fallback else str(self.engine)
+        """The engine that ran, for people: its name, and why owlrl ran when it stood in for native, or where."""
+        if self.fallback:
+            return f"{self.engine} ({self.fallback})"
+        return f"{self.engine} (in the store)" if self.in_store else str(self.engine)
 
 
 class Reasoner(Protocol):

@@ -80,6 +80,7 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
         seconds=time.perf_counter() - started,
         reasoned_graphs=reasoned,
         engine=ReasonerName.NATIVE,
+        in_store=True,
     )
 
 
