@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import faulthandler
 import itertools
 import os
 import re
@@ -194,6 +195,7 @@ def contained(data: bytes, rdf_format: ox.RdfFormat, *, depth: int, max_nesting:
 
 def _child(data: bytes, rdf_format: ox.RdfFormat, base_iri: str | None, out: int) -> None:
     """The child's side of :func:`contained`: N-Quads and exit 0, or ``line\\ncolumn\\nmessage`` and exit 3."""
+    faulthandler.disable()  # a crash here is expected and reported by the parent in one line, not as a stack dump
     code = 0
     try:
         try:
