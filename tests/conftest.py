@@ -121,7 +121,7 @@ def stop_process(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def start_server(args: list[str], env: dict[str, str], *, ready_within: float = 30.0) -> LiveServer:
+def start_server(args: list[str], env: dict[str, str], *, ready_within: float = 90.0) -> LiveServer:
     """Start ``kgraph serve`` with ``args`` and wait until ``/sparql`` answers."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="kgraph-serve-", suffix=".log")[1])
@@ -142,8 +142,9 @@ def start_server(args: list[str], env: dict[str, str], *, ready_within: float = 
                 return server
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.05)
+    printed = server.output()
     server.stop()
-    raise RuntimeError(f"kgraph serve did not answer within {ready_within} s:\n{server.output()}")
+    raise RuntimeError(f"kgraph serve did not answer within {ready_within} s:\n{printed}")
 
 
 def _fixture_env() -> dict[str, str]:

@@ -79,8 +79,14 @@ class InputRefused(ValueError):
     def __init__(self, line: int | None, column: int | None, message: str) -> None:
         self.line = line
         self.column = column
-        self.message = message
-        super().__init__(message)
+        self.message = one_line(message)
+        super().__init__(self.message)
+
+
+def one_line(message: str) -> str:
+    """A parser's message on one line (RDF/XML's quote the text they stumbled on, line breaks included): every error
+    kgraph prints is one line."""
+    return re.sub(r"\s*\n\s*", " ", message).strip()
 
 
 def strip_bom(data: bytes) -> bytes:

@@ -26,7 +26,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from kgraph import bounds
-from kgraph.bounds import InputRefused
+from kgraph.bounds import InputRefused, one_line
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.store import EmbeddedStore, Store
 
@@ -66,7 +66,7 @@ class RdfSyntaxError(ValueError):
         self.path = path
         self.line = line
         self.column = column
-        self.message = message
+        self.message = one_line(message)
         super().__init__(str(self))
 
     def __str__(self) -> str:
