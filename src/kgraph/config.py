@@ -275,9 +275,15 @@ _INTEGERS = frozenset(
 )
 _SECONDS = frozenset({"timeout", "header_timeout", "body_timeout", "idle_timeout", "write_timeout"})
 
+_SECONDS_RANGE: tuple[Callable[[Any], bool], str] = (
+    lambda v: 0 < v < float("inf"),
+    "a number of seconds greater than 0",
+)
+"""What every time limit must be."""
+
 _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "port": (lambda v: 1 <= v <= 65535, "a TCP port from 1 to 65535"),
-    "timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
+    "timeout": _SECONDS_RANGE,
     "max_result_bytes": (lambda v: v >= 1024, "at least 1024 bytes"),
     "max_body_bytes": (lambda v: v >= 1024, "at least 1024 bytes"),
     "max_nesting": (lambda v: v >= 1, "at least 1"),
@@ -287,10 +293,10 @@ _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max_header_bytes": (lambda v: v >= 1024, "at least 1024 bytes"),
     "query_memory": (lambda v: v is None or v >= 16, "at least 16 MiB"),
     "max_connections": (lambda v: v >= 1, "at least 1"),
-    "header_timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
-    "body_timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
-    "idle_timeout": (lambda v: 0 < v < float("inf"), "a number of seconds greater than 0"),
-    "write_timeout": (lambda v: v is None or 0 < v < float("inf"), "a number of seconds greater than 0"),
+    "header_timeout": _SECONDS_RANGE,
+    "body_timeout": _SECONDS_RANGE,
+    "idle_timeout": _SECONDS_RANGE,
+    "write_timeout": (lambda v: v is None or _SECONDS_RANGE[0](v), _SECONDS_RANGE[1]),
     "max_write_inferred": (lambda v: v >= 0, "at least 0"),
     "reasoner": (lambda v: v in ("native", "owlrl"), "native or owlrl"),
     "host": (lambda v: bool(v.strip()), "a host name or address"),

@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ONTOLOGY_NS
 from kgraph.infer.terms import PREFIXES, RDF_TYPE, is_built_in, shorten, shorten_triple
 from kgraph.sparql.errors import SparqlError
-from kgraph.sparql.guard import _tokens as sparql_tokens
+from kgraph.sparql.guard import significant_tokens as sparql_tokens
 from kgraph.store import Store
 from kgraph.validate.report import Problem
 

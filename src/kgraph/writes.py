@@ -47,7 +47,7 @@ from kgraph.infer.terms import PREFIXES, shorten, shorten_triple
 from kgraph.journal import Entry, Journal
 from kgraph.load import parse_file, rdf_files
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
-from kgraph.sparql.guard import _TOKEN as SPARQL_TOKEN
+from kgraph.sparql.guard import SPARQL_TOKEN
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.validate.report import Problem, ValidationReport, Violation
 from kgraph.validate.shacl import run_shacl, to_graph

@@ -35,7 +35,7 @@ from kgraph.infer.engine import (
 from kgraph.infer.native import NativeReasoner, compile_schema, load_owl_rl_rules
 from kgraph.infer.rules import Rule, _split_construct, apply_rules, load_rules
 from kgraph.infer.terms import PREFIXES, NTriple, parse_ntriples
-from kgraph.sparql.guard import _tokens as sparql_tokens
+from kgraph.sparql.guard import significant_tokens as sparql_tokens
 from kgraph.store import Store
 
 _RDF_TYPE = PREFIXES["rdf"] + "type"

@@ -23,10 +23,8 @@ from kgraph.sparql.errors import ForbiddenQuery
 _IRI_RUN = r"""[^<>"{}|^`\\\x00-\x20]++|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""
 _LOCAL_ESC = r"""\\[_~.\-!$&'()*+,;=/?#@%]"""
 _LOCAL_CHAR = rf"[\w:\-\u00B7]|%[0-9A-Fa-f]{{2}}|{_LOCAL_ESC}"
-_TOKEN = re.compile(
-    rf"""
-    (?P<ws>[\s0-9,;.]+)
-  | (?P<comment>\#[^\n\r]*)
+_TERMS = rf"""
+    (?P<comment>\#[^\n\r]*)
   | (?P<iri><(?:{_IRI_RUN})*+>)
   | (?P<string>'''(?:[^'\\]++|\\.|'(?!''))*+'''|\"\"\"(?:[^"\\]++|\\.|"(?!""))*+\"\"\"
               |'(?:[^'\\\n\r]++|\\.)*+'|"(?:[^"\\\n\r]++|\\.)*+")
@@ -35,10 +33,15 @@ _TOKEN = re.compile(
   | (?P<pname>(?P<prefix>(?:[^\W\d_](?:[\w\-.\u00B7]*[\w\-\u00B7])?)?):
                (?P<local>(?:(?:{_LOCAL_CHAR})(?:(?:{_LOCAL_CHAR}|\.)*(?:{_LOCAL_CHAR}))?)?))
   | (?P<word>[^\W\d]\w*)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+"""
+"""The SPARQL terms both lexers below read the same way."""
+_NUMBER = r"(?P<number>\d+\.\d*[eE][+-]?\d+|\d*\.\d+(?:[eE][+-]?\d+)?|\d+(?:[eE][+-]?\d+)?)"
+_TOKEN = re.compile(rf"(?P<ws>[\s0-9,;.]+) | {_TERMS} | (?P<other>.)", re.VERBOSE | re.DOTALL)
+"""The guard's lexer: digits and ``, ; .`` skipped with the blanks (the guard needs none of them; one run is
+cheaper), every other character its own ``other`` token."""
+SPARQL_TOKEN = re.compile(rf"(?P<ws>\s+) | {_TERMS} | {_NUMBER} | (?P<other>.)", re.VERBOSE | re.DOTALL)
+"""The same lexer for code that rewrites a query (the planner, ``USING`` and ``BASE`` insertion): numbers as one
+token (a decimal's dot ends no triple), punctuation as ``other`` tokens."""
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _RFC3986 = re.compile(r"^(([^:/?#]+):)?(//([^/?#]*))?([^?#]*)(\?([^#]*))?(#(.*))?")
 _NEVER_READS = "this endpoint never reads files or fetches graphs"
@@ -91,7 +94,7 @@ def check_query(
     before it is read any further.
     """
     check_length(sparql, max_bytes)
-    tokens = list(_tokens(sparql))
+    tokens = list(significant_tokens(sparql))
     _check_size(tokens)
     default: list[str] = []
     named: list[str] = []
@@ -108,7 +111,7 @@ def check_query(
 def check_update(sparql: str, *, service_allowlist: Collection[str], max_bytes: int | None = None) -> None:
     """Refuse an update that would LOAD a document or call a SERVICE off the allow-list, or is over ``max_bytes``."""
     check_length(sparql, max_bytes)
-    tokens = list(_tokens(sparql))
+    tokens = list(significant_tokens(sparql))
     _check_size(tokens)
     for index, token in enumerate(tokens):
         if _is_word(token, "LOAD"):
@@ -199,7 +202,7 @@ def _is_word(token: _Token, keyword: str) -> bool:
     return token.kind == "word" and token.raw.upper() == keyword
 
 
-def _tokens(sparql: str) -> Iterator[_Token]:
+def significant_tokens(sparql: str) -> Iterator[_Token]:
     """Significant tokens, IRIs resolved against BASE and prefixed names expanded via PREFIX."""
     base: str | None = None
     prefixes: dict[str, str] = {}

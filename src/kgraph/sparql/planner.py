@@ -27,18 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kgraph.sparql.guard import _TOKEN
-
-_NUMBER = r"(?P<number>\d+\.\d*[eE][+-]?\d+|\d*\.\d+(?:[eE][+-]?\d+)?|\d+(?:[eE][+-]?\d+)?)"
-_GUARD_BLANKS = "(?P<ws>[\\s0-9,;.]+)"
-"""The guard skips punctuation and digits as blanks (it needs neither; one run is cheaper); the planner needs both."""
-if _GUARD_BLANKS not in _TOKEN.pattern or "(?P<other>.)" not in _TOKEN.pattern:
-    raise ImportError("the guard's lexer changed: kgraph.sparql.planner must follow it")
-_LEXER = re.compile(
-    _TOKEN.pattern.replace(_GUARD_BLANKS, "(?P<ws>\\s+)").replace("(?P<other>.)", _NUMBER + " | (?P<other>.)"),
-    _TOKEN.flags,
-)
-"""The guard's lexer with blanks only as blanks, and numbers as one token (a decimal's dot ends no triple)."""
+from kgraph.sparql.guard import SPARQL_TOKEN as _LEXER
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _BARRIERS = frozenset({"BIND", "VALUES", "MINUS", "SERVICE"})

@@ -27,10 +27,8 @@ from kgraph.store import EmbeddedStore, Store
 from kgraph.validate import cache
 from kgraph.validate.checker import Baseline, CheckContext, Findings, Shapes, check, declared_terms, suggestion
 from kgraph.validate.literals import ill_typed_literals, quiet_rdflib, triple_terms, without_reported
-from kgraph.validate.locate import SourceFile
+from kgraph.validate.locate import RDF_TYPE, SourceFile
 from kgraph.validate.report import FORMATTERS, Problem, ShaclResult, ValidationReport, Violation
-
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 __all__ = [
     "FORMATTERS",

@@ -24,7 +24,7 @@ from kgraph.config import INFERRED_GRAPH
 from kgraph.sparql.evaluate import explain
 from kgraph.sparql.executor import QueryRequest
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
-from kgraph.sparql.guard import _TOKEN, QueryDataset, check_query, check_update
+from kgraph.sparql.guard import SPARQL_TOKEN, QueryDataset, check_query, check_update
 from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_params, parse_request, read_body
 from kgraph.store.results import solutions
 from kgraph.web import error_response
@@ -108,7 +108,7 @@ def base_iri(state: Service) -> str:
 def with_base(sparql: str, base: str) -> str:
     """The query or update with ``BASE <base>`` before it when it has a relative IRI, on its first line so that
     error positions keep their line numbers; its own BASE, coming later, still wins."""
-    for match in _TOKEN.finditer(sparql):
+    for match in SPARQL_TOKEN.finditer(sparql):
         if match.lastgroup == "iri" and not _ABSOLUTE.match(match.group()):
             return f"BASE <{base}> {sparql}"
     return sparql
