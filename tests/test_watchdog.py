@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
@@ -42,3 +43,43 @@ def test_past_its_time_nothing_after_disarm_runs() -> None:
         watchdog.disarm()
         reached.append("committed")
     assert reached == []
+
+
+class _SlowToCollect:
+    """An object whose ``__del__`` is still running when the time is up: the interpreter swallows what lands there."""
+
+    def __del__(self) -> None:
+        deadline = time.monotonic() + 0.3
+        while time.monotonic() < deadline:
+            sum(range(1000))
+
+
+def test_an_exception_swallowed_in_a_finalizer_is_sent_again_and_not_logged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logged: list[type[BaseException] | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: logged.append(unraisable.exc_type))
+    after_finalizer = []
+    with pytest.raises(TimeUp), Watchdog(0.05):
+        _SlowToCollect()  # collected at once; TimeUp lands in its __del__ and is swallowed there
+        after_finalizer.append("ran on")
+        give_up = time.monotonic() + 5  # without a second delivery the loop would never stop
+        while time.monotonic() < give_up:
+            sum(range(1000))
+    assert after_finalizer == ["ran on"]
+    assert logged == []
+    assert sys.unraisablehook is not None and sys.unraisablehook.__name__ == "<lambda>"  # the hook is given back
+
+
+def test_other_unraisable_exceptions_still_reach_the_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    logged: list[type[BaseException] | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: logged.append(unraisable.exc_type))
+
+    class Broken:
+        def __del__(self) -> None:
+            raise ValueError("broken finalizer")
+
+    with Watchdog(5) as watchdog:
+        Broken()
+        watchdog.disarm()
+    assert logged == [ValueError]

@@ -6,14 +6,21 @@ the writing thread when its time is up (CPython's ``PyThreadState_SetAsyncExc``:
 next Python instruction, so a call into pyoxigraph finishes first). It is a ``BaseException`` so that a library's
 ``except Exception`` cannot swallow it. The writer disarms it before journaling, so the exception can only land while
 the write is still a candidate that is thrown away.
+
+Where the exception lands is up to the interpreter: in a garbage-collector callback or a ``__del__`` it is swallowed
+("Exception ignored in ...") and the thread runs on. So the watchdog sends it again every ``RESEND_SECONDS`` until the
+thread leaves the watched stretch, and while it is armed keeps those swallowed copies out of the unraisable log.
 """
 
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import time
 from types import TracebackType
+
+RESEND_SECONDS = 0.1
 
 
 class TimeUp(BaseException):
@@ -31,15 +38,16 @@ class Watchdog:
         self._armed = False
         self._fired = False
         self._timer: threading.Timer | None = None
+        self._forward = sys.unraisablehook
 
     def __enter__(self) -> Watchdog:
         self.started = time.monotonic()
         self._thread = threading.get_ident()
         if self.seconds is not None:
             self._armed = True
-            self._timer = threading.Timer(self.seconds, self._fire)
-            self._timer.daemon = True
-            self._timer.start()
+            self._forward = sys.unraisablehook
+            sys.unraisablehook = self._unraisable
+            self._schedule(self.seconds)
         return self
 
     def elapsed(self) -> float:
@@ -56,14 +64,21 @@ class Watchdog:
     ) -> None:
         self._stop()
 
+    def _schedule(self, seconds: float) -> None:
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
     def _stop(self) -> bool:
-        if self._timer is not None:
-            self._timer.cancel()
         with self._lock:
-            self._armed = False
+            if self._timer is not None:
+                self._timer.cancel()
+            was_armed, self._armed = self._armed, False
             fired, self._fired = self._fired, False
         if fired:  # take back an exception not delivered yet: the caller raises its own
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread), None)
+        if was_armed and sys.unraisablehook == self._unraisable:
+            sys.unraisablehook = self._forward
         return fired
 
     def _fire(self) -> None:
@@ -71,3 +86,9 @@ class Watchdog:
             if self._armed:
                 self._fired = True
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread), ctypes.py_object(TimeUp))
+                self._schedule(RESEND_SECONDS)  # in case it lands where it is swallowed
+
+    def _unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
+        """Drop a :class:`TimeUp` swallowed where it landed (it is sent again); pass anything else on."""
+        if unraisable.exc_type is not TimeUp:
+            self._forward(unraisable)
