@@ -57,12 +57,13 @@ def build(settings: Settings, progress: Callable[[str], None] | None = None) -> 
     store = open_store(settings.store, timeout=settings.timeout)
     sources = rdf_files([*settings.data] if settings.own_data else [files.ontology, files.data, *settings.data])
     refuse_project_graphs(settings.data, root=files.root, max_nesting=settings.max_nesting)
-    if isinstance(store, EmbeddedStore) and store.path is not None:
+    server = store.sparql_server()
+    if store.path is not None:
         inference = _update_on_disk(store, files, sources, settings, progress or _quiet)
-    elif isinstance(store, RemoteStore):
-        inference = _build_in_store(store, files, sources, settings, progress)
+    elif server is not None:
+        inference = _build_in_store(server, files, sources, settings, progress)
     else:
-        scratch = store if isinstance(store, EmbeddedStore) else EmbeddedStore()
+        scratch = store if store.in_memory else EmbeddedStore()
         load_paths(scratch, sources, root=files.root, progress=progress, max_nesting=settings.max_nesting)
         replay_journal(scratch, settings.data_dir)  # writes acknowledged over HTTP, in order
         if progress:
@@ -117,7 +118,7 @@ def checkpoint(graph: KnowledgeGraph, settings: Settings) -> None:
     """Record in an on-disk store's manifest that it holds the whole journal, once a write is committed to it, so the
     next start has nothing to replay or re-infer. A no-op for other stores and for a store without a manifest."""
     store = graph.store
-    if not isinstance(store, EmbeddedStore) or store.path is None:
+    if store.path is None:
         return
     try:
         built = manifest.read(store.path)
@@ -132,7 +133,7 @@ def checkpoint(graph: KnowledgeGraph, settings: Settings) -> None:
 
 
 def _update_on_disk(
-    store: EmbeddedStore, files: ProjectFiles, sources: list[Path], settings: Settings, say: Callable[[str], None]
+    store: Store, files: ProjectFiles, sources: list[Path], settings: Settings, say: Callable[[str], None]
 ) -> InferenceReport:
     """Bring an on-disk store up to date with its inputs, doing only what its manifest says has changed."""
     folder = store.path
@@ -174,7 +175,7 @@ def _update_on_disk(
         _replay_saying(store, lines[todo.journal_from :], folder, say)
         scratch = EmbeddedStore()
         for graph in asserted_graphs(store):
-            scratch.copy_from(store, graph)
+            scratch.add(store.quads(graph=graph))
         inference = _infer(scratch, files, settings, folder, say)
         store.clear_graph(INFERRED_GRAPH)
         store.copy_from(scratch, INFERRED_GRAPH)

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from kgraph import bounds
 from kgraph.bounds import InputRefused, one_line
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
-from kgraph.store import EmbeddedStore, Store
+from kgraph.store import Store
 
 MAX_NESTING: int = Settings.max_nesting
 """The default bound on nesting (``KGRAPH_MAX_NESTING``): callers pass the one their settings hold."""
@@ -245,7 +245,7 @@ def load_file(
 ) -> int:
     """Add one file to ``store``, its default graph going to ``graph``: all of it, or nothing and an
     :class:`RdfSyntaxError`. Returns the number of quads the store gained."""
-    if not isinstance(store, EmbeddedStore):
+    if not store.loads_natively:
         quads, _ = parse_file(path, graph, progress, max_nesting=max_nesting)
         store.add(quads)
         return len(quads)

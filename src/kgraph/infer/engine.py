@@ -10,6 +10,7 @@ that one graph.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from kgraph.infer.consistency import Inconsistency, find_inconsistencies, owlrl_
 from kgraph.infer.native import NativeReasoner, compile_schema, load_owl_rl_rules
 from kgraph.infer.rules import Rule, apply_rules, load_rules
 from kgraph.infer.terms import NTriple, parse_ntriples
-from kgraph.store import EmbeddedStore, Store
+from kgraph.store import Store
 
 MAX_ROUNDS = 50
 """Rounds before giving up: a rule that keeps producing new triples is a bug in the rule."""
@@ -218,10 +219,11 @@ def _keep(store: Store, triples: list[NTriple], inferred: set[NTriple], budget: 
     budget.spend(len(triples))
     inferred.update(triples)
     graph = f"<{INFERRED_GRAPH}>"
-    if isinstance(store, EmbeddedStore):
+    if store.loads_natively:
         named = [t for t in triples if not _has_blank_node(t)]
         if named:
-            store.oxigraph.load(_nquads(named, graph), format=ox.RdfFormat.N_QUADS)
+            nquads = io.BytesIO(_nquads(named, graph))
+            store.load_file(nquads, ox.RdfFormat.N_QUADS, base_iri=None, graph=INFERRED_GRAPH)
         triples = [t for t in triples if _has_blank_node(t)]
     if triples:
         store.add(ox.parse(input=_nquads(triples, graph), format=ox.RdfFormat.N_QUADS))

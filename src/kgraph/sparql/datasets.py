@@ -127,9 +127,9 @@ def apply_to_folder(folder: str) -> None:
 def prepare(store: Store) -> Callable[[], Dataset]:
     """Prepare the dataset in the server (a snapshot of an on-disk store, a dump of another back end); the
     returned function makes the zygote's view of it, once forked."""
-    if isinstance(store, EmbeddedStore) and store.path is None:
+    if store.in_memory:
         return lambda: Inherited(store)
-    if isinstance(store, EmbeddedStore) and store.path is not None:
+    if store.path is not None:
         folder = _snapshot_folder(store.path)
         store.snapshot(folder / "0")
         return lambda: Snapshots(folder)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import pyoxigraph as ox
+
+if TYPE_CHECKING:
+    from kgraph.store.embedded import EmbeddedStore
+    from kgraph.store.remote import RemoteStore
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 """What a query returns: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE)."""
@@ -17,7 +23,32 @@ class Store(ABC):
     """An RDF dataset that can be queried, updated and enumerated.
 
     Graph names are plain IRI strings at this interface; ``None`` as a graph means the default graph.
+
+    What differs between back ends is asked of the store, never read off its class (as :class:`io.IOBase` answers
+    ``seekable()``): :attr:`path`, :attr:`in_memory`, :attr:`loads_natively` and :meth:`sparql_server` say what it
+    can do, and an operation a back end cannot do raises ``NotImplementedError``.
     """
+
+    path: Path | None = None
+    """The folder an on-disk store keeps its quads in, where a build manifest and snapshots go too; None for a store
+    in memory or on a server. Only an on-disk store can :meth:`snapshot` and :meth:`clear`."""
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the quads live in this process's memory: a forked process sees them as they are, without a copy,
+        and they are gone when the process ends."""
+        return False
+
+    @property
+    def loads_natively(self) -> bool:
+        """Whether :meth:`load_file` parses files inside the store (no Python object per triple, three times faster
+        than adding parsed quads, blank nodes renamed); when False, callers parse and :meth:`add` quads."""
+        return False
+
+    def sparql_server(self) -> RemoteStore | None:
+        """The store as a SPARQL server that evaluates queries, updates and inference itself, or None when this
+        process does (queries in forked workers, inference in memory)."""
+        return None
 
     @abstractmethod
     def query(
@@ -72,6 +103,29 @@ class Store(ABC):
         """Make a named graph hold exactly the given quads (which must name that graph)."""
         self.clear_graph(graph)
         self.add(quads)
+
+    def load_file(
+        self, source: IO[bytes], rdf_format: ox.RdfFormat, *, base_iri: str | None, graph: str, large: bool = False
+    ) -> None:
+        """Parse and add one file inside the store, its default graph going to ``graph``: all of it or, on a
+        ``SyntaxError``, nothing (only where :attr:`loads_natively`; ``large`` may pick a bulk loader)."""
+        raise NotImplementedError(f"{type(self).__name__} does not parse files itself")
+
+    def copy_from(self, source: EmbeddedStore, graph: str | None = None) -> None:
+        """Add every quad of a store built in this process, or of one of its graphs, blank nodes kept."""
+        self.add(source.quads(graph=graph))
+
+    def snapshot(self, target: Path) -> None:
+        """A consistent copy of an on-disk store in a new folder ``target`` (only where :attr:`path` is set)."""
+        raise NotImplementedError(f"{type(self).__name__} makes no snapshots")
+
+    def clear(self) -> None:
+        """Remove every quad: the start of a rebuild from scratch (only where :attr:`path` is set: a server's
+        store may hold graphs that are not kgraph's)."""
+        raise NotImplementedError(f"{type(self).__name__} is not cleared as a whole")
+
+    def flush(self) -> None:  # noqa: B027 - a no-op is right for stores that buffer nothing
+        """Write everything buffered to durable storage, before a build manifest says the store is complete."""
 
     def close(self) -> None:  # noqa: B027 - a no-op is right for stores that hold nothing open
         """Release files or connections; the store is unusable afterwards."""

@@ -162,3 +162,13 @@ class EmbeddedStore(Store):
     def close(self) -> None:
         self.flush()
         del self._store
+
+    @property
+    def in_memory(self) -> bool:
+        """In memory unless given a folder."""
+        return self.path is None
+
+    @property
+    def loads_natively(self) -> bool:
+        """pyoxigraph parses files itself (:meth:`load_file`)."""
+        return True

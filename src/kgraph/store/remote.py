@@ -265,6 +265,10 @@ class RemoteStore(Store):
     def _pool(self) -> ConnectionPool:
         return ConnectionPool()
 
+    def sparql_server(self) -> RemoteStore:
+        """The remote evaluates queries, updates and inference itself."""
+        return self
+
 
 class PooledResponse(io.RawIOBase):
     """A remote's HTTP response whose connection goes back to the pool once the body has been read to its end."""

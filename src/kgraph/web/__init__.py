@@ -24,7 +24,7 @@ from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.executor import QueryPool
 from kgraph.sparql.formats import parse_accept
 from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner
-from kgraph.store import RemoteStore, RemoteStoreError
+from kgraph.store import RemoteStoreError
 from kgraph.web import headers
 
 BLUEPRINTS: list[str] = [
@@ -75,8 +75,9 @@ class Service:
     def start(cls, settings: Settings, graph: KnowledgeGraph) -> Service:
         """Start the query runner over the graph (a forked pool, or forwarding to a remote store); note its graphs."""
         pool: QueryPool | RemoteQueryRunner
-        if isinstance(graph.store, RemoteStore):
-            pool = RemoteQueryRunner(graph.store, timeout=settings.timeout, max_result_bytes=settings.max_result_bytes)
+        server = graph.store.sparql_server()
+        if server is not None:
+            pool = RemoteQueryRunner(server, timeout=settings.timeout, max_result_bytes=settings.max_result_bytes)
         else:
             pool = QueryPool(
                 graph.store,
