@@ -22,10 +22,13 @@ from kgraph.describe import (
 )
 from kgraph.geo import LatLon, Located
 from kgraph.graph import KnowledgeGraph, build
+from kgraph.store import EmbeddedStore
 
 PROJECT = Path(__file__).parents[1]
 KGR = "https://w3id.org/kgraph/id/"
 KG = "https://w3id.org/kgraph/ontology#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +158,22 @@ def test_describe_gives_where_the_article_says_it(graph: KnowledgeGraph) -> None
         "By April 2025, Moscow claimed full control over Kursk, although Ukraine disputes this."
     )
     assert describe(graph.store, KGR + "sudzha", graph.default_graph(infer=True)).anchors == []
+
+
+def test_a_triple_term_object_is_shown_as_its_three_terms() -> None:
+    """RDF 1.2 allows a triple term as an object: the page shows it, and a comment that is one is not its text."""
+    store = EmbeddedStore()
+    graph = "https://w3id.org/kgraph/graph/x"
+    store.update(
+        f"""VERSION "1.2" INSERT DATA {{ GRAPH <{graph}> {{
+            <{KGR}a> <{RDF}reifies> <<( <{KGR}b> <{KG}p> <{KGR}c> )>> .
+            <{KGR}a> <{RDFS}comment> <<( <{KGR}b> <{KG}p> "x" )>> .
+            <{KGR}a> <{KG}claimant> <<( <{KGR}b> <{KG}p> "y" )>> . }} }}"""
+    )
+    page = describe(store, KGR + "a", [graph])
+    assert page.comment == ""
+    assert [(p.text, o.text, o.iri) for p, o in page.statements] == [
+        ("kg:claimant", '<<( kgr:b kg:p "y" )>>', None),
+        ("rdf:reifies", "<<( kgr:b kg:p kgr:c )>>", None),
+        ("rdfs:comment", '<<( kgr:b kg:p "x" )>>', None),
+    ]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH
 from kgraph.infer import Explanation, TripleNotFound, explain, run_inference
 from kgraph.infer.terms import TermSyntaxError, parse_term
+from kgraph.load import load_file, load_paths
 from kgraph.store import EmbeddedStore
 from kgraph.web.explain import bp
 
@@ -26,8 +27,7 @@ PROV = "http://www.w3.org/ns/prov#"
 def load(*files: str) -> EmbeddedStore:
     """A store with each file in its own named graph, as the loader makes it."""
     store = EmbeddedStore()
-    for name in files:
-        store.oxigraph.load(path=str(PROJECT / name), to_graph=ox.NamedNode(GRAPH_NS + name))
+    load_paths(store, [PROJECT / name for name in files], root=PROJECT)
     return store
 
 
@@ -286,7 +286,7 @@ def places_and_events(draw: st.DrawFn) -> tuple[list[int], list[int], bool]:
 def contributed(parents: list[int], events: list[int]) -> EmbeddedStore:
     """The ontology, and the places and events in a contributor's graph, each place derived from the article."""
     store = EmbeddedStore()
-    store.oxigraph.load(path=str(PLACES / "ontology" / "places.ttl"), to_graph=ox.NamedNode(GRAPH_NS + "ontology/p"))
+    load_file(store, PLACES / "ontology" / "places.ttl", GRAPH_NS + "ontology/p")
     graph = ox.NamedNode(GRAPH_NS + "contrib/alice")
     place = [ox.NamedNode(f"{_ID}p{i}") for i in range(len(parents))]
     quads = [ox.Quad(p, ox.NamedNode(PROV + "wasDerivedFrom"), _ARTICLE, graph) for p in place]

@@ -38,6 +38,9 @@ LINK_SCHEMES = ("http://", "https://")
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
+Value = Term | ox.Triple
+"""What a statement's object may be: a term or, in RDF 1.2, a triple term (``<<( s p o )>>``)."""
+
 
 @dataclass(frozen=True)
 class Node:
@@ -171,7 +174,7 @@ def describe(store: Store, iri: str, graphs: Sequence[str]) -> Description:
     ]
     labels = labels_of(store, mentioned, graphs)
 
-    def node(term: Term) -> Node:
+    def node(term: Value) -> Node:
         return to_node(term, labels)
 
     return Description(
@@ -220,7 +223,7 @@ def anchors(store: Store, iri: str, graphs: Sequence[str]) -> list[Anchor]:
     return [Anchor(row["exact"].value, int(row["start"].value), int(row["end"].value)) for row in rows]
 
 
-def labels_of(store: Store, terms: Iterable[Term | None], graphs: Sequence[str]) -> dict[str, str]:
+def labels_of(store: Store, terms: Iterable[Value | None], graphs: Sequence[str]) -> dict[str, str]:
     """IRI -> label for those of ``terms`` that have an ``rdfs:label`` (English preferred, then untagged)."""
     iris = sorted({term.value for term in terms if isinstance(term, ox.NamedNode)})
     if not iris:
@@ -237,17 +240,24 @@ def labels_of(store: Store, terms: Iterable[Term | None], graphs: Sequence[str])
     return {iri: label for iri, (_, label) in ranked.items()}
 
 
-def to_node(term: Term, labels: dict[str, str]) -> Node:
-    """A term for display: IRIs with their label and link, literals with their language or datatype."""
+def to_node(term: Value, labels: dict[str, str]) -> Node:
+    """A term for display: IRIs with their label and link, literals with their language or datatype, a triple term
+    as its three terms' texts between ``<<(`` and ``)>>``."""
     if isinstance(term, ox.NamedNode):
         return Node(labels.get(term.value, _short(term.value)), term.value, local_path(term.value))
     if isinstance(term, ox.BlankNode):
         return Node(f"_:{term.value}")
+    if isinstance(term, ox.Triple):
+        parts = (
+            f'"{part.value}"' if isinstance(part, ox.Literal) else to_node(part, labels).text
+            for part in (term.subject, term.predicate, term.object)
+        )
+        return Node(f"<<( {' '.join(parts)} )>>")
     note = f"@{term.language}" if term.language else _short(term.datatype.value)
     return Node(term.value, note="" if note == "xsd:string" else note)
 
 
-def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.NamedNode, Term | None, Term | None]]:
+def _claims(store: Store, iri: str, graphs: Sequence[str]) -> list[tuple[ox.NamedNode, Value | None, Value | None]]:
     """Claims about the resource (``kg:about``) or whose proposition has a clause with it as subject, predicate or
     object."""
     ref = _ref(iri)
@@ -313,14 +323,14 @@ def _statement_order(pair: tuple[Term, Term]) -> tuple[int, str, str]:
 
 
 def _claim_ref(
-    node: Callable[[Term], Node], claim: Term, claimant: Term | None, stance: Term | None, content: Content | None
+    node: Callable[[Value], Node], claim: Term, claimant: Value | None, stance: Value | None, content: Content | None
 ) -> ClaimRef:
     """A claim for display, with its proposition and quote when it has them."""
     prop, pairs, quote = content or (None, [], "")
     return ClaimRef(
         node(claim),
-        claimant and node(claimant),
-        stance and node(stance),
+        node(claimant) if claimant is not None else None,
+        node(stance) if stance is not None else None,
         node(prop) if prop is not None else None,
         tuple((node(p), node(o)) for p, o in pairs),
         quote,
@@ -332,14 +342,16 @@ def _ref(iri: str) -> str:
     return str(ox.NamedNode(iri))
 
 
-def _first(triples: list[ox.Triple], name: str) -> Term | None:
+def _first(triples: list[ox.Triple], name: str) -> Value | None:
     """The first (by value) object of the ontology property ``kg:<name>`` among ``triples``."""
     values = sorted((t.object for t in triples if t.predicate.value == ONTOLOGY_NS + name), key=str)
     return values[0] if values else None
 
 
 def _first_literal(triples: list[ox.Triple], predicate: str) -> str:
-    values = sorted(t.object.value for t in triples if t.predicate.value == predicate)
+    """The first (by value) literal or IRI object of ``predicate`` among ``triples`` (a triple term has no value)."""
+    objects = (t.object for t in triples if t.predicate.value == predicate)
+    values = sorted(o.value for o in objects if not isinstance(o, ox.Triple))
     return values[0] if values else ""
 
 
@@ -426,11 +438,13 @@ class Ontology:
 
 def ontology(store: Store, graphs: Sequence[str]) -> Ontology:
     """The reference of the ontology held in ``graphs`` (the ontology files' graphs, without inference)."""
-    quads = [q for g in graphs for q in store.quads(graph=g) if isinstance(q.subject, ox.NamedNode)]
-    labels = labels_of(store, [t for q in quads for t in (q.subject, q.predicate, q.object)], graphs)
     by_subject: dict[str, list[ox.Quad]] = {}
-    for quad in quads:
-        by_subject.setdefault(quad.subject.value, []).append(quad)
+    for graph in graphs:
+        for quad in store.quads(graph=graph):
+            if isinstance(quad.subject, ox.NamedNode):
+                by_subject.setdefault(quad.subject.value, []).append(quad)
+    mentioned = [t for quads in by_subject.values() for q in quads for t in (q.subject, q.predicate, q.object)]
+    labels = labels_of(store, mentioned, graphs)
     terms = [_term(iri, by_subject[iri], labels) for iri in sorted(by_subject) if iri.startswith(ONTOLOGY_NS)]
     kinds = {t.iri: {n.iri for n in t.types} for t in terms}
     header = sorted(

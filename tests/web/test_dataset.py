@@ -85,6 +85,13 @@ def test_void_is_turtle_by_default(client: FlaskClient) -> None:
     assert "Accept" in response.vary
 
 
+def test_void_is_the_same_bytes_at_every_request_so_it_revalidates(client: FlaskClient) -> None:
+    """Its blank nodes (the dumps' distributions) are named, not fresh at each request: a client's ETag still holds."""
+    first, second = client.get("/.well-known/void"), client.get("/.well-known/void")
+    assert first.data == second.data
+    assert client.get("/.well-known/void", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
 def test_void_lists_the_vocabularies_the_data_uses(client: FlaskClient) -> None:
     found = {o for s, p, o in triples(void(client)) if p == VOID.vocabulary}
     assert found == {

@@ -20,6 +20,8 @@ import pytest
 import requests
 
 from conftest import LiveServer
+from kgraph.store import EmbeddedStore
+from kgraph.web.dumps import DumpJob
 
 WRITES = Path(__file__).parents[1] / "fixtures" / "writes"
 TOKEN = "dump-test-token"
@@ -115,3 +117,16 @@ def test_a_write_rebuilds_the_dumps(server: LiveServer) -> None:
     assert after.headers["ETag"] != before.headers["ETag"]
     triples = set(ox.parse(after.content, format=ox.RdfFormat.N_TRIPLES))
     assert set(ox.parse(before.content, format=ox.RdfFormat.N_TRIPLES)) < triples
+
+
+def test_a_graph_with_a_triple_term_is_refused_by_the_jsonld_dump_with_a_message(tmp_path: Path) -> None:
+    """JSON-LD 1.1 has no RDF 1.2 triple terms: the build says so (it was an AssertionError)."""
+    store = EmbeddedStore()
+    graph = "https://w3id.org/kgraph/graph/x"
+    store.update(f'VERSION "1.2" INSERT DATA {{ GRAPH <{graph}> {{ <urn:r> <urn:p> <<( <urn:s> <urn:p> "o" )>> }} }}')
+    job = DumpJob(str(tmp_path / "1"), {"asserted": [graph]}, {}, {})
+    status, message = job.run(store)
+    assert (status, message) == (
+        "error",
+        'JSON-LD cannot hold the RDF 1.2 triple term <<( <urn:s> <urn:p> "o" )>>',
+    )

@@ -132,3 +132,9 @@ class Store(ABC):
 
     def __len__(self) -> int:
         return self.count()
+
+
+def named_graph(quad: ox.Quad) -> str | None:
+    """The IRI of the named graph a quad is in; None for the default graph (or a blank node as graph name, which
+    kgraph never makes), which has no IRI."""
+    return quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else None

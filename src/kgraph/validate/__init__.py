@@ -24,10 +24,12 @@ from kgraph.infer.terms import shorten, shorten_triple
 from kgraph.load import FORMATS, MAX_NESTING, LoadedFile, RdfSyntaxError, graph_iri, load_paths, parse_file, rdf_files
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store
+from kgraph.store.base import Term, named_graph
 from kgraph.validate import cache
 from kgraph.validate.checker import Baseline, CheckContext, Findings, Shapes, check, declared_terms, suggestion
 from kgraph.validate.literals import ill_typed_literals, quiet_rdflib, triple_terms, without_reported
 from kgraph.validate.locate import RDF_TYPE, SourceFile
+from kgraph.validate.reach import Reach
 from kgraph.validate.report import FORMATTERS, Problem, ShaclResult, ValidationReport, Violation
 
 __all__ = [
@@ -137,7 +139,7 @@ class _Run:
             return report
         context = self._context(shapes, loaded)
         _say(self.progress, f"inferring over {store.count():,} quads ({len(changed):,} changed)")
-        baseline = Baseline({q.triple for q in state.quads if q.graph_name.value == INFERRED_GRAPH}, state.results)
+        baseline = Baseline({q.triple for q in state.quads if named_graph(q) == INFERRED_GRAPH}, state.results)
         findings = check(
             store,
             changed,
@@ -283,7 +285,7 @@ def _syntax_problem(error: RdfSyntaxError) -> Problem:
     return Problem("syntax", error.message, display(error.path), error.line, error.column)
 
 
-def _shapes(files: list[Path], report: ValidationReport, reach=None) -> Shapes:
+def _shapes(files: list[Path], report: ValidationReport, reach: Reach | None = None) -> Shapes:
     """The shapes' triples (pySHACL's input, made into a graph only if shapes run); syntax errors are reported."""
     triples: list[ox.Triple] = []
     for file in files:
@@ -321,9 +323,7 @@ def _first_located(
 ) -> tuple[str | None, int | None, int | None]:
     """Where the first asserted one of ``triples`` is written, else where its subject is."""
     for triple in triples:
-        graphs = {
-            getattr(q.graph_name, "value", "") for q in store.quads(triple.subject, triple.predicate, triple.object)
-        }
+        graphs = {named_graph(q) for q in store.quads(triple.subject, triple.predicate, triple.object)}
         for source in (s for g, s in sources.items() if g in graphs):
             if isinstance(triple.subject, ox.NamedNode):
                 position = SourceFile(source.path, source.prefixes).find_triple(triple.subject, triple.predicate)
@@ -350,17 +350,17 @@ def _violation(store: Store, result: ShaclResult, sources: dict[str, LoadedFile]
 
 def _locate_focus(
     store: Store,
-    focus: ox.NamedNode | ox.BlankNode,
+    focus: Term | ox.Triple,
     path: ox.NamedNode | None,
     sources: dict[str, LoadedFile],
 ) -> tuple[str | None, int | None, int | None]:
     """Where the focus is described, else mentioned; a blank node or a literal is found through its parent."""
     if not isinstance(focus, ox.NamedNode):
         rank = {graph: n for n, graph in enumerate(sources)}
-        parents = [q for q in store.quads(obj=focus) if q.graph_name.value != INFERRED_GRAPH]
+        parents = [q for q in store.quads(obj=focus) if named_graph(q) != INFERRED_GRAPH]
         if not parents:
             return None, None, None
-        parents.sort(key=lambda q: (rank.get(q.graph_name.value, len(rank)), str(q.subject), str(q.predicate)))
+        parents.sort(key=lambda q: (rank.get(named_graph(q) or "", len(rank)), str(q.subject), str(q.predicate)))
         return _locate_focus(store, parents[0].subject, parents[0].predicate, sources)
     for source in _files_stating(store, focus, as_subject=True, sources=sources):
         position = SourceFile(source.path, source.prefixes).find_triple(focus, path)
@@ -379,8 +379,8 @@ def _files_stating(
     """The files with a triple about ``term`` (as subject), or mentioning it (as object), in the order of
     ``sources``; as subject, those that give its type first (where it is described, not only annotated)."""
     quads = list(store.quads(subject=term) if as_subject else store.quads(obj=term))
-    graphs = {q.graph_name.value for q in quads}
-    typed = {q.graph_name.value for q in quads if q.predicate.value == RDF_TYPE} if as_subject else set()
+    graphs = {named_graph(q) for q in quads}
+    typed = {named_graph(q) for q in quads if q.predicate.value == RDF_TYPE} if as_subject else set()
     stating = [(graph, source) for graph, source in sources.items() if graph in graphs]
     return [source for graph, source in sorted(stating, key=lambda item: item[0] not in typed)]
 

@@ -135,9 +135,13 @@ def _result_dict(result: ShaclResult) -> dict:
 
 
 def _result(item: dict) -> ShaclResult:
+    """A result as :func:`_result_dict` wrote it; ``ValueError`` (an untrusted cache) for a path that is no IRI."""
+    path = _term(item["path"]) if item["path"] is not None else None
+    if not isinstance(path, ox.NamedNode | None):
+        raise ValueError(f"a cached result has {path} as its path: not an IRI")
     return ShaclResult(
-        focus=_term(item["focus"]),  # type: ignore[arg-type]
-        path=_term(item["path"]) if item["path"] is not None else None,
+        focus=_term(item["focus"]),
+        path=path,
         message=item["message"],
         severity=item["severity"],
         constraint=item["constraint"],

@@ -37,10 +37,11 @@ class PreparedSPARQLProcessor(SPARQLProcessor):
     ) -> Mapping[str, Any]:
         """Evaluate the query, translated once per string, namespaces and base."""
         if isinstance(strOrQuery, str):
-            strOrQuery = _translated(strOrQuery, tuple(sorted((initNs or {}).items())), base)
+            strOrQuery = prepared_query(strOrQuery, tuple(sorted((initNs or {}).items())), base)
         return super().query(strOrQuery, initBindings, None, base, DEBUG)
 
 
 @lru_cache(maxsize=CACHED_QUERIES)
-def _translated(text: str, namespaces: tuple[tuple[str, Any], ...], base: str | None) -> Query:
+def prepared_query(text: str, namespaces: tuple[tuple[str, Any], ...] = (), base: str | None = None) -> Query:
+    """A SPARQL query parsed and translated by rdflib, once per text, namespaces and base."""
     return translateQuery(parseQuery(text), base, dict(namespaces))

@@ -56,7 +56,8 @@ class Violation:
 class ShaclResult:
     """One validation result, its terms in pyoxigraph (to locate them) and its words (to print)."""
 
-    focus: ox.NamedNode | ox.BlankNode
+    focus: ox.NamedNode | ox.BlankNode | ox.Literal
+    """The node that fails (SHACL targets may be literals: ``sh:targetObjectsOf``, ``sh:targetNode``)."""
     path: ox.NamedNode | None
     message: str
     severity: str

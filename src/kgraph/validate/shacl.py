@@ -8,7 +8,6 @@ the SHACL-SPARQL constraints the shapes use.
 from __future__ import annotations
 
 import contextvars
-import functools
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -19,6 +18,7 @@ from rdflib.namespace import RDF, SH, XSD
 
 from kgraph.config import NAMESPACE
 from kgraph.infer.terms import shorten, to_oxigraph, to_rdflib
+from kgraph.validate.prepared import prepared_query as prepared_query  # reach.py's import of it
 from kgraph.validate.report import ShaclResult
 
 rdflib.plugin.register("sparql", rdflib.query.Processor, "kgraph.validate.prepared", "PreparedSPARQLProcessor")
@@ -86,36 +86,9 @@ def _select_targets_within_focus() -> None:
         focus = _FOCUS.get()
         return found if focus is None else {node for node in found if node in focus}
 
+    # a patch of pySHACL's method (no hook exists for it): typed code cannot assign to a method or a function
     focus_nodes.kgraph_filtered = True  # type: ignore[attr-defined]
-    Shape.focus_nodes = focus_nodes
-
-
-class _PreparedQueries:
-    """rdflib's SPARQL processor, remembering each query it has parsed.
-
-    pySHACL runs a SPARQL constraint once per focus node, as text: rdflib would parse the same text again each time
-    (75 ms each, nine tenths of a validation). Parsing and translating a query once and evaluating the prepared
-    query with each node's bindings is what rdflib's ``prepareQuery`` is for; the answers are the same.
-    """
-
-    def __init__(self, graph: object) -> None:
-        from rdflib.plugins.sparql.processor import SPARQLProcessor
-
-        self._processor = SPARQLProcessor(graph)
-
-    def query(self, query: object, initBindings=None, initNs=None, base=None, DEBUG=False):
-        if isinstance(query, str):
-            query = prepared_query(query, tuple(sorted((initNs or {}).items())), base)
-        return self._processor.query(query, initBindings, initNs, base, DEBUG)
-
-
-@functools.cache
-def prepared_query(text: str, namespaces: tuple = (), base: str | None = None) -> object:
-    """A SPARQL query parsed and translated by rdflib, once per text."""
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
-
-    return translateQuery(parseQuery(text), base, dict(namespaces))
+    Shape.focus_nodes = focus_nodes  # type: ignore[method-assign]
 
 
 def run_shacl(
@@ -123,7 +96,6 @@ def run_shacl(
 ) -> list[ShaclResult]:
     """Every result of validating ``data`` (with the ontology) against ``shapes``; with ``focus_nodes`` (IRIs),
     only those of the shapes' targets are validated (a write checks the nodes it touches)."""
-    rdflib.plugin.register("sparql", rdflib.query.Processor, __name__, "_PreparedQueries")
     _select_targets_within_focus()
     focus = None if focus_nodes is None else frozenset(rdflib.URIRef(node) for node in focus_nodes)
     token = _FOCUS.set(focus)
@@ -144,11 +116,11 @@ def run_shacl(
 
 
 def _result(results: rdflib.Graph, node: rdflib.term.Node, data: rdflib.Graph, shapes: rdflib.Graph) -> ShaclResult:
-    focus = results.value(node, SH.focusNode)
+    focus = _required(results, node, SH.focusNode)
     path = results.value(node, SH.resultPath)
     value = results.value(node, SH.value)
-    shape = results.value(node, SH.sourceShape)
-    component = str(results.value(node, SH.sourceConstraintComponent)).removeprefix(str(SH))
+    shape = _required(results, node, SH.sourceShape)
+    component = str(_required(results, node, SH.sourceConstraintComponent)).removeprefix(str(SH))
     message = str(results.value(node, SH.resultMessage) or f"fails {component}")
     details = _details(component, shape, shapes)
     if details and component in _COUNTED and isinstance(path, rdflib.URIRef):
@@ -157,13 +129,21 @@ def _result(results: rdflib.Graph, node: rdflib.term.Node, data: rdflib.Graph, s
         details += f"{', ' if details else ''}found {_short(value)}"
     return ShaclResult(
         focus=to_oxigraph(focus),
-        path=to_oxigraph(path) if isinstance(path, rdflib.URIRef) else None,
+        path=ox.NamedNode(str(path)) if isinstance(path, rdflib.URIRef) else None,
         message=f"{message} ({details})" if details else message,
         severity=str(results.value(node, SH.resultSeverity)).removeprefix(str(SH)),
         constraint="sh:" + component,
         shape=_short(shape),
         value=_short(value) if value is not None else None,
     )
+
+
+def _required(results: rdflib.Graph, node: rdflib.term.Node, predicate: rdflib.URIRef) -> rdflib.term.Identifier:
+    """A property every SHACL validation result has (its focus node, source shape and constraint component)."""
+    found = results.value(node, predicate)
+    if not isinstance(found, rdflib.term.Identifier):
+        raise ValueError(f"a SHACL validation result without {predicate}")
+    return found
 
 
 def _details(component: str, shape: rdflib.term.Node, shapes: rdflib.Graph) -> str:
@@ -187,4 +167,4 @@ def _short(term: rdflib.term.Node) -> str:
     for prefix, namespace in (("sh", str(SH)), ("kgsh", SHAPES_NS)):
         if isinstance(term, rdflib.URIRef) and str(term).startswith(namespace):
             return f"{prefix}:{str(term).removeprefix(namespace)}"
-    return shorten(to_oxigraph(term))
+    return shorten(to_oxigraph(term)) if isinstance(term, rdflib.term.Identifier) else str(term)

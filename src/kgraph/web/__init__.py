@@ -11,14 +11,17 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
+from flask.sansio.app import App
 from werkzeug.exceptions import HTTPException
 
 from kgraph.config import Settings
-from kgraph.graph import KnowledgeGraph, build
+from kgraph.graph import KnowledgeGraph, build, checkpoint
 from kgraph.load import graph_iri, rdf_files
 from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.executor import QueryPool
@@ -26,6 +29,9 @@ from kgraph.sparql.formats import parse_accept
 from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner
 from kgraph.store import RemoteStoreError
 from kgraph.web import headers
+
+if TYPE_CHECKING:
+    from kgraph.writes import Delta, Writer
 
 BLUEPRINTS: list[str] = [
     "kgraph.web.sparql:bp",
@@ -70,6 +76,11 @@ class Service:
     """Graphs made empty by a Graph Store PUT: they exist (GET 200) though the store holds no triple of theirs."""
     on_close: list[Callable[[], None]] = field(default_factory=list)
     """What else stops with the service (the dump builder)."""
+    on_commit: list[Callable[[], None]] = field(default_factory=list)
+    """What else follows each committed write (the dumps' rebuild, the result cache's emptying): each blueprint adds
+    its own when it is registered, so that no blueprint imports another."""
+    _writer: Writer | None = field(default=None, repr=False)
+    _writer_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def start(cls, settings: Settings, graph: KnowledgeGraph) -> Service:
@@ -98,6 +109,29 @@ class Service:
             else [],
         )
 
+    def writer(self) -> Writer:
+        """The application's one writer, created at its first write (it parses the shapes once)."""
+        from kgraph.writes import Writer  # a server nobody writes to never loads the write path
+
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = Writer.from_settings(
+                    self.graph, self.settings, on_commit=self._committed, empty_graphs=self.empty_graphs
+                )
+            return self._writer
+
+    def _committed(self, delta: Delta) -> None:
+        """Bring what serving keeps of the store up to date after a write: the query workers' copy, the graph lists,
+        an on-disk store's manifest (so its next start replays nothing), then the blueprints' :attr:`on_commit`."""
+        apply = getattr(self.pool, "apply", None)  # a remote store's runner has no replica to update
+        if apply:
+            apply(delta.added, delta.removed)
+        self.dataset_graphs = frozenset(self.graph.store.graph_names())
+        self.default_graphs = {infer: self.graph.default_graph(infer) for infer in (True, False)}
+        checkpoint(self.graph, self.settings)
+        for hook in self.on_commit:
+            hook()
+
     def close(self) -> None:
         """Stop the query workers and release the store."""
         for close in self.on_close:
@@ -123,7 +157,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     return app
 
 
-def service(app: Flask) -> Service:
+def service(app: App) -> Service:
     """The :class:`Service` an application was created with."""
     return app.extensions["kgraph"]
 

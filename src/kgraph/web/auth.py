@@ -1,4 +1,4 @@
-"""Who may write: tokens, sent as Bearer or HTTP Basic, and the one :class:`~kgraph.writes.Writer` of the application.
+"""Who may write: tokens, sent as Bearer or HTTP Basic (the writer itself is the application's: ``Service.writer``).
 
 Reads stay open to anyone; writes are off unless a token is configured (``KGRAPH_TOKEN``, or ``KGRAPH_TOKEN_FILE``
 naming a file of ``name token`` lines, one per contributor). A write then needs ``Authorization: Bearer <token>``,
@@ -15,23 +15,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import threading
 from pathlib import Path
 
-from flask import Flask, abort, current_app, request
+from flask import abort, request
 
 from kgraph.config import Settings
-from kgraph.graph import checkpoint
-from kgraph.web import error_response, service
-from kgraph.web.metrics import after_write
-from kgraph.writes import Delta, Writer
+from kgraph.web import error_response
 
 DEFAULT_NAME = "contributor"
 """The name of the token given by ``KGRAPH_TOKEN`` (or of a token file line without a name)."""
 
 _URL_TOKEN_PARAMS = ("access_token", "token")
-_WRITER_KEY = "kgraph.writer"
-_writer_lock = threading.Lock()
 
 
 def configured_tokens(settings: Settings) -> dict[str, str]:
@@ -108,32 +102,3 @@ def _match(tokens: dict[str, str], given: str) -> str | None:
         if hmac.compare_digest(token.encode("utf-8"), given.encode("utf-8")):
             found = name
     return found
-
-
-def current_writer() -> Writer:
-    """The application's one writer, created at its first write (it parses the shapes once)."""
-    return writer_of(current_app)
-
-
-def writer_of(app: Flask) -> Writer:
-    """The writer of ``app``, which keeps the query workers and the cached graph lists up to date."""
-    with _writer_lock:
-        if _WRITER_KEY not in app.extensions:
-            state = service(app)
-
-            def refresh(delta: Delta) -> None:
-                from kgraph.web.dataset import dumps_changed
-
-                apply = getattr(state.pool, "apply", None)  # a remote store's runner has no replica to update
-                if apply:
-                    apply(delta.added, delta.removed)
-                state.dataset_graphs = frozenset(state.graph.store.graph_names())
-                state.default_graphs = {infer: state.graph.default_graph(infer) for infer in (True, False)}
-                checkpoint(state.graph, state.settings)  # so an on-disk store's next start replays nothing
-                dumps_changed(app)
-                after_write(app)
-
-            app.extensions[_WRITER_KEY] = Writer.from_settings(
-                state.graph, state.settings, on_commit=refresh, empty_graphs=state.empty_graphs
-            )
-        return app.extensions[_WRITER_KEY]

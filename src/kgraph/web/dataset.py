@@ -4,31 +4,30 @@ Crawlers and catalogues find a Linked Data set through ``/.well-known/void`` (Vo
 says what the data is, under which licence, where to query it and where to download it whole. The dumps are
 built from the store being served, once per data version (:mod:`kgraph.web.dumps`), so they always match what
 ``/sparql`` answers: ``asserted`` is what the source files state, ``inferred`` what inference added, kept apart as in
-the store; ``/dumps/`` lists them. The fixed wording is the Turtle template ``dataset.ttl``; only counts,
-vocabularies and this server's URLs are computed.
+the store; ``/dumps/`` lists them. The fixed wording is the Turtle file ``dataset.ttl``; only counts, vocabularies
+and this server's URLs are computed, as statements added to it.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 from pathlib import Path
-from string import Template
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, abort, current_app, render_template_string, request
+from flask import Blueprint, Response, abort, current_app, render_template_string, request
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.wsgi import wrap_file
 
 from kgraph.config import INFERRED_GRAPH
 from kgraph.describe import triple_count, vocabularies
 from kgraph.sparql.executor import QueryPool
-from kgraph.sparql.formats import ResultFormat, negotiate
+from kgraph.sparql.formats import negotiate
 from kgraph.web import error_response, service
 from kgraph.web.dumps import BUILD_SECONDS, FORMATS, Built, DumpJob, Dumps, Spliced, cache_folder, jsonld_head
-from kgraph.web.rdf_page import rdf_document, template_text
-from kgraph.web.resources import serialize
+from kgraph.web.rdf_page import RdfDocument, rdf_document
 from kgraph.web.ui import PREFIXES
 
 bp = Blueprint("dataset", __name__)
@@ -53,21 +52,24 @@ DATASET_IRI = "https://w3id.org/kgraph/dataset"
 """What the VoID description describes (``dataset.ttl``): first on its page."""
 """DCAT 3 wants a media type as an IRI: IANA's page for it."""
 
-_TEMPLATE = Template(template_text(Path(__file__).parent / "dataset.ttl"))
+_STATEMENTS = (Path(__file__).parent / "dataset.ttl").read_bytes()
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 @bp.get("/.well-known/void")
 def void() -> Response:
     """The dataset's VoID/DCAT description, in Turtle unless the client asks for another RDF format; a page for a
     browser."""
-    turtle = void_description(request.url_root)
+    document = void_description(request.url_root)
     page = rdf_document(
-        turtle, "Dataset (VoID)", request.headers.get("Accept"), request.args.getlist("format"), main=DATASET_IRI
+        document, "Dataset (VoID)", request.headers.get("Accept"), request.args.getlist("format"), main=DATASET_IRI
     )
     if page is not None:
         return page
     fmt = negotiate("graph", request.headers.get("Accept"), request.args.get("format"))
-    response = Response(_reserialize(turtle, fmt), content_type=fmt.content_type)
+    response = Response(document.serialize(fmt), content_type=fmt.content_type)
     response.vary.add("Accept")
     return response
 
@@ -90,18 +92,15 @@ def _start_dumps(setup: BlueprintSetupState) -> None:
         return DumpJob(folder, subsets, PREFIXES, CONTEXT)
 
     pool = state.pool
-    if isinstance(pool, QueryPool):
-        runner = lambda built: pool.run_job(built, BUILD_SECONDS)  # noqa: E731
-    else:
-        runner = lambda built: built.run(kg.store)  # noqa: E731
+
+    def runner(built: DumpJob) -> object:
+        """In a worker forked for the build; a remote store's in this thread (the queries run on the server)."""
+        return pool.run_job(built, BUILD_SECONDS) if isinstance(pool, QueryPool) else built.run(kg.store)
+
     dumps = Dumps(cache_folder(state.settings.data_dir), job, runner)
     app.extensions[_DUMPS_KEY] = dumps
+    state.on_commit.append(dumps.changed)  # the served data changed: build the dumps of the new version
     state.on_close.append(dumps.close)
-
-
-def dumps_changed(app: Flask) -> None:
-    """The served data changed (a write): build the dumps of the new version."""
-    app.extensions[_DUMPS_KEY].changed()
 
 
 @bp.get("/dumps/<name>.<suffix>")
@@ -188,7 +187,7 @@ def _download(built: Built, name: str, suffix: str) -> Response:
         response = Response(status=304)
     else:
         stream = Spliced(head, built.path.with_name(built.path.name + ".gz") if gzipped else built.path)
-        response = Response(wrap_file(request.environ, stream), content_type=DUMP_FORMATS[suffix][0])
+        response = Response(wrap_file(request.environ, io.BufferedReader(stream)), content_type=DUMP_FORMATS[suffix][0])
         response.direct_passthrough = True
         response.content_length = stream.size
         response.headers["Content-Disposition"] = f'attachment; filename="kgraph-{name}.{suffix}"'
@@ -200,39 +199,26 @@ def _download(built: Built, name: str, suffix: str) -> Response:
     return response
 
 
-def void_description(root: str) -> str:
-    """The template filled in for the server at ``root`` (its URL, with a trailing slash)."""
+def void_description(root: str) -> RdfDocument:
+    """The statements of ``dataset.ttl`` for the server at ``root`` (its URL, with a trailing slash), with the
+    computed ones: triple counts, vocabularies, and each dump with its DCAT distribution."""
     kg = service(current_app).graph
-    dumps = [f"{root}dumps/{name}.{suffix}" for name in DUMPS for suffix in DUMP_FORMATS]
-    return _TEMPLATE.substitute(
-        endpoint=root + "sparql",
-        triples=triple_count(kg.store, kg.default_graph(True)),
-        asserted_triples=triple_count(kg.store, kg.asserted_graphs()),
-        inferred_triples=kg.store.count(INFERRED_GRAPH),
-        vocabularies=_lines("void:vocabulary", [f"<{ns}>" for ns in vocabularies(kg.store, kg.default_graph(True))]),
-        dumps=_lines("void:dataDump", [f"<{url}>" for url in dumps]),
-        distributions=_lines("dcat:distribution", [_distribution(url) for url in dumps]),
-        asserted_dumps=_objects("void:dataDump", [f"<{url}>" for url in dumps if "/asserted." in url]),
-        inferred_dumps=_objects("void:dataDump", [f"<{url}>" for url in dumps if "/inferred." in url]),
-    )
-
-
-def _distribution(url: str) -> str:
-    suffix = url.rpartition(".")[2]
-    media_type = DUMP_FORMATS[suffix][0].split(";")[0]
-    return f"[ a dcat:Distribution ; dcat:downloadURL <{url}> ; dcat:mediaType <{IANA}{media_type}> ]"
-
-
-def _lines(predicate: str, objects: list[str]) -> str:
-    return "\n".join(f"    {predicate} {obj} ;" for obj in objects)
-
-
-def _objects(predicate: str, objects: list[str]) -> str:
-    return f"    {predicate} " + " ,\n        ".join(objects)
-
-
-def _reserialize(turtle: str, fmt: ResultFormat) -> bytes:
-    """The description in the negotiated format (it is written as Turtle)."""
-    if fmt.name == "turtle":
-        return turtle.encode("utf-8")
-    return serialize(ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE), fmt.rdf_format)
+    document = RdfDocument.parse(_STATEMENTS, base=root)
+    dataset = ox.NamedNode(DATASET_IRI)
+    subsets = {name: ox.NamedNode(f"{DATASET_IRI}/{name}") for name in DUMPS}
+    document.add(dataset, VOID + "triples", ox.Literal(triple_count(kg.store, kg.default_graph(True))))
+    document.add(subsets["asserted"], VOID + "triples", ox.Literal(triple_count(kg.store, kg.asserted_graphs())))
+    document.add(subsets["inferred"], VOID + "triples", ox.Literal(kg.store.count(INFERRED_GRAPH)))
+    for namespace in vocabularies(kg.store, kg.default_graph(True)):
+        document.add(dataset, VOID + "vocabulary", ox.NamedNode(namespace))
+    for name, subset in subsets.items():
+        for suffix, (content_type, _) in DUMP_FORMATS.items():
+            url = ox.NamedNode(f"{root}dumps/{name}.{suffix}")
+            distribution = ox.BlankNode(f"{name}-{suffix}")  # the same bytes at every request: one ETag
+            document.add(dataset, VOID + "dataDump", url)
+            document.add(subset, VOID + "dataDump", url)
+            document.add(dataset, DCAT + "distribution", distribution)
+            document.add(distribution, RDF_TYPE, ox.NamedNode(DCAT + "Distribution"))
+            document.add(distribution, DCAT + "downloadURL", url)
+            document.add(distribution, DCAT + "mediaType", ox.NamedNode(IANA + content_type.split(";")[0]))
+    return document

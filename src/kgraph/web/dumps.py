@@ -15,6 +15,7 @@ everything after that line, and each response is the short head plus the file (f
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
@@ -28,11 +29,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import pyoxigraph as ox
 
 from kgraph.store import Store
+from kgraph.store.base import Term
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
     "ttl": ("text/turtle; charset=utf-8", ox.RdfFormat.TURTLE),
@@ -73,7 +78,7 @@ class DumpJob:
     prefixes: dict[str, str]
     context: dict[str, str]
 
-    def run(self, store: Store) -> tuple:
+    def run(self, store: Store) -> tuple[str, dict[str, Built] | str]:
         """Write the files; the reply ``("ok", {file name: Built})`` or ``("error", message)``."""
         try:
             return ("ok", build_all(store, self))
@@ -92,9 +97,9 @@ def build_all(store: Store, job: DumpJob) -> dict[str, Built]:
             ox.serialize((q.triple for g in graphs for q in store.quads(graph=g)), format=ox.RdfFormat.N_TRIPLES)
         )
         by_triples: dict[str, Callable[[BinaryIO], None]] = {
-            "nt": lambda out, lines=triples: out.writelines(lines),
-            "ttl": lambda out, lines=triples: _rdf(lines, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, job, out),
-            "jsonld": lambda out, lines=triples: write_jsonld_body(_parsed(lines, ox.RdfFormat.N_TRIPLES), job, out),
+            "nt": functools.partial(_lines, triples),
+            "ttl": functools.partial(_rdf, triples, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, job),
+            "jsonld": functools.partial(_jsonld, triples, job),
         }
         for suffix, write in by_triples.items():
             built[f"kgraph-{name}.{suffix}"] = _write(folder / f"kgraph-{name}.{suffix}", write)
@@ -103,8 +108,7 @@ def build_all(store: Store, job: DumpJob) -> dict[str, Built]:
             ox.serialize((q for g in graphs for q in store.quads(graph=g)), format=ox.RdfFormat.N_QUADS)
         )
         built[f"kgraph-{name}.trig"] = _write(
-            folder / f"kgraph-{name}.trig",
-            lambda out, lines=quads: _rdf(lines, ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, job, out),
+            folder / f"kgraph-{name}.trig", functools.partial(_rdf, quads, ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, job)
         )
         del quads
     return built
@@ -115,8 +119,16 @@ def _sorted_lines(data: bytes | None) -> list[bytes]:
     return sorted(set((data or b"").splitlines(keepends=True)))
 
 
-def _parsed(lines: list[bytes], fmt: ox.RdfFormat) -> Iterator:
-    return ox.parse(_LinesReader(lines), format=fmt)
+def _parsed(lines: list[bytes], fmt: ox.RdfFormat) -> Iterator[ox.Quad]:
+    return ox.parse(io.BufferedReader(_LinesReader(lines)), format=fmt)
+
+
+def _lines(lines: list[bytes], out: BinaryIO) -> None:
+    out.writelines(lines)
+
+
+def _jsonld(lines: list[bytes], job: DumpJob, out: BinaryIO) -> None:
+    write_jsonld_body((quad.triple for quad in _parsed(lines, ox.RdfFormat.N_TRIPLES)), job, out)
 
 
 def _rdf(lines: list[bytes], source: ox.RdfFormat, target: ox.RdfFormat, job: DumpJob, out: BinaryIO) -> None:
@@ -149,14 +161,15 @@ class _LinesReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        while len(self._pending) < len(buffer):
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        while len(self._pending) < len(view):
             line = next(self._lines, None)
             if line is None:
                 break
             self._pending += line
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
+        size = min(len(view), len(self._pending))
+        view[:size] = self._pending[:size]
         self._pending = self._pending[size:]
         return size
 
@@ -214,15 +227,17 @@ class _Compactor:
                 return f"{prefix}:{local}"
         return iri
 
-    def node(self, term: ox.NamedNode | ox.BlankNode) -> str:
+    def node(self, term: ox.NamedNode | ox.BlankNode | ox.Triple) -> str:
+        """A subject or an object node's ``@id``; JSON-LD 1.1 has no RDF 1.2 triple terms (``ValueError``)."""
+        if isinstance(term, ox.Triple):
+            raise ValueError(f"JSON-LD cannot hold the RDF 1.2 triple term <<( {term} )>>")
         return f"_:{term.value}" if isinstance(term, ox.BlankNode) else self.iri(term.value)
 
-    def pair(self, predicate: str, obj: object) -> tuple[str, object]:
+    def pair(self, predicate: str, obj: Term | ox.Triple) -> tuple[str, object]:
         if predicate == _RDF_TYPE and isinstance(obj, ox.NamedNode | ox.BlankNode):
             return "@type", self.node(obj)
-        if isinstance(obj, ox.NamedNode | ox.BlankNode):
+        if not isinstance(obj, ox.Literal):
             return self.iri(predicate), {"@id": self.node(obj)}
-        assert isinstance(obj, ox.Literal)
         datatype = obj.datatype.value
         if obj.language:
             value: object = {"@value": obj.value, "@language": obj.language}
@@ -246,7 +261,7 @@ class _Version:
 class Dumps:
     """The dumps of a served graph: built in the background after start-up and after each write (:meth:`changed`)."""
 
-    def __init__(self, folder: Path, job: Callable[[str], DumpJob], runner: Callable[[DumpJob], tuple]) -> None:
+    def __init__(self, folder: Path, job: Callable[[str], DumpJob], runner: Callable[[DumpJob], object]) -> None:
         self.folder = folder
         self._job = job
         self._runner = runner
@@ -312,10 +327,14 @@ class Dumps:
         except Exception as error:  # a build that failed is retried at the next change; the server goes on
             _log.warning("kgraph: the dumps could not be built: %s", error)
             return None
-        if reply[0] != "ok":
-            _log.warning("kgraph: the dumps could not be built: %s", reply[1])
-            return None
-        return reply[1]
+        match reply:
+            case ("ok", dict() as files):
+                return files
+            case (_, message):
+                _log.warning("kgraph: the dumps could not be built: %s", message)
+            case _:
+                _log.warning("kgraph: the dumps' builder replied %r", reply)
+        return None
 
 
 def cache_folder(data_dir: Path) -> Path:
@@ -359,8 +378,8 @@ class Spliced(io.RawIOBase):
         self._position = max(0, base + offset)
         return self._position
 
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        view = memoryview(buffer)
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
         written = 0
         if self._position < len(self._head):
             part = self._head[self._position : self._position + len(view)]

@@ -33,7 +33,7 @@ from kgraph.sparql.formats import negotiate, parse_accept
 from kgraph.sparql.protocol import ProtocolError, read_body
 from kgraph.validate.report import to_json, to_text
 from kgraph.web import service
-from kgraph.web.auth import authorize, current_writer
+from kgraph.web.auth import authorize
 from kgraph.writes import Writer, WriteRejected, WriteResult, contrib_graph
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def _exists(state: Service, graph: str | None) -> bool:
 def perform(write: Callable[[Writer], WriteResult], *, created: bool = False) -> Response:
     """Run an authorised write and answer: its summary, or the validation report (422)."""
     try:
-        result = write(current_writer())
+        result = write(service(current_app).writer())
     except WriteRejected as rejected:
         return _rejected(rejected)
     response = Response(result.summary() + "\n", status=201 if created else 200, content_type="text/plain")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import Blueprint, Flask, Response, current_app
+from flask import Blueprint, Response, current_app
+from flask.sansio.app import App
+from flask.sansio.blueprints import BlueprintSetupState
 
 from kgraph.sparql.cache import CachedResult, ResultCache
 from kgraph.sparql.evaluate import QueryRequest
@@ -83,7 +85,7 @@ def _family(name: str, kind: str, text: str) -> list[str]:
     return [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
 
 
-def metrics_of(app: Flask) -> QueryMetrics:
+def metrics_of(app: App) -> QueryMetrics:
     """The application's counters and result cache, created at first use (sized by ``--cache-bytes``)."""
     with _create_lock:
         if _KEY not in app.extensions:
@@ -110,10 +112,17 @@ def answer(request: QueryRequest, infer: bool) -> CachedResult:
         metrics.observe(time.perf_counter() - started, ok)
 
 
-def after_write(app: Flask) -> None:
+def after_write(app: App) -> None:
     """Forget what a write made stale: cached results and the planner's counts for the served store."""
     metrics_of(app).cache.clear()
     note_write(app.extensions["kgraph"].graph.store)
+
+
+@bp.record_once
+def _forget_after_writes(setup: BlueprintSetupState) -> None:
+    """Call :func:`after_write` after each committed write of the application."""
+    app = setup.app
+    app.extensions["kgraph"].on_commit.append(lambda: after_write(app))
 
 
 @bp.route("/metrics")

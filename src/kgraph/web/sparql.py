@@ -17,7 +17,6 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
 from kgraph.config import INFERRED_GRAPH
@@ -30,7 +29,7 @@ from kgraph.store.results import solutions
 from kgraph.web import error_response
 from kgraph.web.auth import authorize, configured_tokens
 from kgraph.web.metrics import answer
-from kgraph.web.rdf_page import rdf_document, template_text
+from kgraph.web.rdf_page import RdfDocument, rdf_document, template_text
 
 if TYPE_CHECKING:
     from kgraph.graph import KnowledgeGraph
@@ -155,16 +154,16 @@ def _vary(response: Response) -> Response:
 def describe(state: Service, asked: ProtocolRequest) -> Response:
     """The service description in the RDF format the client accepts (Turtle by default), or a page for a browser."""
     turtle = service_description(state, request.base_url)
+    document = RdfDocument.parse(turtle.encode("utf-8"))
     page = rdf_document(
-        turtle, "Service description", request.headers.get("Accept"), asked.formats, main=request.base_url
+        document, "Service description", request.headers.get("Accept"), asked.formats, main=request.base_url
     )
     if page is not None:
         return page
     fmt = negotiate("graph", request.headers.get("Accept"), asked.formats)
     if fmt.name == "turtle":
         return Response(turtle, content_type=fmt.content_type)
-    triples = ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)
-    return Response(ox.serialize(triples, format=fmt.rdf_format), content_type=fmt.content_type)
+    return Response(document.serialize(fmt), content_type=fmt.content_type)
 
 
 def service_description(state: Service, endpoint_url: str) -> str:
