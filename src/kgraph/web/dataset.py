@@ -28,7 +28,7 @@ from kgraph.sparql.formats import negotiate
 from kgraph.web import error_response, service
 from kgraph.web.dumps import BUILD_SECONDS, FORMATS, Built, DumpJob, Dumps, Spliced, cache_folder, jsonld_head
 from kgraph.web.rdf_page import RdfDocument, rdf_document
-from kgraph.web.ui import PREFIXES
+from kgraph.web.shared import PREFIXES
 
 bp = Blueprint("dataset", __name__)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
@@ -29,12 +28,12 @@ from flask import Blueprint, Response, current_app, request
 
 from kgraph import bounds
 from kgraph.sparql.errors import SparqlError
-from kgraph.sparql.formats import negotiate, parse_accept
+from kgraph.sparql.formats import negotiate
 from kgraph.sparql.protocol import ProtocolError, read_body
-from kgraph.validate.report import to_json, to_text
 from kgraph.web import service
 from kgraph.web.auth import authorize
-from kgraph.writes import Writer, WriteRejected, WriteResult, contrib_graph
+from kgraph.web.writing import perform
+from kgraph.writes import contrib_graph
 
 if TYPE_CHECKING:
     from kgraph.web import Service
@@ -147,26 +146,6 @@ def _is_new(state: Service, graph: str | None) -> bool:
 def _exists(state: Service, graph: str | None) -> bool:
     """Whether a graph is in the store (the default graph always is); empty graphs made by PUT count."""
     return graph is None or graph in state.empty_graphs or graph in state.graph.store.graph_names()
-
-
-def perform(write: Callable[[Writer], WriteResult], *, created: bool = False) -> Response:
-    """Run an authorised write and answer: its summary, or the validation report (422)."""
-    try:
-        result = write(service(current_app).writer())
-    except WriteRejected as rejected:
-        return _rejected(rejected)
-    response = Response(result.summary() + "\n", status=201 if created else 200, content_type="text/plain")
-    response.headers["Kgraph-Write"] = result.id
-    return response
-
-
-def _rejected(rejected: WriteRejected) -> Response:
-    """The validation report, worded as ``kgraph validate`` words it; its JSON when the client prefers JSON."""
-    ranges = parse_accept(request.headers.get("Accept"))
-    if ranges and ranges[0][0].endswith(("/json", "+json")):
-        return Response(to_json(rejected.report), status=422, content_type="application/json")
-    text = "The write was refused; nothing was changed.\n" + to_text(rejected.report)
-    return Response(text, status=422, content_type="text/plain; charset=utf-8")
 
 
 def _target() -> str | None:

@@ -22,7 +22,7 @@ from kgraph.infer.terms import shorten
 from kgraph.sparql.formats import ResultFormat
 from kgraph.store.base import Term
 from kgraph.store.results import serialized
-from kgraph.web.resources import wants_html
+from kgraph.web.shared import wants_html
 
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*\n", re.MULTILINE)
 _LOCAL = re.compile(r"^[\w-]+$")

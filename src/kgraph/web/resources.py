@@ -10,21 +10,15 @@ HTTP. ``/timeline`` lists every dated thing of the graph.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import cast
-
-import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
 from kgraph.config import ONTOLOGY_NS
 from kgraph.describe import describe, description_triples, exists, ontology, resource_iri
-from kgraph.sparql.formats import GRAPH_FORMATS, ResultFormat, negotiate, parse_accept
-from kgraph.sparql.protocol import ProtocolError
-from kgraph.store.results import serialized
+from kgraph.sparql.formats import GRAPH_FORMATS, ResultFormat, negotiate
 from kgraph.timeline import timeline
 from kgraph.web import error_response, service
 from kgraph.web.diagram import ontology_diagram
-from kgraph.web.ui import MAP_FILES, PREFIXES, vendored
+from kgraph.web.shared import MAP_FILES, graphs_for, infer_flag, rdf_response, vendored, wants_html
 
 bp = Blueprint("resources", __name__, template_folder="templates")
 
@@ -33,8 +27,6 @@ SUFFIXES: dict[str, ResultFormat] = {
     for suffix, name in {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdfxml"}.items()
 }
 """The file suffix that picks each RDF format in a link a person can click."""
-
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 @bp.get("/id/<path:path>")
@@ -111,42 +103,6 @@ def choose_format(suffix_format: ResultFormat | None) -> ResultFormat | None:
     if suffix_format is not None:
         return suffix_format
     return None if wants_html(accept) else negotiate("graph", accept, None)
-
-
-def wants_html(accept: str | None) -> bool:
-    """Whether the client rates HTML at least as high as every RDF format it names (browsers do; ``*/*`` does not)."""
-    ranges = parse_accept(accept)
-    html = max((q for media_range, q in ranges if media_range in HTML_TYPES), default=0.0)
-    rdf_types = {t for fmt in GRAPH_FORMATS for t in fmt.media_types}
-    rdf = max((q for media_range, q in ranges if media_range in rdf_types), default=0.0)
-    return html > 0 and html >= rdf
-
-
-def infer_flag(value: str | None) -> bool:
-    """The ``infer`` parameter, as ``/sparql`` reads it: on unless ``false``."""
-    if value is None or value.lower() == "true":
-        return True
-    if value.lower() == "false":
-        return False
-    raise ProtocolError(f"The 'infer' parameter must be 'true' or 'false', not '{value}'.")
-
-
-def graphs_for(infer: bool) -> list[str]:
-    """The served default graph, with or without the inferred graph."""
-    return service(current_app).default_graphs[infer]
-
-
-def rdf_response(data: Iterable[ox.Triple] | Iterable[ox.Quad], fmt: ResultFormat) -> Response:
-    """Triples (or quads) serialised in one RDF format, with the project's prefixes where the format has them."""
-    body = serialize(data, fmt.rdf_format)
-    return Response(body, content_type=fmt.content_type)
-
-
-def serialize(data: Iterable[ox.Triple] | Iterable[ox.Quad], format: ox.RdfFormat) -> bytes:
-    """Triples or quads as bytes in ``format``, abbreviated with the project's prefixes."""
-    # list() of either kind of iterable is typed list[object]; it holds what was given, all triples or all quads
-    listed = cast("list[ox.Triple] | list[ox.Quad]", list(data))
-    return serialized(ox.serialize(listed, format=format, prefixes=PREFIXES))
 
 
 def _not_found(name: str, html: bool) -> Response:

@@ -13,7 +13,7 @@ from kgraph.catalog import MAX_LISTED, MAX_RESULTS, classes, instances, search
 from kgraph.describe import Node, labels_of, to_node
 from kgraph.sparql.formats import parse_accept
 from kgraph.web import error_response, service
-from kgraph.web.resources import graphs_for, infer_flag
+from kgraph.web.shared import graphs_for, infer_flag
 
 bp = Blueprint("search", __name__, template_folder="templates")
 

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from kgraph.config import NAMESPACE, ONTOLOGY_NS, RESOURCE_NS
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS
 from kgraph.web import service
+from kgraph.web.shared import MAP_FILES, PREFIXES, vendored
 
 bp = Blueprint(
     "ui",
@@ -27,28 +28,8 @@ bp = Blueprint(
     static_url_path="/assets",
 )
 
-PREFIXES: dict[str, str] = {
-    "kg": ONTOLOGY_NS,
-    "kgr": RESOURCE_NS,
-    "prov": "http://www.w3.org/ns/prov#",
-    "time": "http://www.w3.org/2006/time#",
-    "geo": "http://www.opengis.net/ont/geosparql#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "schema": "https://schema.org/",
-    "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
-}
-"""The prefixes the editor declares and the result table abbreviates with (the ontology's)."""
-
 VENDOR_FILES = ("yasgui.min.js", "yasgui.min.css")
 """What ``make assets`` puts in ``static/vendor/``; without them the page offers the plain form."""
-
-MAP_FILES = ("leaflet/leaflet.js", "leaflet/leaflet.css", "topojson-client.min.js", "countries-50m.json")
-"""What ``make assets`` puts in ``static/vendor/`` for maps; without them a resource page shows its coordinates as
-text and the query page offers no Map view."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _HEADER = re.compile(r"#\s*(title|description|infer)\s*:\s*(.*)", re.IGNORECASE)
@@ -104,12 +85,6 @@ def read_examples(folder: Path) -> list[ExampleQuery]:
 def queries_dir() -> Path:
     """The served project's ``queries/`` folder: the app's knowledge graph knows its files."""
     return service(current_app).graph.files.queries
-
-
-def vendored(names: tuple[str, ...]) -> bool:
-    """Whether ``make assets`` has put all these files in ``static/vendor/`` (one check for the editor and the map)."""
-    vendor = Path(bp.static_folder or "") / "vendor"
-    return all((vendor / name).is_file() for name in names)
 
 
 def vendor_installed() -> bool:
