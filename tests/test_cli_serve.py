@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from conftest import free_port
 from kgraph.cli import main
+from processes import descendants
 
 if TYPE_CHECKING:
     from conftest import LiveServer
@@ -71,7 +72,7 @@ def test_serve_loads_extra_data_announces_itself_and_stops_cleanly(
         response = requests.get(server.endpoint, params={"query": query}, timeout=30)
         assert response.json()["results"]["bindings"] == [{"title": {"type": "literal", "value": "Fixture article"}}]
         assert f"kgraph: serving on {server.endpoint}\n" in server.output()
-        children = _descendants(server.process.pid)
+        children = set(descendants(server.process.pid))
         assert len(children) >= 3  # the zygote and two query workers
     finally:
         code = server.stop()
@@ -92,23 +93,6 @@ def test_bad_data_file_exits_2_with_its_location(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert f"kgraph: cannot load the graph: {bad}:1:" in result.stderr
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid``, from /proc."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier}
-        found |= frontier
-    return found
 
 
 def _still_running(pids: set[int], wait: float = 10.0) -> set[int]:

@@ -62,24 +62,26 @@ def test_missing_path_exit_2():
     assert result.stdout == "contrib/nowhere.ttl: no such file or folder\n1 problem found\n"
 
 
-def test_undeclared_term_exit_1():
-    result = run("contrib/typo.ttl")
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        pytest.param(
+            "contrib/typo.ttl",
+            "contrib/typo.ttl:7:5: kg:deployedInt is not declared in the ontology; did you mean kg:deployedIn?",
+            id="undeclared-term",
+        ),
+        pytest.param(
+            "contrib/unlabelled.ttl",
+            "contrib/unlabelled.ttl:5: kgr:martynovka rdfs:label: This resource needs a name:"
+            " add an English rdfs:label (expected at least 1 value(s), found 0)",
+            id="shacl-violation",
+        ),
+    ],
+)
+def test_one_problem_exit_1(path: str, problem: str) -> None:
+    result = run(path)
     assert result.exit_code == 1
-    assert result.stdout == (
-        "contrib/typo.ttl:7:5: kg:deployedInt is not declared in the ontology;"
-        " did you mean kg:deployedIn?\n"
-        "1 problem found\n"
-    )
-
-
-def test_shacl_violation_exit_1():
-    result = run("contrib/unlabelled.ttl")
-    assert result.exit_code == 1
-    assert result.stdout == (
-        "contrib/unlabelled.ttl:5: kgr:martynovka rdfs:label: This resource needs a name:"
-        " add an English rdfs:label (expected at least 1 value(s), found 0)\n"
-        "1 problem found\n"
-    )
+    assert result.stdout == problem + "\n1 problem found\n"
 
 
 def test_json_format():

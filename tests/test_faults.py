@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import threading
@@ -29,6 +28,7 @@ from conftest import KGRAPH, LiveServer, free_port, needs_oxigraph, start_oxigra
 from kgraph.journal import JOURNAL_NAME, Journal
 from kgraph.sparql.remote_runner import UNAVAILABLE
 from kgraph.writes import STORE_FAILED, STORE_UNAVAILABLE
+from processes import kill_9
 
 PROJECT = Path(__file__).parent / "fixtures" / "writes"
 TOKEN = "s3cret-token"
@@ -266,28 +266,6 @@ def test_a_data_dir_turned_read_only_while_serving_refuses_writes_then_recovers(
 BIG = 50_000
 """Triples in the big body: a journal entry of about 4 MB, long enough to be caught being written."""
 BIG_GRAPH = "http://example.org/big"
-
-
-def kill_9(server: LiveServer) -> None:
-    """SIGKILL the gunicorn worker that writes, its query processes, then the arbiter: no clean-up of any kind."""
-    for pid in descendants(server.process.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    server.process.kill()
-    server.process.wait()
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid``, from /proc."""
-    parents = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError):
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-    found, frontier = [], [pid]
-    while frontier:
-        frontier = [child for child, parent in parents.items() if parent in frontier]
-        found += frontier
-    return found
 
 
 @pytest.mark.slow

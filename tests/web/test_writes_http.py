@@ -6,9 +6,6 @@ restart (or a ``kill -9``) over the same directory shows what survives.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import requests
+
+from processes import kill_9
 
 if TYPE_CHECKING:
     from conftest import LiveServer
@@ -203,32 +202,6 @@ def test_a_write_survives_a_restart(serve: Serve, tmp_path: Path) -> None:
         "https://w3id.org/kgraph/id/kursk-oblast",
         "https://w3id.org/kgraph/id/russia",
     ]
-
-
-def kill_9(server: LiveServer) -> None:
-    """SIGKILL the gunicorn worker that serves (and writes), then its arbiter: no clean-up of any kind."""
-    for pid in descendants(server.process.pid):
-        with contextlib.suppress(ProcessLookupError):  # a query worker may die with its parent first
-            os.kill(pid, signal.SIGKILL)
-    server.process.kill()
-    server.process.wait()
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (gunicorn's worker, its query zygote and workers), from /proc."""
-    parents = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = [], [pid]
-    while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
 
 
 @pytest.mark.slow
