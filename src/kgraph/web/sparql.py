@@ -20,19 +20,18 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, current_app, request
 
 from kgraph.config import INFERRED_GRAPH
+from kgraph.describe import triple_count
 from kgraph.sparql.evaluate import explain
 from kgraph.sparql.executor import QueryRequest
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
 from kgraph.sparql.guard import SPARQL_TOKEN, QueryDataset, check_query, check_update
 from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_params, parse_request, read_body
-from kgraph.store.results import solutions
 from kgraph.web import error_response
 from kgraph.web.auth import authorize, configured_tokens
 from kgraph.web.metrics import answer
 from kgraph.web.rdf_page import RdfDocument, rdf_document, template_text
 
 if TYPE_CHECKING:
-    from kgraph.graph import KnowledgeGraph
     from kgraph.web import Service
 
 bp = Blueprint("sparql", __name__)
@@ -192,14 +191,6 @@ def service_description(state: Service, endpoint_url: str) -> str:
         result_formats="\n".join(f"    sd:resultFormat <{FORMAT_IRIS[name]}> ;" for name in dict.fromkeys(formats)),
         features="\n".join(f"    sd:feature {feature} ;" for feature in features),
         inferred_graph=INFERRED_GRAPH,
-        default_triples=_default_graph_size(graph),
+        default_triples=triple_count(graph.store, graph.default_graph(True)),  # distinct: two files may state one
         named_graphs=named,
     )
-
-
-def _default_graph_size(graph: KnowledgeGraph) -> int:
-    """Distinct triples in the default graph with inference on (two files may assert one triple)."""
-    result = solutions(
-        graph.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=graph.default_graph(True))
-    )
-    return int(next(iter(result))["n"].value)
