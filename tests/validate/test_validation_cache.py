@@ -7,14 +7,16 @@ import os
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
 from kgraph.cli import main
 from kgraph.config import Settings
 from kgraph.project import ProjectFiles
-from kgraph.validate import validate_paths
-from kgraph.validate.report import to_text
+from kgraph.validate import cache, validate_paths
+from kgraph.validate.reach import Reach
+from kgraph.validate.report import ShaclResult, to_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "validate"
 
@@ -141,3 +143,31 @@ def test_old_cache_files_are_removed(project, tmp_path):
     names = sorted(path.name for path in cache.iterdir())
     assert len(names) == 8
     assert [n for n in names if n.startswith("old-")] == [f"old-{n}.json" for n in range(3, 10)]
+
+
+KGR = "https://w3id.org/kgraph/id/"
+
+
+def _state() -> cache.CachedState:
+    quad = ox.Quad(ox.NamedNode(KGR + "a"), ox.NamedNode(KGR + "p"), ox.Literal("x"), ox.NamedNode(KGR + "g"))
+    results = [
+        ShaclResult(ox.NamedNode(KGR + "a"), ox.NamedNode(KGR + "p"), "m", "Violation", "sh:MinCount", "kgsh:S", None),
+        ShaclResult(ox.Literal("12", language="en"), None, "lit", "Warning", "sh:Datatype", "kgsh:T", "12"),
+    ]
+    return cache.CachedState({KGR + "g": cache.Source("a.ttl", "0" * 64)}, [quad], results, Reach())
+
+
+def test_a_saved_state_loads_as_it_was(tmp_path: Path) -> None:
+    """A literal focus node (SHACL targets may be literals) and an absent path survive the round trip."""
+    state = _state()
+    cache.save(tmp_path, "k", state)
+    assert cache.load(tmp_path, "k") == state
+
+
+def test_a_result_whose_path_is_no_iri_makes_the_cache_untrusted(tmp_path: Path) -> None:
+    cache.save(tmp_path, "k", _state())
+    file = tmp_path / "k.json"
+    document = json.loads(file.read_text())
+    document["results"][0]["path"] = '"not an IRI"'
+    file.write_text(json.dumps(document))
+    assert cache.load(tmp_path, "k") is None
