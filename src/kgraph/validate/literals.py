@@ -21,6 +21,7 @@ from rdflib.term import XSDToPython
 from kgraph.infer.terms import shorten
 from kgraph.load import LoadedFile
 from kgraph.store import Store
+from kgraph.store.base import named_graph
 from kgraph.store.results import solutions
 from kgraph.validate.report import Problem
 
@@ -132,7 +133,7 @@ def triple_terms(store: Store, files: list[LoadedFile], display: Callable[[Path]
     found: dict[Path, None] = {}
     for quad in store.quads():
         if isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple):
-            file = by_graph.get(getattr(quad.graph_name, "value", "")) or (datasets[0] if datasets else None)
+            file = by_graph.get(named_graph(quad) or "") or (datasets[0] if datasets else None)
             if file is not None:
                 found[file.path] = None
     message = "uses RDF 1.2 triple terms (<< ... >>), which kgraph validate cannot check (its SHACL engine has none)"
