@@ -10,9 +10,11 @@ import pyoxigraph as ox
 import pytest
 
 from kgraph.config import INFERRED_GRAPH, ReasonerName, Settings
+from kgraph.export import export_graph
 from kgraph.graph import KnowledgeGraph, build, checkpoint
 from kgraph.journal import Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
+from kgraph.sparql.update import with_using
 from kgraph.write_policy import DerivedGraphRead
 from kgraph.writes import (
     PROVENANCE_GRAPH,
@@ -22,8 +24,6 @@ from kgraph.writes import (
     WriteRejected,
     WriteTooLarge,
     WriteUnavailable,
-    export_graph,
-    with_using,
 )
 
 PROJECT = Path(__file__).parent / "fixtures" / "writes"

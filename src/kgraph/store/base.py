@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import pyoxigraph as ox
 
@@ -72,6 +73,26 @@ class Store(ABC):
         """Make a named graph hold exactly the given quads (which must name that graph)."""
         self.clear_graph(graph)
         self.add(quads)
+
+    writes_in_place = False
+    """Whether a write may be applied to this store in place and taken back before a reader sees it (see
+    :meth:`writing`); a writer works on a copy of any other store and sends it the write's delta once accepted."""
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold this process's readers off while a write is applied in place, checked, and kept or taken back; a
+        no-op for a store that does not take writes in place."""
+        yield
+
+    def contains(self, quad: ox.Quad) -> bool:
+        """Whether the store holds the quad (in its graph: the default graph for a triple)."""
+        return any(q.graph_name == quad.graph_name for q in self.quads(quad.subject, quad.predicate, quad.object))
+
+    def graph_quads(self, graph: str | None) -> Iterator[ox.Quad]:
+        """The quads of one graph, ``None`` being the default graph (for :meth:`quads`, ``None`` is every graph)."""
+        if graph:
+            return self.quads(graph=graph)
+        return (q for q in self.quads() if isinstance(q.graph_name, ox.DefaultGraph))
 
     def close(self) -> None:  # noqa: B027 - a no-op is right for stores that hold nothing open
         """Release files or connections; the store is unusable afterwards."""
