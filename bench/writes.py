@@ -25,8 +25,9 @@ from kgraph.config import GRAPH_NS, RESOURCE_NS, Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.infer import run_inference
 from kgraph.journal import Journal
+from kgraph.validate.checker import shapes_in
 from kgraph.validate.shacl import run_shacl, to_graph
-from kgraph.writes import Writer, _shapes_graph
+from kgraph.writes import Writer
 
 BULK_GRAPH = ox.NamedNode(GRAPH_NS + "bench/bulk")
 PREFIXES = (
@@ -82,7 +83,7 @@ def measure(size: int, runs: int) -> tuple[int, float, float, float, float]:
         run_inference(graph.store, rules_dir=graph.files.rules)
         infer = time.perf_counter() - started
         started = time.perf_counter()
-        run_shacl(to_graph(q.triple for q in graph.store.quads()), _shapes_graph(graph.files.shapes), to_graph([]))
+        run_shacl(to_graph(q.triple for q in graph.store.quads()), shapes_in(graph.files.shapes).graph, to_graph([]))
         full = time.perf_counter() - started
         return len(graph.store), one, hundred, infer, full
 

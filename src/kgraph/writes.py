@@ -12,11 +12,8 @@ never see a write half made: while one is under way, a read that starts waits fo
 workers are sent the write's delta once it is committed. A store that cannot take a write back (a remote one) is
 written through a copy instead, and sent the delta. One writer at a time: a lock serialises writers.
 
-SHACL is run on the write's focus nodes only, not the whole graph: the nodes the write's triples mention, the
-subjects of the inferred triples it changes, and the nodes that point at any of those (their ``sh:class`` or
-``sh:node`` checks may depend on them). The data graph handed to pySHACL is those nodes' statements (asserted and
-inferred) and the statements of the nodes they reach, two steps out: enough for the shapes of this project, which
-look at a node's values and their types. Results are kept for the focus nodes only.
+The checks are those of ``kgraph validate`` (:func:`kgraph.validate.checker.check`): SHACL runs on the nodes whose
+validation the change can reach, over their neighbourhood, not over the whole graph.
 
 Graph policy: under ``GRAPH_NS`` a contributor may change only their own graph, ``GRAPH_NS + "contrib/" + token
 name``, where a write that names no graph lands; the graphs loaded from the project's files (they change by pull
@@ -31,31 +28,28 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, ReasonerName, Settings
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.budget import Budget, BudgetExceeded
 from kgraph.infer.incremental import infer_additions
 from kgraph.infer.terms import shorten, shorten_triple
 from kgraph.journal import Entry, Journal
-from kgraph.load import parse_file, rdf_files
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
 from kgraph.sparql.update import data_changes
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.store.recording import RecordingStore
-from kgraph.validate.report import Problem, ValidationReport, Violation
-from kgraph.validate.shacl import run_shacl, to_graph
+from kgraph.validate.checker import CheckContext, Inferred, check, shapes_in, suggestion
+from kgraph.validate.report import Problem, ShaclResult, ValidationReport, Violation
 from kgraph.watchdog import TimeUp, Watchdog
 from kgraph.write_policy import (
     DERIVED_GRAPHS,
@@ -212,9 +206,14 @@ class Writer:
         """Most inferred triples one write may add (None: no limit)."""
         self.on_commit = on_commit or (lambda delta: None)
         self._lock = threading.Lock()
-        self._shapes = _shapes_graph(graph.files.shapes)
         self._ontology_terms: frozenset[str] | None = None
-        self._ontology_graph: object | None = None
+        self._context = CheckContext(
+            rules=graph.files.rules,
+            shapes=shapes_in(graph.files.shapes),
+            ontology_graphs={name for name in graph.store.graph_names() if name.startswith(ONTOLOGY_GRAPHS)},
+            ignored_graphs={PROVENANCE_GRAPH},
+            reasoner=reasoner,
+        )
 
     @classmethod
     def from_settings(
@@ -446,27 +445,35 @@ class Writer:
             ) from None
 
     def _validate(self, store: Store, inference: InferenceReport, added: list[ox.Quad], changed: list[ox.Quad]) -> None:
+        """The write checked as ``kgraph validate`` checks a file (:func:`kgraph.validate.checker.check`), on the
+        closure already extended in place: new contradictions, undeclared ``kg:`` terms, and the shapes on the nodes
+        the change reaches. Warnings are kept only for the subjects of the added triples: a warning elsewhere was
+        there before the write."""
+        asserted = [q for q in changed if q.graph_name != ox.NamedNode(INFERRED_GRAPH)]
+        inferred = [q for q in changed if q.graph_name == ox.NamedNode(INFERRED_GRAPH)]
+        findings = check(
+            store,
+            [*added, *asserted],
+            context=self._context,
+            inferred=Inferred(inference, inferred),
+            terms_in=added,
+        )
         known = {found.message for found in self.graph.inference.inconsistencies}
+        declared = self._context.declared(store)
         report = ValidationReport()
-        report.errors += _undeclared_terms(self._ontology_terms or frozenset(), added)
+        report.errors += [_undeclared(iri, declared) for iri in sorted({iri for _, iri in findings.undeclared})]
         report.errors += [
             Problem("inconsistency", found.message, triples=[shorten_triple(t) for t in found.triples])
             for found in inference.inconsistencies
             if found.message not in known
         ]
-        if self._shapes is not None:
-            report.violations += _focus_violations(store, self._shapes, self._ontology(store), added, changed)
+        written = {q.subject for q in added}
+        report.violations += sorted(
+            (_violation(r) for r in findings.results if r.severity == "Violation" or r.focus in written),
+            key=lambda v: (v.focus, v.path or "", v.message),
+        )
         if not report.conforms:
             raise WriteRejected(report)
-
-    def _ontology(self, store: Store) -> object:
-        """The ontology's graphs as one rdflib graph for pySHACL, made once: they are read-only over HTTP (on a
-        server of one's own data, made again for every write)."""
-        if self._ontology_graph is not None and not self.own_data:
-            return self._ontology_graph
-        names = [name for name in store.graph_names() if name.startswith(ONTOLOGY_GRAPHS)]
-        self._ontology_graph = to_graph(q.triple for name in names for q in store.quads(graph=name))
-        return self._ontology_graph
 
 
 def _copy(store: Store, empty_graphs: set[str]) -> EmbeddedStore:
@@ -548,97 +555,23 @@ def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, list[ox.Quad]]:
     return write_id, quads
 
 
-def _undeclared_terms(declared: frozenset[str], added: list[ox.Quad]) -> list[Problem]:
-    """``kg:`` terms the write uses that no ontology graph declares (most are typos), as ``kgraph validate`` says."""
-    used = {
-        t.value
-        for q in added
-        for t in (q.subject, q.predicate, q.object, getattr(q.object, "datatype", None))
-        if isinstance(t, ox.NamedNode) and t.value.startswith(ONTOLOGY_NS)
-    }
-    problems = []
-    for iri in sorted(used - declared):
-        message = f"{shorten(ox.NamedNode(iri))} is not declared in the ontology"
-        close = difflib.get_close_matches(iri, [d for d in declared if d.startswith(ONTOLOGY_NS)], 1)
-        if close:
-            message += f"; did you mean {shorten(ox.NamedNode(close[0]))}?"
-        problems.append(Problem("undeclared-term", message))
-    return problems
+def _undeclared(iri: str, declared: set[str]) -> Problem:
+    """A ``kg:`` term the write uses that no ontology graph declares (most are typos), as ``kgraph validate`` says."""
+    message = f"{shorten(ox.NamedNode(iri))} is not declared in the ontology"
+    close = suggestion(iri, declared)
+    if close:
+        message += f"; did you mean {shorten(ox.NamedNode(close))}?"
+    return Problem("undeclared-term", message)
 
 
-def _focus_violations(
-    store: Store, shapes: object, ontology: object, added: list[ox.Quad], changed: list[ox.Quad]
-) -> list[Violation]:
-    """SHACL results for the nodes the write touches, validated over their neighbourhood only.
-
-    Warnings are kept only for the subjects of the added triples: a warning elsewhere was there before the write.
-    """
-    focus = _focus_nodes(store, [*added, *changed])
-    written = {q.subject for q in added}
-    if not focus:
-        return []
-    data = to_graph(_neighbourhood(store, focus))
-    # pySHACL's focus filter keeps IRIs only: with a blank node among them, validate the whole neighbourhood.
-    iris = None if any(isinstance(node, ox.BlankNode) for node in focus) else sorted(n.value for n in focus)
-    found = [
-        Violation(
-            focus=shorten(r.focus),
-            path=shorten(r.path) if r.path else None,
-            message=r.message,
-            severity=r.severity,
-            constraint=r.constraint,
-            shape=r.shape,
-            value=r.value,
-        )
-        for r in run_shacl(data, shapes, ontology, focus_nodes=iris)
-        if r.focus in focus and (r.severity == "Violation" or r.focus in written)
-    ]
-    return sorted(found, key=lambda v: (v.focus, v.path or "", v.message))
-
-
-def _focus_nodes(store: Store, changed: list[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
-    """The subjects and objects of the changed triples (asserted and inferred), and the nodes pointing at the
-    subjects (a ``sh:class`` check on them may depend on what the write changed there)."""
-    subjects = {q.subject for q in changed if isinstance(q.subject, ox.NamedNode | ox.BlankNode)}
-    objects = {
-        q.object for q in changed if isinstance(q.object, ox.NamedNode | ox.BlankNode) and q.predicate != _RDF_TYPE
-    }
-    pointing = {q.subject for node in subjects for q in store.quads(obj=node) if _is_data(q)}
-    return {n for n in subjects | objects | pointing if not n.value.startswith(ONTOLOGY_NS)}
-
-
-def _neighbourhood(store: Store, focus: set[ox.NamedNode | ox.BlankNode]) -> set[ox.Triple]:
-    """The statements of the focus nodes and of the nodes they reach in two steps (asserted and inferred)."""
-    triples: set[ox.Triple] = set()
-    frontier = set(focus)
-    seen: set[ox.NamedNode | ox.BlankNode] = set()
-    for _ in range(3):
-        reached = set()
-        for node in frontier - seen:
-            for quad in store.quads(subject=node):
-                if _is_data(quad):
-                    triples.add(quad.triple)
-                    if isinstance(quad.object, ox.NamedNode | ox.BlankNode):
-                        reached.add(quad.object)
-        seen |= frontier
-        frontier = reached
-    return triples
-
-
-def _is_data(quad: ox.Quad) -> bool:
-    """Data statements: not the ontology's, not write provenance."""
-    name = getattr(quad.graph_name, "value", "")
-    return not name.startswith(ONTOLOGY_GRAPHS) and name != PROVENANCE_GRAPH
-
-
-def _shapes_graph(folder: Path) -> object | None:
-    """The project's shapes as one rdflib graph, parsed once; ``None`` when the project has none."""
-    try:
-        files = rdf_files([folder])
-    except (FileNotFoundError, ValueError):
-        return None
-    triples: list[ox.Triple] = []
-    for file in files:
-        quads, _ = parse_file(file, "urn:kgraph:shapes")
-        triples += (q.triple for q in quads)
-    return to_graph(triples)
+def _violation(result: ShaclResult) -> Violation:
+    """A SHACL result as the client reads it, terms shortened."""
+    return Violation(
+        focus=shorten(result.focus),
+        path=shorten(result.path) if result.path else None,
+        message=result.message,
+        severity=result.severity,
+        constraint=result.constraint,
+        shape=result.shape,
+        value=result.value,
+    )

@@ -21,9 +21,12 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from kgraph.store import Store
+
 SH = "http://www.w3.org/ns/shacl#"
 ANY = "*"
 """A predicate position that a variable (or a negated path) fills: any predicate."""
+Node = ox.NamedNode | ox.BlankNode
 
 
 @dataclass
@@ -97,7 +100,7 @@ class Reach:
         return max(reads.get(predicate, -1), reads.get(ANY, -1))
 
 
-def affected(store: ox.Store, changed: Iterable[ox.Triple], reach: Reach) -> set[ox.NamedNode | ox.BlankNode]:
+def affected(store: Store, changed: Iterable[ox.Triple], reach: Reach) -> set[ox.NamedNode | ox.BlankNode]:
     """The nodes whose validation can read one of the changed triples, found in the store holding the new state."""
     found: dict[ox.NamedNode | ox.BlankNode, int] = {}
     for triple in changed:
@@ -114,19 +117,19 @@ def affected(store: ox.Store, changed: Iterable[ox.Triple], reach: Reach) -> set
     return set(found)
 
 
-def _chain_back(store: ox.Store, node: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode) -> list:
+def _chain_back(store: Store, node: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode) -> list:
     """The node and every node reaching it through a chain of ``predicate``."""
     seen = {node}
     todo = [node]
     while todo:
-        for quad in store.quads_for_pattern(None, predicate, todo.pop(), None):
+        for quad in store.quads(None, predicate, todo.pop()):
             if quad.subject not in seen:
                 seen.add(quad.subject)
                 todo.append(quad.subject)
     return list(seen)
 
 
-def _walk_back(store: ox.Store, start, budget: int, reach: Reach, found: dict, first: set[str]) -> None:
+def _walk_back(store: Store, start, budget: int, reach: Reach, found: dict, first: set[str]) -> None:
     """Add ``start`` and every node up to ``budget`` read steps back of it to ``found`` (node -> steps left); the
     first step is one of ``first``."""
     found.setdefault(start, 0)
@@ -141,18 +144,60 @@ def _walk_back(store: ox.Store, start, budget: int, reach: Reach, found: dict, f
         queue.extend((neighbour, left - 1) for neighbour in _steps_back(store, node, reach) if left > 0)
 
 
-def _steps_back(store: ox.Store, node, reach: Reach, allowed: set[str] | None = None):
+def _steps_back(store: Store, node, reach: Reach, allowed: set[str] | None = None):
     """The nodes one step before ``node`` on a shape's way to it: those pointing at it by a step the shapes take
     forward, and those it points at by a step they take backward (only the ``allowed`` steps, when given)."""
     allowed = reach.chain_steps() if allowed is None else allowed
-    for quad in store.quads_for_pattern(None, None, node, None):
+    for quad in store.quads(None, None, node):
         if ANY in allowed or quad.predicate.value in allowed:
             yield quad.subject
-    for quad in store.quads_for_pattern(node, None, None, None):
+    for quad in store.quads(node, None, None):
         if isinstance(quad.object, ox.NamedNode | ox.BlankNode) and (
             ANY in allowed or "^" + quad.predicate.value in allowed
         ):
             yield quad.object
+
+
+def neighbourhood(store: Store, focus: Iterable[Node], reach: Reach, skip: set[str]) -> set[ox.Triple]:
+    """The statements validating the focus nodes can read: those along the shapes' chains from them, as far as the
+    shapes look (one step further, for the types a ``sh:class`` reads), outside the graphs to ``skip``.
+
+    Forward, every statement of a node reached is kept; backward, only those whose predicate the shapes read
+    backward; along a predicate the shapes follow any number of times (``+``, ``*``), the whole chain. A data graph
+    of this size, not the store, is what SHACL then runs over.
+    """
+    depth = max([*reach.forward.values(), *reach.backward.values(), 0]) + 1
+    backward = set(reach.backward)
+    triples: set[ox.Triple] = set()
+    seen: dict[Node, int] = {}
+    queue = deque((node, depth) for node in focus)
+    while queue:
+        node, left = queue.popleft()
+        if seen.get(node, -1) >= left:
+            continue
+        seen[node] = left
+        for quad in store.quads(subject=node):
+            if _kept(quad, skip, triples) and isinstance(quad.object, ox.NamedNode | ox.BlankNode):
+                endless = quad.predicate.value in reach.unbounded
+                if left > 0 or endless:
+                    queue.append((quad.object, left if endless else left - 1))
+        if left <= 0:
+            continue
+        for quad in store.quads(obj=node):
+            predicate = quad.predicate.value
+            if (ANY in backward or predicate in backward or predicate in reach.unbounded) and _kept(
+                quad, skip, triples
+            ):
+                queue.append((quad.subject, left if predicate in reach.unbounded else left - 1))
+    return triples
+
+
+def _kept(quad: ox.Quad, skip: set[str], triples: set[ox.Triple]) -> bool:
+    """Add the quad's triple unless its graph is skipped; whether it was added."""
+    if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value in skip:
+        return False
+    triples.add(quad.triple)
+    return True
 
 
 def analyse(shapes: object) -> Reach:
