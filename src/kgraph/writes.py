@@ -370,8 +370,7 @@ class Writer:
             return None
         if not self.own_data:  # one's own data has no project ontology to keep: every statement is theirs
             self._refuse_schema(added, removed)
-        write_id, provenance = _provenance(who, [*added, *removed])
-        stamp = next(str(q.object.value) for q in provenance if q.predicate.value == _PROV + "endedAtTime")
+        write_id, stamp, provenance = _provenance(who, [*added, *removed])
         if self.own_data:
             provenance = []  # the user's data stays as they wrote it; the journal entry says who and when
         work.remove(removed)
@@ -525,7 +524,8 @@ def _move_graph(store: Store, source: str | None, target: str | None) -> None:
 
 
 def _refuse_protected(quads: list[ox.Quad], who: str) -> None:
-    graphs = sorted({q.graph_name.value for q in quads if is_protected(q.graph_name.value, who)})
+    names = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+    graphs = sorted(name for name in names if is_protected(name, who))
     if graphs:
         raise WriteForbidden(
             f"The write would change <{graphs[0]}>, which is read-only over HTTP: graphs loaded from the project's "
@@ -534,8 +534,8 @@ def _refuse_protected(quads: list[ox.Quad], who: str) -> None:
         )
 
 
-def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, list[ox.Quad]]:
-    """A new write id and the ``prov:Activity`` recording who wrote, when, and which graphs changed."""
+def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, str, list[ox.Quad]]:
+    """A new write id, the time, and the ``prov:Activity`` recording who wrote, when, and which graphs changed."""
     write_id = uuid.uuid4().hex
     activity = ox.NamedNode(NAMESPACE + "write/" + write_id)
     graph = ox.NamedNode(PROVENANCE_GRAPH)
@@ -552,7 +552,7 @@ def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, list[ox.Quad]]:
     ]
     for name in sorted({q.graph_name.value for q in changed if isinstance(q.graph_name, ox.NamedNode)}):
         quads.append(ox.Quad(activity, ox.NamedNode(_PROV + "generated"), ox.NamedNode(name), graph))
-    return write_id, quads
+    return write_id, stamp, quads
 
 
 def _undeclared(iri: str, declared: set[str]) -> Problem:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 
 import pyoxigraph as ox
 
@@ -78,11 +78,10 @@ class Store(ABC):
     """Whether a write may be applied to this store in place and taken back before a reader sees it (see
     :meth:`writing`); a writer works on a copy of any other store and sends it the write's delta once accepted."""
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self) -> AbstractContextManager[None]:
         """Hold this process's readers off while a write is applied in place, checked, and kept or taken back; a
         no-op for a store that does not take writes in place."""
-        yield
+        return nullcontext()
 
     def contains(self, quad: ox.Quad) -> bool:
         """Whether the store holds the quad (in its graph: the default graph for a triple)."""

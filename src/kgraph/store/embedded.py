@@ -153,6 +153,8 @@ class EmbeddedStore(Store):
         obj: Term | ox.Triple | None = None,
         graph: str | None = None,
     ) -> Iterator[ox.Quad]:
+        if isinstance(subject, ox.Literal):
+            return iter(())  # a literal is never a subject
         graph_name = ox.NamedNode(graph) if graph else None
         with self._gate.reading():
             return self._store.quads_for_pattern(subject, predicate, obj, graph_name)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from kgraph.config import INFERRED_GRAPH, ONTOLOGY_NS
+from kgraph.config import INFERRED_GRAPH, ONTOLOGY_NS, ReasonerName
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.load import parse_file, rdf_files
@@ -133,7 +133,11 @@ def check(
     With a focus, SHACL runs over the focus nodes' neighbourhood (:func:`~kgraph.validate.reach.neighbourhood`),
     not the whole store: a write to a large store costs what it touches."""
     inference = (
-        inferred.report if inferred else run_inference(candidate, rules_dir=context.rules, reasoner=context.reasoner)
+        inferred.report
+        if inferred
+        else run_inference(
+            candidate, rules_dir=context.rules, reasoner=ReasonerName(context.reasoner or ReasonerName.NATIVE)
+        )
     )
     undeclared = undeclared_terms(candidate, terms_of, context.ontology_graphs)
     declared = context.declared(candidate)

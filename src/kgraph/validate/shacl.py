@@ -16,6 +16,7 @@ import pyshacl
 import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, XSD
+from rdflib.plugins.sparql.sparql import Query
 
 from kgraph.config import NAMESPACE
 from kgraph.infer.terms import shorten, to_oxigraph, to_rdflib
@@ -110,7 +111,7 @@ class _PreparedQueries:
 
 
 @functools.cache
-def prepared_query(text: str, namespaces: tuple = (), base: str | None = None) -> object:
+def prepared_query(text: str, namespaces: tuple = (), base: str | None = None) -> Query:
     """A SPARQL query parsed and translated by rdflib, once per text."""
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
