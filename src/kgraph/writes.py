@@ -48,8 +48,8 @@ from kgraph.sparql.errors import QuerySyntaxError, SparqlError
 from kgraph.sparql.update import data_changes
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.store.recording import RecordingStore
-from kgraph.validate.checker import CheckContext, Inferred, check, shapes_in, suggestion
-from kgraph.validate.report import Problem, ShaclResult, ValidationReport, Violation
+from kgraph.validate.checker import CheckContext, Inferred, as_violation, check, shapes_in, suggestion
+from kgraph.validate.report import Problem, ValidationReport
 from kgraph.watchdog import TimeUp, Watchdog
 from kgraph.write_policy import (
     DERIVED_GRAPHS,
@@ -468,7 +468,7 @@ class Writer:
         ]
         written = {q.subject for q in added}
         report.violations += sorted(
-            (_violation(r) for r in findings.results if r.severity == "Violation" or r.focus in written),
+            (as_violation(r) for r in findings.results if r.severity == "Violation" or r.focus in written),
             key=lambda v: (v.focus, v.path or "", v.message),
         )
         if not report.conforms:
@@ -562,16 +562,3 @@ def _undeclared(iri: str, declared: set[str]) -> Problem:
     if close:
         message += f"; did you mean {shorten(ox.NamedNode(close))}?"
     return Problem("undeclared-term", message)
-
-
-def _violation(result: ShaclResult) -> Violation:
-    """A SHACL result as the client reads it, terms shortened."""
-    return Violation(
-        focus=shorten(result.focus),
-        path=shorten(result.path) if result.path else None,
-        message=result.message,
-        severity=result.severity,
-        constraint=result.constraint,
-        shape=result.shape,
-        value=result.value,
-    )

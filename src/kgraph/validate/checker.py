@@ -24,11 +24,11 @@ import pyoxigraph as ox
 
 from kgraph.config import INFERRED_GRAPH, ONTOLOGY_NS, ReasonerName
 from kgraph.infer import InferenceReport, run_inference
-from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
+from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES, shorten
 from kgraph.load import parse_file, rdf_files
 from kgraph.store import Store
 from kgraph.validate.reach import Reach, affected, analyse, neighbourhood
-from kgraph.validate.report import ShaclResult
+from kgraph.validate.report import ShaclResult, Violation
 
 if TYPE_CHECKING:
     import rdflib
@@ -242,6 +242,24 @@ def declared_terms(store: Store, ontology_graphs: set[str]) -> set[str]:
     return {
         q.subject.value for g in ontology_graphs for q in store.quads(graph=g) if isinstance(q.subject, ox.NamedNode)
     }
+
+
+def as_violation(
+    result: ShaclResult, file: str | None = None, line: int | None = None, column: int | None = None
+) -> Violation:
+    """A SHACL result as a person reads it, terms shortened, located in a file when known."""
+    return Violation(
+        focus=shorten(result.focus),
+        path=shorten(result.path) if result.path else None,
+        message=result.message,
+        severity=result.severity,
+        constraint=result.constraint,
+        shape=result.shape,
+        value=result.value,
+        file=file,
+        line=line,
+        column=column,
+    )
 
 
 def suggestion(iri: str, declared: set[str]) -> str | None:
