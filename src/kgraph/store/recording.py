@@ -20,46 +20,52 @@ _log = logging.getLogger(__name__)
 
 
 class RecordingStore(Store):
-    """Reads and writes go to ``inner``; :attr:`added` and :attr:`removed` say what changed in it since."""
+    """Reads and writes go to ``inner``; :attr:`added` and :attr:`removed` say what changed in it since.
+
+    Each quad's state before its first change is noted before the change is made, so :meth:`undo` is right even
+    when a change was stopped half-way (the writer's time limit arrives between two Python instructions).
+    """
 
     def __init__(self, inner: Store) -> None:
         self.inner = inner
-        self._added: dict[ox.Quad, None] = {}  # dicts: ordered sets
-        self._removed: dict[ox.Quad, None] = {}
+        self._before: dict[ox.Quad, bool] = {}  # quad -> held before its first change (insertion-ordered)
+        self._now: dict[ox.Quad, bool] = {}
 
     @property
     def added(self) -> list[ox.Quad]:
         """The quads the inner store holds now and did not before."""
-        return list(self._added)
+        return [q for q, held in self._before.items() if not held and self._now.get(q, held)]
 
     @property
     def removed(self) -> list[ox.Quad]:
         """The quads the inner store held before and does not now."""
-        return list(self._removed)
+        return [q for q, held in self._before.items() if held and not self._now.get(q, held)]
 
     def undo(self) -> None:
         """Put the inner store back as it was; what it refuses (a failed disk) is logged, the rest is still done."""
         with contextlib.suppress(OSError):
-            self.inner.remove(self.added)
-            self.inner.add(self.removed)
-            self._added.clear()
-            self._removed.clear()
+            self.inner.remove([q for q, held in self._before.items() if not held])
+            self.inner.add([q for q, held in self._before.items() if held])
+            self._before.clear()
+            self._now.clear()
             return
         _log.error("a write could not be taken back whole from the store; a restart rebuilds it from the journal")
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         new = [q for q in dict.fromkeys(quads) if not self.inner.contains(q)]
+        self._note(new, held=False)
         self.inner.add(new)
-        for quad in new:
-            if self._removed.pop(quad, False) is False:
-                self._added[quad] = None
+        self._now.update(dict.fromkeys(new, True))
 
     def remove(self, quads: Iterable[ox.Quad]) -> None:
         old = [q for q in dict.fromkeys(quads) if self.inner.contains(q)]
+        self._note(old, held=True)
         self.inner.remove(old)
-        for quad in old:
-            if self._added.pop(quad, False) is False:
-                self._removed[quad] = None
+        self._now.update(dict.fromkeys(old, False))
+
+    def _note(self, quads: list[ox.Quad], *, held: bool) -> None:
+        for quad in quads:
+            self._before.setdefault(quad, held)
 
     def clear_graph(self, graph: str) -> None:
         self.remove(list(self.inner.quads(graph=graph)))
