@@ -207,13 +207,8 @@ class Writer:
         self.on_commit = on_commit or (lambda delta: None)
         self._lock = threading.Lock()
         self._ontology_terms: frozenset[str] | None = None
-        self._context = CheckContext(
-            rules=graph.files.rules,
-            shapes=shapes_in(graph.files.shapes),
-            ontology_graphs={name for name in graph.store.graph_names() if name.startswith(ONTOLOGY_GRAPHS)},
-            ignored_graphs={PROVENANCE_GRAPH},
-            reasoner=reasoner,
-        )
+        self._shapes = shapes_in(graph.files.shapes)
+        self._context: CheckContext | None = None
 
     @classmethod
     def from_settings(
@@ -410,6 +405,18 @@ class Writer:
         for an incremental deletion (DRed) with the shape of ``infer_additions``."""
         return run_inference(store, rules_dir=self.graph.files.rules, reasoner=self.reasoner, budget=budget)
 
+    def _check_context(self, store: Store) -> CheckContext:
+        """What :func:`check` needs, made at the first write (the ontology's graphs are read-only over HTTP)."""
+        if self._context is None:
+            self._context = CheckContext(
+                rules=self.graph.files.rules,
+                shapes=self._shapes,
+                ontology_graphs={name for name in store.graph_names() if name.startswith(ONTOLOGY_GRAPHS)},
+                ignored_graphs={PROVENANCE_GRAPH},
+                reasoner=self.reasoner,
+            )
+        return self._context
+
     def _send(self, live: Store, prepared: _Prepared, offset: int) -> None:
         """Send an accepted write's delta to a store it was not applied to in place (a remote one); when the store
         fails, take the write back from it as far as it answers, and from the journal."""
@@ -450,15 +457,16 @@ class Writer:
         there before the write."""
         asserted = [q for q in changed if q.graph_name != ox.NamedNode(INFERRED_GRAPH)]
         inferred = [q for q in changed if q.graph_name == ox.NamedNode(INFERRED_GRAPH)]
+        context = self._check_context(store)
         findings = check(
             store,
             [*added, *asserted],
-            context=self._context,
+            context=context,
             inferred=Inferred(inference, inferred),
             terms_in=added,
         )
         known = {found.message for found in self.graph.inference.inconsistencies}
-        declared = self._context.declared(store)
+        declared = context.declared(store)
         report = ValidationReport()
         report.errors += [_undeclared(iri, declared) for iri in sorted({iri for _, iri in findings.undeclared})]
         report.errors += [
