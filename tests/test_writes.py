@@ -16,11 +16,10 @@ from kgraph.graph import KnowledgeGraph, build, checkpoint
 from kgraph.journal import Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
 from kgraph.sparql.update import with_using
-from kgraph.write_policy import DerivedGraphRead
+from kgraph.write_policy import DerivedGraphRead, WriteForbidden
 from kgraph.writes import (
     PROVENANCE_GRAPH,
     Delta,
-    WriteForbidden,
     Writer,
     WriteRejected,
     WriteTooLarge,

@@ -15,13 +15,10 @@ written through a copy instead, and sent the delta. One writer at a time: a lock
 The checks are those of ``kgraph validate`` (:func:`kgraph.validate.checker.check`): SHACL runs on the nodes whose
 validation the change can reach, over their neighbourhood, not over the whole graph.
 
-Graph policy: under ``GRAPH_NS`` a contributor may change only their own graph, ``GRAPH_NS + "contrib/" + token
-name``, where a write that names no graph lands; the graphs loaded from the project's files (they change by pull
-request, reviewed), the inferred graph, the write-provenance graph and other contributors' graphs are read-only
-over HTTP. A client may also name any graph outside ``GRAPH_NS``.
-
-On a server of one's own data (``own_data``) there is no such policy: the default graph is the store's default graph,
-every graph is writable, and no provenance is added to the data (the journal still records who wrote what, when).
+What a contributor may write (their own graph, data and not schema, never from a derived graph) is
+:mod:`kgraph.write_policy`. On a server of one's own data (``own_data``) there is no such policy: the default graph
+is the store's default graph, every graph is writable, and no provenance is added to the data (the journal still
+records who wrote what, when).
 """
 
 from __future__ import annotations
@@ -37,7 +34,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ReasonerName, Settings
+from kgraph.config import INFERRED_GRAPH, NAMESPACE, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.budget import Budget, BudgetExceeded
@@ -55,14 +52,12 @@ from kgraph.write_policy import (
     DERIVED_GRAPHS,
     ONTOLOGY_GRAPHS,
     PROVENANCE_GRAPH,
+    contrib_graph,
     ontology_terms,
     refuse_derived_reads,
+    refuse_protected,
     schema_problems,
 )
-
-CONTRIB_NS = GRAPH_NS + "contrib/"
-"""Where writes land when the client names no graph: one graph per token name."""
-
 
 _PROV = "http://www.w3.org/ns/prov#"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -80,12 +75,6 @@ class WriteRejected(SparqlError):
 
         super().__init__(to_text(report))
         self.report = report
-
-
-class WriteForbidden(SparqlError):
-    """The write would change a graph that is read-only over HTTP (403)."""
-
-    status = 403
 
 
 class WriteTooLarge(SparqlError):
@@ -166,16 +155,6 @@ class WriteResult:
             f"write {self.id}: {self.added} triple(s) added, {self.removed} removed; "
             f"inference: {self.inferred_added} added, {self.inferred_removed} removed"
         )
-
-
-def is_protected(graph: str, who: str) -> bool:
-    """Whether ``who`` may not change ``graph`` over HTTP: project files, inferred, provenance, others' graphs."""
-    return graph.startswith(GRAPH_NS) and graph != contrib_graph(who)
-
-
-def contrib_graph(who: str) -> str:
-    """The graph a contributor's writes land in when they name none."""
-    return CONTRIB_NS + quote(who, safe="")
 
 
 class Writer:
@@ -359,7 +338,7 @@ class Writer:
         added = [q for q in dict.fromkeys(edit.added) if not work.contains(q)]
         removed = [q for q in dict.fromkeys(edit.removed) if q not in kept and work.contains(q)]
         if not self.own_data:
-            _refuse_protected([*added, *removed], who)
+            refuse_protected([*added, *removed], who)
         if not added and not removed:
             _replace_set(self.empty_graphs, _empty_after(work, self.empty_graphs, edit, []))
             return None
@@ -529,17 +508,6 @@ def _move_graph(store: Store, source: str | None, target: str | None) -> None:
     quads = list(store.graph_quads(source))
     store.remove(quads)
     store.add(ox.Quad(q.subject, q.predicate, q.object, target_node) for q in quads)
-
-
-def _refuse_protected(quads: list[ox.Quad], who: str) -> None:
-    names = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
-    graphs = sorted(name for name in names if is_protected(name, who))
-    if graphs:
-        raise WriteForbidden(
-            f"The write would change <{graphs[0]}>, which is read-only over HTTP: graphs loaded from the project's "
-            f"files change by pull request (kgraph validate checks them). Write to your own graph instead (the "
-            f"default, <{contrib_graph(who)}>) or name a graph outside {GRAPH_NS}."
-        )
 
 
 def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, str, list[ox.Quad]]:

@@ -34,7 +34,8 @@ from kgraph.sparql.protocol import ProtocolError, read_body
 from kgraph.validate.report import to_json, to_text
 from kgraph.web import service
 from kgraph.web.auth import authorize, current_writer
-from kgraph.writes import Writer, WriteRejected, WriteResult, contrib_graph
+from kgraph.write_policy import contrib_graph
+from kgraph.writes import Writer, WriteRejected, WriteResult
 
 if TYPE_CHECKING:
     from kgraph.web import Service
