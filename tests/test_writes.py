@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -10,20 +11,19 @@ import pyoxigraph as ox
 import pytest
 
 from kgraph.config import INFERRED_GRAPH, ReasonerName, Settings
+from kgraph.export import export_graph
 from kgraph.graph import KnowledgeGraph, build, checkpoint
 from kgraph.journal import Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
-from kgraph.write_policy import DerivedGraphRead
+from kgraph.sparql.update import with_using
+from kgraph.write_policy import DerivedGraphRead, WriteForbidden
 from kgraph.writes import (
     PROVENANCE_GRAPH,
     Delta,
-    WriteForbidden,
     Writer,
     WriteRejected,
     WriteTooLarge,
     WriteUnavailable,
-    export_graph,
-    with_using,
 )
 
 PROJECT = Path(__file__).parent / "fixtures" / "writes"
@@ -36,6 +36,7 @@ LGOV = PREFIXES + 'INSERT DATA { kgr:lgov a kg:Settlement ; rdfs:label "Lgov"@en
 CONTRIB = "https://w3id.org/kgraph/graph/contrib/alice"
 KGR = "https://w3id.org/kgraph/id/"
 KG = "https://w3id.org/kgraph/ontology#"
+PREFIXES_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 
 
 @pytest.fixture
@@ -176,17 +177,6 @@ def test_export_includes_the_writes(writer: Writer, settings: Settings) -> None:
     assert f"<{KGR}lgov> a kg:Place" in export_graph(build(settings), "trig", inferred=True).decode().replace(
         "kgr:lgov", f"<{KGR}lgov>"
     )
-
-
-def test_using_graph_uri_becomes_using_clauses_on_each_modify_operation() -> None:
-    update = 'DELETE { ?s ?p "WHERE" } WHERE { ?s ?p ?o } ; DELETE WHERE { ?s ?p ?o } ; INSERT DATA { <a> <b> <c> }'
-    assert with_using(update, ["http://g/1"], ["http://g/2"]) == (
-        'DELETE { ?s ?p "WHERE" } USING <http://g/1> USING NAMED <http://g/2> WHERE { ?s ?p ?o } ; '
-        "DELETE WHERE { ?s ?p ?o } ; INSERT DATA { <a> <b> <c> }"
-    )
-    assert with_using(update, [], []) == update
-    with pytest.raises(SparqlError, match="has its own WITH"):
-        with_using("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", ["http://g/1"], [])
 
 
 def test_the_where_clause_sees_the_contributors_graph_unless_using_names_others(
@@ -424,3 +414,61 @@ def test_a_write_past_its_time_limit_is_refused_and_the_next_one_goes_through(
     )
     writer.timeout = 30
     assert writer.update(LGOV, who="alice").added == 3
+
+
+@pytest.mark.parametrize("on_disk", [False, True], ids=["in-memory", "on-disk"])
+def test_each_writes_delta_is_exactly_what_changed_in_the_store(tmp_path: Path, on_disk: bool) -> None:
+    """The delta the workers are sent is recorded as the write is made, not computed by comparing the store before
+    and after: compared here with that comparison, for every kind of write, accepted and refused."""
+    store = str(tmp_path / "store") if on_disk else None
+    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path / "data", store=store)
+    graph = build(settings)
+    deltas: list[Delta] = []
+    writer = Writer(graph, Journal(settings.data_dir), on_commit=deltas.append)
+    sudzha = PREFIXES + 'INSERT DATA { kgr:sudzha rdfs:comment "on the Sudzha river"@en }'
+    writes = [
+        lambda: writer.update(LGOV, who="alice"),
+        lambda: writer.update(sudzha, who="alice"),
+        lambda: writer.update(PREFIXES + "DELETE DATA { kgr:lgov kg:locatedIn kgr:kursk-oblast }", who="alice"),
+        lambda: writer.update(PREFIXES + 'INSERT { ?s rdfs:comment "seen" } WHERE { ?s a kg:Settlement }', who="alice"),
+        lambda: writer.update(PREFIXES + "INSERT DATA { kgr:nowhere a kg:Settlement }", who="alice"),  # refused
+        lambda: writer.put_graph("http://example.org/g", [], who="alice"),
+        lambda: writer.post_graph(
+            None,
+            [ox.Quad(ox.NamedNode(KGR + "sudzha"), ox.NamedNode(PREFIXES_RDFS + "comment"), ox.Literal("x"))],
+            who="alice",
+        ),
+        lambda: writer.delete_graph(CONTRIB, who="alice"),
+    ]
+    outcomes = []
+    for write in writes:
+        before = set(graph.store.quads())
+        committed = len(deltas)
+        try:
+            write()
+        except WriteRejected:
+            assert set(graph.store.quads()) == before
+            outcomes.append("refused")
+            continue
+        after = set(graph.store.quads())
+        if len(deltas) == committed:
+            assert after == before
+            outcomes.append("unchanged")
+            continue
+        delta = deltas[-1]
+        assert (values(delta.added), values(delta.removed)) == (values(after - before), values(before - after))
+        assert any(q.graph_name == ox.NamedNode(PROVENANCE_GRAPH) for q in after - before)
+        outcomes.append("committed")
+    assert outcomes == [*["committed"] * 4, "refused", "unchanged", "committed", "committed"]
+    graph.store.close()
+
+
+def values(quads: Iterable[ox.Quad]) -> set[tuple]:
+    """The quads with their times as values: RocksDB gives back ``…:00.220Z`` as ``…:00.22Z``."""
+    return {(q.subject, q.predicate, _value(q.object), q.graph_name) for q in quads}
+
+
+def _value(term: object) -> object:
+    if isinstance(term, ox.Literal) and term.datatype.value.endswith("#dateTime"):
+        return datetime.fromisoformat(term.value)
+    return term

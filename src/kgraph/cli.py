@@ -380,8 +380,8 @@ def _require_writable_data_dir(settings: Settings) -> None:
 )
 def export(inferred: bool, fmt: str, output: Path | None) -> None:
     """Write the current graph, including writes made over HTTP (the journal in KGRAPH_DATA_DIR)."""
+    from kgraph.export import export_graph
     from kgraph.graph import build
-    from kgraph.writes import export_graph
 
     with _Progress("export") as progress:
         data = export_graph(build(Settings.from_env(), progress=progress), fmt, inferred=inferred)

@@ -1,6 +1,11 @@
-"""What a contributor may write over HTTP: data, never schema, and never a copy of what the server derived.
+"""What a contributor may write over HTTP: their own graph; data, never schema; never a copy of what was derived.
 
-Two rules, checked before a write is inferred or validated, so a refused write costs little and changes nothing:
+Three rules, checked before a write is inferred or validated, so a refused write costs little and changes nothing:
+
+- **Their own graph.** Under ``GRAPH_NS`` a contributor may change only their own graph, ``GRAPH_NS + "contrib/" +
+  token name``, where a write that names no graph lands; the graphs loaded from the project's files (they change
+  by pull request, reviewed), the inferred graph, the write-provenance graph and other contributors' graphs are
+  read-only over HTTP (403). A client may also name any graph outside ``GRAPH_NS``.
 
 - **Contributions are data, not schema.** The ontology gives the graph its meaning, and it changes by pull request
   to ``ontology/`` (reviewed, and checked by ``kgraph validate``), never over HTTP: one accepted
@@ -21,6 +26,7 @@ Two rules, checked before a write is inferred or validated, so a refused write c
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -118,3 +124,35 @@ def refuse_derived_reads(sparql: str) -> None:
 
 def _is_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, terms: frozenset[str]) -> bool:
     return isinstance(term, ox.NamedNode) and (term.value in terms or term.value.startswith(ONTOLOGY_NS))
+
+
+CONTRIB_NS = GRAPH_NS + "contrib/"
+"""Where writes land when the client names no graph: one graph per token name."""
+
+
+class WriteForbidden(SparqlError):
+    """The write would change a graph that is read-only over HTTP (403)."""
+
+    status = 403
+
+
+def is_protected(graph: str, who: str) -> bool:
+    """Whether ``who`` may not change ``graph`` over HTTP: project files, inferred, provenance, others' graphs."""
+    return graph.startswith(GRAPH_NS) and graph != contrib_graph(who)
+
+
+def contrib_graph(who: str) -> str:
+    """The graph a contributor's writes land in when they name none."""
+    return CONTRIB_NS + quote(who, safe="")
+
+
+def refuse_protected(quads: list[ox.Quad], who: str) -> None:
+    """Refuse a write that changes a graph ``who`` may not change over HTTP (403), naming it and where to write."""
+    names = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+    graphs = sorted(name for name in names if is_protected(name, who))
+    if graphs:
+        raise WriteForbidden(
+            f"The write would change <{graphs[0]}>, which is read-only over HTTP: graphs loaded from the project's "
+            f"files change by pull request (kgraph validate checks them). Write to your own graph instead (the "
+            f"default, <{contrib_graph(who)}>) or name a graph outside {GRAPH_NS}."
+        )

@@ -1,69 +1,63 @@
-"""Writes over HTTP as transactions that keep the graph valid: candidate -> re-infer -> validate -> journal -> commit.
+"""Writes over HTTP as transactions that keep the graph valid: apply -> infer -> validate -> journal -> commit.
 
-A contributor's change is applied to a copy of the store (the candidate), never to the store being served, so a
-rejected write leaves the served graph exactly as it was and a reader never sees half of one. The candidate is
-re-inferred (inference is global: one new triple can reach far), checked for new contradictions, for ``kg:`` terms
-the ontology does not declare, and against the SHACL shapes, and only a conforming candidate is journaled (fsync'd)
-and then committed: for the in-memory store by swapping the store object, which is atomic, then by sending the
-delta to the query workers, which fork fresh copies. One writer at a time: a lock serialises writers; readers never
-take it.
+A write costs what it changes, not what the store holds. Its asserted quads are read off the request (``INSERT
+DATA``, ``DELETE DATA``, the Graph Store Protocol; other updates are run on a copy to find them), refused early if
+they touch a protected graph or the schema, then applied to the served store in place, where the closure is extended
+from them (:mod:`kgraph.infer.incremental`), contradictions and ``kg:`` terms are checked, and the SHACL shapes are
+run on the nodes the write touches. Every change made to the store on the way is recorded
+(:class:`~kgraph.store.recording.RecordingStore`): a write that is refused, runs out of time or cannot be journaled
+is taken back exactly, and an accepted one is journaled (fsync'd) before anyone sees it. Readers of this process
+never see a write half made: while one is under way, a read that starts waits for its end (the store's
+:meth:`~kgraph.store.Store.writing` gate), and a read already started reads its snapshot from before. The query
+workers are sent the write's delta once it is committed. A store that cannot take a write back (a remote one) is
+written through a copy instead, and sent the delta. One writer at a time: a lock serialises writers.
 
-SHACL is run on the write's focus nodes only, not the whole graph: the nodes the write's triples mention, the
-subjects of the inferred triples it changes, and the nodes that point at any of those (their ``sh:class`` or
-``sh:node`` checks may depend on them). The data graph handed to pySHACL is those nodes' statements (asserted and
-inferred) and the statements of the nodes they reach, two steps out: enough for the shapes of this project, which
-look at a node's values and their types. Results are kept for the focus nodes only.
+The checks are those of ``kgraph validate`` (:func:`kgraph.validate.checker.check`): SHACL runs on the nodes whose
+validation the change can reach, over their neighbourhood, not over the whole graph.
 
-Graph policy: under ``GRAPH_NS`` a contributor may change only their own graph, ``GRAPH_NS + "contrib/" + token
-name``, where a write that names no graph lands; the graphs loaded from the project's files (they change by pull
-request, reviewed), the inferred graph, the write-provenance graph and other contributors' graphs are read-only
-over HTTP. A client may also name any graph outside ``GRAPH_NS``.
-
-On a server of one's own data (``own_data``) there is no such policy: the default graph is the store's default graph,
-every graph is writable, and no provenance is added to the data (the journal still records who wrote what, when).
+What a contributor may write (their own graph, data and not schema, never from a derived graph) is
+:mod:`kgraph.write_policy`. On a server of one's own data (``own_data``) there is no such policy: the default graph
+is the store's default graph, every graph is writable, and no provenance is added to the data (the journal still
+records who wrote what, when).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, ReasonerName, Settings
+from kgraph.config import INFERRED_GRAPH, NAMESPACE, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.budget import Budget, BudgetExceeded
 from kgraph.infer.incremental import infer_additions
-from kgraph.infer.terms import PREFIXES, shorten, shorten_triple
+from kgraph.infer.terms import shorten, shorten_triple
 from kgraph.journal import Entry, Journal
-from kgraph.load import parse_file, rdf_files
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
-from kgraph.sparql.guard import SPARQL_TOKEN
+from kgraph.sparql.update import data_changes
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
-from kgraph.validate.report import Problem, ValidationReport, Violation
-from kgraph.validate.shacl import run_shacl, to_graph
+from kgraph.store.recording import RecordingStore
+from kgraph.validate.checker import CheckContext, Inferred, as_violation, check, shapes_in, suggestion
+from kgraph.validate.report import Problem, ValidationReport
 from kgraph.watchdog import TimeUp, Watchdog
 from kgraph.write_policy import (
     DERIVED_GRAPHS,
     ONTOLOGY_GRAPHS,
     PROVENANCE_GRAPH,
+    contrib_graph,
     ontology_terms,
     refuse_derived_reads,
+    refuse_protected,
     schema_problems,
 )
-
-CONTRIB_NS = GRAPH_NS + "contrib/"
-"""Where writes land when the client names no graph: one graph per token name."""
-
 
 _PROV = "http://www.w3.org/ns/prov#"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -81,12 +75,6 @@ class WriteRejected(SparqlError):
 
         super().__init__(to_text(report))
         self.report = report
-
-
-class WriteForbidden(SparqlError):
-    """The write would change a graph that is read-only over HTTP (403)."""
-
-    status = 403
 
 
 class WriteTooLarge(SparqlError):
@@ -108,11 +96,8 @@ class WriteUnavailable(SparqlError):
 STORE_UNAVAILABLE = "The SPARQL store behind this endpoint did not answer; the write was not made. Try again later."
 """What a writer is told when a remote store fails: its address is the server's business, logged but not shown."""
 
-STORE_FAILED = (
-    "The store could not take the write (the server logged why). It is recorded and will be applied when the server "
-    "restarts; until then it is not visible."
-)
-"""What a writer is told when an on-disk store fails after the write was journaled: the journal is the truth."""
+STORE_FAILED = "The store could not take the write (the server logged why); nothing was changed. Try again later."
+"""What a writer is told when an on-disk store fails (a full disk) while the write is applied: it is taken back."""
 
 
 @dataclass(frozen=True)
@@ -124,11 +109,26 @@ class Delta:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """The asserted change a write asks for, before it is compared with the store.
+
+    ``declared`` are named graphs the write makes exist even without a triple (a Graph Store PUT or POST), ``dropped``
+    those it removes whole (a Graph Store DELETE); ``empty`` is set only when the write was run on a copy, which then
+    says exactly which graphs exist without a triple afterwards.
+    """
+
+    added: list[ox.Quad]
+    removed: list[ox.Quad]
+    declared: frozenset[str] = frozenset()
+    dropped: frozenset[str] = frozenset()
+    empty: set[str] | None = None
+
+
+@dataclass(frozen=True)
 class _Prepared:
-    """A write ready to be journaled and committed: its journal entry, the candidate store, and what changed."""
+    """A write applied, inferred and validated, ready to be journaled and made visible."""
 
     entry: Entry
-    candidate: EmbeddedStore
     inference: InferenceReport
     delta: Delta
     inferred_added: int
@@ -157,16 +157,6 @@ class WriteResult:
         )
 
 
-def is_protected(graph: str, who: str) -> bool:
-    """Whether ``who`` may not change ``graph`` over HTTP: project files, inferred, provenance, others' graphs."""
-    return graph.startswith(GRAPH_NS) and graph != contrib_graph(who)
-
-
-def contrib_graph(who: str) -> str:
-    """The graph a contributor's writes land in when they name none."""
-    return CONTRIB_NS + quote(who, safe="")
-
-
 class Writer:
     """The one writer of a served graph: serialises writes and runs each as a validated transaction."""
 
@@ -185,7 +175,7 @@ class Writer:
         self.graph = graph
         self.own_data = own_data
         self.empty_graphs = set() if empty_graphs is None else empty_graphs
-        """Graphs that exist without a triple (a Graph Store PUT of nothing, a CLEAR): kept in place, in memory only,
+        """Graphs that exist without a triple (a Graph Store PUT of nothing, a CLEAR): kept here, in memory only,
         since the store and the journal hold triples, not graph names."""
         self.journal = journal
         self.reasoner = reasoner
@@ -195,8 +185,9 @@ class Writer:
         """Most inferred triples one write may add (None: no limit)."""
         self.on_commit = on_commit or (lambda delta: None)
         self._lock = threading.Lock()
-        self._shapes = _shapes_graph(graph.files.shapes)
         self._ontology_terms: frozenset[str] | None = None
+        self._shapes = shapes_in(graph.files.shapes)
+        self._context: CheckContext | None = None
 
     @classmethod
     def from_settings(
@@ -222,68 +213,104 @@ class Writer:
         )
 
     def update(self, sparql: str, *, who: str) -> WriteResult:
-        """Apply a SPARQL Update; its default graph is the contributor's graph."""
+        """Apply a SPARQL Update; its default graph is the contributor's graph.
 
+        ``INSERT DATA`` / ``DELETE DATA`` give their quads directly; any other update is run on a copy of the
+        asserted graphs to find which quads it changes (:meth:`_run_on_copy`).
+        """
         refuse_derived_reads(sparql)
         own_graph = None if self.own_data else contrib_graph(who)
-
-        def mutate(candidate: EmbeddedStore) -> None:
-            derived = [q for name in DERIVED_GRAPHS for q in candidate.quads(graph=name)]
-            candidate.remove(derived)  # out of reach of a GRAPH ?g pattern too
-            _move_graph(candidate, own_graph, None)
-            try:
-                candidate.update(sparql)
-            except SyntaxError as error:
-                raise QuerySyntaxError.from_pyoxigraph(error, sparql) from None
-            except (OSError, ValueError, RuntimeError) as error:
-                raise SparqlError(f"The update failed: {error}") from None
-            _move_graph(candidate, None, own_graph)
-            candidate.add(derived)
-
-        return self._transact(who, mutate)
+        data = data_changes(sparql, own_graph)
+        if data is not None:
+            return self._transact(who, lambda store: Edit(*data))
+        return self._transact(who, lambda store: self._run_on_copy(store, sparql, own_graph))
 
     def put_graph(self, graph: str | None, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
         """Make ``graph`` (None: the store's default graph) hold exactly ``quads`` (Graph Store Protocol PUT)."""
         new = _in_graph(quads, graph)
-
-        def replace(candidate: EmbeddedStore) -> None:
-            _clear(candidate, graph)
-            _declare(candidate, graph)
-            candidate.add(new)
-
-        return self._transact(who, replace)
+        declared = frozenset([graph] if graph else [])
+        return self._transact(who, lambda store: Edit(new, list(store.graph_quads(graph)), declared=declared))
 
     def post_graph(self, graph: str | None, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
         """Add ``quads`` to ``graph`` (None: the store's default graph) (Graph Store Protocol POST)."""
         new = _in_graph(quads, graph)
-
-        def add(candidate: EmbeddedStore) -> None:
-            _declare(candidate, graph)
-            candidate.add(new)
-
-        return self._transact(who, add)
+        return self._transact(who, lambda store: Edit(new, [], declared=frozenset([graph] if graph else [])))
 
     def delete_graph(self, graph: str | None, *, who: str) -> WriteResult:
         """Remove ``graph`` (None: empty the store's default graph) (Graph Store Protocol DELETE)."""
-        return self._transact(who, lambda candidate: _clear(candidate, graph))
+        dropped = frozenset([graph] if graph else [])
+        return self._transact(who, lambda store: Edit([], list(store.graph_quads(graph)), dropped=dropped))
 
-    def _transact(self, who: str, mutate: Callable[[EmbeddedStore], None]) -> WriteResult:
+    def _run_on_copy(self, store: Store, sparql: str, own_graph: str | None) -> Edit:
+        """The quads an update changes, found by running it on a copy of the asserted graphs (the derived ones left
+        out of reach of a ``GRAPH ?g`` pattern): costs what the store holds, so only updates whose quads cannot be
+        read off their text come here."""
+        derived = {ox.NamedNode(name) for name in DERIVED_GRAPHS}
+        copy = EmbeddedStore()
+        copy.add(q for q in store.quads() if q.graph_name not in derived)
+        for name in self.empty_graphs:
+            copy.declare_graph(name)
+        before = set(copy.quads())
+        _move_graph(copy, own_graph, None)
+        try:
+            copy.update(sparql)
+        except SyntaxError as error:
+            raise QuerySyntaxError.from_pyoxigraph(error, sparql) from None
+        except (OSError, ValueError, RuntimeError) as error:
+            raise SparqlError(f"The update failed: {error}") from None
+        _move_graph(copy, None, own_graph)
+        after = set(copy.quads())
+        return Edit(list(after - before), list(before - after), empty=copy.empty_graphs())
+
+    def _transact(self, who: str, edit: Callable[[Store], Edit]) -> WriteResult:
+        """Run one write under the lock: applied in place (or to a copy of a store that cannot take it back), and
+        taken back whole if anything refuses it before it is journaled."""
         with self._lock:
             budget = self._budget()
+            live = self.graph.store
             try:
-                with Watchdog(self.timeout) as watchdog:
-                    prepared = self._prepare(who, mutate, budget)
-                    watchdog.disarm()  # from here on the write is journaled and committed whole, or not at all
-                return self._apply(prepared) if prepared else WriteResult("", 0, 0, 0, 0)
-            except TimeUp:
-                raise self._refusal(BudgetExceeded(seconds=budget.elapsed(), limit=self.timeout or 0)) from None
-            except BudgetExceeded as exceeded:
-                raise self._refusal(exceeded) from None
+                with live.writing():  # this process's readers see the state before this write or after it
+                    work = RecordingStore(live if live.writes_in_place else _copy(live, self.empty_graphs))
+                    prepared = self._prepare_or_undo(who, edit, work, budget)
+                    if prepared is None:
+                        return WriteResult("", 0, 0, 0, 0)
+                    offset = self._record(prepared.entry, work)
+                    if work.inner is not live:
+                        self._send(live, prepared, offset)
+                    self.graph.inference = prepared.inference
+                    _replace_set(self.empty_graphs, prepared.empty)
             except RemoteStoreError as error:
                 _log.warning("write not made: %s", error)
                 raise WriteUnavailable(
                     STORE_UNAVAILABLE, status=503 if isinstance(error, TimeoutError) else 502
                 ) from None
+            self.on_commit(prepared.delta)
+            entry = prepared.entry
+            asserted = len([q for q in entry.added if q.graph_name != ox.NamedNode(PROVENANCE_GRAPH)])
+            return WriteResult(
+                entry.id, asserted, len(entry.removed), prepared.inferred_added, prepared.inferred_removed
+            )
+
+    def _prepare_or_undo(
+        self, who: str, edit: Callable[[Store], Edit], work: RecordingStore, budget: Budget
+    ) -> _Prepared | None:
+        """:meth:`_prepare` under the time limit; whatever stops it (a refusal, the limit, a failing disk) takes the
+        write back from the store first."""
+        try:
+            with Watchdog(self.timeout) as watchdog:
+                prepared = self._prepare(who, edit(work), work, budget)
+                watchdog.disarm()  # from here on the write is journaled and committed whole, or not at all
+            return prepared
+        except BaseException as error:
+            work.undo()  # outside the watchdog: the time limit cannot stop it half-way
+            if isinstance(error, TimeUp):
+                raise self._refusal(BudgetExceeded(seconds=budget.elapsed(), limit=self.timeout or 0)) from None
+            if isinstance(error, BudgetExceeded):
+                raise self._refusal(error) from None
+            if isinstance(error, OSError) and not isinstance(error, RemoteStoreError):
+                _log.error("the store could not take a write: %s", error)
+                raise WriteUnavailable(STORE_FAILED) from None
+            raise
 
     def _budget(self) -> Budget:
         """The limits of the next write: its time from now, and the inferred triples it may add to those there are."""
@@ -304,68 +331,81 @@ class Writer:
             "request."
         )
 
-    def _prepare(self, who: str, mutate: Callable[[EmbeddedStore], None], budget: Budget) -> _Prepared | None:
-        """The write applied to a candidate, inferred and validated (None: it changes nothing); the served graph is
-        not touched, so this part may be stopped at any point."""
-        live = self.graph.store
-        candidate = EmbeddedStore()
-        candidate.add(live.quads())
-        for name in self.empty_graphs:
-            _declare(candidate, name)
-        mutate(candidate)
-        budget.check()
-        empty = _empty_graphs(candidate)
-        added, removed = _diff(set(live.quads()), set(candidate.quads()))
+    def _prepare(self, who: str, edit: Edit, work: RecordingStore, budget: Budget) -> _Prepared | None:
+        """The write applied to ``work``, inferred and validated (None: it changes nothing). Refusals that need only
+        the write's quads (protected graphs, schema) come before anything is changed."""
+        kept = set(edit.added)
+        added = [q for q in dict.fromkeys(edit.added) if not work.contains(q)]
+        removed = [q for q in dict.fromkeys(edit.removed) if q not in kept and work.contains(q)]
         if not self.own_data:
-            _refuse_protected([*added, *removed], who)
+            refuse_protected([*added, *removed], who)
         if not added and not removed:
-            _replace_set(self.empty_graphs, empty)
+            _replace_set(self.empty_graphs, _empty_after(work, self.empty_graphs, edit, []))
             return None
         if not self.own_data:  # one's own data has no project ontology to keep: every statement is theirs
             self._refuse_schema(added, removed)
-        write_id, provenance = _provenance(who, [*added, *removed])
-        stamp = next(q.object.value for q in provenance if q.predicate.value == _PROV + "endedAtTime")
+        write_id, stamp, provenance = _provenance(who, [*added, *removed])
         if self.own_data:
             provenance = []  # the user's data stays as they wrote it; the journal entry says who and when
-        candidate.add(provenance)
-        inference = self._infer(candidate, [*added, *provenance] if not removed else [], budget)
-        inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
+        work.remove(removed)
+        work.add([*added, *provenance])
+        budget.check()
+        inference = self._infer(work, [*added, *provenance], removed, budget)
+        inferred = ox.NamedNode(INFERRED_GRAPH)
+        inferred_added = [q for q in work.added if q.graph_name == inferred]
+        inferred_removed = [q for q in work.removed if q.graph_name == inferred]
         if self.max_inferred is not None and len(inferred_added) > self.max_inferred:
             raise BudgetExceeded(inferred=self.graph.inference.added + len(inferred_added), limit=self.max_inferred)
-        self._validate(candidate, inference, added, [*removed, *inferred_added, *inferred_removed])
+        self._validate(work, inference, added, [*removed, *inferred_added, *inferred_removed])
         budget.check()
+        added, removed = sorted(added, key=str), sorted(removed, key=str)
         entry = Entry(write_id, stamp, who, removed, [*added, *provenance])
-        delta = Delta([*added, *provenance, *inferred_added], [*removed, *inferred_removed])
-        return _Prepared(entry, candidate, inference, delta, len(inferred_added), len(inferred_removed), empty)
+        delta = Delta(
+            [*added, *provenance, *sorted(inferred_added, key=str)], [*removed, *sorted(inferred_removed, key=str)]
+        )
+        empty = _empty_after(work, self.empty_graphs, edit, removed)
+        return _Prepared(entry, inference, delta, len(inferred_added), len(inferred_removed), empty)
 
-    def _infer(self, candidate: EmbeddedStore, added: list[ox.Quad], budget: Budget) -> InferenceReport:
-        """The candidate's closure: extended from what the write adds when that is exact (see
+    def _infer(self, store: Store, added: list[ox.Quad], removed: list[ox.Quad], budget: Budget) -> InferenceReport:
+        """The closure after the write, in place: extended from what it adds when that is exact (see
         :mod:`kgraph.infer.incremental`), else recomputed."""
+        if removed:
+            return self._infer_removals(store, removed, budget)
         rules = self.graph.files.rules
-        if added:
-            extended = infer_additions(
-                candidate, added, self.graph.inference, rules_dir=rules, reasoner=self.reasoner, budget=budget
-            )
-            if extended is not None:
-                return extended
-        return run_inference(candidate, rules_dir=rules, reasoner=self.reasoner, budget=budget)
+        extended = infer_additions(
+            store, added, self.graph.inference, rules_dir=rules, reasoner=self.reasoner, budget=budget
+        )
+        if extended is not None:
+            return extended
+        return run_inference(store, rules_dir=rules, reasoner=self.reasoner, budget=budget)
 
-    def _apply(self, prepared: _Prepared) -> WriteResult:
-        """Journal the prepared write (durable), then make it the served state."""
-        live, entry, delta = self.graph.store, prepared.entry, prepared.delta
-        offset = self._record(entry)
+    def _infer_removals(self, store: Store, removed: list[ox.Quad], budget: Budget) -> InferenceReport:
+        """The closure after a write that removes triples (and may add some): recomputed whole, for now; the place
+        for an incremental deletion (DRed) with the shape of ``infer_additions``."""
+        return run_inference(store, rules_dir=self.graph.files.rules, reasoner=self.reasoner, budget=budget)
+
+    def _check_context(self, store: Store) -> CheckContext:
+        """What :func:`check` needs, made at the first write (the ontology's graphs are read-only over HTTP)."""
+        if self._context is None:
+            self._context = CheckContext(
+                rules=self.graph.files.rules,
+                shapes=self._shapes,
+                ontology_graphs={name for name in store.graph_names() if name.startswith(ONTOLOGY_GRAPHS)},
+                ignored_graphs={PROVENANCE_GRAPH},
+                reasoner=self.reasoner,
+            )
+        return self._context
+
+    def _send(self, live: Store, prepared: _Prepared, offset: int) -> None:
+        """Send an accepted write's delta to a store it was not applied to in place (a remote one); when the store
+        fails, take the write back from it as far as it answers, and from the journal."""
         try:
-            self._commit(prepared.candidate, prepared.inference, delta)
-        except RemoteStoreError:  # the remote is not rebuilt from the journal: take the write back from both
+            live.remove(prepared.delta.removed)
+            live.add(prepared.delta.added)
+        except RemoteStoreError:
             self.journal.retract(offset)
-            _undo(live, delta)
+            _undo(live, prepared.delta)
             raise
-        except OSError as error:  # an on-disk store that failed (a full disk): the journal brings it back at restart
-            _log.error("an on-disk store could not take write %s: %s", entry.id, error)
-            raise WriteUnavailable(STORE_FAILED) from None
-        _replace_set(self.empty_graphs, prepared.empty)
-        asserted = len([q for q in entry.added if q.graph_name != ox.NamedNode(PROVENANCE_GRAPH)])
-        return WriteResult(entry.id, asserted, len(entry.removed), prepared.inferred_added, prepared.inferred_removed)
 
     def _refuse_schema(self, added: list[ox.Quad], removed: list[ox.Quad]) -> None:
         """Refuse a write that adds or removes schema statements (see :mod:`kgraph.write_policy`), naming them."""
@@ -378,42 +418,57 @@ class Writer:
         if not report.conforms:
             raise WriteRejected(report)
 
-    def _record(self, entry: Entry) -> int:
-        """Journal the entry (durable before the client hears of it), or refuse the write with the reason (503)."""
+    def _record(self, entry: Entry, work: RecordingStore) -> int:
+        """Journal the entry (durable before the client hears of it), or take the write back and refuse it (503)."""
         try:
             return self.journal.append(entry)
         except OSError as error:
+            work.undo()
             _log.error("cannot journal a write in %s: %s", self.journal.path, error)
             raise WriteUnavailable(
                 f"The server cannot record writes: {error.strerror or error}. Nothing was changed; try again later."
             ) from None
 
-    def _validate(
-        self, candidate: Store, inference: InferenceReport, added: list[ox.Quad], changed: list[ox.Quad]
-    ) -> None:
+    def _validate(self, store: Store, inference: InferenceReport, added: list[ox.Quad], changed: list[ox.Quad]) -> None:
+        """The write checked as ``kgraph validate`` checks a file (:func:`kgraph.validate.checker.check`), on the
+        closure already extended in place: new contradictions, undeclared ``kg:`` terms, and the shapes on the nodes
+        the change reaches. Warnings are kept only for the subjects of the added triples: a warning elsewhere was
+        there before the write."""
+        asserted = [q for q in changed if q.graph_name != ox.NamedNode(INFERRED_GRAPH)]
+        inferred = [q for q in changed if q.graph_name == ox.NamedNode(INFERRED_GRAPH)]
+        context = self._check_context(store)
+        findings = check(
+            store,
+            [*added, *asserted],
+            context=context,
+            inferred=Inferred(inference, inferred),
+            terms_in=added,
+        )
         known = {found.message for found in self.graph.inference.inconsistencies}
+        declared = context.declared(store)
         report = ValidationReport()
-        report.errors += _undeclared_terms(self._ontology_terms or frozenset(), added)
+        report.errors += [_undeclared(iri, declared) for iri in sorted({iri for _, iri in findings.undeclared})]
         report.errors += [
             Problem("inconsistency", found.message, triples=[shorten_triple(t) for t in found.triples])
             for found in inference.inconsistencies
             if found.message not in known
         ]
-        if self._shapes is not None:
-            report.violations += _focus_violations(candidate, self._shapes, added, changed)
+        written = {q.subject for q in added}
+        report.violations += sorted(
+            (as_violation(r) for r in findings.results if r.severity == "Violation" or r.focus in written),
+            key=lambda v: (v.focus, v.path or "", v.message),
+        )
         if not report.conforms:
             raise WriteRejected(report)
 
-    def _commit(self, candidate: EmbeddedStore, inference: InferenceReport, delta: Delta) -> None:
-        """Make the candidate the served state: swap an in-memory store, patch any other (on disk, remote)."""
-        live = self.graph.store
-        if isinstance(live, EmbeddedStore) and live.path is None:
-            self.graph.store = candidate
-        else:
-            live.remove(delta.removed)
-            live.add(delta.added)
-        self.graph.inference = inference
-        self.on_commit(delta)
+
+def _copy(store: Store, empty_graphs: set[str]) -> EmbeddedStore:
+    """An in-memory copy of a store that cannot take a write back (a remote one), with the graphs that exist empty."""
+    copy = EmbeddedStore()
+    copy.add(store.quads())
+    for name in empty_graphs:
+        copy.declare_graph(name)
+    return copy
 
 
 def _undo(store: Store, delta: Delta) -> None:
@@ -423,45 +478,14 @@ def _undo(store: Store, delta: Delta) -> None:
         store.add(delta.removed)
 
 
-def _inferred(store: Store) -> set[ox.Quad]:
-    return set(store.quads(graph=INFERRED_GRAPH))
-
-
-def with_using(sparql: str, using: Sequence[str], using_named: Sequence[str]) -> str:
-    """The update with the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` written in as USING clauses.
-
-    SPARQL 1.1 Protocol (2.2.3) makes them equivalent to USING / USING NAMED on every DELETE/INSERT ... WHERE
-    operation, and an error beside the update's own USING or WITH. They go before each top-level WHERE that is
-    not the short form ``DELETE WHERE``, found on the guard's tokens, so strings, IRIs and comments never match.
-    """
-    if not using and not using_named:
-        return sparql
-    for iri in (*using, *using_named):
-        try:
-            ox.NamedNode(iri)
-        except ValueError:
-            raise SparqlError(f"using-graph-uri <{iri}> is not an absolute IRI.") from None
-    clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
-    depth, previous, cuts = 0, "", []
-    for match in SPARQL_TOKEN.finditer(sparql):
-        kind, text = match.lastgroup, match.group()
-        if kind in ("ws", "comment", "string"):
-            continue
-        depth += {"{": 1, "}": -1}.get(text, 0) if kind == "other" else 0
-        word = text.upper() if kind == "word" else ""
-        if depth == 0 and word in ("USING", "WITH"):
-            raise SparqlError(f"The update has its own {word}: it cannot be combined with using-graph-uri.")
-        if depth == 0 and word == "WHERE" and previous != "DELETE":
-            cuts.append(match.start())
-        previous = word
-    for cut in reversed(cuts):
-        sparql = sparql[:cut] + clauses.lstrip() + " " + sparql[cut:]
-    return sparql
-
-
-def _diff(before: set[ox.Quad], after: set[ox.Quad]) -> tuple[list[ox.Quad], list[ox.Quad]]:
-    """(added, removed), sorted so the journal and responses are stable."""
-    return sorted(after - before, key=str), sorted(before - after, key=str)
+def _empty_after(store: Store, empty: set[str], edit: Edit, removed: list[ox.Quad]) -> set[str]:
+    """The named graphs that exist without a triple after a write: those that did, those it declares and those it
+    emptied by removing their last triple (as a SPARQL store keeps them), less those it dropped or filled."""
+    if edit.empty is not None:
+        return set(edit.empty)
+    emptied = {q.graph_name.value for q in removed if isinstance(q.graph_name, ox.NamedNode)}
+    maybe = (empty | edit.declared | emptied) - edit.dropped
+    return {name for name in maybe if next(store.graph_quads(name), None) is None}
 
 
 def _in_graph(quads: Iterable[ox.Quad], graph: str | None) -> list[ox.Quad]:
@@ -470,58 +494,24 @@ def _in_graph(quads: Iterable[ox.Quad], graph: str | None) -> list[ox.Quad]:
     return [ox.Quad(q.subject, q.predicate, q.object, node) for q in quads]
 
 
-def _declare(store: EmbeddedStore, graph: str | None) -> None:
-    """Make a named graph exist in the store even while it holds no triple (the default graph always exists)."""
-    if graph:
-        store.oxigraph.add_graph(ox.NamedNode(graph))
-
-
-def _empty_graphs(store: EmbeddedStore) -> set[str]:
-    """The named graphs the store knows of that hold no triple."""
-    return {
-        g.value
-        for g in store.oxigraph.named_graphs()
-        if isinstance(g, ox.NamedNode) and next(store.oxigraph.quads_for_pattern(None, None, None, g), None) is None
-    }
-
-
 def _replace_set(target: set[str], values: set[str]) -> None:
     """Replace a set's members in place (the application shares the set)."""
     target.clear()
     target.update(values)
 
 
-def _clear(store: EmbeddedStore, graph: str | None) -> None:
-    """Remove every quad of one graph (``None``: the default graph)."""
-    if graph:
-        store.clear_graph(graph)
-    else:
-        store.remove(list(store.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph())))
-
-
 def _move_graph(store: Store, source: str | None, target: str | None) -> None:
     """Move every quad of one graph (``None``: the default graph) into another; nothing when they are the same."""
     if source == target:
         return
-    source_node = ox.NamedNode(source) if source else ox.DefaultGraph()
     target_node = ox.NamedNode(target) if target else ox.DefaultGraph()
-    quads = list(store.oxigraph.quads_for_pattern(None, None, None, source_node))
+    quads = list(store.graph_quads(source))
     store.remove(quads)
     store.add(ox.Quad(q.subject, q.predicate, q.object, target_node) for q in quads)
 
 
-def _refuse_protected(quads: list[ox.Quad], who: str) -> None:
-    graphs = sorted({q.graph_name.value for q in quads if is_protected(q.graph_name.value, who)})
-    if graphs:
-        raise WriteForbidden(
-            f"The write would change <{graphs[0]}>, which is read-only over HTTP: graphs loaded from the project's "
-            f"files change by pull request (kgraph validate checks them). Write to your own graph instead (the "
-            f"default, <{contrib_graph(who)}>) or name a graph outside {GRAPH_NS}."
-        )
-
-
-def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, list[ox.Quad]]:
-    """A new write id and the ``prov:Activity`` recording who wrote, when, and which graphs changed."""
+def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, str, list[ox.Quad]]:
+    """A new write id, the time, and the ``prov:Activity`` recording who wrote, when, and which graphs changed."""
     write_id = uuid.uuid4().hex
     activity = ox.NamedNode(NAMESPACE + "write/" + write_id)
     graph = ox.NamedNode(PROVENANCE_GRAPH)
@@ -538,126 +528,13 @@ def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, list[ox.Quad]]:
     ]
     for name in sorted({q.graph_name.value for q in changed if isinstance(q.graph_name, ox.NamedNode)}):
         quads.append(ox.Quad(activity, ox.NamedNode(_PROV + "generated"), ox.NamedNode(name), graph))
-    return write_id, quads
+    return write_id, stamp, quads
 
 
-def _undeclared_terms(declared: frozenset[str], added: list[ox.Quad]) -> list[Problem]:
-    """``kg:`` terms the write uses that no ontology graph declares (most are typos), as ``kgraph validate`` says."""
-    used = {
-        t.value
-        for q in added
-        for t in (q.subject, q.predicate, q.object, getattr(q.object, "datatype", None))
-        if isinstance(t, ox.NamedNode) and t.value.startswith(ONTOLOGY_NS)
-    }
-    problems = []
-    for iri in sorted(used - declared):
-        message = f"{shorten(ox.NamedNode(iri))} is not declared in the ontology"
-        close = difflib.get_close_matches(iri, [d for d in declared if d.startswith(ONTOLOGY_NS)], 1)
-        if close:
-            message += f"; did you mean {shorten(ox.NamedNode(close[0]))}?"
-        problems.append(Problem("undeclared-term", message))
-    return problems
-
-
-def _focus_violations(store: Store, shapes: object, added: list[ox.Quad], changed: list[ox.Quad]) -> list[Violation]:
-    """SHACL results for the nodes the write touches, validated over their neighbourhood only.
-
-    Warnings are kept only for the subjects of the added triples: a warning elsewhere was there before the write.
-    """
-    focus = _focus_nodes(store, [*added, *changed])
-    written = {q.subject for q in added}
-    if not focus:
-        return []
-    data = to_graph(_neighbourhood(store, focus))
-    ontology = to_graph(
-        q.triple for name in store.graph_names() if name.startswith(ONTOLOGY_GRAPHS) for q in store.quads(graph=name)
-    )
-    # pySHACL's focus filter keeps IRIs only: with a blank node among them, validate the whole neighbourhood.
-    iris = None if any(isinstance(node, ox.BlankNode) for node in focus) else sorted(n.value for n in focus)
-    found = [
-        Violation(
-            focus=shorten(r.focus),
-            path=shorten(r.path) if r.path else None,
-            message=r.message,
-            severity=r.severity,
-            constraint=r.constraint,
-            shape=r.shape,
-            value=r.value,
-        )
-        for r in run_shacl(data, shapes, ontology, focus_nodes=iris)
-        if r.focus in focus and (r.severity == "Violation" or r.focus in written)
-    ]
-    return sorted(found, key=lambda v: (v.focus, v.path or "", v.message))
-
-
-def _focus_nodes(store: Store, changed: list[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
-    """The subjects and objects of the changed triples (asserted and inferred), and the nodes pointing at the
-    subjects (a ``sh:class`` check on them may depend on what the write changed there)."""
-    subjects = {q.subject for q in changed if isinstance(q.subject, ox.NamedNode | ox.BlankNode)}
-    objects = {
-        q.object for q in changed if isinstance(q.object, ox.NamedNode | ox.BlankNode) and q.predicate != _RDF_TYPE
-    }
-    pointing = {q.subject for node in subjects for q in store.quads(obj=node) if _is_data(q)}
-    return {n for n in subjects | objects | pointing if not n.value.startswith(ONTOLOGY_NS)}
-
-
-def _neighbourhood(store: Store, focus: set[ox.NamedNode | ox.BlankNode]) -> set[ox.Triple]:
-    """The statements of the focus nodes and of the nodes they reach in two steps (asserted and inferred)."""
-    triples: set[ox.Triple] = set()
-    frontier = set(focus)
-    seen: set[ox.NamedNode | ox.BlankNode] = set()
-    for _ in range(3):
-        reached = set()
-        for node in frontier - seen:
-            for quad in store.quads(subject=node):
-                if _is_data(quad):
-                    triples.add(quad.triple)
-                    if isinstance(quad.object, ox.NamedNode | ox.BlankNode):
-                        reached.add(quad.object)
-        seen |= frontier
-        frontier = reached
-    return triples
-
-
-def _is_data(quad: ox.Quad) -> bool:
-    """Data statements: not the ontology's, not write provenance."""
-    name = getattr(quad.graph_name, "value", "")
-    return not name.startswith(ONTOLOGY_GRAPHS) and name != PROVENANCE_GRAPH
-
-
-def _shapes_graph(folder: Path) -> object | None:
-    """The project's shapes as one rdflib graph, parsed once; ``None`` when the project has none."""
-    try:
-        files = rdf_files([folder])
-    except (FileNotFoundError, ValueError):
-        return None
-    triples: list[ox.Triple] = []
-    for file in files:
-        quads, _ = parse_file(file, "urn:kgraph:shapes")
-        triples += (q.triple for q in quads)
-    return to_graph(triples)
-
-
-EXPORT_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-"""``kgraph export`` formats; TriG and JSON-LD keep one graph per source (and per contributor)."""
-
-
-def export_graph(graph: KnowledgeGraph, fmt: str, *, inferred: bool = False) -> bytes:
-    """The current graph, journaled writes included, so HTTP contributions can become a reviewed ``data/ttl/`` file.
-
-    Turtle and N-Triples hold the default graph (each triple once); TriG and JSON-LD keep the named graphs.
-    """
-    rdf_format = EXPORT_FORMATS[fmt]
-    names = graph.default_graph(inferred)
-    quads = sorted(
-        (q for name in names for q in graph.store.quads(graph=name)), key=lambda q: (str(q.graph_name), str(q))
-    )
-    if rdf_format.supports_datasets:
-        return ox.serialize(quads, format=rdf_format, prefixes=PREFIXES) or b""
-    triples = sorted({q.triple for q in quads}, key=str)
-    return ox.serialize(triples, format=rdf_format, prefixes=PREFIXES) or b""
+def _undeclared(iri: str, declared: set[str]) -> Problem:
+    """A ``kg:`` term the write uses that no ontology graph declares (most are typos), as ``kgraph validate`` says."""
+    message = f"{shorten(ox.NamedNode(iri))} is not declared in the ontology"
+    close = suggestion(iri, declared)
+    if close:
+        message += f"; did you mean {shorten(ox.NamedNode(close))}?"
+    return Problem("undeclared-term", message)

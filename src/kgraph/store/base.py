@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -126,6 +127,25 @@ class Store(ABC):
 
     def flush(self) -> None:  # noqa: B027 - a no-op is right for stores that buffer nothing
         """Write everything buffered to durable storage, before a build manifest says the store is complete."""
+
+    writes_in_place = False
+    """Whether a write may be applied to this store in place and taken back before a reader sees it (see
+    :meth:`writing`); a writer works on a copy of any other store and sends it the write's delta once accepted."""
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold this process's readers off while a write is applied in place, checked, and kept or taken back; a
+        no-op for a store that does not take writes in place."""
+        return nullcontext()
+
+    def contains(self, quad: ox.Quad) -> bool:
+        """Whether the store holds the quad (in its graph: the default graph for a triple)."""
+        return any(q.graph_name == quad.graph_name for q in self.quads(quad.subject, quad.predicate, quad.object))
+
+    def graph_quads(self, graph: str | None) -> Iterator[ox.Quad]:
+        """The quads of one graph, ``None`` being the default graph (for :meth:`quads`, ``None`` is every graph)."""
+        if graph:
+            return self.quads(graph=graph)
+        return (q for q in self.quads() if isinstance(q.graph_name, ox.DefaultGraph))
 
     def close(self) -> None:  # noqa: B027 - a no-op is right for stores that hold nothing open
         """Release files or connections; the store is unusable afterwards."""

@@ -7,12 +7,14 @@ evaluates joins 15-60 times faster than rdflib, and serialises results natively.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
 
 from kgraph.store.base import QueryResult, Store, Term
+from kgraph.store.gate import WriteGate
 from kgraph.store.results import solutions
 
 BULK_COPY_QUADS = 50_000
@@ -20,12 +22,19 @@ BULK_COPY_QUADS = 50_000
 
 
 class EmbeddedStore(Store):
-    """A pyoxigraph ``Store`` behind the kgraph interface."""
+    """A pyoxigraph ``Store`` behind the kgraph interface.
+
+    Writes are applied in place (:attr:`writes_in_place`): every read of this interface starts at a moment when no
+    write is under way (:class:`~kgraph.store.gate.WriteGate`) and pyoxigraph reads a snapshot from there on.
+    """
+
+    writes_in_place = True
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.read_only = False
         self._store = ox.Store(str(path)) if path else ox.Store()
+        self._gate = WriteGate()
 
     @classmethod
     def open_read_only(cls, path: Path) -> EmbeddedStore:
@@ -38,7 +47,11 @@ class EmbeddedStore(Store):
         store.path = path
         store.read_only = True
         store._store = ox.Store.read_only(str(path))
+        store._gate = WriteGate()
         return store
+
+    def writing(self) -> AbstractContextManager[None]:
+        return self._gate.writing()
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -59,7 +72,8 @@ class EmbeddedStore(Store):
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph] or [ox.DefaultGraph()]
         if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        return self._store.query(sparql, **kwargs)
+        with self._gate.reading():
+            return self._store.query(sparql, **kwargs)
 
     def _is_every_graph(self, graphs: Sequence[str]) -> bool:
         """True if ``graphs`` names every graph of the store: pyoxigraph evaluates that dataset 4-8 times faster as
@@ -139,12 +153,34 @@ class EmbeddedStore(Store):
         obj: Term | ox.Triple | None = None,
         graph: str | None = None,
     ) -> Iterator[ox.Quad]:
+        if isinstance(subject, ox.Literal):
+            return iter(())  # a literal is never a subject
         graph_name = ox.NamedNode(graph) if graph else None
-        return self._store.quads_for_pattern(subject, predicate, obj, graph_name)
+        with self._gate.reading():
+            return self._store.quads_for_pattern(subject, predicate, obj, graph_name)
+
+    def contains(self, quad: ox.Quad) -> bool:
+        with self._gate.reading():
+            return quad in self._store
+
+    def graph_quads(self, graph: str | None) -> Iterator[ox.Quad]:
+        with self._gate.reading():
+            return self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph) if graph else ox.DefaultGraph())
+
+    def declare_graph(self, graph: str) -> None:
+        """Make a named graph exist while it holds no triple (a Graph Store PUT of nothing)."""
+        self._store.add_graph(ox.NamedNode(graph))
+
+    def empty_graphs(self) -> set[str]:
+        """The named graphs the store knows of that hold no triple."""
+        with self._gate.reading():
+            graphs = [g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+            return {g.value for g in graphs if not self._holds(g)}
 
     def graph_names(self) -> list[str]:
-        graphs = (g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
-        return sorted(g.value for g in graphs if self._holds(g))
+        with self._gate.reading():
+            graphs = [g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+            return sorted(g.value for g in graphs if self._holds(g))
 
     def clear_graph(self, graph: str) -> None:
         node = ox.NamedNode(graph)
@@ -152,11 +188,11 @@ class EmbeddedStore(Store):
             self._store.remove_graph(node)
 
     def count(self, graph: str | None = None) -> int:
-        if graph is None:
-            return len(self._store)
-        [row] = solutions(
-            self._store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}")
-        )
+        with self._gate.reading():
+            if graph is None:
+                return len(self._store)
+            query = f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
+            [row] = solutions(self._store.query(query))
         return int(row[0].value)
 
     def close(self) -> None:

@@ -26,7 +26,16 @@ from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, Store
 from kgraph.store.base import Term, named_graph
 from kgraph.validate import cache
-from kgraph.validate.checker import Baseline, CheckContext, Findings, Shapes, check, declared_terms, suggestion
+from kgraph.validate.checker import (
+    Baseline,
+    CheckContext,
+    Findings,
+    Shapes,
+    as_violation,
+    check,
+    declared_terms,
+    suggestion,
+)
 from kgraph.validate.literals import ill_typed_literals, quiet_rdflib, triple_terms, without_reported
 from kgraph.validate.locate import RDF_TYPE, SourceFile
 from kgraph.validate.reach import Reach
@@ -333,19 +342,7 @@ def _first_located(
 
 
 def _violation(store: Store, result: ShaclResult, sources: dict[str, LoadedFile]) -> Violation:
-    file, line, column = _locate_focus(store, result.focus, result.path, sources)
-    return Violation(
-        focus=shorten(result.focus),
-        path=shorten(result.path) if result.path else None,
-        message=result.message,
-        severity=result.severity,
-        constraint=result.constraint,
-        shape=result.shape,
-        value=result.value,
-        file=file,
-        line=line,
-        column=column,
-    )
+    return as_violation(result, *_locate_focus(store, result.focus, result.path, sources))
 
 
 def _locate_focus(

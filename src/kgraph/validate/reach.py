@@ -16,14 +16,22 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
+
+from kgraph.store import Store
+
+if TYPE_CHECKING:
+    import rdflib
+    from rdflib.term import Node as RdflibNode
 
 SH = "http://www.w3.org/ns/shacl#"
 ANY = "*"
 """A predicate position that a variable (or a negated path) fills: any predicate."""
+Node = ox.NamedNode | ox.BlankNode
 
 
 @dataclass
@@ -97,11 +105,13 @@ class Reach:
         return max(reads.get(predicate, -1), reads.get(ANY, -1))
 
 
-def affected(store: ox.Store, changed: Iterable[ox.Triple], reach: Reach) -> set[ox.NamedNode | ox.BlankNode]:
+def affected(store: Store, changed: Iterable[ox.Triple], reach: Reach) -> set[Node]:
     """The nodes whose validation can read one of the changed triples, found in the store holding the new state."""
-    found: dict[ox.NamedNode | ox.BlankNode, int] = {}
+    found: dict[Node, int] = {}
     for triple in changed:
         predicate = triple.predicate.value
+        if not isinstance(triple.subject, ox.NamedNode | ox.BlankNode):
+            continue  # a triple term as subject: no shape targets it
         starts = [triple.subject]
         if predicate in reach.unbounded:
             starts = _chain_back(store, triple.subject, triple.predicate)
@@ -114,19 +124,19 @@ def affected(store: ox.Store, changed: Iterable[ox.Triple], reach: Reach) -> set
     return set(found)
 
 
-def _chain_back(store: ox.Store, node: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode) -> list:
+def _chain_back(store: Store, node: Node, predicate: ox.NamedNode) -> list[Node]:
     """The node and every node reaching it through a chain of ``predicate``."""
     seen = {node}
     todo = [node]
     while todo:
-        for quad in store.quads_for_pattern(None, predicate, todo.pop(), None):
-            if quad.subject not in seen:
+        for quad in store.quads(None, predicate, todo.pop()):
+            if isinstance(quad.subject, ox.NamedNode | ox.BlankNode) and quad.subject not in seen:
                 seen.add(quad.subject)
                 todo.append(quad.subject)
     return list(seen)
 
 
-def _walk_back(store: ox.Store, start, budget: int, reach: Reach, found: dict, first: set[str]) -> None:
+def _walk_back(store: Store, start: Node, budget: int, reach: Reach, found: dict[Node, int], first: set[str]) -> None:
     """Add ``start`` and every node up to ``budget`` read steps back of it to ``found`` (node -> steps left); the
     first step is one of ``first``."""
     found.setdefault(start, 0)
@@ -141,21 +151,66 @@ def _walk_back(store: ox.Store, start, budget: int, reach: Reach, found: dict, f
         queue.extend((neighbour, left - 1) for neighbour in _steps_back(store, node, reach) if left > 0)
 
 
-def _steps_back(store: ox.Store, node, reach: Reach, allowed: set[str] | None = None):
+def _steps_back(store: Store, node: Node, reach: Reach, allowed: set[str] | None = None) -> Iterator[Node]:
     """The nodes one step before ``node`` on a shape's way to it: those pointing at it by a step the shapes take
     forward, and those it points at by a step they take backward (only the ``allowed`` steps, when given)."""
     allowed = reach.chain_steps() if allowed is None else allowed
-    for quad in store.quads_for_pattern(None, None, node, None):
-        if ANY in allowed or quad.predicate.value in allowed:
+    for quad in store.quads(None, None, node):
+        if (ANY in allowed or quad.predicate.value in allowed) and isinstance(
+            quad.subject, ox.NamedNode | ox.BlankNode
+        ):
             yield quad.subject
-    for quad in store.quads_for_pattern(node, None, None, None):
+    for quad in store.quads(node, None, None):
         if isinstance(quad.object, ox.NamedNode | ox.BlankNode) and (
             ANY in allowed or "^" + quad.predicate.value in allowed
         ):
             yield quad.object
 
 
-def analyse(shapes: object) -> Reach:
+def neighbourhood(store: Store, focus: Iterable[Node], reach: Reach, skip: set[str]) -> set[ox.Triple]:
+    """The statements validating the focus nodes can read: those along the shapes' chains from them, as far as the
+    shapes look (one step further, for the types a ``sh:class`` reads), outside the graphs to ``skip``.
+
+    Forward, every statement of a node reached is kept; backward, only those whose predicate the shapes read
+    backward; along a predicate the shapes follow any number of times (``+``, ``*``), the whole chain. A data graph
+    of this size, not the store, is what SHACL then runs over.
+    """
+    depth = max([*reach.forward.values(), *reach.backward.values(), 0]) + 1
+    backward = set(reach.backward)
+    triples: set[ox.Triple] = set()
+    seen: dict[Node, int] = {}
+    queue = deque((node, depth) for node in focus)
+    while queue:
+        node, left = queue.popleft()
+        if seen.get(node, -1) >= left:
+            continue
+        seen[node] = left
+        for quad in store.quads(subject=node):
+            if _kept(quad, skip, triples) and isinstance(quad.object, ox.NamedNode | ox.BlankNode):
+                endless = quad.predicate.value in reach.unbounded
+                if left > 0 or endless:
+                    queue.append((quad.object, left if endless else left - 1))
+        if left <= 0:
+            continue
+        for quad in store.quads(obj=node):
+            predicate = quad.predicate.value
+            if not isinstance(quad.subject, ox.NamedNode | ox.BlankNode):
+                continue
+            followed = ANY in backward or predicate in backward or predicate in reach.unbounded
+            if followed and _kept(quad, skip, triples):
+                queue.append((quad.subject, left if predicate in reach.unbounded else left - 1))
+    return triples
+
+
+def _kept(quad: ox.Quad, skip: set[str], triples: set[ox.Triple]) -> bool:
+    """Add the quad's triple unless its graph is skipped; whether it was added."""
+    if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value in skip:
+        return False
+    triples.add(quad.triple)
+    return True
+
+
+def analyse(shapes: rdflib.Graph) -> Reach:
     """The reach of the shapes in an rdflib graph: targets, paths and nesting of the core constraints, SPARQL."""
     import rdflib
 
@@ -178,7 +233,9 @@ _LISTS = ("or", "and", "xone")
 _COMPARED = ("equals", "disjoint", "lessThan", "lessThanOrEquals")
 
 
-def _shape_reads(shapes, shape, reach: Reach, offset: int, nesting: int, arrive: set[str]) -> None:
+def _shape_reads(
+    shapes: rdflib.Graph, shape: RdflibNode, reach: Reach, offset: int, nesting: int, arrive: set[str]
+) -> None:
     """Note what a shape reads when its focus is ``offset`` steps from the focus node, reached by one of the steps
     ``arrive``: its path, then its value nodes' checks, recursively."""
     import rdflib
@@ -209,7 +266,7 @@ def _shape_reads(shapes, shape, reach: Reach, offset: int, nesting: int, arrive:
 
 
 def _path_reads(
-    shapes, path, reach: Reach, offset: int, arrive: set[str], backward: bool = False
+    shapes: rdflib.Graph, path: RdflibNode, reach: Reach, offset: int, arrive: set[str], backward: bool = False
 ) -> tuple[int, set[str]]:
     """Note the predicates of a SHACL path read from ``offset`` steps on, from a node reached by ``arrive``; return
     the path's length in steps and the steps by which its value nodes are reached."""
@@ -246,7 +303,7 @@ def _path_reads(
     return 1, {ANY}
 
 
-def _predicates(shapes, path) -> set[str]:
+def _predicates(shapes: rdflib.Graph, path: RdflibNode) -> set[str]:
     import rdflib
 
     if isinstance(path, rdflib.URIRef):
@@ -254,11 +311,12 @@ def _predicates(shapes, path) -> set[str]:
     return {str(o) for o in _all_objects(shapes, path) if isinstance(o, rdflib.URIRef) and not str(o).startswith(SH)}
 
 
-def _all_objects(shapes, node) -> list:
+def _all_objects(shapes: rdflib.Graph, node: RdflibNode) -> list[RdflibNode]:
     """Every node reachable from a blank path node (the IRIs inside a complex path)."""
     import rdflib
 
-    found, todo, seen = [], [node], set()
+    found: list[RdflibNode] = []
+    todo, seen = [node], set()
     while todo:
         current = todo.pop()
         if current in seen:
@@ -271,13 +329,13 @@ def _all_objects(shapes, node) -> list:
     return found
 
 
-def _items(shapes, head) -> list:
+def _items(shapes: rdflib.Graph, head: RdflibNode) -> list[RdflibNode]:
     from rdflib.collection import Collection
 
     return list(Collection(shapes, head))
 
 
-def _sparql_reads(shapes, select: str, reach: Reach, offset: int, arrive: set[str]) -> None:
+def _sparql_reads(shapes: rdflib.Graph, select: str, reach: Reach, offset: int, arrive: set[str]) -> None:
     """Note the patterns of a SPARQL constraint: how far each is from ``$this``, read forward or backward."""
     from kgraph.validate.shacl import prepared_query
 
@@ -305,7 +363,7 @@ def _sparql_reads(shapes, select: str, reach: Reach, offset: int, arrive: set[st
             reach.read(predicate, offset + levels[subject], via=via)
 
 
-def _arrivals(term: object, edges: list[tuple[object, str, object]], levels: dict) -> set[str]:
+def _arrivals(term: object, edges: list[tuple[object, str, object]], levels: dict[object, int]) -> set[str]:
     """The steps by which a query reaches ``term`` from the terms one level nearer ``$this``: ``q`` along an edge
     ``(x q term)``, ``^q`` against an edge ``(term q x)``; ANY for a variable predicate."""
     steps = set()
@@ -317,7 +375,7 @@ def _arrivals(term: object, edges: list[tuple[object, str, object]], levels: dic
     return steps
 
 
-def _prefixes(shapes) -> str:
+def _prefixes(shapes: rdflib.Graph) -> str:
     """Every prefix the shapes declare (``sh:declare``), as the SPARQL prologue pySHACL gives the constraints."""
     import rdflib
 
@@ -343,7 +401,9 @@ def _patterns(node: object) -> Iterable[tuple]:
             yield from _patterns(item)
 
 
-def _path_edges(subject, predicate, obj, edges: list, reach: Reach) -> None:
+def _path_edges(
+    subject: object, predicate: object, obj: object, edges: list[tuple[object, str, object]], reach: Reach
+) -> None:
     """One pattern as edges between terms; a property path becomes its steps, through fresh nodes."""
     from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
     from rdflib.term import URIRef
@@ -380,7 +440,7 @@ def _levels(edges: list[tuple[object, str, object]]) -> dict[object, int]:
     for subject, _, obj in edges:
         neighbours.setdefault(subject, set()).add(obj)
         neighbours.setdefault(obj, set()).add(subject)
-    levels = {this: 0}
+    levels: dict[object, int] = {this: 0}
     queue = deque([this])
     while queue:
         term = queue.popleft()

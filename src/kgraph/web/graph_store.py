@@ -33,7 +33,7 @@ from kgraph.sparql.protocol import ProtocolError, read_body
 from kgraph.web import service
 from kgraph.web.auth import authorize
 from kgraph.web.writing import perform
-from kgraph.writes import contrib_graph
+from kgraph.write_policy import contrib_graph
 
 if TYPE_CHECKING:
     from kgraph.web import Service

@@ -114,8 +114,8 @@ def with_base(sparql: str, base: str) -> str:
 
 def _update(state: Service, asked: ProtocolRequest, body: bytes) -> Response:
     """Apply an update as a validated write (token needed); 403 with UPDATES_DISABLED when writes are off."""
+    from kgraph.sparql.update import with_using
     from kgraph.web.writing import perform  # writes only load the writer when asked for one
-    from kgraph.writes import with_using
 
     who = authorize(state.settings, UPDATES_DISABLED)
     text = with_base(asked.text, base_iri(state))

@@ -1,0 +1,143 @@
+"""SPARQL Update text, read and rewritten before it reaches a store: protocol ``USING`` clauses, and the exact quads of
+an update made only of ``INSERT DATA`` / ``DELETE DATA``.
+
+Both work on the tokens of the guard's full lexer (:data:`kgraph.sparql.guard.SPARQL_TOKEN`), so strings, IRIs and
+comments never match a keyword.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+
+from kgraph.sparql.errors import SparqlError
+from kgraph.sparql.guard import SPARQL_TOKEN
+
+
+def with_using(sparql: str, using: Sequence[str], using_named: Sequence[str]) -> str:
+    """The update with the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` written in as USING clauses.
+
+    SPARQL 1.1 Protocol (2.2.3) makes them equivalent to USING / USING NAMED on every DELETE/INSERT ... WHERE
+    operation, and an error beside the update's own USING or WITH. They go before each top-level WHERE that is
+    not the short form ``DELETE WHERE``.
+    """
+    if not using and not using_named:
+        return sparql
+    for iri in (*using, *using_named):
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            raise SparqlError(f"using-graph-uri <{iri}> is not an absolute IRI.") from None
+    clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
+    depth, previous, cuts = 0, "", []
+    for match in SPARQL_TOKEN.finditer(sparql):
+        kind, text = match.lastgroup, match.group()
+        if kind in ("ws", "comment", "string"):
+            continue
+        depth += {"{": 1, "}": -1}.get(text, 0) if kind == "other" else 0
+        word = text.upper() if kind == "word" else ""
+        if depth == 0 and word in ("USING", "WITH"):
+            raise SparqlError(f"The update has its own {word}: it cannot be combined with using-graph-uri.")
+        if depth == 0 and word == "WHERE" and previous != "DELETE":
+            cuts.append(match.start())
+        previous = word
+    for cut in reversed(cuts):
+        sparql = sparql[:cut] + clauses.lstrip() + " " + sparql[cut:]
+    return sparql
+
+
+_Tokens = list[tuple[str, str, int, int]]
+"""(kind, text, start, end) of the significant tokens."""
+
+
+def data_changes(sparql: str, default_graph: str | None) -> tuple[list[ox.Quad], list[ox.Quad]] | None:
+    """(quads to add, quads to remove) of an update made only of ``INSERT DATA`` and ``DELETE DATA`` operations,
+    applied in order (a later operation on the same quad wins), the default graph's triples put in
+    ``default_graph`` (None: left there); None for any other update, or one with blank nodes (fresh in each
+    operation) or a syntax error: those are run by the store itself, which words the error.
+
+    A write then costs what it changes: the quads are known without running the update over a copy of the store.
+    """
+    tokens: _Tokens = [
+        (m.lastgroup or "", m.group(), m.start(), m.end())
+        for m in SPARQL_TOKEN.finditer(sparql)
+        if m.lastgroup not in ("ws", "comment")
+    ]
+    operations = _data_operations(sparql, tokens)
+    if operations is None:
+        return None
+    target = ox.NamedNode(default_graph) if default_graph else ox.DefaultGraph()
+    changes: dict[ox.Quad, bool] = {}  # quad -> added (True) or removed (False), the last operation's word
+    for insert, trig in operations:
+        try:
+            quads = ox.parse(trig, format=ox.RdfFormat.TRIG)
+            for quad in quads:
+                graph = target if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name
+                changes[ox.Quad(quad.subject, quad.predicate, quad.object, graph)] = insert
+        except SyntaxError:
+            return None
+    return [q for q, added in changes.items() if added], [q for q, added in changes.items() if not added]
+
+
+def _data_operations(sparql: str, tokens: _Tokens) -> list[tuple[bool, str]] | None:
+    """(insert?, the operation's quads as TriG) for each operation, or None when one is not INSERT/DELETE DATA."""
+    operations: list[tuple[bool, str]] = []
+    prologue, at = "", 0
+    while at < len(tokens):
+        word = tokens[at][1].upper() if tokens[at][0] == "word" else ""
+        if word in ("PREFIX", "BASE"):
+            size = 3 if word == "PREFIX" else 2
+            prologue += " ".join(t[1] for t in tokens[at : at + size]) + "\n"
+            at += size
+            continue
+        if word not in ("INSERT", "DELETE") or [t[1].upper() for t in tokens[at + 1 : at + 3]] != ["DATA", "{"]:
+            return None
+        end = _closing(tokens, at + 2)
+        body = tokens[at + 3 : end]
+        if end is None or any(kind in ("var", "bnode") or text == "[" for kind, text, _, _ in body):
+            return None
+        operations.append((word == "INSERT", prologue + _trig(sparql, body)))
+        at = end + 1
+        if at < len(tokens) and tokens[at][1] == ";":
+            at += 1
+    return operations
+
+
+def _closing(tokens: _Tokens, opening: int) -> int | None:
+    """The index of the brace that closes the one at ``opening``."""
+    depth = 0
+    for index in range(opening, len(tokens)):
+        kind, text = tokens[index][:2]
+        if kind == "other" and text in "{}":
+            depth += 1 if text == "{" else -1
+            if depth == 0:
+                return index
+    return None
+
+
+def _trig(sparql: str, body: _Tokens) -> str:
+    """SPARQL QuadData as TriG: the default graph's triples in ``{ }`` blocks, ``GRAPH`` blocks as they are."""
+    parts: list[str] = []
+    at, start = 0, 0
+    while at < len(body):
+        if body[at][0] == "word" and body[at][1].upper() == "GRAPH" and at + 2 < len(body):
+            end = _closing(body, at + 2)
+            if end is None:
+                return sparql  # unbalanced: not TriG, so the parser refuses it
+            parts.append(_default_block(sparql, body[start:at]))
+            parts.append(sparql[body[at][2] : body[end][3]])
+            at = start = end + 1
+            continue
+        at += 1
+    parts.append(_default_block(sparql, body[start:]))
+    return "\n".join(p for p in parts if p)
+
+
+def _default_block(sparql: str, tokens: _Tokens) -> str:
+    """Triples of the default graph, between GRAPH blocks, without the dots that separate them from those."""
+    while tokens and tokens[0][1] == ".":
+        tokens = tokens[1:]
+    if not tokens:
+        return ""
+    return "{ " + sparql[tokens[0][2] : tokens[-1][3]] + " }"
