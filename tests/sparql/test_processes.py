@@ -14,16 +14,6 @@ import pytest
 
 from kgraph.sparql import processes
 from kgraph.sparql.evaluate import QueryRequest
-from kgraph.sparql.processes import (
-    POOL_FDS,
-    close_socket,
-    has_hung_up,
-    private_bytes,
-    reap,
-    recv,
-    send,
-    start_zygote,
-)
 from kgraph.store import EmbeddedStore, Store
 
 
@@ -38,10 +28,10 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 def test_a_message_arrives_whole_and_in_order(pair: tuple[socket.socket, socket.socket]) -> None:
     left, right = pair
     big = b"x" * (3 << 20)  # more than the socket buffer: the reader must gather it in pieces
-    sender = threading.Thread(target=lambda: (send(left, ("first", 1)), send(left, {"body": big})))
+    sender = threading.Thread(target=lambda: (processes.send(left, ("first", 1)), processes.send(left, {"body": big})))
     sender.start()
-    assert recv(right) == (("first", 1), [])
-    message, fds = recv(right, deadline=time.monotonic() + 10)
+    assert processes.recv(right) == (("first", 1), [])
+    message, fds = processes.recv(right, deadline=time.monotonic() + 10)
     sender.join()
     assert (message == {"body": big}, fds) == (True, [])
 
@@ -52,10 +42,10 @@ def test_descriptors_ride_along_with_a_message(pair: tuple[socket.socket, socket
     path.write_text("sent over a socket")
     fd = os.open(path, os.O_RDONLY)
     try:
-        send(left, "here", [fd])
+        processes.send(left, "here", [fd])
     finally:
         os.close(fd)
-    message, [received] = recv(right)
+    message, [received] = processes.recv(right)
     with os.fdopen(received) as shared:
         assert (message, shared.read()) == ("here", "sent over a socket")
 
@@ -64,7 +54,7 @@ def test_a_closed_peer_is_eof(pair: tuple[socket.socket, socket.socket]) -> None
     left, right = pair
     left.close()
     with pytest.raises(EOFError):
-        recv(right)
+        processes.recv(right)
 
 
 def test_a_peer_that_stops_mid_message_is_eof(pair: tuple[socket.socket, socket.socket]) -> None:
@@ -72,43 +62,43 @@ def test_a_peer_that_stops_mid_message_is_eof(pair: tuple[socket.socket, socket.
     left.sendall(processes._HEADER.pack(100) + b"only part")
     left.close()
     with pytest.raises(EOFError):
-        recv(right)
+        processes.recv(right)
 
 
 def test_a_deadline_bounds_the_wait(pair: tuple[socket.socket, socket.socket]) -> None:
     _, right = pair
     with pytest.raises(TimeoutError):
-        recv(right, deadline=time.monotonic() + 0.05)
+        processes.recv(right, deadline=time.monotonic() + 0.05)
     with pytest.raises(TimeoutError):
-        recv(right, deadline=time.monotonic() - 1)
+        processes.recv(right, deadline=time.monotonic() - 1)
 
 
 def test_an_idle_peer_has_not_hung_up_until_it_closes(pair: tuple[socket.socket, socket.socket]) -> None:
     left, right = pair
-    assert has_hung_up(right) is False
+    assert processes.has_hung_up(right) is False
     left.close()
-    assert has_hung_up(right) is True
+    assert processes.has_hung_up(right) is True
 
 
 def test_close_socket_forgets_the_descriptor(pair: tuple[socket.socket, socket.socket]) -> None:
     left, _ = pair
-    POOL_FDS.add(left.fileno())
+    processes.POOL_FDS.add(left.fileno())
     number = left.fileno()
-    close_socket(left)
-    assert number not in POOL_FDS
+    processes.close_socket(left)
+    assert number not in processes.POOL_FDS
     assert left.fileno() == -1
 
 
 def test_private_bytes_of_a_live_process_and_of_none() -> None:
-    assert private_bytes(os.getpid()) > 1 << 20
-    assert private_bytes(2**22 + 1) == 0
+    assert processes.private_bytes(os.getpid()) > 1 << 20
+    assert processes.private_bytes(2**22 + 1) == 0
 
 
 def test_reap_waits_for_a_child_that_exits_and_kills_one_that_lingers() -> None:
     quick = os.fork()
     if quick == 0:
         os._exit(0)
-    reap(quick, grace=5)
+    processes.reap(quick, grace=5)
     with pytest.raises(ChildProcessError):
         os.waitpid(quick, os.WNOHANG)
     slow = os.fork()
@@ -116,7 +106,7 @@ def test_reap_waits_for_a_child_that_exits_and_kills_one_that_lingers() -> None:
         time.sleep(60)
         os._exit(0)
     started = time.monotonic()
-    reap(slow, grace=0.1)
+    processes.reap(slow, grace=0.1)
     assert time.monotonic() - started < 5
     with pytest.raises(ChildProcessError):
         os.waitpid(slow, os.WNOHANG)
@@ -132,25 +122,25 @@ class CountJob:
 def test_a_zygote_forks_workers_that_answer_queries_and_jobs() -> None:
     store = EmbeddedStore()
     store.add([ox.Quad(ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p"), ox.Literal("1"))])
-    control, zygote = start_zygote(store, max_result_bytes=1 << 20)
+    control, zygote = processes.start_zygote(store, max_result_bytes=1 << 20)
     try:
-        send(control, (b"", b"", [], 2))
-        (pids, problem), fds = recv(control, deadline=time.monotonic() + 30)
+        processes.send(control, (b"", b"", [], 2))
+        (pids, problem), fds = processes.recv(control, deadline=time.monotonic() + 30)
         assert (len(pids), len(fds), problem) == (2, 2, None)
         worker = socket.socket(fileno=fds[0])
-        send(worker, QueryRequest("SELECT ?o WHERE { ?s ?p ?o }", accept="text/csv"))
-        reply, _ = recv(worker, deadline=time.monotonic() + 30)
+        processes.send(worker, QueryRequest("SELECT ?o WHERE { ?s ?p ?o }", accept="text/csv"))
+        reply, _ = processes.recv(worker, deadline=time.monotonic() + 30)
         assert reply[0] == "ok"
         assert reply[1] == b"o\r\n1\r\n"
-        send(worker, CountJob())
-        assert recv(worker, deadline=time.monotonic() + 30)[0] == ("counted", 1)
-        send(control, (b"", b"", [pids[0]], 0))
-        assert recv(control, deadline=time.monotonic() + 30)[0] == ([], None)
-        assert has_hung_up(worker) is True
+        processes.send(worker, CountJob())
+        assert processes.recv(worker, deadline=time.monotonic() + 30)[0] == ("counted", 1)
+        processes.send(control, (b"", b"", [pids[0]], 0))
+        assert processes.recv(control, deadline=time.monotonic() + 30)[0] == ([], None)
+        assert processes.has_hung_up(worker) is True
         worker.close()
         os.close(fds[1])
     finally:
         control.close()
-        reap(zygote, grace=10)
+        processes.reap(zygote, grace=10)
     with pytest.raises(ChildProcessError):
         os.waitpid(zygote, os.WNOHANG)

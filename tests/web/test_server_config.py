@@ -85,49 +85,58 @@ def test_a_request_still_sending_its_headers_has_no_header_time() -> None:
     assert (parser.error, parser.headers_done) == (None, None)
 
 
-def test_a_request_line_over_the_header_limit_is_414() -> None:
-    error = parsed(b"GET /sparql?query=" + b"x" * 3000 + b" HTTP/1.1\r\nHost: x\r\n\r\n").error
+def worded(data: bytes) -> tuple[int, str, str]:
+    """The status, reason and body of the error the parser found in ``data``."""
+    error = parsed(data).error
     assert isinstance(error, Worded)
-    assert (error.code, error.reason, error.body) == (
-        414,
-        "URI Too Long",
-        "URI Too Long: the request line is longer than the server's limit of 2048 bytes (KGRAPH_MAX_HEADER_BYTES);"
-        " send a long query with POST (Content-Type: application/sparql-query).",
-    )
+    return error.code, error.reason, error.body
 
 
-def test_headers_over_the_limit_are_431() -> None:
-    error = parsed(b"GET /sparql HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 3000 + b"\r\n\r\n").error
-    assert isinstance(error, Worded)
-    assert (error.code, error.reason, error.body) == (
-        431,
-        "Request Header Fields Too Large",
-        "Request Header Fields Too Large: the request line and headers are longer than the server's limit of 2048"
-        " bytes (KGRAPH_MAX_HEADER_BYTES).",
-    )
+HEAD = b"POST /sparql HTTP/1.1\r\nHost: x\r\n"
 
 
-def test_a_body_over_the_limit_is_413_with_the_settings_limit() -> None:
-    error = parsed(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 4097\r\n\r\n").error
-    assert isinstance(error, Worded)
-    assert (error.code, error.body) == (
-        413,
-        "Request body larger than the server's limit of 4096 bytes (KGRAPH_MAX_BODY_BYTES).",
-    )
-    assert parsed(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n").error is None
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            b"GET /sparql?query=" + b"x" * 3000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            (
+                414,
+                "URI Too Long",
+                "URI Too Long: the request line is longer than the server's limit of 2048 bytes"
+                " (KGRAPH_MAX_HEADER_BYTES); send a long query with POST (Content-Type: application/sparql-query).",
+            ),
+        ),
+        (
+            HEAD + b"X-Big: " + b"y" * 3000 + b"\r\n\r\n",
+            (
+                431,
+                "Request Header Fields Too Large",
+                "Request Header Fields Too Large: the request line and headers are longer than the server's limit"
+                " of 2048 bytes (KGRAPH_MAX_HEADER_BYTES).",
+            ),
+        ),
+        (
+            HEAD + b"Content-Length: 4097\r\n\r\n",
+            (
+                413,
+                "Request Entity Too Large",
+                "Request body larger than the server's limit of 4096 bytes (KGRAPH_MAX_BODY_BYTES).",
+            ),
+        ),
+        (
+            HEAD + b"Transfer-Encoding: gzip\r\n\r\n",
+            (400, "Bad Request", "Bad Request: Transfer-Encoding requested is not supported."),
+        ),
+        (HEAD + b"Content-Length: lots\r\n\r\n", (400, "Bad Request", "Bad Request: Content-Length is invalid")),
+    ],
+    ids=["414-request-line", "431-headers", "413-body", "400-not-501-transfer-coding", "400-framing"],
+)
+def test_the_parsers_errors_are_worded_with_the_limit_and_its_setting(
+    data: bytes, expected: tuple[int, str, str]
+) -> None:
+    assert worded(data) == expected
 
 
-def test_an_unknown_transfer_coding_is_400_not_501() -> None:
-    error = parsed(b"POST /sparql HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n").error
-    assert isinstance(error, Worded)
-    assert (error.code, error.reason, error.body) == (
-        400,
-        "Bad Request",
-        "Bad Request: Transfer-Encoding requested is not supported.",
-    )
-
-
-def test_malformed_framing_keeps_waitress_reason_in_kgraph_words() -> None:
-    error = parsed(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n").error
-    assert isinstance(error, Worded)
-    assert (error.code, error.reason, error.body) == (400, "Bad Request", "Bad Request: Content-Length is invalid")
+def test_a_body_at_the_limit_is_accepted() -> None:
+    assert parsed(HEAD + b"Content-Length: 4096\r\n\r\n").error is None
