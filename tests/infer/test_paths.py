@@ -106,3 +106,11 @@ def test_a_repeat_stops_after_max_nodes(store: EmbeddedStore, monkeypatch: pytes
     monkeypatch.setattr(paths, "MAX_NODES", 3)
     assert witness(store, node("n0"), path, node("n3")) == [q.triple for q in chain[:3]]
     assert witness(store, node("n0"), path, node("n4")) is None
+
+
+@pytest.mark.xfail(strict=True, reason="_reach replays ^ only on a single IRI: ^p+ or ^(p/q) gets no witness")
+def test_an_inverse_of_a_repeated_path_is_witnessed(store: EmbeddedStore) -> None:
+    assert witness(store, node("battalion"), InvPath(MulPath(PART, "+")), node("squad")) == [
+        triple("company", "partOf", "battalion"),
+        triple("squad", "partOf", "company"),
+    ]
