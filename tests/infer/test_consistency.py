@@ -110,7 +110,6 @@ def test_owlrl_findings_already_checked_are_dropped_and_the_rest_deduplicated_an
     assert owlrl_inconsistencies([]) == []
 
 
-@pytest.mark.xfail(strict=True, reason="_axiom_source takes p's first rdf:type triple, not the one the check violates")
 def test_the_file_named_is_the_one_stating_the_violated_characteristic() -> None:
     store = EmbeddedStore()
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

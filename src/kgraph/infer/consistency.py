@@ -128,6 +128,12 @@ _AXIOM_PREDICATES = {
     ],
     "disjoint_properties": [ox.NamedNode(PREFIXES["owl"] + "propertyDisjointWith")],
 }
+_CHARACTERISTICS = {
+    "asymmetric": ox.NamedNode(PREFIXES["owl"] + "AsymmetricProperty"),
+    "irreflexive": ox.NamedNode(PREFIXES["owl"] + "IrreflexiveProperty"),
+    "functional_values": ox.NamedNode(PREFIXES["owl"] + "FunctionalProperty"),
+}
+"""The property characteristic each check violates: the file named is the one stating it, not any typing of p."""
 
 
 def find_inconsistencies(store: Store, graphs: list[str] | None) -> list[Inconsistency]:
@@ -171,7 +177,7 @@ def _axiom_source(store: Store, check: str, row: dict) -> str | None:
         return None
     predicates = _AXIOM_PREDICATES.get(check, [_RDF_TYPE])
     for predicate in predicates:
-        for quad in store.quads(subject, predicate, None, None):
+        for quad in store.quads(subject, predicate, _CHARACTERISTICS.get(check), None):
             graph = quad.graph_name
             if isinstance(graph, ox.NamedNode) and graph.value.startswith(GRAPH_NS):
                 return graph.value[len(GRAPH_NS) :]

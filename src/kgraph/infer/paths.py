@@ -28,21 +28,23 @@ def witness(store: Store, start: Node, path: Path | rdflib.URIRef, end: Node) ->
     return _reach(store, start, path).get(end)
 
 
-def _reach(store: Store, start: Node, path: Path | rdflib.URIRef) -> Reached:
+def _reach(store: Store, start: Node, path: Path | rdflib.URIRef, forward: bool = True) -> Reached:
+    """Nodes reachable from ``start`` along ``path`` (against it when not ``forward``: ``^`` flips the direction of
+    whatever path it wraps, so ``^(p/q)`` walks ``q`` backwards, then ``p``)."""
     if isinstance(path, rdflib.URIRef):
-        return _step(store, start, ox.NamedNode(str(path)), forward=True)
-    if isinstance(path, InvPath) and isinstance(path.arg, rdflib.URIRef):
-        return _step(store, start, ox.NamedNode(str(path.arg)), forward=False)
+        return _step(store, start, ox.NamedNode(str(path)), forward=forward)
+    if isinstance(path, InvPath):
+        return _reach(store, start, path.arg, not forward)
     if isinstance(path, SequencePath):
-        return _sequence(store, start, path.args)
+        return _sequence(store, start, path.args if forward else path.args[::-1], forward)
     if isinstance(path, AlternativePath):
         reached: Reached = {}
         for arg in path.args:
-            for node, triples in _reach(store, start, arg).items():
+            for node, triples in _reach(store, start, arg, forward).items():
                 reached.setdefault(node, triples)
         return reached
     if isinstance(path, MulPath):
-        return _repeat(start, lambda node: _reach(store, node, path.path), path.mod)
+        return _repeat(start, lambda node: _reach(store, node, path.path, forward), path.mod)
     return {}  # negated property sets: not replayed
 
 
@@ -56,12 +58,12 @@ def _step(store: Store, start: Node, predicate: ox.NamedNode, *, forward: bool) 
     return reached
 
 
-def _sequence(store: Store, start: Node, steps: list) -> Reached:
+def _sequence(store: Store, start: Node, steps: list, forward: bool) -> Reached:
     frontier: Reached = {start: []}
     for step in steps:
         following: Reached = {}
         for node, triples in frontier.items():
-            for reached, more in _reach(store, node, step).items():
+            for reached, more in _reach(store, node, step, forward).items():
                 following.setdefault(reached, triples + more)
         frontier = following
     return frontier

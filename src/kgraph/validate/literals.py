@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -62,9 +63,27 @@ def ill_typed_literals(store: Store, files: list[LoadedFile], display: Callable[
     return sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.column or 0))
 
 
+_TIMEZONE = r"(Z|[+-](0\d|1[0-4]):[0-5]\d)?"
+_LEXICAL_FORMS = {
+    XSD.boolean: (re.compile(r"true|false|1|0"), 'not one of "true", "false", "1", "0"'),
+    XSD.nonNegativeInteger: (re.compile(r"\+?\d+|-0+"), "below 0"),
+    XSD.positiveInteger: (re.compile(r"\+?0*[1-9]\d*"), "below 1"),
+    XSD.nonPositiveInteger: (re.compile(r"-\d+|\+?0+"), "above 0"),
+    XSD.negativeInteger: (re.compile(r"-0*[1-9]\d*"), "above -1"),
+    XSD.gYearMonth: (re.compile(r"-?\d{4,}-(0[1-9]|1[0-2])" + _TIMEZONE), "no such month"),
+    XSD.gYear: (re.compile(r"-?\d{4,}" + _TIMEZONE), "not a year"),
+}
+"""Lexical spaces (XSD 1.1 part 2) rdflib's converters let through: they read "maybe" as a boolean, "-5" as a
+nonNegativeInteger and "2024-13" as a gYearMonth."""
+
+
 def _rejection(literal: ox.Literal) -> str | None:
-    """Why the datatype refuses the literal's text, or None when it accepts it (or has no converter)."""
-    convert = XSDToPython.get(rdflib.URIRef(literal.datatype.value))
+    """Why the datatype refuses the literal's text, or None when it accepts it (or is one nothing here knows)."""
+    datatype = rdflib.URIRef(literal.datatype.value)
+    form = _LEXICAL_FORMS.get(datatype)
+    if form is not None and not form[0].fullmatch(literal.value.strip()):
+        return form[1]
+    convert = XSDToPython.get(datatype)
     if convert is None:
         return None
     try:
@@ -84,13 +103,14 @@ def _message(literal: ox.Literal, reason: str) -> str:
 
 
 def _find(path: Path, lexical: str) -> tuple[int | None, int | None]:
-    """Line and column of the first quoted occurrence of ``lexical`` in the file, if it is written as it is."""
+    """Line and column of ``lexical`` quoted and typed (``"..."^^``) in the file, else of its first quoted occurrence
+    (a prefixed or JSON-LD datatype is written apart from the text), if it is written as it is."""
     try:
         lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
     except OSError:
         return None, None
-    for quote in ('"', "'"):
-        needle = f"{quote}{lexical}{quote}"
+    for quote, typed in (('"', "^^"), ("'", "^^"), ('"', ""), ("'", "")):
+        needle = f"{quote}{lexical}{quote}{typed}"
         for number, line in enumerate(lines, 1):
             column = line.find(needle)
             if column >= 0:

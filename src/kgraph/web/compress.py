@@ -63,11 +63,12 @@ def _close(iterable: object) -> None:
 
 
 def accepts_gzip(header: str | None) -> bool:
-    """Whether ``Accept-Encoding`` allows gzip (by name or ``*``, with a q-value above 0)."""
-    for coding, q in parse_accept(",".join(f"x/{part.strip()}" for part in (header or "").split(",") if part.strip())):
-        if coding in ("x/gzip", "x/*") and q > 0:
-            return True
-    return False
+    """Whether ``Accept-Encoding`` allows gzip: named with a q-value above 0, or else ``*`` above 0 (a coding
+    named explicitly wins over the wildcard, RFC 9110 12.5.3, so ``gzip;q=0, *`` refuses it)."""
+    ranked = parse_accept(",".join(f"x/{part.strip()}" for part in (header or "").split(",") if part.strip()))
+    weights = {coding: q for coding, q in reversed(ranked)}
+    weight = weights.get("x/gzip", weights.get("x/*", 0.0))
+    return weight > 0
 
 
 def _worth_it(response: Response) -> bool:
