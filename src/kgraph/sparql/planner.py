@@ -703,7 +703,7 @@ def _pattern_rank(pattern: Pattern, count: int, bound: frozenset[str], index: in
     from a bound subject is counted cheapest: properties fan out less from their subjects (an event has one place)
     than from their objects (a place has many events)."""
     joined = bool(pattern.variables & bound) or not bound
-    cost = count * (10 if pattern.path and pattern.subject is None and pattern.object is None else 1)
+    cost: float = count * (10 if pattern.path and pattern.subject is None and pattern.object is None else 1)
     if pattern.head & bound:
         cost /= 1000
     elif pattern.variables & bound:
