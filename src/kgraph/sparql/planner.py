@@ -1,10 +1,12 @@
 """A planning pass over a query's text before pyoxigraph evaluates it: only rewrites that give the same answers.
 
-pyoxigraph evaluates a group in the order it is written, and analysts write in the order they think: an OPTIONAL
-written before a selective join makes the engine extend every row of the first pattern before the join throws
-most of them away (2.8 s instead of 17 ms on the issue-16 benchmark). pyoxigraph exposes no algebra, so the pass
-works on the query's tokens (the guard's lexer): it finds each group's elements and reorders the source slices of
-those elements, so the rewritten query is the user's own text with only the order changed.
+Analysts write in the order they think: an OPTIONAL written before a selective join makes the engine extend every
+row of the first pattern before the join throws most of them away. pyoxigraph (0.5) re-derives the join order of a
+group from how many constants each pattern has (nested ``{ }`` groups are flattened into it), and builds a hash table
+of an OPTIONAL body of several patterns whole; what it keeps is ``LATERAL`` (SEP-0006): the pattern after it is looked
+up once per row so far, that row's values substituted. pyoxigraph exposes no algebra, so the pass works on the query's
+tokens (the guard's lexer): it finds each group's elements and reorders the source slices of those elements, so the
+rewritten query is the user's own text with only the order changed and LATERAL between patterns.
 
 The rewrites, each provably equivalent under SPARQL 1.1 semantics (answers as multisets):
 
@@ -13,6 +15,9 @@ The rewrites, each provably equivalent under SPARQL 1.1 semantics (answers as mu
   ``vars(O) ∩ vars(B) ⊆ certain(A)``); OPTIONALs keep their relative order;
 - triple patterns and paths between two OPTIONALs are ordered by estimated cardinality from the store's
   statistics (:mod:`kgraph.sparql.stats`), joined patterns first (join is commutative and associative);
+- the patterns that start a group are written ``p1 . LATERAL { p2 } LATERAL { p3 }`` in that order when the first
+  matches at most :data:`LATERAL_BELOW` triples, and always in an OPTIONAL body (its left side's variables counted
+  as bound): for a triple pattern, or a path that cannot match zero steps, ``Lateral(G, p) = Join(G, p)``;
 - a FILTER scopes over its whole group, so it is placed after the pattern that binds its last variable (for the
   reader: the engine applies it where it can anyway); it never moves into or out of a nested group.
 
