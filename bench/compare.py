@@ -160,11 +160,22 @@ def fetch_dataset(endpoint: str, folder: Path) -> Path:
     base = endpoint.removesuffix("/sparql")
     with path.open("wb") as out:
         for part in ("asserted", "inferred"):
-            with requests.get(f"{base}/dumps/{part}.nt", stream=True, timeout=READY_WITHIN) as response:
-                response.raise_for_status()
+            with dump_response(f"{base}/dumps/{part}.nt") as response:
                 for chunk in response.iter_content(1 << 20):
                     out.write(chunk)
     return path
+
+
+def dump_response(url: str) -> requests.Response:
+    """The dump at ``url``, streamed; the server builds its dumps after it starts (503 meanwhile), so ask again."""
+    deadline = time.monotonic() + READY_WITHIN
+    while True:
+        response = requests.get(url, stream=True, timeout=READY_WITHIN)
+        if response.status_code != 503 or time.monotonic() > deadline:
+            response.raise_for_status()
+            return response
+        response.close()
+        time.sleep(2)
 
 
 def dataset_size(path: Path) -> int:
