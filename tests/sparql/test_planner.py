@@ -100,10 +100,13 @@ def test_no_chain_through_a_path_that_may_match_zero_steps(path: str) -> None:
     assert "LATERAL" not in plan(query, counts({"big": 1000, "p": 1})).rewritten
 
 
-def test_blocks_sharing_a_blank_node_label_are_ordered_but_not_chained() -> None:
-    query = PREFIX + "SELECT * WHERE { _:x :big ?b . _:x :small ?c . }"
-    result = plan(query, counts({"big": 1000, "small": 1}))
-    assert result.rewritten == PREFIX + "SELECT * WHERE { _:x :small ?c . _:x :big ?b . }"
+@pytest.mark.parametrize(
+    "pattern",
+    ["_:x :big ?b . _:x :small ?c .", "?a :big ?b . GRAPH ?g { ?a :p ?c } _:x :big ?c . _:x :small ?b ."],
+)
+def test_blocks_sharing_a_blank_node_label_stay_as_written(pattern: str) -> None:
+    query = PREFIX + f"SELECT * WHERE {{ {pattern} }}"
+    assert plan(query, counts({"big": 1000, "small": 1})).rewritten == query
 
 
 def test_an_optional_body_is_a_chain_from_the_variables_bound_before_it() -> None:
@@ -117,6 +120,15 @@ def test_a_filter_goes_after_the_pattern_binding_its_last_variable_never_into_an
     result = plan(query, counts({"big": 1000, "n": 10}))
     expected = "SELECT * WHERE { ?a :n ?n . LATERAL { ?a :big ?b } FILTER(?n > 3) OPTIONAL { ?a :o ?o } }"
     assert result.rewritten == PREFIX + expected
+
+
+def test_nothing_moves_into_blocks_that_share_a_blank_node_label() -> None:
+    for pattern in (
+        "FILTER NOT EXISTS { ?a :p ?a } _:x :p ?a . _:x :q ?b .",
+        "OPTIONAL { ?b :p ?b } _:x :p ?a . _:x :p ?b .",
+    ):
+        query = PREFIX + f"SELECT * WHERE {{ {pattern} }}"
+        assert plan(query, counts({})).rewritten == query
 
 
 def test_nested_groups_are_planned_in_place() -> None:

@@ -567,7 +567,10 @@ def _order_segment(
     changes: list[str],
     chain: _Chain | None,
 ) -> list[int]:
-    """Move OPTIONALs after the joins they allow, order each run of joins, place the filters."""
+    """Move OPTIONALs after the joins they allow, order each run of joins, place the filters. A segment using a
+    blank node label is left as written: a move could split the basic graph pattern the label lives in."""
+    if any(name.startswith("_:") for i in segment for name in elements[i].variables if elements[i].kind == "triples"):
+        return segment
     filters = [i for i in segment if elements[i].kind == "filter"]
     sequence = [i for i in segment if elements[i].kind != "filter"]
     sequence = _move_optionals(elements, sequence, bound, tokens, changes)
@@ -631,7 +634,8 @@ def _by_selectivity(
     """Triples blocks of a run ordered greedily: the cheapest next, preferring ones joined to what is bound; other
     join elements (groups, UNION, GRAPH) and blocks without patterns keep their slots."""
     movable = [i for i in run if elements[i].kind == "triples" and elements[i].patterns]
-    if len(movable) < 2:
+    labels = any(name.startswith("_:") for i in run for name in elements[i].variables)
+    if len(movable) < 2 or labels:  # blocks sharing a label must stay one basic graph pattern: left as written
         return run
     costs = {i: [estimate(p) for p in elements[i].patterns] for i in movable}
     chosen: list[int] = []
