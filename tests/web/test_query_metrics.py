@@ -1,4 +1,4 @@
-"""Tests of ``kgraph.web.metrics`` as plain functions: the counters, their Prometheus text, and :func:`answer`'s
+"""Tests of ``kgraph.web.metrics`` as plain functions: the counters, their Prometheus text, and the endpoint's :func:`kgraph.web.sparql.answer`
 cache-then-pool accounting in the fixture application (``/metrics`` over HTTP is in ``test_metrics.py``)."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from flask import Flask
 from kgraph.sparql.cache import CachedResult, ResultCache
 from kgraph.sparql.errors import QuerySyntaxError
 from kgraph.sparql.evaluate import QueryRequest
-from kgraph.web.metrics import BUCKETS, QueryMetrics, after_write, answer, metrics_of
+from kgraph.web import service
+from kgraph.web.metrics import BUCKETS, QueryMetrics, after_write, metrics_of
+from kgraph.web.sparql import answer
 
 EXPOSITION_TAIL = """\
 # HELP kgraph_cache_hits_total Queries answered from the result cache.
@@ -100,11 +102,11 @@ def test_answer_runs_a_miss_in_the_pool_then_answers_the_repeat_from_the_cache(a
         assert metrics_of(app) is metrics
         after_write(app)
         before = (metrics.cache.hits, metrics.cache.misses, metrics.outcomes["ok"])
-        first = answer(request, infer=True)
-        second = answer(request, infer=True)
-    assert first == second
-    assert first.media_type.startswith("application/sparql-results+json")
-    assert b'"boolean":true' in first.body.replace(b" ", b"")
+        first = answer(service(app), request, infer=True)
+        second = answer(service(app), request, infer=True)
+    assert (first.get_data(), first.content_type) == (second.get_data(), second.content_type)
+    assert first.content_type.startswith("application/sparql-results+json")
+    assert b'"boolean":true' in first.get_data().replace(b" ", b"")
     assert (metrics.cache.hits, metrics.cache.misses, metrics.outcomes["ok"]) == (
         before[0] + 1,
         before[1] + 1,
@@ -118,7 +120,7 @@ def test_a_failed_query_is_counted_as_an_error_and_not_cached(app: Flask) -> Non
         after_write(app)
         errors = metrics.outcomes["error"]
         with pytest.raises(QuerySyntaxError) as raised:
-            answer(QueryRequest("SELECT WHERE {"), infer=True)
+            answer(service(app), QueryRequest("SELECT WHERE {"), infer=True)
         assert metrics.outcomes["error"] == errors + 1
         assert len(metrics.cache) == 0
     assert str(raised.value).startswith("Syntax error at line 1, column 15 (after 'SELECT WHERE {'): expected ")
@@ -126,7 +128,7 @@ def test_a_failed_query_is_counted_as_an_error_and_not_cached(app: Flask) -> Non
 
 def test_after_write_empties_the_cache(app: Flask) -> None:
     with app.app_context():
-        answer(QueryRequest("SELECT * WHERE { ?s ?p ?o } LIMIT 1"), infer=False)
+        answer(service(app), QueryRequest("SELECT * WHERE { ?s ?p ?o } LIMIT 1"), infer=False)
         metrics = metrics_of(app)
         assert len(metrics.cache) >= 1
         version = metrics.cache.version

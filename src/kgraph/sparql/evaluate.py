@@ -2,11 +2,15 @@
 
 Kept apart from the process machinery so it can be tested (and reasoned about) without forking.
 Content negotiation happens here, once the result shows the query form (SELECT, ASK, CONSTRUCT).
+
+An answer larger than :data:`STREAM_AFTER` may be sent on in pieces as pyoxigraph serialises it (when the request
+asks for it): the worker's reply is then ``("head", content type, first bytes)``, ``("chunk", bytes)`` messages and
+a last ``("end",)``, or an ``("error", ...)`` should the query fail or pass the byte limit midway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, cast
 
@@ -31,18 +35,28 @@ class QueryRequest:
     format: str | Sequence[str] | None = None
     plan: bool = True
     """Whether the planner (:mod:`kgraph.sparql.planner`) may reorder the query before it is evaluated."""
+    stream: bool = False
+    """Whether an answer larger than :data:`STREAM_AFTER` is sent on in pieces as it is serialised."""
 
 
-def evaluate(store: Store, request: QueryRequest, max_result_bytes: int) -> tuple:
+STREAM_AFTER = 1 << 16
+"""Bytes of an answer held before it is sent on in pieces: smaller answers travel whole (and may be cached)."""
+
+
+def evaluate(
+    store: Store, request: QueryRequest, max_result_bytes: int, emit: Callable[[tuple], None] | None = None
+) -> tuple:
     """Run one query and serialise its result; the reply a worker sends back.
 
     ``("ok", body, content_type)`` or ``("error", class name, message, status)``, so errors cross
-    the pipe intact.
+    the pipe intact. With ``emit`` and a request that streams, a large answer goes out through ``emit`` as it is
+    written, and the reply is ``("end",)``.
     """
-    buffer = _BoundedBuffer(max_result_bytes)
+    buffer = _BoundedBuffer(max_result_bytes, emit if request.stream else None)
     try:
         result = run_query(store, request)
         fmt = negotiate(_kind(result), request.accept, request.format)
+        buffer.content_type = fmt.content_type
         _serialize(result, fmt.serializer, buffer)
     except SyntaxError as error:
         return _error(QuerySyntaxError.from_pyoxigraph(error, request.sparql))
@@ -54,6 +68,9 @@ def evaluate(store: Store, request: QueryRequest, max_result_bytes: int) -> tupl
         if isinstance(error, OSError) and "SERVICE" in request.sparql.upper():  # the remote failed, not the query
             return _error(ServiceFailed(f"A SERVICE endpoint failed: {error}"))
         return _error(QueryFailed(f"Query evaluation failed: {error}"))
+    if buffer.streaming:
+        buffer.send(final=True)
+        return ("end",)
     return ("ok", bytes(buffer.data), fmt.content_type)
 
 
@@ -110,19 +127,36 @@ def _error(error: SparqlError) -> tuple:
 
 
 class _BoundedBuffer:
-    """A write-only byte buffer that refuses to grow past a limit, so a huge result stops early."""
+    """A write-only byte buffer that refuses to grow past a limit, so a huge result stops early; with ``emit``, it
+    sends its bytes on every :data:`STREAM_AFTER` bytes instead of holding them all."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, emit: Callable[[tuple], None] | None = None) -> None:
         self.limit = limit
         self.data = bytearray()
         self.overflowed = False
+        self.emit = emit
+        self.content_type = ""
+        self.streaming = False
+        self.written = 0
 
     def write(self, chunk: bytes) -> int:
-        if len(self.data) + len(chunk) > self.limit:
+        if self.written + len(chunk) > self.limit:
             self.overflowed = True
             raise OverflowError("result too large")
+        self.written += len(chunk)
         self.data += chunk
+        if self.emit is not None and self.content_type and len(self.data) >= STREAM_AFTER:
+            self.send()
         return len(chunk)
+
+    def send(self, *, final: bool = False) -> None:
+        """Send what is held: the head of the answer first, then chunks."""
+        if self.emit is None or (final and not self.data):
+            return
+        message = ("chunk", bytes(self.data)) if self.streaming else ("head", self.content_type, bytes(self.data))
+        self.emit(message)
+        self.streaming = True
+        self.data = bytearray()
 
     def flush(self) -> None:
         """pyoxigraph flushes its writer at the end; there is nothing to flush here."""

@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,9 @@ class QueryResponse:
 
     body: bytes
     media_type: str
+    rest: Iterator[bytes] | None = None
+    """The rest of a streamed answer (``body`` is then its start), read from the worker as the caller iterates:
+    the worker stays busy, under the time and memory limits, until the last piece; None when ``body`` is all."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class QueryPool:
 
     def _run(self, request: QueryRequest, *, retried: bool) -> QueryResponse:
         worker = self._checkout_alive()
+        deadline = time.monotonic() + self.timeout
         try:
             reply = _exchange(worker.sock, request, self.timeout)
         except TimeoutError:
@@ -175,6 +179,8 @@ class QueryPool:
                 "The query worker stopped unexpectedly; the query was not answered. Try again.",
                 status=503,
             ) from None
+        if reply[0] == "head":
+            return QueryResponse(body=reply[2], media_type=reply[1], rest=_Stream(self, worker, deadline))
         self._checkin(worker)
         if reply[0] == "error":
             raise rebuild(*reply[1:])
@@ -373,6 +379,47 @@ class QueryPool:
             self._add_idle(workers)
             raise SparqlError(problem, status=500)
         return workers
+
+
+class _Stream(Iterator[bytes]):
+    """The pieces of a streamed answer as the worker sends them, within the query's time limit. The worker goes back
+    to the pool after the last piece, and is replaced when the stream stops early (timeout, error, or ``close()``
+    before the end: the client went away, WSGI closes every response)."""
+
+    def __init__(self, pool: QueryPool, worker: _Worker, deadline: float) -> None:
+        self.pool = pool
+        self.worker = worker
+        self.deadline = deadline
+        self.done = False
+
+    def __next__(self) -> bytes:
+        if self.done:
+            raise StopIteration
+        try:
+            message, _ = recv(self.worker.sock, deadline=self.deadline)
+        except TimeoutError:
+            self._abandon()
+            raise QueryTimeout.after(self.pool.timeout) from None
+        except (EOFError, OSError):
+            self._abandon()
+            raise QueryFailed("The query worker stopped while it sent the answer.", status=503) from None
+        if message[0] == "chunk":
+            return message[1]
+        self.done = True
+        self.pool._checkin(self.worker)
+        if message[0] == "error":
+            raise rebuild(*message[1:])
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop early: the worker, still sending, is replaced."""
+        if not self.done:
+            self._abandon()
+
+    def _abandon(self) -> None:
+        self.done = True
+        self.pool.restarts += 1
+        self.pool._replace(self.worker)
 
 
 def _supervise(pool_ref: weakref.ref[QueryPool], stopped: threading.Event) -> None:

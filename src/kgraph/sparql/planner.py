@@ -1,10 +1,12 @@
 """A planning pass over a query's text before pyoxigraph evaluates it: only rewrites that give the same answers.
 
-pyoxigraph evaluates a group in the order it is written, and analysts write in the order they think: an OPTIONAL
-written before a selective join makes the engine extend every row of the first pattern before the join throws
-most of them away (2.8 s instead of 17 ms on the issue-16 benchmark). pyoxigraph exposes no algebra, so the pass
-works on the query's tokens (the guard's lexer): it finds each group's elements and reorders the source slices of
-those elements, so the rewritten query is the user's own text with only the order changed.
+Analysts write in the order they think: an OPTIONAL written before a selective join makes the engine extend every
+row of the first pattern before the join throws most of them away. pyoxigraph (0.5) re-derives the join order of a
+group from how many constants each pattern has (nested ``{ }`` groups are flattened into it), and builds a hash table
+of an OPTIONAL body of several patterns whole; what it keeps is ``LATERAL`` (SEP-0006): the pattern after it is looked
+up once per row so far, that row's values substituted. pyoxigraph exposes no algebra, so the pass works on the query's
+tokens (the guard's lexer): it finds each group's elements and reorders the source slices of those elements, so the
+rewritten query is the user's own text with only the order changed and LATERAL between patterns.
 
 The rewrites, each provably equivalent under SPARQL 1.1 semantics (answers as multisets):
 
@@ -13,6 +15,9 @@ The rewrites, each provably equivalent under SPARQL 1.1 semantics (answers as mu
   ``vars(O) ∩ vars(B) ⊆ certain(A)``); OPTIONALs keep their relative order;
 - triple patterns and paths between two OPTIONALs are ordered by estimated cardinality from the store's
   statistics (:mod:`kgraph.sparql.stats`), joined patterns first (join is commutative and associative);
+- the patterns that start a group are written ``p1 . LATERAL { p2 } LATERAL { p3 }`` in that order when the first
+  matches at most :data:`LATERAL_BELOW` triples, and always in an OPTIONAL body (its left side's variables counted
+  as bound): for a triple pattern, or a path that cannot match zero steps, ``Lateral(G, p) = Join(G, p)``;
 - a FILTER scopes over its whole group, so it is placed after the pattern that binds its last variable (for the
   reader: the engine applies it where it can anyway); it never moves into or out of a nested group.
 
@@ -52,6 +57,14 @@ class Pattern:
     predicate: str | None
     object: str | None
     path: bool = False
+    spans: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+    """Where its subject, verb and object are written in the query, to write the pattern on its own."""
+    variables: frozenset[str] = field(default=frozenset(), compare=False)
+    head: frozenset[str] = field(default=frozenset(), compare=False)
+    """The variable in subject position, if any."""
+    lateral: bool = field(default=False, compare=False)
+    """Whether joining it as ``LATERAL { pattern }`` gives the same answers as the join: a triple pattern or a path
+    that cannot match zero steps (``*`` and ``?`` match every term to itself once a variable is substituted)."""
 
     def describe(self) -> str:
         """The pattern as the explain output shows it: ``?`` for each free position."""
@@ -88,8 +101,10 @@ class Element:
     patterns: list[Pattern] = field(default_factory=list)
     groups: list[tuple[int, int]] = field(default_factory=list)
     """Token ranges of the nested groups to plan in turn (an OPTIONAL's body, a UNION's branches)."""
-    pinned: bool = False
-    """Written as a group of its own, so that the engine joins it where the planner placed it."""
+    chain: list[Pattern] | None = None
+    """The patterns written instead of this element, as a LATERAL chain standing for its whole run."""
+    dropped: bool = False
+    """Written as part of another element's replacement."""
 
 
 @dataclass
@@ -361,10 +376,26 @@ def _patterns(block: list[Tok]) -> list[Pattern]:
         simple = len(verb) == 1 and verb[0].kind in ("iri", "pname", "var", "word")
         iris = {RDF_TYPE if t.raw == "a" else t.text for t in verb if t.kind in ("iri", "pname") or t.raw == "a"}
         predicate = (iris.pop() or None) if len(iris) == 1 and verb[0].kind != "var" else None
+        lateral = not any(t.kind == "other" and t.raw in ("*", "?") for t in verb)
         for obj in _split(part[after:], ","):
             if not obj:
                 raise _Unplannable("a triple without an object")
-            patterns.append(Pattern(subject, predicate, _constant(obj[0]) if len(obj) == 1 else None, not simple))
+            spans = tuple(
+                (first.start, last.end)
+                for first, last in ((block[0], block[0]), (verb[0], verb[-1]), (obj[0], obj[-1]))
+            )
+            patterns.append(
+                Pattern(
+                    subject,
+                    predicate,
+                    _constant(obj[0]) if len(obj) == 1 else None,
+                    not simple,
+                    spans=spans,
+                    variables=_variables([block[0], *verb, *obj], 0, len(verb) + len(obj) + 1),
+                    head=_variables(block, 0, 1),
+                    lateral=lateral and len(obj) == 1,
+                )
+            )
     return patterns
 
 
@@ -438,31 +469,34 @@ def _plan_group(
     open_index: int,
     estimate: _Counting | None,
     changes: list[str],
+    chain: _Chain | None = None,
 ) -> tuple[int, int, str] | None:
     """Plan one group and, inside it, its nested groups: the span of its content and the new text for it, or
-    None when nothing in it changes."""
+    None when nothing in it changes. ``chain`` says when the group's leading patterns become a LATERAL chain."""
     elements, _ = _elements(tokens, open_index)
     if not elements:
         return None
     inner: dict[int, list[tuple[int, int, str]]] = {}
+    around = frozenset().union(*(e.certain for e in elements))
     for number, element in enumerate(elements):
         for start, _end in element.groups:
-            # pyoxigraph evaluates an OPTIONAL's body on its own (a hash join), whatever the order written in it:
-            # its patterns keep their order, which a person writes from the variables the left side binds
-            ordering = None if element.kind == "optional" else estimate
-            edit = _plan_group(sparql, tokens, start, ordering, changes)
+            # an OPTIONAL whose body is a LATERAL chain is evaluated once per row of its left side, with that row's
+            # values substituted (a for-loop); a body of several joined patterns is a hash table built whole
+            body = _Chain(around, None) if element.kind == "optional" else _Chain(frozenset(), LATERAL_BELOW)
+            edit = _plan_group(sparql, tokens, start, estimate, changes, body)
             if edit:
                 inner.setdefault(number, []).append(edit)
-    order = _order(elements, estimate, tokens, changes)
+    order = _order(elements, estimate, tokens, changes, chain or _Chain(frozenset(), LATERAL_BELOW))
     first, last = tokens[elements[0].start].start, tokens[elements[-1].end].end
-    if order == list(range(len(elements))) and not any(element.pinned for element in elements):
+    if order == list(range(len(elements))) and not any(element.chain for element in elements):
         if not inner:
             return None
         return first, last, _splice(sparql, first, last, [e for edits in inner.values() for e in edits])
     indent = _indent(sparql, first)
     pieces = [
-        _comments(sparql, tokens, elements[i], indent) + _text(sparql, tokens, elements[i], inner.get(i, []))
+        _comments(sparql, tokens, elements[i], indent) + _text(sparql, tokens, elements[i], inner.get(i, []), indent)
         for i in order
+        if not elements[i].dropped
     ]
     return first, last, indent.join(pieces)
 
@@ -482,11 +516,14 @@ def _splice(sparql: str, start: int, end: int, edits: list[tuple[int, int, str]]
     return "".join(out) + sparql[at:end]
 
 
-def _text(sparql: str, tokens: list[Tok], element: Element, edits: list[tuple[int, int, str]]) -> str:
+def _text(sparql: str, tokens: list[Tok], element: Element, edits: list[tuple[int, int, str]], indent: str) -> str:
+    if element.chain:
+        written = [" ".join(sparql[start:end] for start, end in pattern.spans) for pattern in element.chain]
+        return indent.join([written[0] + " .", *(f"LATERAL {{ {text} }}" for text in written[1:])])
     text = _splice(sparql, tokens[element.start].start, tokens[element.end].end, edits)
     if element.kind == "triples" and tokens[element.end].raw != ".":
         text += " ."
-    return "{ " + text + " }" if element.pinned else text
+    return text
 
 
 def _indent(sparql: str, position: int) -> str:
@@ -500,8 +537,10 @@ def _order(
     estimate: _Counting | None,
     tokens: list[Tok],
     changes: list[str],
+    chain: _Chain,
 ) -> list[int]:
-    """The new order of a group's elements (indices), segment by segment between barriers."""
+    """The new order of a group's elements (indices), segment by segment between barriers; the patterns that
+    start the group may become a LATERAL chain (see :class:`_Chain`)."""
     order: list[int] = []
     segment: list[int] = []
     certain: set[str] = set()
@@ -509,7 +548,8 @@ def _order(
         if element.kind != "barrier":
             segment.append(index)
             continue
-        order += _order_segment(elements, segment, frozenset(certain), estimate, tokens, changes)
+        leading = chain if not order else None
+        order += _order_segment(elements, segment, frozenset(certain), estimate, tokens, changes, leading)
         for i in segment:
             certain |= elements[i].certain
         segment = []
@@ -525,8 +565,12 @@ def _order_segment(
     estimate: _Counting | None,
     tokens: list[Tok],
     changes: list[str],
+    chain: _Chain | None,
 ) -> list[int]:
-    """Move OPTIONALs after the joins they allow, order each run of joins, place the filters."""
+    """Move OPTIONALs after the joins they allow, order each run of joins, place the filters. A segment using a
+    blank node label is left as written: a move could split the basic graph pattern the label lives in."""
+    if any(name.startswith("_:") for i in segment for name in elements[i].variables if elements[i].kind == "triples"):
+        return segment
     filters = [i for i in segment if elements[i].kind == "filter"]
     sequence = [i for i in segment if elements[i].kind != "filter"]
     sequence = _move_optionals(elements, sequence, bound, tokens, changes)
@@ -539,9 +583,10 @@ def _order_segment(
             runs[-1].append(i)
     ordered: list[int] = []
     certain = set(bound)
-    for run in runs:
+    for number, run in enumerate(runs):
         if run and elements[run[0]].kind != "optional" and estimate is not None:
-            run = _by_selectivity(elements, run, frozenset(certain), estimate, tokens, changes)
+            chained = _lateral(elements, run, chain, estimate, changes) if number == 0 and chain else None
+            run = chained or _by_selectivity(elements, run, frozenset(certain), estimate, tokens, changes)
         ordered += run
         for i in run:
             certain |= elements[i].certain
@@ -589,7 +634,8 @@ def _by_selectivity(
     """Triples blocks of a run ordered greedily: the cheapest next, preferring ones joined to what is bound; other
     join elements (groups, UNION, GRAPH) and blocks without patterns keep their slots."""
     movable = [i for i in run if elements[i].kind == "triples" and elements[i].patterns]
-    if len(movable) < 2:
+    labels = any(name.startswith("_:") for i in run for name in elements[i].variables)
+    if len(movable) < 2 or labels:  # blocks sharing a label must stay one basic graph pattern: left as written
         return run
     costs = {i: [estimate(p) for p in elements[i].patterns] for i in movable}
     chosen: list[int] = []
@@ -603,15 +649,75 @@ def _by_selectivity(
         certain |= elements[best].certain
     slots = iter(chosen)
     new_run = [next(slots) if i in movable else i for i in run]
-    labels = [name for i in movable for name in elements[i].variables if name.startswith("_:")]
-    pin = len(labels) == len(set(labels))  # a blank node label may not span two groups
-    for i in movable:
-        elements[i].pinned = pin
-    if chosen != movable or pin:
+    if chosen != movable:
         what = " ; ".join(_describe(tokens, elements[i], 40) for i in chosen)
-        kept = ", each in a group of its own so that the engine joins them in this order" if pin else ""
-        changes.append(f"triple patterns ordered by selectivity{kept}: {what}")
+        changes.append(f"triple patterns ordered by selectivity: {what}")
     return new_run
+
+
+LATERAL_BELOW = 10_000
+"""A group's patterns become a LATERAL chain when the one it starts from matches at most this many triples: a chain
+looks each later pattern up once per row so far, which beats pyoxigraph's hash joins from a selective start and loses
+to them over whole predicates (an aggregate over every event)."""
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """When a group's leading patterns are written as a LATERAL chain: ``outer`` are the variables the rows it runs
+    for already bind (an OPTIONAL's left side), ``below`` the largest count the first pattern may have (None: any)."""
+
+    outer: frozenset[str]
+    below: int | None
+
+
+def _lateral(
+    elements: list[Element], run: list[int], chain: _Chain, estimate: _Counting, changes: list[str]
+) -> list[int] | None:
+    """The run written as ``p1 . LATERAL { p2 } LATERAL { p3 } ...``, its patterns in greedy order, or None.
+
+    pyoxigraph re-derives the join order of a group from how many constants each pattern has, and evaluates
+    ``LATERAL { p }`` once per row of what precedes it, that row's values substituted: for a triple pattern, or a
+    path that cannot match zero steps, that is the join itself (SEP-0006), in the planner's order. Only runs of plain
+    triple patterns qualify (no blank node labels, which may not span two groups)."""
+    if any(elements[i].kind != "triples" or not elements[i].patterns for i in run):
+        return None
+    patterns = [pattern for i in run for pattern in elements[i].patterns]
+    labels = any(name.startswith("_:") for i in run for name in elements[i].variables)
+    if len(patterns) < 2 or labels or not all(pattern.lateral for pattern in patterns):
+        return None
+    counts = [estimate(pattern) for pattern in patterns]
+    ordered: list[int] = []
+    known = set(chain.outer)
+    remaining = list(range(len(patterns)))
+    while remaining:
+        best = min(remaining, key=lambda k: _pattern_rank(patterns[k], counts[k], frozenset(known), k))
+        if not ordered and chain.below is not None and counts[best] > chain.below:
+            return None
+        ordered.append(best)
+        remaining.remove(best)
+        known |= patterns[best].variables
+    holder = run[0]
+    elements[holder].chain = [patterns[k] for k in ordered]
+    for i in run[1:]:
+        elements[i].dropped = True
+    changes.append(
+        "triple patterns joined in this order, each after the first as LATERAL so that pyoxigraph looks it up for "
+        "each row so far: " + " ; ".join(patterns[k].describe() for k in ordered)
+    )
+    return run
+
+
+def _pattern_rank(pattern: Pattern, count: int, bound: frozenset[str], index: int) -> tuple[bool, float, int]:
+    """Patterns joined to what is bound first (no cartesian product), then the cheapest, then as written. A lookup
+    from a bound subject is counted cheapest: properties fan out less from their subjects (an event has one place)
+    than from their objects (a place has many events)."""
+    joined = bool(pattern.variables & bound) or not bound
+    cost: float = count * (10 if pattern.path and pattern.subject is None and pattern.object is None else 1)
+    if pattern.head & bound:
+        cost /= 1000
+    elif pattern.variables & bound:
+        cost /= 100
+    return (not joined, cost, index)
 
 
 def _rank(element: Element, counts: list[int], bound: frozenset[str], index: int) -> tuple[bool, float, int]:

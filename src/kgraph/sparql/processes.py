@@ -247,4 +247,4 @@ def _worker(sock: socket.socket, store: Store, max_result_bytes: int) -> None:
         except (EOFError, OSError):
             return
         run = getattr(request, "run", None)
-        send(sock, run(store) if run else evaluate(store, request, max_result_bytes))
+        send(sock, run(store) if run else evaluate(store, request, max_result_bytes, lambda part: send(sock, part)))

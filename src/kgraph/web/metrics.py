@@ -1,7 +1,7 @@
 """``/metrics``: how the query service is doing, in Prometheus' text format; and the accounting behind it.
 
-Every query of ``/sparql`` goes through :func:`answer`, which consults the result cache
-(:mod:`kgraph.sparql.cache`), runs the query in the pool on a miss, and counts the outcome and the time taken.
+Every query of ``/sparql`` is answered from the result cache (:mod:`kgraph.sparql.cache`) or by the query pool,
+and counted here with its outcome and the time taken (``kgraph.web.sparql``, which streams large answers).
 ``/metrics`` shows those counts: queries by outcome, a latency histogram, cache hits and misses and size, and
 query-worker restarts (a worker killed at the time limit or found dead is replaced). Writes call
 :func:`after_write`, which empties the cache and the planner's statistics of the served store.
@@ -10,14 +10,12 @@ query-worker restarts (a worker killed at the time limit or found dead is replac
 from __future__ import annotations
 
 import threading
-import time
 
 from flask import Blueprint, Response, current_app
 from flask.sansio.app import App
 from flask.sansio.blueprints import BlueprintSetupState
 
-from kgraph.sparql.cache import CachedResult, ResultCache
-from kgraph.sparql.evaluate import QueryRequest
+from kgraph.sparql.cache import ResultCache
 from kgraph.sparql.stats import note_write
 
 bp = Blueprint("metrics", __name__)
@@ -91,25 +89,6 @@ def metrics_of(app: App) -> QueryMetrics:
         if _KEY not in app.extensions:
             app.extensions[_KEY] = QueryMetrics(ResultCache(app.extensions["kgraph"].settings.cache_bytes))
         return app.extensions[_KEY]
-
-
-def answer(request: QueryRequest, infer: bool) -> CachedResult:
-    """The result of a query: from the cache, else from the query pool (then cached); counted either way."""
-    state = current_app.extensions["kgraph"]
-    metrics = metrics_of(current_app)
-    started = time.perf_counter()
-    ok = False
-    try:
-        key = metrics.cache.key(request, infer)
-        result = metrics.cache.get(key)
-        if result is None:
-            response = state.pool.run(request)
-            result = CachedResult(response.body, response.media_type)
-            metrics.cache.put(key, result)
-        ok = True
-        return result
-    finally:
-        metrics.observe(time.perf_counter() - started, ok)
 
 
 def after_write(app: App) -> None:

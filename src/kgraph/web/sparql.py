@@ -5,6 +5,11 @@ evaluates and serialises it, and any :class:`~kgraph.sparql.errors.SparqlError` 
 answered by the application's error handler. A request without a query gets the SPARQL 1.1 Service
 Description, filled in from a Turtle template (a browser gets it as a readable page).
 
+An answer larger than :data:`~kgraph.sparql.evaluate.STREAM_AFTER` is streamed: sent to the client (chunked) as the
+query worker serialises it, the worker held under its time and memory limits until the last byte, the connection cut
+(no terminating chunk) should the query fail, pass the time limit or the byte limit midway. Smaller answers are sent
+whole and kept in the result cache.
+
 Relative IRIs in a query or an update resolve against the base IRI: the ``--base`` setting, else this endpoint's
 URL, as Oxigraph's server does. An unknown graph named in ``default-graph-uri`` or ``named-graph-uri`` is an empty
 graph (nothing is ever read or fetched), and each parameter is a set.
@@ -13,6 +18,8 @@ graph (nothing is ever read or fetched), and each parameter is a set.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
@@ -21,14 +28,15 @@ from flask import Blueprint, Response, current_app, request
 
 from kgraph.config import INFERRED_GRAPH
 from kgraph.describe import triple_count
+from kgraph.sparql.cache import CachedResult
 from kgraph.sparql.evaluate import explain
-from kgraph.sparql.executor import QueryRequest
+from kgraph.sparql.executor import QueryRequest, QueryResponse
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
 from kgraph.sparql.guard import SPARQL_TOKEN, QueryDataset, check_query, check_update
 from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_params, parse_request, read_body
 from kgraph.web import error_response
 from kgraph.web.auth import authorize, configured_tokens
-from kgraph.web.metrics import answer
+from kgraph.web.metrics import QueryMetrics, metrics_of
 from kgraph.web.rdf_page import RdfDocument, rdf_document, template_text
 
 if TYPE_CHECKING:
@@ -91,11 +99,43 @@ def endpoint() -> Response:
         accept=request.headers.get("Accept"),
         format=asked.formats,
         plan=state.settings.plan_queries,
+        stream=True,
     )
     if asked.explain:
         return Response(explain(state.graph.store, query), content_type="text/plain; charset=utf-8")
-    result = answer(query, asked.infer)
-    return _vary(Response(result.body, content_type=result.media_type))
+    return _vary(answer(state, query, asked.infer))
+
+
+def answer(state: Service, query: QueryRequest, infer: bool) -> Response:
+    """The answer from the result cache, else from a query worker: whole (then cached) or streamed; counted in the
+    metrics either way, a streamed one once its last byte is sent."""
+    metrics = metrics_of(current_app)
+    started = time.perf_counter()
+    key = metrics.cache.key(query, infer)
+    cached = metrics.cache.get(key)
+    if cached is None:
+        try:
+            result = state.pool.run(query)
+        except Exception:
+            metrics.observe(time.perf_counter() - started, False)
+            raise
+        if result.rest is not None:
+            return Response(_streamed(result, metrics, started), content_type=result.media_type)
+        cached = CachedResult(result.body, result.media_type)
+        metrics.cache.put(key, cached)
+    metrics.observe(time.perf_counter() - started, True)
+    return Response(cached.body, content_type=cached.media_type)
+
+
+def _streamed(result: QueryResponse, metrics: QueryMetrics, started: float) -> Iterator[bytes]:
+    """The pieces of a streamed answer, counted once the last is sent (as failed if the stream broke off)."""
+    ok = False
+    try:
+        yield result.body
+        yield from result.rest or ()
+        ok = True
+    finally:
+        metrics.observe(time.perf_counter() - started, ok)
 
 
 def base_iri(state: Service) -> str:
