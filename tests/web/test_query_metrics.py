@@ -1,5 +1,6 @@
-"""Tests of ``kgraph.web.metrics`` as plain functions: the counters, their Prometheus text, and the endpoint's :func:`kgraph.web.sparql.answer`
-cache-then-pool accounting in the fixture application (``/metrics`` over HTTP is in ``test_metrics.py``)."""
+"""Tests of ``kgraph.web.metrics`` as plain functions: the counters, their Prometheus text, and the cache-then-pool
+accounting of :func:`kgraph.web.sparql.answer` in the fixture application (``/metrics`` over HTTP is in
+``test_metrics.py``)."""
 
 from __future__ import annotations
 
