@@ -42,7 +42,7 @@ from kgraph.config import GRAPH_NS, INFERRED_GRAPH, NAMESPACE, ONTOLOGY_NS, Reas
 from kgraph.graph import KnowledgeGraph
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.budget import Budget, BudgetExceeded
-from kgraph.infer.incremental import infer_additions
+from kgraph.infer.incremental import infer_additions, infer_removals
 from kgraph.infer.terms import PREFIXES, shorten, shorten_triple
 from kgraph.journal import Entry, Journal
 from kgraph.load import parse_file, rdf_files
@@ -328,7 +328,7 @@ class Writer:
         if self.own_data:
             provenance = []  # the user's data stays as they wrote it; the journal entry says who and when
         candidate.add(provenance)
-        inference = self._infer(candidate, [*added, *provenance] if not removed else [], budget)
+        inference = self._infer(candidate, [*added, *provenance], removed, budget)
         inferred_added, inferred_removed = _diff(_inferred(live), _inferred(candidate))
         if self.max_inferred is not None and len(inferred_added) > self.max_inferred:
             raise BudgetExceeded(inferred=self.graph.inference.added + len(inferred_added), limit=self.max_inferred)
@@ -338,16 +338,25 @@ class Writer:
         delta = Delta([*added, *provenance, *inferred_added], [*removed, *inferred_removed])
         return _Prepared(entry, candidate, inference, delta, len(inferred_added), len(inferred_removed), empty)
 
-    def _infer(self, candidate: EmbeddedStore, added: list[ox.Quad], budget: Budget) -> InferenceReport:
-        """The candidate's closure: extended from what the write adds when that is exact (see
-        :mod:`kgraph.infer.incremental`), else recomputed."""
+    def _infer(
+        self, candidate: EmbeddedStore, added: list[ox.Quad], removed: list[ox.Quad], budget: Budget
+    ) -> InferenceReport:
+        """The candidate's closure: shrunk by what the write removes, then extended from what it adds, when that is
+        exact (see :mod:`kgraph.infer.incremental`), else recomputed."""
         rules = self.graph.files.rules
-        if added:
-            extended = infer_additions(
-                candidate, added, self.graph.inference, rules_dir=rules, reasoner=self.reasoner, budget=budget
-            )
-            if extended is not None:
-                return extended
+        report: InferenceReport | None = self.graph.inference
+        if removed:
+            candidate.remove(added)  # the removals first, over the store without the additions
+            try:
+                report = infer_removals(
+                    candidate, removed, self.graph.inference, rules_dir=rules, reasoner=self.reasoner, budget=budget
+                )
+            finally:
+                candidate.add(added)
+        if report is not None and added:
+            report = infer_additions(candidate, added, report, rules_dir=rules, reasoner=self.reasoner, budget=budget)
+        if report is not None:
+            return report
         return run_inference(candidate, rules_dir=rules, reasoner=self.reasoner, budget=budget)
 
     def _apply(self, prepared: _Prepared) -> WriteResult:
