@@ -149,6 +149,7 @@ MONOTONE_TRIPLES = st.one_of(
     st.builds(lambda e, f: (n("e", e), KG + "deployedForce", n("f", f)), small, small),
     st.builds(lambda e, s: (n("e", e), KG + "inSupportOf", n("s", s)), small, small),
     st.builds(lambda i, j: (n("s", i), KG + "alliedWith", n("s", j)), small, small),
+    st.builds(lambda i, j: (n("s", i), KG + "iso3166Code", f'"C{j}"'), small, small),  # a literal with a range
 )
 ANY_TRIPLES = st.one_of(
     MONOTONE_TRIPLES,

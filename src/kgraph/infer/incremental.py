@@ -13,7 +13,7 @@ writes.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,6 +43,7 @@ from kgraph.sparql.guard import significant_tokens as sparql_tokens
 from kgraph.store import Store
 
 _RDF_TYPE = PREFIXES["rdf"] + "type"
+_TYPE = f"<{_RDF_TYPE}>"
 _NEGATING = ("MINUS", "OPTIONAL")
 _REMOVED_GRAPH = INFERRED_GRAPH + "/removed"
 """Where a deletion's removed triples stay while what they derived is found (a graph of the candidate store only)."""
@@ -228,7 +229,7 @@ def infer_removals(
         return None
     engine.remove(over)
     engine.errors = ill_typed_literals(store, closed)
-    gone = [t for t in over if _in_inferred(store, t)]
+    gone = [t for t in over if is_meaningful(t) and _in_inferred(store, t)]
     inferred_graph = ox.NamedNode(INFERRED_GRAPH)
     store.remove(ox.Quad(t.subject, t.predicate, t.object, inferred_graph) for t in parse_ntriples(gone))
     rederived = _rederive(store, engine, over)
@@ -287,10 +288,11 @@ def _over_delete(
         pending = [i for i in pending if i not in touched]
         if touched:  # the closure from before does not change: each rule is evaluated once
             found |= apply_rules(store, [rules[i] for i in touched], scope)
-        candidates = [t for t in found if t not in over]
+        candidates = [t for t in found if t not in over and not t[0].startswith('"')]
         new = [
             t for t, parsed in zip(candidates, parse_ntriples(candidates), strict=True) if not _asserted(store, parsed)
         ]
+        new += [t for t in found if t not in over and t[0].startswith('"')]  # never asserted
         over.update(new)
     return over
 
@@ -298,21 +300,31 @@ def _over_delete(
 def _rederive(store: Store, engine: NativeReasoner, over: set[NTriple]) -> list[NTriple]:
     """The over-deleted triples one native rule application concludes from what remains.
 
-    Every premise of a native rule concluding ``s p o`` has ``s`` for subject, or ``o`` (prp-inv): the remaining
-    triples about those subjects, replayed through the engine, find every such derivation.
+    Every premise of a native rule concluding ``s p o`` has ``s`` for subject, or ``o`` (prp-inv), or, for
+    ``s rdf:type c``, is ``x q s`` with ``c`` a range of ``q`` (prp-rng): those remaining triples, replayed through
+    the engine, find every such derivation.
     """
-    subjects: set[ox.NamedNode | ox.BlankNode] = set()
-    for triple in parse_ntriples(sorted(over)):
-        if isinstance(triple.subject, ox.NamedNode | ox.BlankNode):
-            subjects.add(triple.subject)
-        if triple.predicate.value != _RDF_TYPE and isinstance(triple.object, ox.NamedNode | ox.BlankNode):
-            subjects.add(triple.object)
-    found: set[NTriple] = set()
+    ranged: dict[str, set[str]] = defaultdict(set)
+    for prop, classes in engine.schema.ranges.items():
+        for cls in classes:
+            ranged[cls].add(prop)
+    premises: list[ox.Quad] = []
+    heads = sorted(t for t in over if not t[0].startswith('"'))  # a literal subject: in the engine's memory only
+    parsed = parse_ntriples(heads)
+    subjects = {t.subject for t in parsed} | {
+        t.object for t in parsed if t.predicate.value != _RDF_TYPE and isinstance(t.object, ox.NamedNode | ox.BlankNode)
+    }
     for subject in subjects:
-        for quad in store.quads(subject):
-            premise = _strings(quad.triple)
-            if premise in engine.known:
-                found.update(c for c in engine.conclusions(premise) if c in over)
+        premises.extend(store.quads(subject))
+    for (_, p, o), triple in zip(heads, parsed, strict=True):
+        if p == _TYPE and not isinstance(triple.subject, ox.Triple):
+            for prop in ranged.get(o, ()):
+                premises.extend(store.quads(None, ox.NamedNode(prop[1:-1]), triple.subject))
+    found: set[NTriple] = set()
+    for quad in premises:
+        premise = _strings(quad.triple)
+        if premise in engine.known:
+            found.update(c for c in engine.conclusions(premise) if c in over)
     return sorted(found)
 
 
