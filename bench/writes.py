@@ -8,6 +8,7 @@ RL closure. No assertions: it prints a table.
 
     .venv/bin/python bench/writes.py            # 10k and 100k generated triples
     .venv/bin/python bench/writes.py --large    # also 1M generated triples
+    .venv/bin/python bench/writes.py --deletes  # one-triple deletions: incremental (DRed) beside a full re-inference
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS, RESOURCE_NS, Settings
+from kgraph.config import GRAPH_NS, RESOURCE_NS, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.infer import run_inference
+from kgraph.infer.incremental import infer_removals
 from kgraph.journal import Journal
+from kgraph.store import EmbeddedStore
 from kgraph.validate.shacl import run_shacl, to_graph
 from kgraph.writes import Writer, _shapes_graph
 
@@ -87,6 +90,41 @@ def measure(size: int, runs: int) -> tuple[int, float, float, float, float]:
         return len(graph.store), one, hundred, infer, full
 
 
+def settle(run: int) -> str:
+    """An INSERT DATA of a settlement in Kursk Oblast, for :func:`unsettle` to take away again."""
+    return PREFIXES + f"INSERT DATA {{ kgr:bench-del-{run} a kg:Settlement ; kg:locatedIn kgr:kursk-oblast }}"
+
+
+def unsettle(run: int) -> str:
+    """A DELETE DATA of one triple that inference builds on (the transitive, inverse and containment rules)."""
+    return PREFIXES + f"DELETE DATA {{ kgr:bench-del-{run} kg:locatedIn kgr:kursk-oblast }}"
+
+
+def measure_deletes(size: int, runs: int) -> tuple[int, float, float, float]:
+    """(quads in the store, median seconds of a one-triple DELETE DATA through the writer, seconds of the same
+    deletion's inference by :func:`infer_removals` alone, and by a full re-inference of the same store)."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        graph = graph_with(size, Path(data_dir))
+        writer = Writer(graph, Journal(Path(data_dir)))
+        for run in range(-1, runs):
+            writer.update(settle(run), who="bench")
+        write = _median(lambda run: writer.update(unsettle(run), who="bench"), runs)
+        [removed] = graph.store.quads(
+            ox.NamedNode(f"{RESOURCE_NS}bench-del--1"), ox.NamedNode("https://w3id.org/kgraph/ontology#locatedIn")
+        )
+        candidate = EmbeddedStore()
+        candidate.add(q for q in graph.store.quads() if q != removed)
+        started = time.perf_counter()
+        report = infer_removals(
+            candidate, [removed], graph.inference, rules_dir=graph.files.rules, reasoner=ReasonerName.NATIVE
+        )
+        incremental = time.perf_counter() - started
+        assert report is not None, "the deletion was not inferred incrementally"
+        started = time.perf_counter()
+        run_inference(candidate, rules_dir=graph.files.rules)
+        return len(graph.store), write, incremental, time.perf_counter() - started
+
+
 def _median(write: Callable[[int], object], runs: int) -> float:
     times = []
     for run in range(runs):
@@ -100,8 +138,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--large", action="store_true", help="also measure 1M generated triples")
     parser.add_argument("--runs", type=int, default=5, help="writes per graph size (the median is shown)")
+    parser.add_argument("--deletes", action="store_true", help="time one-triple deletions instead")
     args = parser.parse_args()
     sizes = [10_000, 100_000, *([1_000_000] if args.large else [])]
+    if args.deletes:
+        print("| graph (quads) | 1-triple DELETE DATA | its inference (infer_removals) | full re-inference |")
+        print("|---|---|---|---|")
+        for size in sizes:
+            quads, write, incremental, infer = measure_deletes(size, args.runs)
+            print(
+                f"| {quads:,} | {write * 1000:,.0f} ms | {incremental * 1000:,.0f} ms | {infer * 1000:,.0f} ms |",
+                flush=True,
+            )
+        return
     print("| graph (quads) | 1-triple write | 100-triple write | full re-inference | SHACL over the whole graph |")
     print("|---|---|---|---|---|")
     for size in sizes:

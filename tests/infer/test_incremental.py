@@ -225,7 +225,7 @@ def run_writes(data: st.DataObject, triples: st.SearchStrategy, count: int) -> E
     return store
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_after_random_inserts_and_deletes_the_closure_equals_a_full_recomputation(data: st.DataObject) -> None:
     run_writes(data, ANY_TRIPLES, 10)
