@@ -228,7 +228,8 @@ def infer_removals(
     if over is None:
         return None
     engine.remove(over)
-    engine.errors = ill_typed_literals(store, closed)
+    if any(o.startswith('"') for _, _, o in deleted):  # the engine also read the removed literals
+        engine.errors = ill_typed_literals(store, closed)
     gone = [t for t in over if is_meaningful(t) and _in_inferred(store, t)]
     inferred_graph = ox.NamedNode(INFERRED_GRAPH)
     store.remove(ox.Quad(t.subject, t.predicate, t.object, inferred_graph) for t in parse_ntriples(gone))
