@@ -36,7 +36,14 @@ from kgraph.infer.engine import (
     asserted_graphs,
     dataset,
 )
-from kgraph.infer.native import NativeReasoner, compile_schema, ill_typed_literals, is_meaningful, load_owl_rl_rules
+from kgraph.infer.native import (
+    NativeReasoner,
+    Schema,
+    compile_schema,
+    ill_typed_literals,
+    is_meaningful,
+    load_owl_rl_rules,
+)
 from kgraph.infer.rules import Rule, _split_construct, apply_rules, load_rules
 from kgraph.infer.terms import PREFIXES, NTriple, parse_ntriples
 from kgraph.sparql.guard import significant_tokens as sparql_tokens
@@ -220,7 +227,7 @@ def infer_removals(
         return None
     store.add(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(_REMOVED_GRAPH)) for q in removed)
     try:  # the closure from before, as the engine and the rules see it: what remains and what was removed
-        engine = NativeReasoner(store, closed and [*closed, _REMOVED_GRAPH], schema, budget, closed_already=True)
+        engine = _LookupReasoner(store, closed and [*closed, _REMOVED_GRAPH], schema, budget)
         scope = everything and [*everything, INFERRED_GRAPH, _REMOVED_GRAPH]
         over = _over_delete(store, engine, rules, reaches, scope, deleted, budget)
     finally:
@@ -228,6 +235,7 @@ def infer_removals(
     if over is None:
         return None
     engine.remove(over)
+    engine.lookups.graphs = closed  # the removed triples' graph is gone
     if any(o.startswith('"') for _, _, o in deleted):  # the engine also read the removed literals
         engine.errors = ill_typed_literals(store, closed)
     gone = [t for t in over if is_meaningful(t) and _in_inferred(store, t)]
@@ -235,8 +243,8 @@ def infer_removals(
     store.remove(ox.Quad(t.subject, t.predicate, t.object, inferred_graph) for t in parse_ntriples(gone))
     rederived = _rederive(store, engine, over)
     inferred: set[NTriple] = set()
+    engine.add(rederived)  # before they are stored: the engine looks up what it knows in the store
     _keep(store, [t for t in rederived if is_meaningful(t)], inferred, budget)
-    engine.add(rederived)
     if not _extend(store, engine, rules, reaches, everything, sorted(over), inferred, budget):
         return None
     inconsistencies = find_inconsistencies(store, everything and [*graphs, INFERRED_GRAPH])
@@ -247,6 +255,87 @@ def infer_removals(
         reasoned_graphs=reasoned,
         engine=ReasonerName.NATIVE,
     )
+
+
+class _StoreKnown(set[NTriple]):
+    """The triples a :class:`_LookupReasoner` knows: looked up in the store's graphs (None: all) when asked, with
+    what this run added and forgot kept here, instead of the whole closure read into memory."""
+
+    def __init__(self, store: Store, graphs: list[str] | None) -> None:
+        super().__init__()
+        self.store = store
+        self.graphs = graphs
+        self.forgotten: set[object] = set()
+
+    def __contains__(self, triple: object) -> bool:
+        if super().__contains__(triple):
+            return True
+        if not isinstance(triple, tuple) or triple in self.forgotten or triple[0].startswith('"'):
+            return False
+        [parsed] = parse_ntriples([triple])
+        return any(
+            next(iter(self.store.quads(parsed.subject, parsed.predicate, parsed.object, graph)), None) is not None
+            for graph in _scopes(self.graphs)
+        )
+
+    def add(self, triple: NTriple) -> None:
+        super().add(triple)
+        self.forgotten.discard(triple)
+
+    def discard(self, triple: object) -> None:
+        super().discard(triple)
+        self.forgotten.add(triple)
+
+
+class _StoreLinks(dict[str, set[str]]):
+    """One linked property's triples, by subject (``forward``) or by object, looked up in the store when asked; what
+    this run added is kept here, what it forgot is left out through the known triples."""
+
+    def __init__(self, known: _StoreKnown, prop: str, *, forward: bool) -> None:
+        super().__init__()
+        self.known = known
+        self.prop = prop
+        self.forward = forward
+
+    def __missing__(self, node: str) -> set[str]:
+        self[node] = set()
+        return self[node]
+
+    def get(self, node: str, default: object = None) -> set[str]:
+        """The nodes linked to ``node``, the default ignored (an empty set when there are none)."""
+        found = set(super().get(node, ()))
+        [parsed] = parse_ntriples([(node, self.prop, "<urn:x>") if self.forward else ("<urn:x>", self.prop, node)])
+        store = self.known.store
+        for graph in _scopes(self.known.graphs):
+            if self.forward:
+                found.update(str(q.object) for q in store.quads(parsed.subject, parsed.predicate, None, graph))
+            else:
+                found.update(str(q.subject) for q in store.quads(None, parsed.predicate, parsed.object, graph))
+        forgotten = self.known.forgotten
+        if self.forward:
+            return {other for other in found if (node, self.prop, other) not in forgotten}
+        return {other for other in found if (other, self.prop, node) not in forgotten}
+
+
+class _LookupReasoner(NativeReasoner):
+    """The native engine over a closure it looks up in the store instead of reading it: a deletion touches a few
+    triples of a closure that may hold millions."""
+
+    def __init__(self, store: Store, graphs: list[str] | None, schema: Schema, budget: Budget) -> None:
+        self.schema = schema
+        self.budget = budget
+        self._delta = []
+        self._plans = schema.plans
+        known = _StoreKnown(store, graphs)
+        self.known = self.lookups = known
+        self._out = {p: _StoreLinks(known, p, forward=True) for p in schema.linked}
+        self._in = {p: _StoreLinks(known, p, forward=False) for p in schema.linked}
+        self.errors = ill_typed_literals(store, graphs)
+
+
+def _scopes(graphs: list[str] | None) -> list[str | None]:
+    """The graphs to look a pattern up in, one at a time (None: every graph)."""
+    return [None] if graphs is None else list(graphs)
 
 
 def _still_reasoned(
