@@ -1,14 +1,14 @@
-"""Inference for a write that only adds triples: the closure extended from the delta, not recomputed.
+"""Inference for a write: the closure extended from what it adds and shrunk by what it removes, not recomputed.
 
 Semi-naive evaluation: only the added triples, and what they lead to, are matched. The native OWL 2 RL engine starts
 from the closure already in the store (the asserted triples it reasons over and the inferred graph) and matches the
 delta against it. A domain rule (``rules/*.rq``) is evaluated again only when the delta touches a predicate its
 WHERE clause reads; it is monotone for the delta unless the delta touches what it reads under ``NOT EXISTS``,
-``MINUS``, ``OPTIONAL`` or an aggregate, where an added triple can take a conclusion away. Then, and whenever the
-delta is beyond this (a remove, owlrl, a graph that starts using the ontology's terms), :func:`infer_additions`
-answers None and the caller recomputes the whole closure (:func:`kgraph.infer.engine.run_inference`), so the result
-never depends on which way it was computed. ``tests/infer/test_incremental.py`` checks that on random sequences of
-writes.
+``MINUS``, ``OPTIONAL`` or an aggregate, where an added triple can take a conclusion away. Removed triples go by
+DRed (:func:`infer_removals`): over-delete what they derive, re-derive what still holds. When the delta is beyond
+this (owlrl, a graph that starts or stops using the ontology's terms...), both answer None and the caller
+recomputes the whole closure (:func:`kgraph.infer.engine.run_inference`), so the result never depends on which way
+it was computed. ``tests/infer/test_incremental.py`` checks that on random sequences of inserts and deletes.
 """
 
 from __future__ import annotations
