@@ -8,6 +8,7 @@ ontology terms, so they meet the rules but not the OWL RL closure. No assertions
 
     .venv/bin/python bench/writes.py            # 10k and 100k generated triples
     .venv/bin/python bench/writes.py --large    # also 1M generated triples
+    .venv/bin/python bench/writes.py --deletes  # one-triple deletions: incremental (DRed) beside a full re-inference
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kgraph.config import GRAPH_NS, RESOURCE_NS, Settings
+from kgraph.config import GRAPH_NS, RESOURCE_NS, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.infer import run_inference
+from kgraph.infer.incremental import infer_removals
 from kgraph.journal import Journal
+from kgraph.store import EmbeddedStore
 from kgraph.validate.checker import shapes_in
 from kgraph.validate.shacl import run_shacl, to_graph
 from kgraph.writes import Writer
 
 BULK_GRAPH = ox.NamedNode(GRAPH_NS + "bench/bulk")
+KG = "https://w3id.org/kgraph/ontology#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 PREFIXES = (
     "PREFIX kg: <https://w3id.org/kgraph/ontology#>\n"
     "PREFIX kgr: <https://w3id.org/kgraph/id/>\n"
@@ -93,6 +98,59 @@ def _whole_graph_shacl(graph: KnowledgeGraph) -> float:
     return time.perf_counter() - started
 
 
+def settle(run: int) -> str:
+    """An INSERT DATA of a settlement in Kursk Oblast, for :func:`unsettle` to take away again."""
+    body = f'kgr:bench-del-{run} a kg:Settlement ; rdfs:label "Bench {run}"@en ; kg:locatedIn kgr:kursk-oblast , '
+    body += "kgr:russia"
+    return PREFIXES + f"INSERT DATA {{ {body} }}"
+
+
+def unsettle(run: int) -> str:
+    """A DELETE DATA of one triple that inference builds on (the transitive, inverse and containment rules); the
+    settlement stays located in Russia, as the shapes require."""
+    return PREFIXES + f"DELETE DATA {{ kgr:bench-del-{run} kg:locatedIn kgr:kursk-oblast }}"
+
+
+def place_tree(size: int) -> list[ox.Quad]:
+    """Settlements located in settlements, eight to a parent: triples the OWL RL closure reasons over (types, the
+    transitive kg:locatedIn and its inverse), unlike :func:`bulk`'s."""
+    located, settlement = ox.NamedNode(KG + "locatedIn"), ox.NamedNode(KG + "Settlement")
+    places = [ox.NamedNode(f"{RESOURCE_NS}bench-place/{i}") for i in range(size // 2 + 1)]
+    quads = [ox.Quad(place, RDF_TYPE, settlement, BULK_GRAPH) for place in places[1:]]
+    quads += [ox.Quad(places[i], located, places[(i - 1) // 8], BULK_GRAPH) for i in range(1, len(places))]
+    return quads
+
+
+def measure_deletes(size: int, runs: int) -> tuple[int, float, float, float]:
+    """(quads in the store, median seconds of a one-triple DELETE DATA through the writer, seconds of the same
+    deletion's inference by :func:`infer_removals` alone, and by a full re-inference of the same store), over a
+    generated tree of places."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        graph = build(Settings.from_env(environ={}, data_dir=Path(data_dir)))
+        graph.store.add(place_tree(size))
+        graph.inference = run_inference(graph.store, rules_dir=graph.files.rules)
+        writer = Writer(graph, Journal(Path(data_dir)))
+        for run in range(-1, runs):
+            writer.update(settle(run), who="bench")
+        write = _median(lambda run: writer.update(unsettle(run), who="bench"), runs)
+        [removed] = graph.store.quads(
+            ox.NamedNode(f"{RESOURCE_NS}bench-del--1"),
+            ox.NamedNode(KG + "locatedIn"),
+            ox.NamedNode(f"{RESOURCE_NS}kursk-oblast"),
+        )
+        candidate = EmbeddedStore()
+        candidate.add(q for q in graph.store.quads() if q != removed)
+        started = time.perf_counter()
+        report = infer_removals(
+            candidate, [removed], graph.inference, rules_dir=graph.files.rules, reasoner=ReasonerName.NATIVE
+        )
+        incremental = time.perf_counter() - started
+        assert report is not None, "the deletion was not inferred incrementally"
+        started = time.perf_counter()
+        run_inference(candidate, rules_dir=graph.files.rules)
+        return len(graph.store), write, incremental, time.perf_counter() - started
+
+
 def _median(write: Callable[[int], object], runs: int) -> float:
     times = []
     for run in range(runs):
@@ -107,8 +165,19 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="also measure 1M generated triples")
     parser.add_argument("--runs", type=int, default=5, help="writes per graph size (the median is shown)")
     parser.add_argument("--shacl", action="store_true", help="also time SHACL over the whole graph (slow)")
+    parser.add_argument("--deletes", action="store_true", help="time one-triple deletions instead")
     args = parser.parse_args()
     sizes = [10_000, 100_000, *([1_000_000] if args.large else [])]
+    if args.deletes:
+        print("| quads (with inferred) | 1-triple DELETE DATA | its inference (infer_removals) | full re-inference |")
+        print("|---|---|---|---|")
+        for size in sizes:
+            quads, write, incremental, infer = measure_deletes(size, args.runs)
+            print(
+                f"| {quads:,} | {write * 1000:,.0f} ms | {incremental * 1000:,.0f} ms | {infer * 1000:,.0f} ms |",
+                flush=True,
+            )
+        return
     print("| graph (quads) | 1-triple write | 100-triple write | full re-inference | SHACL over the whole graph |")
     print("|---|---|---|---|---|")
     for size in sizes:

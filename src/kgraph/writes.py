@@ -38,7 +38,7 @@ from kgraph.config import INFERRED_GRAPH, NAMESPACE, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.budget import Budget, BudgetExceeded
-from kgraph.infer.incremental import infer_additions
+from kgraph.infer.incremental import infer_additions, infer_removals
 from kgraph.infer.terms import shorten, shorten_triple
 from kgraph.journal import Entry, Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
@@ -367,22 +367,23 @@ class Writer:
         return _Prepared(entry, inference, delta, len(inferred_added), len(inferred_removed), empty)
 
     def _infer(self, store: Store, added: list[ox.Quad], removed: list[ox.Quad], budget: Budget) -> InferenceReport:
-        """The closure after the write, in place: extended from what it adds when that is exact (see
-        :mod:`kgraph.infer.incremental`), else recomputed."""
-        if removed:
-            return self._infer_removals(store, removed, budget)
+        """The closure after the write, in place: shrunk by what the write removes, then extended from what it adds,
+        when that is exact (see :mod:`kgraph.infer.incremental`), else recomputed."""
         rules = self.graph.files.rules
-        extended = infer_additions(
-            store, added, self.graph.inference, rules_dir=rules, reasoner=self.reasoner, budget=budget
-        )
-        if extended is not None:
-            return extended
+        report: InferenceReport | None = self.graph.inference
+        if removed:
+            store.remove(added)  # the removals first, over the store without the additions
+            try:
+                report = infer_removals(
+                    store, removed, self.graph.inference, rules_dir=rules, reasoner=self.reasoner, budget=budget
+                )
+            finally:
+                store.add(added)
+        if report is not None and added:
+            report = infer_additions(store, added, report, rules_dir=rules, reasoner=self.reasoner, budget=budget)
+        if report is not None:
+            return report
         return run_inference(store, rules_dir=rules, reasoner=self.reasoner, budget=budget)
-
-    def _infer_removals(self, store: Store, removed: list[ox.Quad], budget: Budget) -> InferenceReport:
-        """The closure after a write that removes triples (and may add some): recomputed whole, for now; the place
-        for an incremental deletion (DRed) with the shape of ``infer_additions``."""
-        return run_inference(store, rules_dir=self.graph.files.rules, reasoner=self.reasoner, budget=budget)
 
     def _check_context(self, store: Store) -> CheckContext:
         """What :func:`check` needs, made at the first write (the ontology's graphs are read-only over HTTP)."""

@@ -33,6 +33,7 @@ from kgraph.infer.terms import (
     BUILT_IN_NAMESPACES,
     PREFIXES,
     RDF_TYPE,
+    Term,
     is_built_in,
     to_oxigraph,
     to_rdflib,
@@ -175,9 +176,10 @@ class OwlRlReasoner:
     def add(self, triples: Iterable[ox.Triple]) -> None:
         """Add triples (asserted, or concluded by rules) to reason over."""
         for triple in triples:
-            if triple.predicate in ANNOTATIONS:
-                continue
-            self.graph.add(tuple(self._twin(term) for term in triple))
+            subject, predicate, obj = triple.subject, triple.predicate, triple.object
+            if predicate in ANNOTATIONS or isinstance(subject, ox.Triple) or isinstance(obj, ox.Triple):
+                continue  # RDF 1.2 triple terms: an rdflib graph cannot hold them, and OWL 2 RL draws nothing from them
+            self.graph.add((self._twin(subject), self._twin(predicate), self._twin(obj)))
 
     def close(self) -> set[ox.Triple]:
         """Run the closure; return the meaningful triples it added (see the module's docstring)."""
@@ -188,14 +190,25 @@ class OwlRlReasoner:
         self.errors = list(engine.error_messages)
         added = set()
         for s, p, o in set(self.graph) - before:
-            if isinstance(s, rdflib.Literal) or any(
-                isinstance(t, rdflib.BNode) and t not in self._twins for t in (s, o)
-            ):
-                continue  # literal subjects and owlrl's own blank nodes (its error messages)
-            triple = ox.Triple(*(self._twins.get(t) or to_oxigraph(t) for t in (s, p, o)))
-            if is_meaningful(triple):
+            triple = self._back(s, p, o)
+            if triple is not None and is_meaningful(triple):
                 added.add(triple)
         return added
+
+    def _back(self, *nodes: rdflib.term.Node) -> ox.Triple | None:
+        """The pyoxigraph triple of one owlrl concluded, as the terms were written; None for a literal subject and
+        for owlrl's own blank nodes (its error messages)."""
+        terms = []
+        for node in nodes:
+            if not isinstance(node, rdflib.term.Identifier):
+                return None
+            if isinstance(node, rdflib.BNode) and node not in self._twins:
+                return None
+            terms.append(self._twins.get(node) or to_oxigraph(node))
+        subject, predicate, obj = terms
+        if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
+            return None
+        return ox.Triple(subject, predicate, obj)
 
     def triggers(self, triples: Iterable[ox.Triple]) -> bool:
         """Whether adding these triples can make the closure grow, so that closing again is needed.
@@ -244,5 +257,5 @@ def is_meaningful(triple: ox.Triple) -> bool:
     return not is_built_in(predicate)
 
 
-def _exists(store: Store, subject, predicate, obj, graph: str) -> bool:
+def _exists(store: Store, subject: Term | None, predicate: ox.NamedNode | None, obj: Term | None, graph: str) -> bool:
     return next(iter(store.quads(subject, predicate, obj, graph)), None) is not None

@@ -227,6 +227,21 @@ class NativeReasoner:
                         added.append(triple)
         return added
 
+    def remove(self, triples: Iterable[NTriple]) -> None:
+        """Forget triples (a deletion's over-deleted ones): later rounds no longer join with them."""
+        for triple in triples:
+            if triple in self.known:
+                self.known.discard(triple)
+                s, p, o = triple
+                if p in self._out:
+                    self._out[p][s].discard(o)
+                    self._in[p][o].discard(s)
+
+    def conclusions(self, triple: NTriple) -> list[NTriple]:
+        """What one rule application concludes from the triple joined with the known triples (the triple itself need
+        not be known): the step a deletion follows forward to over-delete and replays to re-derive."""
+        return self._conclusions(triple)
+
     def _learn(self, triple: NTriple) -> None:
         self.known.add(triple)
         s, p, o = triple

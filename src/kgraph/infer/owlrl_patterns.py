@@ -41,7 +41,13 @@ class Pattern:
 
     def premise_triples(self, row: dict) -> list[ox.Triple]:
         """The premises with the solution's values."""
-        return [ox.Triple(*(_term(t, row) for t in premise)) for premise in self.premises]
+        found = []
+        for premise in self.premises:
+            subject, predicate, obj = (_term(t, row) for t in premise)
+            if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
+                raise ValueError(f"{self.name}: the premise {premise} is not a triple with {row}")
+            found.append(ox.Triple(subject, predicate, obj))
+        return found
 
 
 def _term(text: str, row: dict) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -166,6 +172,8 @@ def chain_patterns(store: Store, predicate: ox.NamedNode) -> list[Pattern]:
     axiom = ox.NamedNode(PREFIXES["owl"] + "propertyChainAxiom")
     patterns = []
     for quad in store.quads(predicate, axiom, None):
+        if not isinstance(quad.object, ox.NamedNode | ox.BlankNode):
+            continue  # not a list: no chain
         chain = _rdf_list(store, quad.object)
         if not chain:
             continue
@@ -188,6 +196,8 @@ def _rdf_list(store: Store, head: ox.NamedNode | ox.BlankNode) -> list[ox.NamedN
         firsts = [q.object for q in store.quads(node, first, None)]
         rests = [q.object for q in store.quads(node, rest, None)]
         if len(firsts) != 1 or len(rests) != 1 or not isinstance(firsts[0], ox.NamedNode):
+            return []
+        if not isinstance(rests[0], ox.NamedNode | ox.BlankNode):
             return []
         members.append(firsts[0])
         node = rests[0]
