@@ -28,14 +28,14 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ReasonerName
-from kgraph.infer.closure import is_schema_graph, vocabulary
+from kgraph.infer.closure import ANNOTATIONS, is_schema_graph, vocabulary
 from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
-from kgraph.infer.native import Schema, compile_schema, ill_typed_literals, load_owl_rl_rules
+from kgraph.infer.native import Schema, compile_schema, ill_typed, load_owl_rl_rules
 from kgraph.infer.rules import Rule, load_rules
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.store import EmbeddedStore
-from kgraph.store.remote import RemoteStore
+from kgraph.store.remote import VIRTUOSO_GRAPHS, RemoteStore, virtuoso_dataset
 from kgraph.store.results import solutions, triples
 
 NEW_GRAPH = GRAPH_NS + "inference/new"
@@ -84,6 +84,18 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
     )
 
 
+def ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
+    """:func:`kgraph.infer.native.ill_typed_literals` said so that a remote engine evaluates it fast: the distinct
+    literals without a language tag in one scan, their datatypes checked here. Joined with a ``VALUES`` table of the
+    34 checked datatypes, as the native engine asks it, Virtuoso 7.2 scans the store once per datatype: 113 s on
+    100k triples, against 0.4 s for this."""
+    annotations = ", ".join(sorted(str(term) for term in ANNOTATIONS))
+    query = f"""SELECT DISTINCT ?value WHERE {{ ?s ?p ?value
+      FILTER (isLiteral(?value) && LANG(?value) = "" && ?p NOT IN ({annotations})) }}"""
+    rows = solutions(store.query(query, default_graph=graphs))
+    return ill_typed((row["value"].value, row["value"].datatype.value) for row in rows)
+
+
 def _graphs_to_reason_over(store: RemoteStore, graphs: list[str]) -> list[str]:
     """The ontology graphs and the data graphs using their terms, as the in-memory engine chooses them."""
     schema = [g for g in graphs if is_schema_graph(store, g)]
@@ -122,7 +134,7 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
         for update in owl_rl_updates(schema, delta, known):
             store.update(update)
         for rule in rules:
-            store.update(rule_update(rule, everything, store))
+            _apply_rule(store, rule, everything)
         store.update(_forget_known())
         if not store.count(NEW_GRAPH):
             return
@@ -169,21 +181,70 @@ def owl_rl_updates(schema: Schema, delta: str, known: str) -> list[str]:
     return updates
 
 
+def _apply_rule(store: RemoteStore, rule: Rule, graphs: list[str]) -> None:
+    """One round of a project rule: on Virtuoso, its new conclusions selected and written back when the template is
+    one triple (:func:`rule_select`), else (and on other stores) an INSERT."""
+    select = rule_select(rule, graphs, store) if store.is_virtuoso else None
+    if select is None:
+        store.update(rule_update(rule, graphs, store))
+        return
+    rows = solutions(store.query(select, default_graph=None))
+    new = ox.NamedNode(NEW_GRAPH)
+    store.add(
+        ox.Quad(row["s"], row["p"], row["o"], new)
+        for row in rows
+        if isinstance(row["s"], ox.NamedNode | ox.BlankNode) and isinstance(row["p"], ox.NamedNode)
+    )
+
+
+def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None:
+    """A rule whose template is one triple without blank nodes as a SELECT of the conclusions its graphs do not hold
+    yet (as ``?s ?p ?o``), over Virtuoso's own default graph; None for any other template.
+
+    Virtuoso 7.2 evaluates some rules' ``INSERT ... WHERE`` ten times slower than the same pattern in a SELECT
+    (fought-in.rq: 10 s against 1 s on 100k triples, whatever the pattern's form); the conclusions are few, and
+    those already known are left out where they are, so the round trip costs little."""
+    query = _for_virtuoso(rule.query, store, graphs)
+    match = _CONSTRUCT.search(query)
+    if match is None:
+        raise ValueError(f"{rule.path}: in-store inference needs 'CONSTRUCT {{ ... }} WHERE'")
+    template = match.group("template").strip().rstrip(".").strip()
+    terms = template.split()
+    if len(terms) != 3 or any(t.startswith(("_:", "[")) or t in (";", ",") for t in terms):
+        return None
+    terms = [TYPE if term == "a" else term for term in terms]
+    where = query[match.end() :].rstrip()
+    if not where.endswith("}"):
+        return None
+    known = f"FILTER NOT EXISTS {{ {' '.join(terms)} }}"
+    projection = " ".join(f"({term} AS ?{name})" for term, name in zip(terms, "spo", strict=True))
+    select = f"{query[: match.start()]}SELECT DISTINCT {projection} WHERE{where[:-1]}  {known}\n}}"
+    left_out = {NEW_GRAPH, DELTA_GRAPH, *store.graph_names()} - set(graphs)
+    return virtuoso_dataset(select, VIRTUOSO_GRAPHS | left_out)
+
+
 def rule_update(rule: Rule, graphs: list[str], store: RemoteStore) -> str:
-    """A project rule (a CONSTRUCT) as an INSERT of its template into the scratch graph, over the graphs given."""
+    """A project rule (a CONSTRUCT) as an INSERT of its template into the scratch graph, over the graphs given (on
+    Virtuoso: its own default graph without the graphs left out, said with pragmas, which it plans far better than a
+    ``USING`` per graph)."""
     query = _for_virtuoso(rule.query, store, graphs) if store.is_virtuoso else rule.query
     match = _CONSTRUCT.search(query)
     if match is None:
         raise ValueError(f"{rule.path}: in-store inference needs 'CONSTRUCT {{ ... }} WHERE'")
-    using = " ".join(f"USING <{g}>" for g in graphs)
+    using = "" if store.is_virtuoso else " ".join(f"USING <{g}>" for g in graphs)
     head = f"INSERT {{ GRAPH <{NEW_GRAPH}> {{ {match.group('template')} }} }} {using} WHERE"
-    return query[: match.start()] + head + query[match.end() :]
+    update = query[: match.start()] + head + query[match.end() :]
+    if store.is_virtuoso:
+        left_out = {NEW_GRAPH, DELTA_GRAPH, *store.graph_names()} - set(graphs)
+        return virtuoso_dataset(update, VIRTUOSO_GRAPHS | left_out)
+    return update
 
 
 def _for_virtuoso(query: str, store: RemoteStore, graphs: list[str]) -> str:
-    """The rule as Virtuoso 7.2 evaluates it like the standard: ``rdf:type/rdfs:subClassOf*`` as ``rdf:type`` (the
-    same at the fixpoint), and a one-variable subquery still holding a ``*`` path (``?role rdfs:subPropertyOf*
-    kg:participant``, right alone and wrong joined with the rest) answered on its own and inlined as VALUES."""
+    """The rule as Virtuoso 7.2 evaluates it like the standard, and fast: ``rdf:type/rdfs:subClassOf*`` as
+    ``rdf:type`` (the same at the fixpoint), a one-variable subquery still holding a ``*`` path (``?role
+    rdfs:subPropertyOf* kg:participant``, right alone and wrong joined with the rest) answered on its own and inlined
+    as VALUES, and the other DISTINCT subqueries flattened (:func:`_flatten`)."""
     query = _SUBCLASS_PATH.sub(TYPE, query)
     construct = _CONSTRUCT.search(query)
     prologue = query[: construct.start()] if construct else ""
@@ -196,13 +257,48 @@ def _for_virtuoso(query: str, store: RemoteStore, graphs: list[str]) -> str:
         values = " ".join(str(solution[variable[1:]]) for solution in answers)
         return f"{{ VALUES {variable} {{ {values} }} }}"
 
-    return _SUBQUERY.sub(inline, query)
+    return _flatten(_SUBQUERY.sub(inline, query))
 
 
 _SUBQUERY = re.compile(
     r"\{\s*(?P<select>SELECT\s+DISTINCT\s+(?P<variable>\?\w+)\s+WHERE\s*\{(?P<pattern>[^{}]*)\})\s*\}", re.IGNORECASE
 )
 """A subquery of one variable over one basic pattern: ``{ SELECT DISTINCT ?v WHERE { ... } }``."""
+
+_DISTINCT_SUBQUERY = re.compile(
+    r"\{\s*SELECT\s+DISTINCT\s+(?P<variables>(?:\?\w+\s+)+)WHERE\s*\{(?P<pattern>(?:[^{}]|\{[^{}]*\})*)\}\s*\}",
+    re.IGNORECASE,
+)
+"""A DISTINCT subquery of plain variables over one group with at most one level of braces inside:
+``{ SELECT DISTINCT ?a ?b WHERE { VALUES ?b { ... } ... } }``."""
+
+_VALUES = re.compile(r"VALUES\s*(?:\?\w+|\((?:\s*\?\w+)*\s*\))\s*\{[^{}]*\}", re.IGNORECASE)
+
+_AGGREGATE = re.compile(r"\b(GROUP\s+BY|COUNT|SUM|AVG|MIN|MAX|SAMPLE|GROUP_CONCAT|LIMIT|OFFSET)\b", re.IGNORECASE)
+
+
+def _flatten(query: str) -> str:
+    """The rule with its DISTINCT subqueries over a basic pattern (and VALUES tables) as plain groups when that cannot
+    change what it inserts: every variable of the pattern is projected (none is renamed apart), the pattern has no
+    blank node, and no aggregate, LIMIT or OFFSET counts the rows; an INSERT, like a CONSTRUCT, keeps each triple
+    once whatever the duplicates. Virtuoso plans the groups as one join (fought-in.rq: 1.1 s instead of 3.5 s on
+    100k triples)."""
+    if _AGGREGATE.search(_COMMENT.sub("", query)):
+        return query
+
+    def flat(match: re.Match[str]) -> str:
+        pattern = match.group("pattern")
+        projected = set(match.group("variables").split())
+        used = {"?" + name for name in re.findall(r"[?$](\w+)", pattern)}
+        plain = _VALUES.sub("", pattern)
+        if "{" in plain or "_:" in plain or "[" in plain or not used <= projected:
+            return match.group()
+        return "{" + pattern + "}"
+
+    return _DISTINCT_SUBQUERY.sub(flat, query)
+
+
+_COMMENT = re.compile(r"^\s*#.*$", re.MULTILINE)
 
 
 def _pairs(table: dict[str, set[str]]) -> str:

@@ -22,6 +22,7 @@ refuses blank nodes (they go in an ``INSERT {...} WHERE {}``) and more than abou
 
 from __future__ import annotations
 
+import functools
 import http.client
 import io
 import re
@@ -32,12 +33,16 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from kgraph.config import GRAPH_NS
 from kgraph.store.base import QueryResult, Store, Term
+from kgraph.store.results import solutions, triples
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 BATCH = 2_000
 """Quads per INSERT DATA / DELETE DATA request: under what Virtuoso's parser takes (it runs out of memory near 4,500
@@ -146,7 +151,7 @@ class RemoteStore(Store):
         with self.open_query("ASK {}", [], FORM_ACCEPT["ASK"]) as response:
             return (response.headers.get("Server") or "").startswith("Virtuoso")
 
-    def open_query(self, sparql: str, params: list[tuple[str, str]], accept: str) -> IO[bytes]:
+    def open_query(self, sparql: str, params: list[tuple[str, str]], accept: str) -> PooledResponse:
         """The remote's HTTP response to a query, for callers that stream or forward its body."""
         body = urllib.parse.urlencode([("query", sparql), *params]).encode("utf-8")
         return self._post(self.query_url, body, "application/x-www-form-urlencoded", accept)
@@ -186,12 +191,12 @@ class RemoteStore(Store):
 
     def quads(
         self,
-        subject: Term | None = None,
+        subject: Term | ox.Triple | None = None,
         predicate: ox.NamedNode | None = None,
-        obj: Term | None = None,
+        obj: Term | ox.Triple | None = None,
         graph: str | None = None,
     ) -> Iterator[ox.Quad]:
-        bound = {"s": subject, "p": predicate, "o": obj}
+        bound: dict[str, Term | ox.Triple | None] = {"s": subject, "p": predicate, "o": obj}
         triple = " ".join(_pattern_term(term, name) for name, term in bound.items())
         where = self._every_graph(triple) if graph is None else f"GRAPH {_iri(graph)} {{ {triple} }}"
         solutions = self._raw_select(f"SELECT * WHERE {{ {where} }}")
@@ -222,7 +227,7 @@ class RemoteStore(Store):
     def _raw_select(self, sparql: str) -> ox.QuerySolutions:
         """A query over the remote's own default graph (no dataset parameters): for whole-store statistics."""
         response = self.open_query(sparql, [], FORM_ACCEPT["SELECT"])
-        return parse_results(response, media_type(response))
+        return solutions(parse_results(response, media_type(response)))
 
     def _write(self, operation: str, quads: Iterable[ox.Quad]) -> None:
         """INSERT DATA or DELETE DATA in batches; quads with blank nodes all go in the last request, together, since
@@ -239,7 +244,7 @@ class RemoteStore(Store):
         if with_blank_nodes:  # only ever inserted: remove() skips them
             self.update(_data_update("INSERT", with_blank_nodes) + " WHERE {}")
 
-    def _post(self, url: str, body: bytes, content_type: str, accept: str) -> IO[bytes]:
+    def _post(self, url: str, body: bytes, content_type: str, accept: str) -> PooledResponse:
         """POST to the remote over a pooled keep-alive connection; a SyntaxError for a 400 (the remote's message),
         RemoteStoreError for anything else. A pooled connection the remote has closed meanwhile is retried once on a
         new one (the request never reached it)."""
@@ -283,7 +288,7 @@ class PooledResponse(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         return self._response.read() if size is None or size < 0 else self._response.read(size)
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
         return self._response.readinto(buffer)
 
     def close(self) -> None:
@@ -301,7 +306,8 @@ class ConnectionPool:
     """Idle connections kept; more are opened when needed and closed after use."""
 
     def __init__(self) -> None:
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[tuple[_Key, http.client.HTTPConnection]] = []
+        """Idle connections with what they connect to (scheme, host and port) and their time limit."""
         self._lock = threading.Lock()
         weakref.finalize(self, _close_all, self._idle)  # a store dropped without close() leaves no socket open
 
@@ -313,10 +319,10 @@ class ConnectionPool:
     def request(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> PooledResponse:
         """POST ``body`` to ``url``; the response holds the connection until it is closed."""
         parts = urllib.parse.urlsplit(url)
-        key = (parts.scheme, parts.netloc)
+        key = (parts.scheme, parts.netloc, timeout)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         for attempt in (0, 1):
-            connection, reused = self._take(key, timeout)
+            connection, reused = self._take(key)
             try:
                 connection.request("POST", target or "/", body=body, headers=headers)
                 response = connection.getresponse()
@@ -328,28 +334,30 @@ class ConnectionPool:
             except BaseException:
                 connection.close()
                 raise
-            return PooledResponse(response, url, lambda done, c=connection: self._give(c, done))
+            return PooledResponse(response, url, functools.partial(self._give, key, connection))
         raise AssertionError("unreachable")
 
-    def _take(self, key: tuple[str, str], timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+    def _take(self, key: _Key) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle connection for ``key`` (and True), else a new one (and False)."""
         with self._lock:
             for index in range(len(self._idle) - 1, -1, -1):
-                connection = self._idle[index]
-                if (connection.kgraph_key, connection.timeout) == (key, timeout):  # type: ignore[attr-defined]
-                    del self._idle[index]
-                    return connection, True
-        kind = http.client.HTTPSConnection if key[0] == "https" else http.client.HTTPConnection
-        connection = kind(key[1], timeout=timeout)
-        connection.kgraph_key = key  # type: ignore[attr-defined]
-        return connection, False
+                if self._idle[index][0] == key:
+                    return self._idle.pop(index)[1], True
+        scheme, netloc, timeout = key
+        kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        return kind(netloc, timeout=timeout), False
 
-    def _give(self, connection: http.client.HTTPConnection, done: bool) -> None:
+    def _give(self, key: _Key, connection: http.client.HTTPConnection, done: bool) -> None:
         """Keep a connection whose response was read to the end; close any other."""
         with self._lock:
             if done and len(self._idle) < self.SIZE:
-                self._idle.append(connection)
+                self._idle.append((key, connection))
                 return
         connection.close()
+
+
+_Key = tuple[str, str, float]
+"""What a pooled connection is for: the scheme, ``host:port`` and time limit of its requests."""
 
 
 def _split_for_load(path: Path, folder: Path) -> tuple[list[Path], Path]:
@@ -379,8 +387,8 @@ def _split_for_load(path: Path, folder: Path) -> tuple[list[Path], Path]:
     return pieces, blank
 
 
-def _close_all(connections: list[http.client.HTTPConnection]) -> None:
-    for connection in connections:
+def _close_all(connections: list[tuple[_Key, http.client.HTTPConnection]]) -> None:
+    for _, connection in connections:
         connection.close()
     connections.clear()
 
@@ -451,12 +459,12 @@ def virtuoso_dataset(sparql: str, default_exclude: Iterable[str]) -> str:
     return "\n".join([*pragmas, sparql])
 
 
-def media_type(response: IO[bytes]) -> str:
+def media_type(response: PooledResponse) -> str:
     """The media type of a response, without parameters."""
     return (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
 
 
-def parse_results(response: IO[bytes], media: str) -> QueryResult:
+def parse_results(response: PooledResponse, media: str) -> QueryResult:
     """A remote's query result as the pyoxigraph objects the embedded store returns."""
     with response:
         try:
@@ -524,21 +532,29 @@ def _query_triples(body: bytes, rdf_format: ox.RdfFormat) -> ox.QueryTriples:
     special case: the triples go through a throwaway in-memory store."""
     scratch = ox.Store()
     scratch.load(body, format=rdf_format)
-    return scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
+    return triples(scratch.query("CONSTRUCT WHERE { ?s ?p ?o }"))
 
 
-def _quads(solutions: ox.QuerySolutions, bound: dict[str, Term | None], graph: str | None) -> Iterator[ox.Quad]:
+def _quads(found: ox.QuerySolutions, bound: dict[str, Term | ox.Triple | None], graph: str | None) -> Iterator[ox.Quad]:
+    """The quads of a pattern's solutions: a bound term as it was given (a blank node as the remote named it), the
+    graph as given or as found (none: the default graph)."""
     fixed_graph = ox.NamedNode(graph) if graph else None
-    for solution in solutions:
-        terms = [
+    for solution in found:
+        subject, predicate, obj = (
             term if term is not None and not isinstance(term, ox.BlankNode) else solution[name]
             for name, term in bound.items()
-        ]
-        graph_name = fixed_graph or solution["g"] or ox.DefaultGraph()
-        yield ox.Quad(*terms, graph_name)
+        )
+        named = solution["g"] if fixed_graph is None else fixed_graph
+        graph_name = named if isinstance(named, ox.NamedNode) else ox.DefaultGraph()
+        if (
+            isinstance(subject, ox.NamedNode | ox.BlankNode | ox.Triple)
+            and isinstance(predicate, ox.NamedNode)
+            and isinstance(obj, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple)
+        ):
+            yield ox.Quad(subject, predicate, obj, graph_name)
 
 
-def _pattern_term(term: Term | None, name: str) -> str:
+def _pattern_term(term: Term | ox.Triple | None, name: str) -> str:
     """A bound term as SPARQL, or the variable: a blank node is a variable too, its label means nothing remotely."""
     return f"?{name}" if term is None or isinstance(term, ox.BlankNode) else str(term)
 

@@ -12,7 +12,9 @@ graph (nothing is ever read or fetched), and each parameter is a set.
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
@@ -22,14 +24,14 @@ from flask import Blueprint, Response, current_app, request
 
 from kgraph.config import INFERRED_GRAPH
 from kgraph.sparql.evaluate import explain
-from kgraph.sparql.executor import QueryRequest
+from kgraph.sparql.executor import QueryRequest, QueryResponse
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
 from kgraph.sparql.guard import SPARQL_TOKEN, QueryDataset, check_query, check_update
 from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_params, parse_request, read_body
 from kgraph.store.results import solutions
 from kgraph.web import error_response
 from kgraph.web.auth import authorize, configured_tokens
-from kgraph.web.metrics import answer
+from kgraph.web.metrics import answer, metrics_of
 from kgraph.web.rdf_page import rdf_document, template_text
 
 if TYPE_CHECKING:
@@ -96,8 +98,30 @@ def endpoint() -> Response:
     )
     if asked.explain:
         return Response(explain(state.graph.store, query), content_type="text/plain; charset=utf-8")
+    streamed = passed_through(state, query)
+    if streamed is not None:
+        return _vary(streamed)
     result = answer(query, asked.infer)
     return _vary(Response(result.body, content_type=result.media_type))
+
+
+def passed_through(state: Service, query: QueryRequest) -> Response | None:
+    """A remote store's answer sent on as it arrives, without being read whole first (issue 16), when no result
+    cache is to keep it (``--cache-bytes 0``); None otherwise. Counted in ``/metrics`` like any other query."""
+    stream = getattr(state.pool, "stream", None)
+    metrics = metrics_of(current_app)
+    if stream is None or metrics.cache.max_bytes:
+        return None
+    started = time.perf_counter()
+    ok = False
+    try:
+        result = stream(query)
+        ok = True
+    finally:
+        metrics.observe(time.perf_counter() - started, ok)
+    if isinstance(result, QueryResponse):
+        return Response(result.body, content_type=result.media_type)
+    return Response(itertools.chain([result.head], result.rest), content_type=result.media_type)
 
 
 def base_iri(state: Service) -> str:
