@@ -130,19 +130,19 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
     delta = _in_graphs(reasoned)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
+    target, previous = NEW_GRAPH, DELTA_GRAPH
     for _ in range(MAX_ROUNDS):
-        for update in owl_rl_updates(schema, delta, known):
+        for update in owl_rl_updates(schema, delta, known, target):
             store.update(update)
         for rule in rules:
-            _apply_rule(store, rule, everything)
-        store.update(_forget_known())
-        if not store.count(NEW_GRAPH):
+            _apply_rule(store, rule, everything, target)
+        store.update(_forget_known(target))
+        if not store.count(target):
             return
-        store.clear_graph(DELTA_GRAPH)
-        store.update(_copy(NEW_GRAPH, DELTA_GRAPH))
-        store.update(_copy(NEW_GRAPH, INFERRED_GRAPH))
-        store.clear_graph(NEW_GRAPH)
-        delta = f"GRAPH <{DELTA_GRAPH}> {{ {{}} }}"
+        store.update(_copy(target, INFERRED_GRAPH))
+        store.clear_graph(previous)
+        delta = f"GRAPH <{target}> {{ {{}} }}"
+        target, previous = previous, target  # this round's new triples are the next one's delta: no copy
     raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
 
 
@@ -152,7 +152,7 @@ def _in_graphs(graphs: list[str]) -> str:
     return f"VALUES ?G {{ {values} }} GRAPH ?G {{ {{}} }}"
 
 
-def owl_rl_updates(schema: Schema, delta: str, known: str) -> list[str]:
+def owl_rl_updates(schema: Schema, delta: str, known: str, target: str = NEW_GRAPH) -> list[str]:
     """One INSERT per compiled table: the conclusions of the delta's triples (joined with the known ones for
     transitive properties and chains), into the scratch graph."""
     updates = []
@@ -166,30 +166,30 @@ def owl_rl_updates(schema: Schema, delta: str, known: str) -> list[str]:
     for columns, rows, premise, conclusion, condition in single:
         if rows:
             where = f"VALUES ({columns}) {{ {rows} }} {_fill(delta, premise)} {condition}"
-            updates.append(_insert(conclusion, where))
+            updates.append(_insert(conclusion, where, target))
     for prop in sorted(schema.transitive):
         p = f"{prop}"
-        updates.append(_insert(f"?x {p} ?z", f"{_fill(delta, f'?x {p} ?y')} {_fill(known, f'?y {p} ?z')}"))
-        updates.append(_insert(f"?x {p} ?z", f"{_fill(known, f'?x {p} ?y')} {_fill(delta, f'?y {p} ?z')}"))
+        updates.append(_insert(f"?x {p} ?z", f"{_fill(delta, f'?x {p} ?y')} {_fill(known, f'?y {p} ?z')}", target))
+        updates.append(_insert(f"?x {p} ?z", f"{_fill(known, f'?x {p} ?y')} {_fill(delta, f'?y {p} ?z')}", target))
     for prop, chains in sorted(schema.chains.items()):
         for chain in chains:
             for index in range(len(chain)):
                 links = [
                     _fill(delta if i == index else known, f"?n{i} {link} ?n{i + 1}") for i, link in enumerate(chain)
                 ]
-                updates.append(_insert(f"?n0 {prop} ?n{len(chain)}", " ".join(links)))
+                updates.append(_insert(f"?n0 {prop} ?n{len(chain)}", " ".join(links), target))
     return updates
 
 
-def _apply_rule(store: RemoteStore, rule: Rule, graphs: list[str]) -> None:
+def _apply_rule(store: RemoteStore, rule: Rule, graphs: list[str], target: str) -> None:
     """One round of a project rule: on Virtuoso, its new conclusions selected and written back when the template is
     one triple (:func:`rule_select`), else (and on other stores) an INSERT."""
     select = rule_select(rule, graphs, store) if store.is_virtuoso else None
     if select is None:
-        store.update(rule_update(rule, graphs, store))
+        store.update(rule_update(rule, graphs, store, target))
         return
     rows = solutions(store.query(select, default_graph=None))
-    new = ox.NamedNode(NEW_GRAPH)
+    new = ox.NamedNode(target)
     store.add(
         ox.Quad(row["s"], row["p"], row["o"], new)
         for row in rows
@@ -223,7 +223,7 @@ def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None
     return virtuoso_dataset(select, VIRTUOSO_GRAPHS | left_out)
 
 
-def rule_update(rule: Rule, graphs: list[str], store: RemoteStore) -> str:
+def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str = NEW_GRAPH) -> str:
     """A project rule (a CONSTRUCT) as an INSERT of its template into the scratch graph, over the graphs given (on
     Virtuoso: its own default graph without the graphs left out, said with pragmas, which it plans far better than a
     ``USING`` per graph)."""
@@ -232,7 +232,7 @@ def rule_update(rule: Rule, graphs: list[str], store: RemoteStore) -> str:
     if match is None:
         raise ValueError(f"{rule.path}: in-store inference needs 'CONSTRUCT {{ ... }} WHERE'")
     using = "" if store.is_virtuoso else " ".join(f"USING <{g}>" for g in graphs)
-    head = f"INSERT {{ GRAPH <{NEW_GRAPH}> {{ {match.group('template')} }} }} {using} WHERE"
+    head = f"INSERT {{ GRAPH <{target}> {{ {match.group('template')} }} }} {using} WHERE"
     update = query[: match.start()] + head + query[match.end() :]
     if store.is_virtuoso:
         left_out = {NEW_GRAPH, DELTA_GRAPH, *store.graph_names()} - set(graphs)
@@ -310,14 +310,14 @@ def _fill(template: str, triple: str) -> str:
     return template.replace("{}", triple).replace("?G", "?g_" + "_".join(re.findall(r"\?(\w+)", triple)))
 
 
-def _insert(conclusion: str, where: str) -> str:
-    return f"INSERT {{ GRAPH <{NEW_GRAPH}> {{ {conclusion} }} }} WHERE {{ {where} }}"
+def _insert(conclusion: str, where: str, target: str) -> str:
+    return f"INSERT {{ GRAPH <{target}> {{ {conclusion} }} }} WHERE {{ {where} }}"
 
 
-def _forget_known() -> str:
-    """Drop from the scratch graph what another graph (asserted or inferred) already holds."""
+def _forget_known(target: str) -> str:
+    """Drop from the round's scratch graph what another graph (asserted or inferred) already holds."""
     return (
-        f"DELETE {{ GRAPH <{NEW_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{NEW_GRAPH}> {{ ?s ?p ?o }} "
+        f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} "
         f"GRAPH ?k {{ ?s ?p ?o }} FILTER (?k != <{NEW_GRAPH}> && ?k != <{DELTA_GRAPH}>) }}"
     )
 

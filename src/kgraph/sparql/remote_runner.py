@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -111,7 +110,7 @@ class RemoteQueryRunner:
             for chunk in fixed:
                 head += chunk
                 if len(head) >= prefetch:
-                    return StreamedAnswer(fmt.content_type, bytes(head), _closing(fixed, response))
+                    return StreamedAnswer(fmt.content_type, bytes(head), fixed, response)
         except BaseException:
             response.close()
             raise
@@ -187,23 +186,25 @@ def _convert(body: bytes, media: str, fmt: ResultFormat) -> bytes:
     return serialized(result.serialize(format=fmt.serializer))
 
 
-@dataclass(frozen=True)
 class StreamedAnswer:
-    """A remote's answer being passed on: its Content-Type, the bytes read so far and an iterator over the rest
-    (which raises a SparqlError should the rest pass the size cap or the time limit: the client's connection is then
-    cut, never ended as if the answer were whole)."""
+    """A remote's answer being passed on: its Content-Type and, as an iterable, the bytes read so far and then the
+    rest as it arrives. The rest raises a SparqlError should it pass the size cap or the time limit: the client's
+    connection is then cut, never ended as if the answer were whole. ``close`` (which WSGI servers call) gives the
+    connection back, or closes it when the answer was not read to its end."""
 
-    media_type: str
-    head: bytes
-    rest: Iterator[bytes]
+    def __init__(self, media_type: str, head: bytes, rest: Iterator[bytes], response: PooledResponse) -> None:
+        self.media_type = media_type
+        self.head = head
+        self._rest = rest
+        self._response = response
 
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.head
+        yield from self._rest
 
-def _closing(chunks: Iterator[bytes], response: PooledResponse) -> Iterator[bytes]:
-    """The chunks, the response closed after the last one (its connection back to the pool) or when dropped."""
-    try:
-        yield from chunks
-    finally:
-        response.close()
+    def close(self) -> None:
+        """Release the remote's response (and its connection)."""
+        self._response.close()
 
 
 def _standard_json_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:

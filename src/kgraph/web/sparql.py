@@ -12,7 +12,6 @@ graph (nothing is ever read or fetched), and each parameter is a set.
 
 from __future__ import annotations
 
-import itertools
 import re
 import time
 from pathlib import Path
@@ -121,7 +120,7 @@ def passed_through(state: Service, query: QueryRequest) -> Response | None:
         metrics.observe(time.perf_counter() - started, ok)
     if isinstance(result, QueryResponse):
         return Response(result.body, content_type=result.media_type)
-    return Response(itertools.chain([result.head], result.rest), content_type=result.media_type)
+    return Response(result, content_type=result.media_type)  # the WSGI server closes it, releasing the connection
 
 
 def base_iri(state: Service) -> str:
