@@ -199,7 +199,9 @@ def test_runner_streams_a_long_answer_as_it_came_and_keeps_the_cap(store: Remote
     assert len(streamed.head) < len(whole.body)
     assert (streamed.media_type, b"".join(streamed)) == (whole.media_type, whole.body)
     streamed.close()
-    short = runner.stream(_request("SELECT ?o WHERE { ?s ?p ?o FILTER (?o = 'one') }", accept="text/csv"), prefetch=1_000)
+    short = runner.stream(
+        _request("SELECT ?o WHERE { ?s ?p ?o FILTER (?o = 'one') }", accept="text/csv"), prefetch=1_000
+    )
     assert isinstance(short, QueryResponse) and short.body == b"o\r\none\r\n"  # shorter than the prefetch: whole
     capped = RemoteQueryRunner(store, timeout=10, max_result_bytes=100_000).stream(query, prefetch=1_000)
     assert isinstance(capped, StreamedAnswer)

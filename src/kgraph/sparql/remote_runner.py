@@ -92,6 +92,7 @@ class RemoteQueryRunner:
             request.sparql, request.default_graph, request.named_graphs, graphs, self._store.is_virtuoso
         ) or (request.sparql, dataset_params(request.default_graph, request.named_graphs, lambda: graphs))
         response = self._send(sparql, params, accept)
+        streaming = False
         try:
             media = media_type(response)
             kind = _KIND_OF_MEDIA.get(media)
@@ -110,12 +111,12 @@ class RemoteQueryRunner:
             for chunk in fixed:
                 head += chunk
                 if len(head) >= prefetch:
+                    streaming = True
                     return StreamedAnswer(fmt.content_type, bytes(head), fixed, response)
-        except BaseException:
-            response.close()
-            raise
-        response.close()
-        return QueryResponse(body=bytes(head), media_type=fmt.content_type)
+            return QueryResponse(body=bytes(head), media_type=fmt.content_type)
+        finally:
+            if not streaming:
+                response.close()
 
     def apply(self, added: Iterable[ox.Quad], removed: Iterable[ox.Quad]) -> None:
         """Take note of a write: the remote already holds it; only the list of its graphs may have changed."""
