@@ -6,10 +6,12 @@ the rules are compiled from the schema exactly as the native engine compiles the
 compile_schema`, over an in-memory copy of the schema triples only), each compiled table becomes one ``INSERT ...
 WHERE`` with a ``VALUES`` table, and the rounds are semi-naive: a round matches only the triples the previous round
 added (the delta graph, at first the asserted graphs themselves) against everything known. The project's rules
-(``rules/*.rq``, CONSTRUCT queries) run whole each round, their template inserted instead of constructed.
+(``rules/*.rq``, CONSTRUCT queries) run whole each round, their template inserted instead of constructed (on
+Virtuoso, a one-triple template's new conclusions are selected and written back: :func:`rule_select`).
 
 Each round writes its conclusions to a scratch graph, drops those already known (asserted anywhere, or inferred), and
-stops when nothing is left; the new triples then become the next delta and join the inferred graph. At the end the
+stops when nothing is left; the new triples then join the inferred graph, and their scratch graph is the next round's
+delta as it is (two scratch graphs take turns, so nothing is copied but into the inferred graph). At the end the
 triples the native engine leaves out (about OWL's own vocabulary: :func:`kgraph.infer.native.is_meaningful`) are
 dropped from the inferred graph, so that it equals the in-memory result (tests compare both on the article, over a
 real Virtuoso and a real Oxigraph server).

@@ -2,9 +2,10 @@
 
 Over a remote store the point is that the database answers, not a forked in-memory copy of it: the query, its dataset
 and the negotiated format go to the remote, and its body comes back as is (converted only when the remote answers in
-another format). The time limit is on the HTTP call and the size cap on the bytes read, so neither depends on the
-remote's own settings; the guard has already run in the web layer. A query stopped at the time limit may keep running
-on the remote until the remote's own limit: the protocol has no way to cancel it.
+another format). With no result cache to keep it, a long answer is passed on as it arrives (:meth:`RemoteQueryRunner.
+stream`) rather than read whole first. The time limit is on the HTTP call and the size cap on the bytes read, so
+neither depends on the remote's own settings; the guard has already run in the web layer. A query stopped at the
+time limit may keep running on the remote until the remote's own limit: the protocol has no way to cancel it.
 """
 
 from __future__ import annotations
