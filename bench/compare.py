@@ -162,11 +162,22 @@ def fetch_dataset(endpoint: str, folder: Path) -> Path:
     base = endpoint.removesuffix("/sparql")
     with path.open("wb") as out:
         for part in ("asserted", "inferred"):
-            with requests.get(f"{base}/dumps/{part}.nt", stream=True, timeout=READY_WITHIN) as response:
+            with _when_built(f"{base}/dumps/{part}.nt") as response:
                 response.raise_for_status()
                 for chunk in response.iter_content(1 << 20):
                     out.write(chunk)
     return path
+
+
+def _when_built(url: str) -> requests.Response:
+    """A dump, streamed, once the server has built it (it answers 503 until then)."""
+    deadline = time.monotonic() + READY_WITHIN
+    while (response := requests.get(url, stream=True, timeout=READY_WITHIN)).status_code == 503:
+        response.close()
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    return response
 
 
 def dataset_size(path: Path) -> int:

@@ -6,12 +6,14 @@ the rules are compiled from the schema exactly as the native engine compiles the
 compile_schema`, over an in-memory copy of the schema triples only), each compiled table becomes one ``INSERT ...
 WHERE`` with a ``VALUES`` table, and the rounds are semi-naive: a round matches only the triples the previous round
 added (the delta graph, at first the asserted graphs themselves) against everything known. The project's rules
-(``rules/*.rq``, CONSTRUCT queries) run whole each round, their template inserted instead of constructed (on
+(``rules/*.rq``, CONSTRUCT queries) run whole between closures, their template inserted instead of constructed (on
 Virtuoso, a one-triple template's new conclusions are selected and written back: :func:`rule_select`).
 
 Each round writes its conclusions to a scratch graph, drops those already known (asserted anywhere, or inferred), and
 stops when nothing is left; the new triples then join the inferred graph, and their scratch graph is the next round's
-delta as it is (two scratch graphs take turns, so nothing is copied but into the inferred graph). At the end the
+delta as it is (two scratch graphs take turns, so nothing is copied but into the inferred graph). The OWL 2 RL rounds
+run to their fixpoint first, then the project's rules once over the closure, then the closure of their new triples,
+and so on, as the in-memory engine alternates them. At the end the
 triples the native engine leaves out (about OWL's own vocabulary: :func:`kgraph.infer.native.is_meaningful`) are
 dropped from the inferred graph, so that it equals the in-memory result (tests compare both on the article, over a
 real Virtuoso and a real Oxigraph server).
@@ -128,24 +130,49 @@ def _schema_copy(store: RemoteStore, graphs: list[str]) -> EmbeddedStore:
 
 
 def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[str], reasoned: list[str]) -> None:
-    """Semi-naive rounds until a round concludes nothing new."""
-    delta = _in_graphs(reasoned)
+    """The OWL 2 RL closure, then the project's rules over it, then the closure of what they concluded, and so on
+    until the rules conclude nothing new. The rules run while the scratch graphs are empty: Virtuoso plans a pattern
+    over its default graph far worse while large graphs are being left out of it (a closure round's scratch graphs
+    hold about as many triples as the inferred graph)."""
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
-    target, previous = NEW_GRAPH, DELTA_GRAPH
+    delta = _in_graphs(reasoned)
+    for _ in range(MAX_ROUNDS):
+        _owl_closure(store, schema, delta, known)
+        for rule in rules:
+            _apply_rule(store, rule, everything, NEW_GRAPH)
+        if not _keep_new(store, NEW_GRAPH):
+            return
+        delta = f"GRAPH <{NEW_GRAPH}> {{ {{}} }}"
+    raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
+
+
+def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str) -> None:
+    """Semi-naive rounds of the compiled OWL 2 RL tables, from the triples of ``delta``, until a round concludes
+    nothing new; each round's new triples stay in their scratch graph as the next round's delta (the two scratch
+    graphs take turns: nothing is copied but into the inferred graph), and both are left empty."""
+    target, previous = DELTA_GRAPH, NEW_GRAPH
     for _ in range(MAX_ROUNDS):
         for update in owl_rl_updates(schema, delta, known, target):
             store.update(update)
-        for rule in rules:
-            _apply_rule(store, rule, everything, target)
-        store.update(_forget_known(target))
-        if not store.count(target):
-            return
-        store.update(_copy(target, INFERRED_GRAPH))
+        if not _keep_new(store, target):
+            break
         store.clear_graph(previous)
         delta = f"GRAPH <{target}> {{ {{}} }}"
-        target, previous = previous, target  # this round's new triples are the next one's delta: no copy
-    raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
+        target, previous = previous, target
+    else:
+        raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
+    for graph in (NEW_GRAPH, DELTA_GRAPH):
+        store.clear_graph(graph)
+
+
+def _keep_new(store: RemoteStore, target: str) -> bool:
+    """Drop from a scratch graph what is known already, add the rest to the inferred graph; whether any was new."""
+    store.update(_forget_known(target))
+    if not store.count(target):
+        return False
+    store.update(_copy(target, INFERRED_GRAPH))
+    return True
 
 
 def _in_graphs(graphs: list[str]) -> str:
