@@ -22,7 +22,7 @@ from kgraph.sparql.evaluate import QueryRequest
 from kgraph.sparql.executor import QueryResponse
 from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner, StreamedAnswer
 from kgraph.store import RemoteStore, RemoteStoreError, open_store
-from kgraph.store.remote import endpoints, thin_dataset
+from kgraph.store.remote import endpoints, has_path_closure, thin_dataset
 
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
 RUNAWAY_SIZE = 250
@@ -60,6 +60,17 @@ def store(oxigraph: str) -> Iterator[RemoteStore]:
 
 def _values(result: ox.QuerySolutions) -> list[str]:
     return sorted(solution["o"].value for solution in result)
+
+
+def test_property_paths_with_closure_are_told_apart_from_stars_and_sums() -> None:
+    closures = ["{ ?x kg:locatedIn+ gen:r }", "{ ?x <p>* ?y }", "{ ?x (<p>|<q>)+ ?y }", "{ ?x <p>? ?y }"]
+    others = [
+        "SELECT * { ?s a ?o }",
+        "SELECT (COUNT(*) AS ?n) {}",
+        "{ ?x <p> ?y FILTER (?y + 1 > 2) }",
+        '{ ?x <p> "a+" }',
+    ]
+    assert [has_path_closure(q) for q in closures + others] == [True] * 4 + [False] * 4
 
 
 def test_endpoints_follow_oxigraph_layout() -> None:

@@ -39,7 +39,7 @@ from kgraph.infer.native import Schema, compile_schema, ill_typed, load_owl_rl_r
 from kgraph.infer.rules import Rule, load_rules
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.store import EmbeddedStore
-from kgraph.store.remote import VIRTUOSO_GRAPHS, RemoteStore, virtuoso_dataset
+from kgraph.store.remote import VIRTUOSO_GRAPHS, RemoteStore, has_path_closure, virtuoso_dataset
 from kgraph.store.results import solutions, triples
 
 NEW_GRAPH = GRAPH_NS + "inference/new"
@@ -228,7 +228,8 @@ def _apply_rule(store: RemoteStore, rule: Rule, graphs: list[str], target: str) 
 
 def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None:
     """A rule whose template is one triple without blank nodes as a SELECT of the conclusions its graphs do not hold
-    yet (as ``?s ?p ?o``), over Virtuoso's own default graph; None for any other template.
+    yet (as ``?s ?p ?o``), over Virtuoso's own default graph; None for any other template, and for a rule with a
+    ``*`` or ``+`` path, which Virtuoso answers wrongly with graphs left out by pragma.
 
     Virtuoso 7.2 evaluates some rules' ``INSERT ... WHERE`` ten times slower than the same pattern in a SELECT
     (fought-in.rq: 10 s against 1 s on 100k triples, whatever the pattern's form); the conclusions are few, and
@@ -239,7 +240,7 @@ def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None
         raise ValueError(f"{rule.path}: in-store inference needs 'CONSTRUCT {{ ... }} WHERE'")
     template = match.group("template").strip().rstrip(".").strip()
     terms = template.split()
-    if len(terms) != 3 or any(t.startswith(("_:", "[")) or t in (";", ",") for t in terms):
+    if has_path_closure(query) or len(terms) != 3 or any(t.startswith(("_:", "[")) or t in (";", ",") for t in terms):
         return None
     terms = [TYPE if term == "a" else term for term in terms]
     where = query[match.end() :].rstrip()
@@ -254,16 +255,17 @@ def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None
 
 def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str = NEW_GRAPH) -> str:
     """A project rule (a CONSTRUCT) as an INSERT of its template into the scratch graph, over the graphs given (on
-    Virtuoso: its own default graph without the graphs left out, said with pragmas, which it plans far better than a
-    ``USING`` per graph)."""
+    Virtuoso, unless the rule has a ``*`` or ``+`` path: its own default graph without the graphs left out, said with
+    pragmas, which it plans far better than a ``USING`` per graph)."""
     query = _for_virtuoso(rule.query, store, graphs) if store.is_virtuoso else rule.query
     match = _CONSTRUCT.search(query)
     if match is None:
         raise ValueError(f"{rule.path}: in-store inference needs 'CONSTRUCT {{ ... }} WHERE'")
-    using = "" if store.is_virtuoso else " ".join(f"USING <{g}>" for g in graphs)
+    excluding = store.is_virtuoso and not has_path_closure(query)  # see store.remote.has_path_closure
+    using = "" if excluding else " ".join(f"USING <{g}>" for g in graphs)
     head = f"INSERT {{ GRAPH <{target}> {{ {match.group('template')} }} }} {using} WHERE"
     update = query[: match.start()] + head + query[match.end() :]
-    if store.is_virtuoso:
+    if excluding:
         left_out = {NEW_GRAPH, DELTA_GRAPH, *store.graph_names()} - set(graphs)
         return virtuoso_dataset(update, VIRTUOSO_GRAPHS | left_out)
     return update
