@@ -443,7 +443,8 @@ def thin_dataset(
     alone reads the named graphs) goes unchanged, with ``input:default-graph-exclude`` pragmas for Virtuoso's system
     graphs and the few graphs left out (the inferred graph, with inference off). Its ``input:named-graph-exclude``
     is no help for a query with ``GRAPH``: Virtuoso 7.2 ignores it for ``GRAPH ?g`` and answers nothing for a
-    ``SELECT DISTINCT`` in ``GRAPH <g>``. Other stores: ``union-default-graph`` when every graph is asked for.
+    ``SELECT DISTINCT`` in ``GRAPH <g>``; nor with a ``+``, ``*`` or ``?`` path (:func:`has_path_closure`). Other
+    stores: ``union-default-graph`` when every graph is asked for.
     """
     if named_graphs is not None and set(named_graphs) != set(graphs):
         return None
