@@ -370,7 +370,9 @@ def over_virtuoso(servers: list[Server]) -> str:
     ratios = [
         mine / theirs
         for name, mine in through.medians.items()
-        if mine is not None and (theirs := direct.medians.get(name)) is not None
+        if mine is not None
+        and (theirs := direct.medians.get(name)) is not None
+        and through.sizes.get(name) == direct.sizes.get(name)  # a query answered differently is no comparison
     ]
     share = through.throughput / direct.throughput if through.throughput and direct.throughput else None
     return (
