@@ -17,6 +17,7 @@ assertions: it prints a markdown table of the ratios.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -38,6 +39,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rounds, seconds = (5, 5.0) if args.quick else (args.rounds, args.seconds)
+    os.environ["KGRAPH_CACHE_BYTES"] = "0"  # measure the path to the store: a result cache would answer every repeat
     workdir = Path(tempfile.mkdtemp(prefix="kgraph-remote-bench-"))
     try:
         data = workdir / "generated.nt"

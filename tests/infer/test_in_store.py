@@ -13,10 +13,12 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import OXIGRAPH, PROJECT, start_oxigraph, stop_process
-from kgraph.config import INFERRED_GRAPH, Settings
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.graph import KnowledgeGraph, build
+from kgraph.infer import in_store, native
 from kgraph.infer.in_store import DELTA_GRAPH, NEW_GRAPH
-from kgraph.store import RemoteStore, open_store
+from kgraph.load import load_paths
+from kgraph.store import EmbeddedStore, RemoteStore, open_store
 
 _spec = importlib.util.spec_from_file_location("bench_virtuoso", PROJECT / "bench" / "virtuoso.py")
 assert _spec and _spec.loader
@@ -78,3 +80,47 @@ def test_inference_in_virtuoso_equals_in_memory(
     remote = _build_over(server.endpoint, tmp_path_factory.mktemp("data"))
     _assert_same(remote, in_memory)
     assert open_store(server.endpoint).count(INFERRED_GRAPH) == in_memory.store.count(INFERRED_GRAPH)
+
+
+@pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
+def test_ill_typed_literals_found_in_the_store_are_those_found_in_memory(tmp_path: Path) -> None:
+    # Over Oxigraph's server, which keeps such literals as written (Virtuoso refuses an ill-typed integer outright).
+    fixture = PROJECT / "tests" / "fixtures" / "infer" / "ill-typed-literals.ttl"
+    graph = GRAPH_NS + "test/ill-typed"
+    embedded = EmbeddedStore()
+    load_paths(embedded, [fixture], root=fixture.parent)
+    process, url = start_oxigraph(tmp_path / "db")
+    try:
+        remote = open_store(url, timeout=30)
+        assert isinstance(remote, RemoteStore)
+        remote.add(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(graph)) for q in embedded.quads())
+        many = ox.Literal("many", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+        elsewhere = ox.NamedNode("http://example.org/elsewhere")
+        remote.add([ox.Quad(elsewhere, ox.NamedNode("http://example.org/p"), many, elsewhere)])  # not looked at
+        found = in_store.ill_typed_literals(remote, [graph])
+        remote.close()
+    finally:
+        stop_process(process)
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    assert (
+        found
+        == native.ill_typed_literals(embedded, None)
+        == [
+            f"Lexical value of the literal '2024-08-32' does not match its datatype ({xsd}date)",
+            f"Lexical value of the literal 'thousands' does not match its datatype ({xsd}integer)",
+        ]
+    )
+
+
+def test_distinct_subqueries_of_a_rule_are_flattened_only_when_nothing_can_change() -> None:
+    flat = in_store._flatten(
+        "CONSTRUCT { ?a <p> ?b } WHERE { ?a <q> ?b { SELECT DISTINCT ?b ?k WHERE { VALUES ?k { <x> <y> } ?b a ?k } } }"
+    )
+    assert flat == "CONSTRUCT { ?a <p> ?b } WHERE { ?a <q> ?b { VALUES ?k { <x> <y> } ?b a ?k } }"
+    hidden = "CONSTRUCT { ?a <p> ?b } WHERE { ?a <q> ?b { SELECT DISTINCT ?b WHERE { ?b <r> ?hidden } } }"
+    assert in_store._flatten(hidden) == hidden  # ?hidden is projected away: it could clash with an outer variable
+    counted = (
+        "CONSTRUCT { ?a <p> ?n } WHERE { { SELECT DISTINCT ?b WHERE { ?b <r> ?b } } "
+        "{ SELECT ?a (COUNT(*) AS ?n) WHERE { ?a <q> ?b } GROUP BY ?a } }"
+    )
+    assert in_store._flatten(counted) == counted  # duplicates would change a count

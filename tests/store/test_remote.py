@@ -19,9 +19,10 @@ from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.graph import build
 from kgraph.sparql.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
 from kgraph.sparql.evaluate import QueryRequest
-from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner
+from kgraph.sparql.executor import QueryResponse
+from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner, StreamedAnswer
 from kgraph.store import RemoteStore, RemoteStoreError, open_store
-from kgraph.store.remote import endpoints, thin_dataset
+from kgraph.store.remote import endpoints, has_path_closure, thin_dataset
 
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
 RUNAWAY_SIZE = 250
@@ -59,6 +60,17 @@ def store(oxigraph: str) -> Iterator[RemoteStore]:
 
 def _values(result: ox.QuerySolutions) -> list[str]:
     return sorted(solution["o"].value for solution in result)
+
+
+def test_property_paths_with_closure_are_told_apart_from_stars_and_sums() -> None:
+    closures = ["{ ?x kg:locatedIn+ gen:r }", "{ ?x <p>* ?y }", "{ ?x (<p>|<q>)+ ?y }", "{ ?x <p>? ?y }"]
+    others = [
+        "SELECT * { ?s a ?o }",
+        "SELECT (COUNT(*) AS ?n) {}",
+        "{ ?x <p> ?y FILTER (?y + 1 > 2) }",
+        '{ ?x <p> "a+" }',
+    ]
+    assert [has_path_closure(q) for q in closures + others] == [True] * 4 + [False] * 4
 
 
 def test_endpoints_follow_oxigraph_layout() -> None:
@@ -185,6 +197,43 @@ def test_runner_enforces_size_cap_and_time_limit(store: RemoteStore) -> None:
     quick = RemoteQueryRunner(store, timeout=0.5, max_result_bytes=1_000)
     with pytest.raises(QueryTimeout, match=r"^Query stopped after 0.5 s"):
         quick.run(_request(RUNAWAY))
+
+
+def test_runner_streams_a_long_answer_as_it_came_and_keeps_the_cap(store: RemoteStore) -> None:
+    store.add([_quad(f"value {i:05}", G1) for i in range(10_000)])
+    query = _request("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", accept="text/tab-separated-values")
+    runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=500_000)
+    whole = runner.run(query)
+    assert whole.body.splitlines()[:3] == [b"?o", b'"one"', b'"two"'] and len(whole.body.splitlines()) == 10_003
+    streamed = runner.stream(query, prefetch=1_000)
+    assert isinstance(streamed, StreamedAnswer)
+    assert len(streamed.head) < len(whole.body)
+    assert (streamed.media_type, b"".join(streamed)) == (whole.media_type, whole.body)
+    streamed.close()
+    short = runner.stream(
+        _request("SELECT ?o WHERE { ?s ?p ?o FILTER (?o = 'one') }", accept="text/csv"), prefetch=1_000
+    )
+    assert isinstance(short, QueryResponse) and short.body == b"o\r\none\r\n"  # shorter than the prefetch: whole
+    capped = RemoteQueryRunner(store, timeout=10, max_result_bytes=100_000).stream(query, prefetch=1_000)
+    assert isinstance(capped, StreamedAnswer)
+    with pytest.raises(ResultTooLarge):
+        b"".join(capped)
+    capped.close()
+
+
+@pytest.mark.slow
+def test_serve_streams_a_remote_answer_when_no_cache_keeps_it(
+    serve: Callable[..., LiveServer], store: RemoteStore, oxigraph: str, tmp_path: Path
+) -> None:
+    store.add([_quad(f"value {i:05}", G2) for i in range(40_000)])  # a graph of the store's: served too
+    env = {"KGRAPH_CACHE_BYTES": "0", **_data_dir(tmp_path)}
+    server = serve(["--store", oxigraph, "--data", str(PROJECT / "tests" / "fixtures" / "project" / "data")], env)
+    query = {"query": "SELECT ?o WHERE { ?s ?p ?o FILTER STRSTARTS(?o, 'value') } ORDER BY ?o"}
+    through = requests.post(server.endpoint, data=query, headers={"Accept": "text/csv"}, timeout=30)
+    assert (through.status_code, through.headers.get("Transfer-Encoding")) == (200, "chunked")
+    assert through.content == b"o\r\n" + b"".join(f"value {i:05}\r\n".encode() for i in range(40_000))
+    metrics = requests.get(server.url + "/metrics", timeout=10).text
+    assert 'kgraph_queries_total{outcome="ok"} 1' in metrics.splitlines()
 
 
 # --- the whole application over a remote store ---

@@ -312,17 +312,30 @@ def ill_typed_literals(store: Store, graphs: list[str] | None) -> list[str]:
     The store keeps such literals as they were written; owlrl converts each one with its own converters, and so do we,
     but only the distinct literals of the datatypes that have a converter.
     """
-    datatypes = " ".join(f"<{datatype}>" for datatype in OWL_RL_Datatypes if datatype in AltXSDToPYTHON)
+    datatypes = " ".join(f"<{datatype}>" for datatype in CHECKED_DATATYPES)
     annotations = ", ".join(sorted(_ANNOTATIONS))
     query = f"""SELECT DISTINCT ?value ?datatype WHERE {{
       VALUES ?datatype {{ {datatypes} }}
       ?s ?p ?value . FILTER (isLiteral(?value) && DATATYPE(?value) = ?datatype && ?p NOT IN ({annotations}))
     }}"""
+    rows = solutions(store.query(query, default_graph=graphs))
+    return ill_typed((row["value"].value, row["datatype"].value) for row in rows)
+
+
+CHECKED_DATATYPES = tuple(str(datatype) for datatype in OWL_RL_Datatypes if datatype in AltXSDToPYTHON)
+"""The datatypes owlrl checks literals of: those it has a converter for."""
+
+
+def ill_typed(literals: Iterable[tuple[str, str]]) -> list[str]:
+    """The messages for the literals (lexical value, datatype IRI) outside their datatype's lexical space, one per
+    literal, sorted; literals of a datatype without a converter are not checked."""
     errors = []
-    for row in solutions(store.query(query, default_graph=graphs)):
-        value, datatype = row["value"].value, row["datatype"].value
+    for value, datatype in sorted(set(literals)):
+        convert = AltXSDToPYTHON.get(rdflib.URIRef(datatype))
+        if convert is None or datatype not in CHECKED_DATATYPES:
+            continue
         try:
-            AltXSDToPYTHON[rdflib.URIRef(datatype)](value)
+            convert(value)
         except ValueError:
             errors.append(f"Lexical value of the literal '{value}' does not match its datatype ({datatype})")
     return errors

@@ -2,9 +2,10 @@
 
 Over a remote store the point is that the database answers, not a forked in-memory copy of it: the query, its dataset
 and the negotiated format go to the remote, and its body comes back as is (converted only when the remote answers in
-another format). The time limit is on the HTTP call and the size cap on the bytes read, so neither depends on the
-remote's own settings; the guard has already run in the web layer. A query stopped at the time limit may keep running
-on the remote until the remote's own limit: the protocol has no way to cancel it.
+another format). With no result cache to keep it, a long answer is passed on as it arrives (:meth:`RemoteQueryRunner.
+stream`) rather than read whole first. The time limit is on the HTTP call and the size cap on the bytes read, so
+neither depends on the remote's own settings; the guard has already run in the web layer. A query stopped at the
+time limit may keep running on the remote until the remote's own limit: the protocol has no way to cancel it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Iterable
-from typing import IO
+from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -24,6 +24,7 @@ from kgraph.sparql.executor import QueryResponse
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, ResultFormat, negotiate
 from kgraph.store.remote import (
     FORM_ACCEPT,
+    PooledResponse,
     RemoteStore,
     RemoteStoreError,
     RemoteStoreTimeout,
@@ -34,6 +35,7 @@ from kgraph.store.remote import (
     standard_json,
     thin_dataset,
 )
+from kgraph.store.results import serialized
 
 JSON_RESULTS = "application/sparql-results+json"
 
@@ -41,6 +43,10 @@ _log = logging.getLogger(__name__)
 
 CHUNK = 1 << 16
 """Bytes read from the remote at a time, so the size cap and the time limit are checked as the body arrives."""
+
+PREFETCH = 1 << 18
+"""Bytes of an answer read before any is sent: an answer that fits is sent whole (a clean error should it fail),
+a longer one streams from there."""
 
 UNAVAILABLE = "The SPARQL store behind this endpoint did not answer; try again later."
 """What a client is told when the remote fails: its address is the server's business, logged but not shown."""
@@ -65,6 +71,15 @@ class RemoteQueryRunner:
 
     def run(self, request: QueryRequest) -> QueryResponse:
         """Evaluate one query on the remote within the time limit and size cap; raises a SparqlError subclass."""
+        answer = self.stream(request, prefetch=self.max_result_bytes + 1)
+        assert isinstance(answer, QueryResponse)  # an answer reaching the prefetch would be past the cap: refused
+        return answer
+
+    def stream(self, request: QueryRequest, *, prefetch: int = PREFETCH) -> QueryResponse | StreamedAnswer:
+        """The remote's answer to one query: whole when it is shorter than ``prefetch`` bytes or must be converted,
+        else its first bytes and an iterator over the rest as it arrives, passed on as the remote wrote it (Virtuoso's
+        few non-standard terms fixed on the way). Errors found before the first bytes (syntax, time limit, a failing
+        remote) are raised here; the size cap and the time limit go on being checked as the rest streams."""
         wanted = {kind: _negotiated(kind, request) for kind in ("solutions", "graph")}
         form = query_form(request.sparql)
         kinds = [_FORM_KIND[form]] if form else list(wanted)  # one format when the form is known: see store.remote
@@ -78,7 +93,8 @@ class RemoteQueryRunner:
             request.sparql, request.default_graph, request.named_graphs, graphs, self._store.is_virtuoso
         ) or (request.sparql, dataset_params(request.default_graph, request.named_graphs, lambda: graphs))
         response = self._send(sparql, params, accept)
-        with response:
+        streaming = False
+        try:
             media = media_type(response)
             kind = _KIND_OF_MEDIA.get(media)
             if kind is None:
@@ -86,12 +102,22 @@ class RemoteQueryRunner:
             fmt = wanted[kind]
             if isinstance(fmt, NotAcceptable):
                 raise fmt
-            body = self._read(response, deadline)
-        if media == fmt.media_type == JSON_RESULTS and form == "SELECT" and self._store.is_virtuoso:
-            body = standard_json(body)  # as it came, but for the few terms Virtuoso writes its own way
-        elif media != fmt.media_type or form == "ASK" or self._store.is_virtuoso:  # standard answers only
-            body = _convert(body, media, fmt)
-        return QueryResponse(body=body, media_type=fmt.content_type)
+            virtuoso_json = media == fmt.media_type == JSON_RESULTS and form == "SELECT" and self._store.is_virtuoso
+            passed = virtuoso_json or (media == fmt.media_type and form != "ASK" and not self._store.is_virtuoso)
+            chunks = self._chunks(response, deadline)
+            fixed = _standard_json_chunks(chunks) if virtuoso_json else chunks
+            if not passed:
+                return QueryResponse(body=_convert(b"".join(fixed), media, fmt), media_type=fmt.content_type)
+            head = bytearray()
+            for chunk in fixed:
+                head += chunk
+                if len(head) >= prefetch:
+                    streaming = True
+                    return StreamedAnswer(fmt.content_type, bytes(head), fixed, response)
+            return QueryResponse(body=bytes(head), media_type=fmt.content_type)
+        finally:
+            if not streaming:
+                response.close()
 
     def apply(self, added: Iterable[ox.Quad], removed: Iterable[ox.Quad]) -> None:
         """Take note of a write: the remote already holds it; only the list of its graphs may have changed."""
@@ -108,7 +134,7 @@ class RemoteQueryRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _send(self, sparql: str, params: list[tuple[str, str]], accept: str) -> IO[bytes]:
+    def _send(self, sparql: str, params: list[tuple[str, str]], accept: str) -> PooledResponse:
         try:
             return self._store.open_query(sparql, params, accept)
         except SyntaxError as error:
@@ -118,21 +144,21 @@ class RemoteQueryRunner:
         except RemoteStoreError as error:
             raise self._failed(str(error)) from None
 
-    def _read(self, response: IO[bytes], deadline: float) -> bytes:
-        """The body, up to the size cap and within the time limit."""
-        body = bytearray()
+    def _chunks(self, response: PooledResponse, deadline: float) -> Iterator[bytes]:
+        """The body as it arrives, up to the size cap and within the time limit."""
+        size = 0
         try:
             while chunk := response.read(CHUNK):
-                body += chunk
-                if len(body) > self.max_result_bytes:
+                size += len(chunk)
+                if size > self.max_result_bytes:
                     raise ResultTooLarge.over(self.max_result_bytes)
                 if time.monotonic() > deadline:
                     raise QueryTimeout.after(self.timeout)
+                yield chunk
         except TimeoutError:
             raise QueryTimeout.after(self.timeout) from None
         except OSError as error:
             raise self._failed(f"reading its answer failed: {error}") from None
-        return bytes(body)
 
     def _failed(self, detail: str) -> QueryFailed:
         _log.warning("remote store %s: %s", self._store.url, detail)
@@ -155,6 +181,43 @@ def _format_or_default(fmt: ResultFormat | NotAcceptable, kind: str) -> ResultFo
 def _convert(body: bytes, media: str, fmt: ResultFormat) -> bytes:
     """A result re-serialised in the wanted format, for a remote that answered in another one."""
     result = parse_body(body, media)
-    if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
-        return result.serialize(format=fmt.serializer)
-    return ox.serialize(result, format=fmt.serializer)
+    if isinstance(result, ox.QueryTriples):
+        return serialized(ox.serialize(result, format=fmt.rdf_format))
+    if not isinstance(fmt.serializer, ox.QueryResultsFormat):
+        raise NotAcceptable(f"{fmt.media_type} is a graph format; this query answers solutions")
+    return serialized(result.serialize(format=fmt.serializer))
+
+
+class StreamedAnswer:
+    """A remote's answer being passed on: its Content-Type and, as an iterable, the bytes read so far and then the
+    rest as it arrives. The rest raises a SparqlError should it pass the size cap or the time limit: the client's
+    connection is then cut, never ended as if the answer were whole. ``close`` (which WSGI servers call) gives the
+    connection back, or closes it when the answer was not read to its end."""
+
+    def __init__(self, media_type: str, head: bytes, rest: Iterator[bytes], response: PooledResponse) -> None:
+        self.media_type = media_type
+        self.head = head
+        self._rest = rest
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.head
+        yield from self._rest
+
+    def close(self) -> None:
+        """Release the remote's response (and its connection)."""
+        self._response.close()
+
+
+def _standard_json_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Virtuoso's JSON results made standard (:func:`kgraph.store.remote.standard_json`) as they stream: each piece
+    is cut after its last ``}``, which no rewritten term spans, and the remainder joins the next piece."""
+    carry = b""
+    for chunk in chunks:
+        data = carry + chunk
+        cut = data.rfind(b"}") + 1
+        carry = data[cut:]
+        if cut:
+            yield standard_json(data[:cut])
+    if carry:
+        yield standard_json(carry)

@@ -103,6 +103,9 @@ def endpoint() -> Response:
     )
     if asked.explain:
         return Response(explain(state.graph.store, query), content_type="text/plain; charset=utf-8")
+    streamed = passed_through(state, query)
+    if streamed is not None:
+        return _vary(streamed)
     return _vary(answer(state, query, asked.infer))
 
 
@@ -136,6 +139,25 @@ def _streamed(result: QueryResponse, metrics: QueryMetrics, started: float) -> I
         ok = True
     finally:
         metrics.observe(time.perf_counter() - started, ok)
+
+
+def passed_through(state: Service, query: QueryRequest) -> Response | None:
+    """A remote store's answer sent on as it arrives, without being read whole first (issue 16), when no result
+    cache is to keep it (``--cache-bytes 0``); None otherwise. Counted in ``/metrics`` like any other query."""
+    stream = getattr(state.pool, "stream", None)
+    metrics = metrics_of(current_app)
+    if stream is None or metrics.cache.max_bytes:
+        return None
+    started = time.perf_counter()
+    ok = False
+    try:
+        result = stream(query)
+        ok = True
+    finally:
+        metrics.observe(time.perf_counter() - started, ok)
+    if isinstance(result, QueryResponse):
+        return Response(result.body, content_type=result.media_type)
+    return Response(result, content_type=result.media_type)  # the WSGI server closes it, releasing the connection
 
 
 def base_iri(state: Service) -> str:
