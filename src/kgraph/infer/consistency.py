@@ -8,7 +8,7 @@ literals, eq-diff1).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -136,20 +136,36 @@ _CHARACTERISTICS = {
 """The property characteristic each check violates: the file named is the one stating it, not any typing of p."""
 
 
-def find_inconsistencies(store: Store, graphs: list[str] | None) -> list[Inconsistency]:
-    """Every contradiction in the union of the given graphs (None: the whole store), sorted by message."""
+def find_inconsistencies(
+    store: Store, graphs: list[str] | None, focus: Collection[ox.NamedNode] | None = None
+) -> list[Inconsistency]:
+    """Every contradiction in the union of the given graphs (None: the whole store), sorted by message; with
+    ``focus``, only those with a focus node as their ``?x`` or ``?y`` (each check's data triples have one of them for
+    subject, so after triples are added the new contradictions are among those about the new triples' subjects)."""
     found: dict[str, Inconsistency] = {}
     for name, query, word in _CHECKS:
-        result = solutions(store.query(query, default_graph=graphs))
-        names = [v.value for v in result.variables]
-        for solution in result:
-            row = {name: solution[name] for name in names if solution[name] is not None}
-            message, triples = word(row)
-            where = _axiom_source(store, name, row)
-            if where:
-                message += f" ({where})"
-            found.setdefault(message, Inconsistency(message, [ox.Triple(*t) for t in triples]))
+        for text in _focused(query, focus):
+            result = solutions(store.query(text, default_graph=graphs))
+            names = [v.value for v in result.variables]
+            for solution in result:
+                row = {name: solution[name] for name in names if solution[name] is not None}
+                message, triples = word(row)
+                where = _axiom_source(store, name, row)
+                if where:
+                    message += f" ({where})"
+                found.setdefault(message, Inconsistency(message, [ox.Triple(*t) for t in triples]))
     return [found[m] for m in sorted(found)]
+
+
+def _focused(query: str, focus: Collection[ox.NamedNode] | None) -> list[str]:
+    """The check's query as it is (no focus), or once per focus variable it selects, restricted by VALUES."""
+    if focus is None:
+        return [query]
+    if not focus:
+        return []
+    values = " ".join(str(node) for node in focus)
+    head, where, body = query.partition("WHERE {")
+    return [f"{head}{where} VALUES ?{var} {{ {values} }}{body}" for var in ("x", "y") if f"?{var} " in head]
 
 
 _CHECKED_BY_OWLRL_TOO = (

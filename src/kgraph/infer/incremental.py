@@ -26,8 +26,8 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kgraph.config import INFERRED_GRAPH, ReasonerName
 from kgraph.infer.budget import Budget
-from kgraph.infer.closure import is_schema_graph, uses_vocabulary, vocabulary
-from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
+from kgraph.infer.closure import ANNOTATIONS, is_schema_graph, uses_vocabulary, vocabulary
+from kgraph.infer.consistency import Inconsistency, find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import (
     MAX_ROUNDS,
     InferenceReport,
@@ -40,6 +40,7 @@ from kgraph.infer.native import (
     NativeReasoner,
     Schema,
     compile_schema,
+    ill_typed,
     ill_typed_literals,
     is_meaningful,
     load_owl_rl_rules,
@@ -160,17 +161,17 @@ def infer_additions(
         return None
     asserted_now = [q for q in added if _in_inferred(store, _strings(q.triple))]
     store.remove(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(INFERRED_GRAPH)) for q in asserted_now)
-    engine = NativeReasoner(store, closed, schema, budget, closed_already=True)
+    engine = _LookupReasoner(store, closed, schema, budget, errors=_new_literal_errors(added))
     everything = dataset(store, graphs, graphs)
     inferred: set[NTriple] = set()
     reasoned_names = {ox.NamedNode(g) for g in reasoned}
     engine.add((_strings(q.triple) for q in added if q.graph_name in reasoned_names), known_too=True)
     if not _extend(store, engine, rules, reaches, everything, delta, inferred, budget):
         return None
-    inconsistencies = find_inconsistencies(store, everything and [*graphs, INFERRED_GRAPH])
+    new = find_inconsistencies(store, everything and [*graphs, INFERRED_GRAPH], _focus([*delta, *inferred]))
     return InferenceReport(
         added=previous.added - len({q.triple for q in asserted_now}) + len(inferred),
-        inconsistencies=inconsistencies + owlrl_inconsistencies(engine.errors),
+        inconsistencies=_merged(previous.inconsistencies, new + owlrl_inconsistencies(engine.errors)),
         seconds=budget.elapsed(),
         reasoned_graphs=reasoned,
         engine=ReasonerName.NATIVE,
@@ -318,10 +319,13 @@ class _StoreLinks(dict[str, set[str]]):
 
 
 class _LookupReasoner(NativeReasoner):
-    """The native engine over a closure it looks up in the store instead of reading it: a deletion touches a few
-    triples of a closure that may hold millions."""
+    """The native engine over a closure it looks up in the store instead of reading it: a write touches a few
+    triples of a closure that may hold millions. ``errors``: the ill-typed literals to report when known already
+    (an addition's own literals), else those of the graphs."""
 
-    def __init__(self, store: Store, graphs: list[str] | None, schema: Schema, budget: Budget) -> None:
+    def __init__(
+        self, store: Store, graphs: list[str] | None, schema: Schema, budget: Budget, errors: list[str] | None = None
+    ) -> None:
         self.schema = schema
         self.budget = budget
         self._delta = []
@@ -330,7 +334,45 @@ class _LookupReasoner(NativeReasoner):
         self.known = self.lookups = known
         self._out = {p: _StoreLinks(known, p, forward=True) for p in schema.linked}
         self._in = {p: _StoreLinks(known, p, forward=False) for p in schema.linked}
-        self.errors = ill_typed_literals(store, graphs)
+        self.errors = ill_typed_literals(store, graphs) if errors is None else errors
+
+
+def _new_literal_errors(added: list[ox.Quad]) -> list[str]:
+    """The ill-typed literals among what a write adds (those of the store before it are in the previous report)."""
+    return ill_typed(
+        (q.object.value, q.object.datatype.value)
+        for q in added
+        if isinstance(q.object, ox.Literal) and q.predicate not in ANNOTATIONS
+    )
+
+
+_OWL = PREFIXES["owl"]
+_DATA_LEVEL = frozenset(f"<{PREFIXES['owl']}{name}>" for name in ("sameAs", "differentFrom", "Nothing"))
+_LIST_STEPS = frozenset(f"<{PREFIXES['rdf']}{name}>" for name in ("first", "rest"))
+
+
+def _focus(new: list[NTriple]) -> list[ox.NamedNode] | None:
+    """The nodes whose contradictions an addition can create: the subjects of its new triples (asserted and
+    inferred), since every contradiction the checks find holds a new triple about its ``?x`` or ``?y``. None (check
+    everything) when a new triple can change what the checks read of the schema (an OWL axiom or property
+    characteristic, a list's steps) or is about a blank node, which a VALUES clause cannot hold; what RDFS adds (a
+    subclass, a range) reaches the checks as new inferred types, which are among the new triples."""
+    nodes: set[str] = set()
+    for s, p, o in new:
+        schema_term = o if p == _TYPE else p
+        if p in _LIST_STEPS or (schema_term[1:].startswith(_OWL) and schema_term not in _DATA_LEVEL):
+            return None
+        if not s.startswith("<") or s.startswith("<<"):
+            return None
+        nodes.add(s[1:-1])
+    return [ox.NamedNode(node) for node in sorted(nodes)]
+
+
+def _merged(before: list[Inconsistency], new: list[Inconsistency]) -> list[Inconsistency]:
+    """The contradictions from before an addition and the new ones (an addition takes none away), in a full run's
+    order: the checks' findings by message, then owlrl's."""
+    by_message = {found.message: found for found in [*before, *new]}
+    return sorted(by_message.values(), key=lambda found: (found.message.startswith("OWL 2 RL: "), found.message))
 
 
 def _scopes(graphs: list[str] | None) -> list[str | None]:
