@@ -192,14 +192,22 @@ def neighbourhood(store: Store, focus: Iterable[Node], reach: Reach, skip: set[s
                     queue.append((quad.object, left if endless else left - 1))
         if left <= 0:
             continue
-        for quad in store.quads(obj=node):
+        for quad in _pointing_at(store, node, backward | reach.unbounded):
             predicate = quad.predicate.value
-            if not isinstance(quad.subject, ox.NamedNode | ox.BlankNode):
-                continue
-            followed = ANY in backward or predicate in backward or predicate in reach.unbounded
-            if followed and _kept(quad, skip, triples):
+            if isinstance(quad.subject, ox.NamedNode | ox.BlankNode) and _kept(quad, skip, triples):
                 queue.append((quad.subject, left if predicate in reach.unbounded else left - 1))
     return triples
+
+
+def _pointing_at(store: Store, node: Node, predicates: set[str]) -> Iterator[ox.Quad]:
+    """The statements about ``node`` as object by one of the predicates (ANY: by any): looked up per predicate, so
+    that a node many others point at by a predicate the shapes do not read back (a country every place is located
+    in) costs nothing."""
+    if ANY in predicates:
+        yield from store.quads(obj=node)
+        return
+    for predicate in sorted(predicates):
+        yield from store.quads(None, ox.NamedNode(predicate), node)
 
 
 def _kept(quad: ox.Quad, skip: set[str], triples: set[ox.Triple]) -> bool:
