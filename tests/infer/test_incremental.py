@@ -341,3 +341,23 @@ def test_a_contradiction_an_addition_makes_is_found_on_its_nodes_and_the_old_one
         "kgr:p1 is both a kg:Region and a kg:Settlement",
         "kgr:p3 is both a kg:Border and a kg:Country",
     ]
+
+
+def test_a_deletion_takes_away_exactly_the_contradictions_it_breaks() -> None:
+    store = ontology_store()
+    added = [
+        as_quad(triple, CONTRIB)
+        for triple in [
+            (n("p", 1), TYPE, KG + "Settlement"),
+            (n("p", 1), TYPE, KG + "Region"),
+            (n("p", 3), TYPE, KG + "Country"),
+            (n("p", 3), TYPE, KG + "Border"),
+        ]
+    ]
+    store.add(added)
+    report = run_inference(store, rules_dir=PROJECT_RULES)
+    store.remove(added[1:2])
+    report = infer_removals(store, added[1:2], report, rules_dir=PROJECT_RULES, reasoner=ReasonerName.NATIVE)
+    assert report is not None
+    assert messages(report) == messages(run_inference(copy_of(store), rules_dir=PROJECT_RULES))
+    assert [m.split(", which")[0] for m in messages(report)] == ["kgr:p3 is both a kg:Border and a kg:Country"]

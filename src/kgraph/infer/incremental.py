@@ -228,7 +228,7 @@ def infer_removals(
         return None
     store.add(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(_REMOVED_GRAPH)) for q in removed)
     try:  # the closure from before, as the engine and the rules see it: what remains and what was removed
-        engine = _LookupReasoner(store, closed and [*closed, _REMOVED_GRAPH], schema, budget)
+        engine = _LookupReasoner(store, closed and [*closed, _REMOVED_GRAPH], schema, budget, errors=[])
         scope = everything and [*everything, INFERRED_GRAPH, _REMOVED_GRAPH]
         over = _over_delete(store, engine, rules, reaches, scope, deleted, budget)
     finally:
@@ -237,7 +237,8 @@ def infer_removals(
         return None
     engine.remove(over)
     engine.lookups.graphs = closed  # the removed triples' graph is gone
-    if any(o.startswith('"') for _, _, o in deleted):  # the engine also read the removed literals
+    literals_removed = any(o.startswith('"') for _, _, o in deleted)
+    if literals_removed:  # an ill-typed one may be gone
         engine.errors = ill_typed_literals(store, closed)
     gone = [t for t in over if is_meaningful(t) and _in_inferred(store, t)]
     inferred_graph = ox.NamedNode(INFERRED_GRAPH)
@@ -248,10 +249,15 @@ def infer_removals(
     _keep(store, [t for t in rederived if is_meaningful(t)], inferred, budget)
     if not _extend(store, engine, rules, reaches, everything, sorted(over), inferred, budget):
         return None
-    inconsistencies = find_inconsistencies(store, everything and [*graphs, INFERRED_GRAPH])
+    checked = everything and [*graphs, INFERRED_GRAPH]
+    kept = [found for found in previous.inconsistencies if found.triples and _all_held(store, found.triples, checked)]
+    if literals_removed:
+        kept += owlrl_inconsistencies(engine.errors)
+    else:
+        kept += [found for found in previous.inconsistencies if not found.triples]
     return InferenceReport(
         added=previous.added - len(gone) + len(inferred),
-        inconsistencies=inconsistencies + owlrl_inconsistencies(engine.errors),
+        inconsistencies=_merged(kept, []),
         seconds=budget.elapsed(),
         reasoned_graphs=reasoned,
         engine=ReasonerName.NATIVE,
@@ -366,6 +372,18 @@ def _focus(new: list[NTriple]) -> list[ox.NamedNode] | None:
             return None
         nodes.add(s[1:-1])
     return [ox.NamedNode(node) for node in sorted(nodes)]
+
+
+def _all_held(store: Store, triples: list[ox.Triple], graphs: list[str] | None) -> bool:
+    """Whether the store still holds every triple of a contradiction, in one of the graphs checked (None: in any): a
+    deletion takes a contradiction away, and adds none, exactly when it takes one of its triples."""
+    return all(
+        any(
+            next(iter(store.quads(t.subject, t.predicate, t.object, graph)), None) is not None
+            for graph in _scopes(graphs)
+        )
+        for t in triples
+    )
 
 
 def _merged(before: list[Inconsistency], new: list[Inconsistency]) -> list[Inconsistency]:
