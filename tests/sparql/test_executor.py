@@ -327,3 +327,20 @@ def test_workers_exit_when_the_server_dies() -> None:
     server.wait()
     server.stdout.close()
     wait_until(lambda: not any(alive(pid) for pid in pids), "the zygote and workers are gone")
+
+
+def test_a_zygote_restarted_during_a_write_is_forked_after_it() -> None:
+    """Guards the supervisor against forking the new workers' parent from a store a write is half-way through: a
+    write that is then taken back must not stay in the replica."""
+    store = make_store(10)
+    refused = ox.Quad(ox.NamedNode("http://example.org/refused"), ox.NamedNode("http://example.org/p"), ox.Literal("x"))
+    with QueryPool(store, workers=1, timeout=10, max_result_bytes=100_000) as pool:
+        zygote = pool._zygote_pid
+        with store.writing():
+            store.add([refused])
+            os.kill(zygote, signal.SIGKILL)
+            time.sleep(1.0)  # the supervisor notices the death meanwhile, and waits for the write
+            assert pool._zygote_pid == zygote
+            store.remove([refused])
+        wait_until(lambda: pool._zygote_pid != zygote and len(pool.status().pids) == 1, "a new zygote and worker")
+        assert count(pool) == 10

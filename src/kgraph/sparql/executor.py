@@ -284,7 +284,9 @@ class QueryPool:
             for worker in orphans:
                 close_socket(worker.sock)
             close_socket(self._control)
-            self._control, self._zygote_pid = start_zygote(self._source(), self.max_result_bytes)
+            source = self._source()
+            with source.reading():  # never a fork of a store a write is half-way through
+                self._control, self._zygote_pid = start_zygote(source, self.max_result_bytes)
             POOL_FDS.add(self._control.fileno())
             self._state[:2] = [self._control, self._zygote_pid]
             self._add_idle(self._ask_zygote_locked(spawn=max(1, self.workers - busy)))

@@ -137,6 +137,11 @@ class Store(ABC):
         no-op for a store that does not take writes in place."""
         return nullcontext()
 
+    def reading(self) -> AbstractContextManager[None]:
+        """Wait for a write under way in this process to be kept or taken back, and hold the next one off until the
+        block ends: for a copy of the whole store (a fork of the query workers' parent); a no-op by default."""
+        return nullcontext()
+
     def contains(self, quad: ox.Quad) -> bool:
         """Whether the store holds the quad (in its graph: the default graph for a triple)."""
         return any(q.graph_name == quad.graph_name for q in self.quads(quad.subject, quad.predicate, quad.object))

@@ -53,6 +53,9 @@ class EmbeddedStore(Store):
     def writing(self) -> AbstractContextManager[None]:
         return self._gate.writing()
 
+    def reading(self) -> AbstractContextManager[None]:
+        return self._gate.reading()
+
     @property
     def oxigraph(self) -> ox.Store:
         """The underlying pyoxigraph store, for the bulk loader and the engine's own serialisers."""
