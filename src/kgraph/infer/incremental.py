@@ -326,11 +326,11 @@ class _StoreLinks(dict[str, set[str]]):
 
 class _LookupReasoner(NativeReasoner):
     """The native engine over a closure it looks up in the store instead of reading it: a write touches a few
-    triples of a closure that may hold millions. ``errors``: the ill-typed literals to report when known already
-    (an addition's own literals), else those of the graphs."""
+    triples of a closure that may hold millions. ``errors``: the ill-typed literals to report, which the write
+    knows from what it changes (reading every literal of the graphs would cost what the store holds)."""
 
     def __init__(
-        self, store: Store, graphs: list[str] | None, schema: Schema, budget: Budget, errors: list[str] | None = None
+        self, store: Store, graphs: list[str] | None, schema: Schema, budget: Budget, errors: list[str]
     ) -> None:
         self.schema = schema
         self.budget = budget
@@ -340,7 +340,7 @@ class _LookupReasoner(NativeReasoner):
         self.known = self.lookups = known
         self._out = {p: _StoreLinks(known, p, forward=True) for p in schema.linked}
         self._in = {p: _StoreLinks(known, p, forward=False) for p in schema.linked}
-        self.errors = ill_typed_literals(store, graphs) if errors is None else errors
+        self.errors = errors
 
 
 def _new_literal_errors(added: list[ox.Quad]) -> list[str]:

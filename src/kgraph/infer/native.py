@@ -176,11 +176,10 @@ class NativeReasoner:
         graphs: list[str] | None,
         schema: Schema,
         budget: Budget | None = None,
-        *,
-        closed_already: bool = False,
     ) -> None:
-        """Read the triples the rules can use or conclude from the graphs (None: the whole store); when the graphs
-        already hold their closure (the inferred graph among them), only triples added later are matched."""
+        """Read the triples the rules can use or conclude from the graphs (None: the whole store); all of them are
+        matched in the first round (a store whose closure is already inferred is reasoned over incrementally, by
+        :mod:`kgraph.infer.incremental`, which looks the closure up instead of reading it)."""
         self.schema = schema
         self.budget = budget or Budget()
         self.known: set[NTriple] = set()
@@ -191,7 +190,7 @@ class NativeReasoner:
         self.errors = ill_typed_literals(store, graphs)
         for triple in read_triples(store, graphs, *schema.concluded()):
             self._learn(triple)
-            if triple[1] not in _ANNOTATIONS and not closed_already:  # owlrl never sees annotations either
+            if triple[1] not in _ANNOTATIONS:  # owlrl never sees annotations either
                 self._delta.append(triple)
 
     def triggers(self, triples: Iterable[NTriple]) -> bool:
