@@ -271,6 +271,25 @@ def test_a_query_over_the_memory_limit_is_stopped_and_the_others_go_on() -> None
         assert count(pool) == 300
 
 
+def test_reading_the_whole_inherited_store_is_not_counted_against_the_memory_limit() -> None:
+    """A query that only reads the store makes the pages it reads the worker's own (pyoxigraph updates reference
+    counts), which is no allocation: 40 scans of 100k triples, with a limit of 16 MiB, are answered."""
+    scans = " ".join(str(k) for k in range(40))
+    scan = "SELECT (COUNT(*) AS ?c) WHERE { ?s ?p ?o }"
+    sparql = f"SELECT (SUM(?c) AS ?n) WHERE {{ VALUES ?k {{ {scans} }} LATERAL {{ {scan} }} }}"
+    with QueryPool(make_store(100_000), workers=1, timeout=60, max_result_bytes=100_000, memory_limit=16) as pool:
+        [worker] = pool.status().pids
+        assert count(pool, sparql) == 4_000_000
+        assert pool.status().pids == (worker,)
+        assert private_mib(worker) > 16  # the copied pages: what the limit used to count
+
+
+def private_mib(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        fields = [line.split() for line in rollup if line.startswith(("Private_Clean:", "Private_Dirty:"))]
+    return sum(int(field[1]) for field in fields) >> 10
+
+
 def test_busy_pool_makes_callers_wait_no_longer_than_the_timeout() -> None:
     with QueryPool(make_store(10), workers=1, timeout=0.5, max_result_bytes=100_000) as pool:
         held = pool._checkout()  # as if a long query held the only worker

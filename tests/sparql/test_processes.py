@@ -89,9 +89,12 @@ def test_close_socket_forgets_the_descriptor(pair: tuple[socket.socket, socket.s
     assert left.fileno() == -1
 
 
-def test_private_bytes_of_a_live_process_and_of_none() -> None:
-    assert processes.private_bytes(os.getpid()) > 1 << 20
-    assert processes.private_bytes(2**22 + 1) == 0
+def test_resident_bytes_grow_with_an_allocation_and_are_zero_for_no_process() -> None:
+    before = processes.resident_bytes(os.getpid())
+    block = bytearray(64 << 20)
+    block[:: processes.PAGE_BYTES] = b"\x01" * len(block[:: processes.PAGE_BYTES])
+    assert processes.resident_bytes(os.getpid()) - before >= 64 << 20
+    assert processes.resident_bytes(2**22 + 1) == 0
 
 
 def test_reap_waits_for_a_child_that_exits_and_kills_one_that_lingers() -> None:

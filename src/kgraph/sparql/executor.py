@@ -9,11 +9,12 @@ Writes reach the workers through :meth:`QueryPool.apply`: the zygote applies the
 replica and idle workers are replaced by fresh forks; a query already running finishes on its old
 snapshot.
 
-A supervisor thread watches the processes every :data:`WATCH_SECONDS`: a worker using more private memory than
-the pool's limit is killed and its query answered 503 (pyoxigraph has no memory limit of its own, and RLIMIT_AS
-cannot tell a query's allocations from the address space the interpreter and RocksDB reserve); a dead idle worker
-is replaced; a dead zygote is reaped and forked anew from the server's store (which holds every write), so the
-queries in flight get 503 and the later ones are answered within about a second.
+A supervisor thread watches the processes every :data:`WATCH_SECONDS`: a worker that allocated more memory than
+the pool's limit since it was forked (:func:`~kgraph.sparql.processes.resident_bytes`) is killed and its query
+answered 503 (pyoxigraph has no memory limit of its own, and RLIMIT_AS cannot tell a query's allocations from the
+address space the interpreter and RocksDB reserve); a dead idle worker is replaced; a dead zygote is reaped and
+forked anew from the server's store (which holds every write), so the queries in flight get 503 and the later ones
+are answered within about a second.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ from kgraph.sparql.processes import (
     POOL_FDS,
     close_socket,
     has_hung_up,
-    private_bytes,
     reap,
     recv,
+    resident_bytes,
     send,
     start_zygote,
 )
@@ -93,6 +94,8 @@ class _Worker:
     """Which zygote forked it: a worker of a dead zygote is never handed out again."""
     over_memory: bool = False
     """Set by the supervisor when it killed the worker for its memory."""
+    resident_at_start: int = 0
+    """Its resident bytes when it was forked: what it allocates since is held against the memory limit."""
 
 
 class QueryPool:
@@ -119,7 +122,7 @@ class QueryPool:
         self.max_result_bytes = max_result_bytes
         self.workers = workers
         self.memory_limit = memory_limit or default_memory_limit(workers)
-        """MiB of private memory a worker may use while it answers a query."""
+        """MiB a worker may allocate since it was forked, while it answers a query."""
         self._source = source or (lambda: store)
         """The store a new zygote is forked over: the server's current one, which a write may have replaced."""
         self._cond = threading.Condition()
@@ -255,11 +258,11 @@ class QueryPool:
         self._replace_dead_idle()
 
     def _watch_memory(self) -> None:
-        """Kill a busy worker whose private memory is over the limit; its query is answered 503."""
+        """Kill a busy worker that allocated more than the limit since it was forked; its query is answered 503."""
         with self._cond:
             busy = list(self._busy)
         for worker in busy:
-            if private_bytes(worker.pid) > self.memory_limit * 2**20:
+            if resident_bytes(worker.pid) - worker.resident_at_start > self.memory_limit * 2**20:
                 worker.over_memory = True
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(worker.pid, 9)
@@ -374,7 +377,8 @@ class QueryPool:
         workers = []
         for pid, fd in zip(pids, fds, strict=True):
             POOL_FDS.add(fd)
-            workers.append(_Worker(pid, socket.socket(fileno=fd), self._generation, self._epoch))
+            sock = socket.socket(fileno=fd)
+            workers.append(_Worker(pid, sock, self._generation, self._epoch, resident_at_start=resident_bytes(pid)))
         with self._cond:
             self._pids.update(pids)
         if problem:
