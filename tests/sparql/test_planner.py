@@ -94,6 +94,20 @@ def test_no_chain_from_an_unselective_start_the_patterns_are_only_reordered() ->
     assert result.changes == ["triple patterns ordered by selectivity: ?b :mid ?c . ; ?a :big ?b ."]
 
 
+@pytest.mark.parametrize(
+    ("sizes", "expected"),
+    [
+        ({"big": 100_000, "mid": 60_000}, "{ ?a :big ?b . ?b :mid ?c . }"),  # within 2x: even, as written
+        ({"big": 100_000, "mid": 40_000}, "{ ?b :mid ?c . ?a :big ?b . }"),
+    ],
+)
+def test_patterns_whose_counts_are_within_twice_each_other_keep_the_written_order(
+    sizes: dict[str, int], expected: str
+) -> None:
+    query = PREFIX + "SELECT * WHERE { ?a :big ?b . ?b :mid ?c . }"
+    assert plan(query, counts(sizes)).rewritten == PREFIX + "SELECT * WHERE " + expected
+
+
 @pytest.mark.parametrize("path", [":p*", ":p?", "(:p/:q)*"])
 def test_no_chain_through_a_path_that_may_match_zero_steps(path: str) -> None:
     query = PREFIX + f"SELECT * WHERE {{ ?a :big ?b . ?b {path} ?c . }}"

@@ -643,7 +643,7 @@ def _by_selectivity(
     remaining = list(movable)
     while remaining:
         known = frozenset(certain)
-        _, best = min((_rank(elements[i], costs[i], known, i), i) for i in remaining)
+        best = _cheapest({i: _rank(elements[i], costs[i], known, i) for i in remaining})
         chosen.append(best)
         remaining.remove(best)
         certain |= elements[best].certain
@@ -690,7 +690,7 @@ def _lateral(
     known = set(chain.outer)
     remaining = list(range(len(patterns)))
     while remaining:
-        best = min(remaining, key=lambda k: _pattern_rank(patterns[k], counts[k], frozenset(known), k))
+        best = _cheapest({k: _pattern_rank(patterns[k], counts[k], frozenset(known), k) for k in remaining})
         if not ordered and chain.below is not None and counts[best] > chain.below:
             return None
         ordered.append(best)
@@ -705,6 +705,20 @@ def _lateral(
         "each row so far: " + " ; ".join(patterns[k].describe() for k in ordered)
     )
     return run
+
+
+CLOSE = 2.0
+"""Estimates within this factor of the cheapest count as even: the element written first among them goes first.
+The counts are per pattern, not per join, so a small difference says nothing (at 1M triples, putting 35,231
+attributions before 35,239 attackers made an aggregate over every event 1.6 times slower than as written)."""
+
+
+def _cheapest(ranks: dict[int, tuple[bool, float, int]]) -> int:
+    """The element (or pattern) to join next: among the lowest-ranked and those whose cost is within :data:`CLOSE`
+    of it, the one written first."""
+    far, cost, _ = min(ranks.values())
+    even = [key for key, rank in ranks.items() if rank[0] == far and rank[1] <= cost * CLOSE]
+    return min(even, key=lambda key: ranks[key][2])
 
 
 def _pattern_rank(pattern: Pattern, count: int, bound: frozenset[str], index: int) -> tuple[bool, float, int]:
