@@ -50,9 +50,6 @@ BENCH_GRAPH = "https://w3id.org/kgraph/graph/bench"
 JSON = {"Accept": "application/sparql-results+json"}
 QUERY_TIMEOUT = 300.0
 """Seconds one query may take on one server before it counts as failed there."""
-QUERY_MEMORY = 1024
-"""MiB a kgraph query worker may use here: at 1M triples the group-by (every event, 175k rows) passes the default of
-384 MiB per worker on some runs and is stopped with 503 (2026-12-02); the peers have no such limit."""
 QUERY_BUDGET = 20.0
 """Seconds of measured runs per query and server: a slow peer gets fewer rounds (at least one), not an hour."""
 
@@ -96,7 +93,6 @@ def main() -> None:
     parser.add_argument("--no-plan", action="store_true", help="kgraph evaluates queries as written (no planner)")
     args = parser.parse_args()
     os.environ["KGRAPH_CACHE_BYTES"] = "0"  # measure evaluation: a result cache would answer every repeat
-    os.environ.setdefault("KGRAPH_QUERY_MEMORY", str(QUERY_MEMORY))
     os.environ["KGRAPH_PLAN_QUERIES"] = "false" if args.no_plan else "true"
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
     if unknown := set(peers) - set(PEERS):
