@@ -15,6 +15,8 @@ import requests
 from flask.testing import FlaskClient
 from rdflib import RDF, RDFS, Literal, Namespace, URIRef
 
+from conftest import fixture_application
+
 VOID = Namespace("http://rdfs.org/ns/void#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
@@ -191,3 +193,25 @@ def test_dumps_over_real_http_resolve_their_remote_context(live_server) -> None:
     assert (KGR.sudzha, KG.locatedIn, KGR.russia) in found
     described = triples(parse(requests.get(live_server.url + "/.well-known/void", timeout=30).content, "ttl"))
     assert (DATASET, VOID.sparqlEndpoint, URIRef(live_server.url + "/sparql")) in described
+
+
+def test_a_server_of_ones_own_data_describes_its_files_not_the_article(tmp_path) -> None:
+    data = tmp_path / "mine.ttl"
+    data.write_text("<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n")
+    with fixture_application(own_data=True, data=(data,)) as application:
+        found = triples(void(application.test_client()))
+    dataset = URIRef("http://localhost/.well-known/void#dataset")
+    asserted, inferred = (URIRef(f"http://localhost/.well-known/void#{name}") for name in ("asserted", "inferred"))
+    assert {
+        (dataset, RDF.type, VOID.Dataset),
+        (dataset, DCTERMS.title, Literal("Data served by kgraph", lang="en")),
+        (dataset, VOID.sparqlEndpoint, URIRef("http://localhost/sparql")),
+        (dataset, VOID.subset, asserted),
+        (asserted, VOID.triples, Literal(1)),
+        (dataset, VOID.dataDump, URIRef("http://localhost/dumps/asserted.ttl")),
+        (asserted, VOID.dataDump, URIRef("http://localhost/dumps/asserted.ttl")),
+        (inferred, VOID.dataDump, URIRef("http://localhost/dumps/inferred.ttl")),
+    } <= found
+    said = {(p, o) for s, p, o in found if s == dataset}
+    assert not {p for p, _ in said} & {DCTERMS.license, DCTERMS.creator, DCTERMS.source, VOID.uriSpace}
+    assert not any("Kursk" in str(o) or "w3id.org/kgraph" in str(s) for s, _, o in found)

@@ -47,12 +47,17 @@ CONTEXT = {**PREFIXES, "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
 """The JSON-LD ``@context`` the JSON-LD dumps are compacted with and point to: the project's prefixes."""
 
 IANA = "https://www.iana.org/assignments/media-types/"
+"""DCAT 3 wants a media type as an IRI: IANA's page for it."""
 
 DATASET_IRI = "https://w3id.org/kgraph/dataset"
 """What the VoID description describes (``dataset.ttl``): first on its page."""
-"""DCAT 3 wants a media type as an IRI: IANA's page for it."""
 
-_STATEMENTS = (Path(__file__).parent / "dataset.ttl").read_bytes()
+OWN_DESCRIPTION = ".well-known/void#"
+"""On a server of one's own data, the dataset and its subsets are named in its description, relative to its URL."""
+
+_STATEMENTS = {
+    own: (Path(__file__).parent / ("own-dataset.ttl" if own else "dataset.ttl")).read_bytes() for own in (False, True)
+}
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -63,8 +68,9 @@ def void() -> Response:
     """The dataset's VoID/DCAT description, in Turtle unless the client asks for another RDF format; a page for a
     browser."""
     document = void_description(request.url_root)
+    main, _ = dataset_iris(request.url_root, own_data=service(current_app).settings.own_data)
     page = rdf_document(
-        document, "Dataset (VoID)", request.headers.get("Accept"), request.args.getlist("format"), main=DATASET_IRI
+        document, "Dataset (VoID)", request.headers.get("Accept"), request.args.getlist("format"), main=main
     )
     if page is not None:
         return page
@@ -201,11 +207,14 @@ def _download(built: Built, name: str, suffix: str) -> Response:
 
 def void_description(root: str) -> RdfDocument:
     """The statements of ``dataset.ttl`` for the server at ``root`` (its URL, with a trailing slash), with the
-    computed ones: triple counts, vocabularies, and each dump with its DCAT distribution."""
-    kg = service(current_app).graph
-    document = RdfDocument.parse(_STATEMENTS, base=root)
-    dataset = ox.NamedNode(DATASET_IRI)
-    subsets = {name: ox.NamedNode(f"{DATASET_IRI}/{name}") for name in DUMPS}
+    computed ones: triple counts, vocabularies, and each dump with its DCAT distribution. A server of one's own data
+    describes its files without the project's title, licence and source (``own-dataset.ttl``)."""
+    state = service(current_app)
+    kg, own = state.graph, state.settings.own_data
+    document = RdfDocument.parse(_STATEMENTS[own], base=root)
+    dataset_iri, subset_iris = dataset_iris(root, own_data=own)
+    dataset = ox.NamedNode(dataset_iri)
+    subsets = {name: ox.NamedNode(iri) for name, iri in subset_iris.items()}
     document.add(dataset, VOID + "triples", ox.Literal(triple_count(kg.store, kg.default_graph(True))))
     document.add(subsets["asserted"], VOID + "triples", ox.Literal(triple_count(kg.store, kg.asserted_graphs())))
     document.add(subsets["inferred"], VOID + "triples", ox.Literal(kg.store.count(INFERRED_GRAPH)))
@@ -222,3 +231,11 @@ def void_description(root: str) -> RdfDocument:
             document.add(distribution, DCAT + "downloadURL", url)
             document.add(distribution, DCAT + "mediaType", ox.NamedNode(IANA + content_type.split(";")[0]))
     return document
+
+
+def dataset_iris(root: str, *, own_data: bool) -> tuple[str, dict[str, str]]:
+    """The IRI the VoID description is about and those of its subsets: the project's dataset, or on a server of
+    one's own data, IRIs in this server's description (``own-dataset.ttl`` names them the same)."""
+    if own_data:
+        return root + OWN_DESCRIPTION + "dataset", {name: root + OWN_DESCRIPTION + name for name in DUMPS}
+    return DATASET_IRI, {name: f"{DATASET_IRI}/{name}" for name in DUMPS}
