@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kgraph.catalog import classes, fold, instances, rank, search
+from kgraph.catalog import LabelIndex, classes, fold, instances, search
 from kgraph.store import EmbeddedStore
 
 GRAPH = "https://w3id.org/kgraph/graph/test"
@@ -53,7 +57,44 @@ def test_fold_drops_accents_case_and_punctuation(text: str, folded: str) -> None
     ],
 )
 def test_rank_matches_word_prefixes_only(label: str, query: str, expected: int | None) -> None:
-    assert rank(label, query) == expected
+    found = LabelIndex(labelled([label]), [GRAPH]).matches(query)
+    assert {iri: rank for iri, (rank, _, _) in found.items()} == ({} if expected is None else {EX + "0": expected})
+
+
+EX = "http://example.org/"
+
+
+def labelled(labels: list[str]) -> EmbeddedStore:
+    """A store in which ``EX + str(i)`` has the i-th label."""
+    store = EmbeddedStore()
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    store.add(
+        ox.Quad(ox.NamedNode(f"{EX}{i}"), label, ox.Literal(text), ox.NamedNode(GRAPH)) for i, text in enumerate(labels)
+    )
+    return store
+
+
+def scanned(labels: list[str], query: str) -> dict[str, int]:
+    """The rank of each matching label, found the plain way: the whole folded label, its start, a later word's."""
+    found = {}
+    for i, text in enumerate(labels):
+        words = fold(text).split(" ")
+        ranks = [0 if fold(text) == query else 1] if fold(text).startswith(query) else []
+        ranks += [2 for k in range(1, len(words)) if " ".join(words[k:]).startswith(query)]
+        if ranks:
+            found[f"{EX}{i}"] = min(ranks)
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.text(alphabet="aAäb -é1", max_size=12), min_size=1, max_size=8),
+    st.text(alphabet="aAäb -é1", min_size=1, max_size=4),
+)
+def test_the_index_finds_what_a_scan_of_every_label_finds(labels: list[str], text: str) -> None:
+    query = fold(text)
+    found = LabelIndex(labelled(labels), [GRAPH]).matches(query) if query else {}
+    assert {iri: rank for iri, (rank, _, _) in found.items()} == (scanned(labels, query) if query else {})
 
 
 def test_search_is_prefix_accent_and_case_insensitive_best_first(store: EmbeddedStore) -> None:
@@ -101,3 +142,16 @@ def test_instances_by_label(store: EmbeddedStore) -> None:
     listed, more = instances(store, "https://w3id.org/kgraph/ontology#Settlement", [GRAPH])
     assert [(n.text, why) for n, why in listed] == [("Kurchatov", ""), ("Kursk (city)", ""), ("Sudža", "")]
     assert more is False
+
+
+def folded_char_by_char(text: str) -> str:
+    """What fold() means, written plainly: decompose, drop combining marks, casefold, anything not alphanumeric a
+    space."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+    return " ".join("".join(c if c.isalnum() else " " for c in bare).split())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=30) | st.text(alphabet="Kursk-Oblast_ (2024)é\u0301\u00df\u2163\u0660", max_size=30))
+def test_fold_is_the_plain_definition(text: str) -> None:
+    assert fold(text) == folded_char_by_char(text)

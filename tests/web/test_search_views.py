@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from conftest import fixture_application
 from kgraph.web import search as views
 from kgraph.web.search import MAX_QUERY
 
@@ -83,3 +85,32 @@ def test_an_unknown_class_lists_nothing(app: Flask) -> None:
     assert section is not None
     assert re.findall(r"<h2>.*?\((\d+)\+?\)</h2>", section.group(1)) == ["0"]
     assert "<li>" not in section.group(1)
+
+
+def test_search_and_the_class_counts_follow_a_write(tmp_path: Path) -> None:
+    """They are kept per data version, so a write shows in the next answer (the second write goes to the graph the
+    first one made: the same dataset, a new version)."""
+    token = "s3arch"
+    insert = """PREFIX kg: <https://w3id.org/kgraph/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        INSERT DATA {{ <https://w3id.org/kgraph/id/{name}> a kg:Settlement ; rdfs:label "{name}"@en }}"""
+    with fixture_application(token=token, data_dir=tmp_path) as application:
+        client = application.test_client()
+
+        def write(name: str) -> None:
+            update = insert.format(name=name)
+            headers = {"Authorization": f"Bearer {token}"}
+            assert client.post("/sparql", data={"update": update}, headers=headers).status_code == 200
+
+        def found() -> list[str]:
+            return [hit["label"] for hit in client.get("/search?q=zeppel&format=json").get_json()["results"]]
+
+        def settlements() -> int:
+            page = client.get("/id/").get_data(as_text=True)
+            match = re.search(r'>settlement</a></td><td class="count">(\d+)<', page)
+            assert match, page
+            return int(match.group(1))
+
+        write("zeppelin-one")
+        assert (found(), settlements()) == (["zeppelin-one"], 2)
+        write("zeppelin-two")
+        assert (found(), settlements()) == (["zeppelin-one", "zeppelin-two"], 3)
