@@ -168,7 +168,9 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
     """The OWL 2 RL closure, then the project's rules over it, then the closure of what they concluded, and so on
     until the rules conclude nothing new. The rules run while the scratch graphs are empty: Virtuoso plans a pattern
     over its default graph far worse while large graphs are being left out of it (a closure round's scratch graphs
-    hold about as many triples as the inferred graph)."""
+    hold about as many triples as the inferred graph). What the rules selected once (:func:`rule_select`) is in the
+    store from then on, asserted or inferred: later rounds send only what they had not selected before."""
+    selected: set[ox.Triple] = set()
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
     delta = _in_graphs(reasoned)
@@ -176,7 +178,7 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
         _owl_closure(store, schema, delta, known, step)
         for rule in rules:
             with timed(f"step {step}, rule {rule.path.name}"):
-                _apply_rule(store, rule, everything, NEW_GRAPH)
+                _apply_rule(store, rule, everything, NEW_GRAPH, selected)
         with timed(f"step {step}, keeping the rules' new conclusions"):
             if not _keep_new(store, NEW_GRAPH):
                 return
@@ -252,20 +254,22 @@ def owl_rl_updates(schema: Schema, delta: str, known: str, target: str = NEW_GRA
     return updates
 
 
-def _apply_rule(store: RemoteStore, rule: Rule, graphs: list[str], target: str) -> None:
-    """One round of a project rule: on Virtuoso, its new conclusions selected and written back when the template is
-    one triple (:func:`rule_select`), else (and on other stores) an INSERT."""
+def _apply_rule(store: RemoteStore, rule: Rule, graphs: list[str], target: str, selected: set[ox.Triple]) -> None:
+    """One round of a project rule: on Virtuoso, its conclusions selected and those not ``selected`` before written
+    back (and added to ``selected``) when the template is one triple (:func:`rule_select`), else (and on other
+    stores) an INSERT."""
     select = rule_select(rule, graphs, store) if store.is_virtuoso else None
     if select is None:
         store.update(rule_update(rule, graphs, store, target))
         return
-    rows = solutions(_as_written(store, select))
-    new = ox.NamedNode(target)
-    store.add(
-        ox.Quad(row["s"], row["p"], row["o"], new)
-        for row in rows
+    found = {
+        ox.Triple(row["s"], row["p"], row["o"])
+        for row in solutions(_as_written(store, select))
         if isinstance(row["s"], ox.NamedNode | ox.BlankNode) and isinstance(row["p"], ox.NamedNode)
-    )
+    }
+    new = ox.NamedNode(target)
+    store.add(ox.Quad(t.subject, t.predicate, t.object, new) for t in found - selected)
+    selected |= found
 
 
 def _as_written(store: RemoteStore, select: str) -> QueryResult:
