@@ -15,7 +15,7 @@ import pytest
 from conftest import OXIGRAPH, PROJECT, start_oxigraph, stop_process
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.graph import KnowledgeGraph, build
-from kgraph.infer import in_store, native
+from kgraph.infer import closure, in_store, native
 from kgraph.infer.in_store import DELTA_GRAPH, NEW_GRAPH
 from kgraph.load import load_paths
 from kgraph.store import EmbeddedStore, RemoteStore, open_store
@@ -124,3 +124,14 @@ def test_distinct_subqueries_of_a_rule_are_flattened_only_when_nothing_can_chang
         "{ SELECT ?a (COUNT(*) AS ?n) WHERE { ?a <q> ?b } GROUP BY ?a } }"
     )
     assert in_store._flatten(counted) == counted  # duplicates would change a count
+
+
+def test_annotations_left_out_of_the_schema_copy_change_no_compiled_rule() -> None:
+    # in_store._schema_copy leaves rdfs:label, rdfs:comment... out: the ontology compiles the same without them.
+    ontology = EmbeddedStore()
+    load_paths(ontology, [PROJECT / "ontology" / "kgraph.ttl"], root=PROJECT)
+    bare = EmbeddedStore()
+    bare.add(quad for quad in ontology.quads() if quad.predicate not in closure.ANNOTATIONS)
+    assert len(bare) < len(ontology)
+    rules = native.load_owl_rl_rules()
+    assert native.compile_schema(bare, None, rules) == native.compile_schema(ontology, None, rules)

@@ -35,7 +35,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ReasonerName
-from kgraph.infer.closure import ANNOTATIONS, is_schema_graph, vocabulary
+from kgraph.infer.closure import ANNOTATIONS, SCHEMA_PREDICATES, SCHEMA_TYPES, vocabulary
 from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
 from kgraph.infer.native import Schema, compile_schema, ill_typed, load_owl_rl_rules
@@ -137,9 +137,20 @@ def ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
 
 def _graphs_to_reason_over(store: RemoteStore, graphs: list[str]) -> list[str]:
     """The ontology graphs and the data graphs using their terms, as the in-memory engine chooses them."""
-    schema = [g for g in graphs if is_schema_graph(store, g)]
+    schema = _schema_graphs(store, graphs)
     values = " ".join(sorted(str(term) for term in vocabulary(store, schema)))
     return [g for g in graphs if g in schema or (values and _uses(store, g, values))]
+
+
+def _schema_graphs(store: RemoteStore, graphs: list[str]) -> list[str]:
+    """The graphs :func:`kgraph.infer.closure.is_schema_graph` says declare or axiomatise classes or properties, in
+    one query (over HTTP, its look-ups cost a request each: 0.5 s for 16 graphs)."""
+    predicates = " ".join(f"<{p}>" for p in SCHEMA_PREDICATES)
+    types = " ".join(f"<{t}>" for t in SCHEMA_TYPES)
+    query = f"""SELECT DISTINCT ?g WHERE {{ {{ VALUES ?p {{ {predicates} }} GRAPH ?g {{ ?s ?p ?o }} }}
+      UNION {{ VALUES ?t {{ {types} }} GRAPH ?g {{ ?s {TYPE} ?t }} }} }}"""
+    found = {row["g"].value for row in solutions(store.query(query, named_graphs=graphs))}
+    return [g for g in graphs if g in found]
 
 
 def _uses(store: RemoteStore, graph: str, values: str) -> bool:
@@ -152,16 +163,36 @@ def _uses(store: RemoteStore, graph: str, values: str) -> bool:
 
 def _schema_copy(store: RemoteStore, graphs: list[str]) -> EmbeddedStore:
     """The triples the rule compilers read (RDFS and OWL axioms, their lists), in memory, in one request so that
-    blank nodes keep their identity."""
-    namespaces = " || ".join(f'STRSTARTS(STR(?p), "{ns}")' for ns in _SCHEMA_NAMESPACES)
-    typed = " || ".join(f'STRSTARTS(STR(?o), "{ns}")' for ns in _SCHEMA_NAMESPACES)
-    lists = ", ".join(f"<{p}>" for p in _LISTS)
-    query = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o
-      FILTER ({namespaces} || ?p IN ({lists}) || (?p = {TYPE} && isIRI(?o) && ({typed}))) }}"""
+    blank nodes keep their identity. Which predicates and classes those are is asked first (an index look-up each):
+    a filter on every triple's predicate scans the whole store (0.9 s on 100k triples, against 0.1 s). Annotations
+    (``rdfs:label``, ``rdfs:comment``...) are left out: no compiled rule reads them, and data labels nearly every
+    resource (17k of the 17.5k triples otherwise copied on 100k generated triples)."""
+    predicates = [
+        p
+        for p in _distinct(store, "SELECT DISTINCT ?x WHERE { ?s ?x ?o }", graphs)
+        if (p.value.startswith(_SCHEMA_NAMESPACES) or p.value in _LISTS) and p not in ANNOTATIONS
+    ]
+    classes = [
+        c
+        for c in _distinct(store, f"SELECT DISTINCT ?x WHERE {{ ?s {TYPE} ?x }}", graphs)
+        if c.value.startswith(_SCHEMA_NAMESPACES)
+    ]
     scratch = EmbeddedStore()
+    if not predicates and not classes:
+        return scratch
+    pairs = " ".join(f"({TYPE} {c})" for c in classes)
+    query = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ VALUES ?p {{ {" ".join(map(str, predicates))} }} ?s ?p ?o }}
+      UNION {{ VALUES (?p ?o) {{ {pairs} }} ?s ?p ?o }} }}"""
     found = triples(store.query(query, default_graph=graphs))
     scratch.add(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in found)
     return scratch
+
+
+def _distinct(store: RemoteStore, select: str, graphs: list[str]) -> list[ox.NamedNode]:
+    """The IRIs a one-variable SELECT (of ``?x``) finds."""
+    return [
+        row["x"] for row in solutions(store.query(select, default_graph=graphs)) if isinstance(row["x"], ox.NamedNode)
+    ]
 
 
 def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[str], reasoned: list[str]) -> None:
