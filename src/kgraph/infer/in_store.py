@@ -41,7 +41,7 @@ from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
 from kgraph.infer.native import Schema, compile_schema, ill_typed, load_owl_rl_rules
 from kgraph.infer.rule_reads import Changes, rule_reads
-from kgraph.infer.rules import Rule, load_rules
+from kgraph.infer.rules import Rule, header_comments, load_rules
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.store import EmbeddedStore
 from kgraph.store.base import QueryResult
@@ -361,7 +361,7 @@ def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None
     projection = " ".join(f"({term} AS ?{name})" for term, name in zip(terms, "spo", strict=True))
     select = f"{query[: match.start()]}SELECT DISTINCT {projection} WHERE{where}"
     left_out = {NEW_GRAPH, DELTA_GRAPH, *store.graph_names()} - set(graphs)
-    return virtuoso_dataset(select, VIRTUOSO_GRAPHS | left_out)
+    return _order_pragma(rule) + virtuoso_dataset(select, VIRTUOSO_GRAPHS | left_out)
 
 
 def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str = NEW_GRAPH) -> str:
@@ -378,8 +378,17 @@ def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str =
     update = query[: match.start()] + head + query[match.end() :]
     if excluding:
         left_out = {NEW_GRAPH, DELTA_GRAPH, *store.graph_names()} - set(graphs)
-        return virtuoso_dataset(update, VIRTUOSO_GRAPHS | left_out)
+        return _order_pragma(rule) + virtuoso_dataset(update, VIRTUOSO_GRAPHS | left_out)
     return update
+
+
+def _order_pragma(rule: Rule) -> str:
+    """Virtuoso's pragma to join a rule's patterns in the order written, for a rule whose header asks for it (``#
+    plan: in the written order``): the order the embedded engine evaluates, which the rule's author has chosen.
+    Virtuoso's planner does better alone on most rules (corroborated-claim.rq: 0.01 s, against 0.3 s in the written
+    order), not on all (fought-in.rq: 1.7 s instead of 3 to 4 s on 300k generated triples)."""
+    plan = header_comments(rule.query).get("plan", "")
+    return 'define sql:select-option "order"\n' if plan.lower().startswith("in the written order") else ""
 
 
 def _for_virtuoso(query: str, store: RemoteStore, graphs: list[str]) -> str:
