@@ -7,7 +7,8 @@ compile_schema`, over an in-memory copy of the schema triples only), each compil
 WHERE`` with a ``VALUES`` table, and the rounds are semi-naive: a round matches only the triples the previous round
 added (the delta graph, at first the asserted graphs themselves) against everything known. The project's rules
 (``rules/*.rq``, CONSTRUCT queries) run whole between closures, their template inserted instead of constructed (on
-Virtuoso, a one-triple template's new conclusions are selected and written back: :func:`rule_select`).
+Virtuoso, a one-triple template's new conclusions are selected and written back: :func:`rule_select`), after the
+first time only those that can match a triple the store gained since (:mod:`kgraph.infer.rule_reads`).
 
 Each round writes its conclusions to a scratch graph, drops those already known (asserted anywhere, or inferred), and
 stops when nothing is left; the new triples then join the inferred graph, and their scratch graph is the next round's
