@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pyparsing import ParseBaseException
 from rdflib import RDF, RDFS, URIRef, Variable, paths
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -87,7 +88,11 @@ def rule_reads(rule: Rule) -> Reads:
             for value in node:
                 visit(value, frozenset())
 
-    visit(rule.algebra.p, frozenset())  # the WHERE clause: the template is what it concludes, not reads
+    try:
+        where = rule.algebra.p
+    except ParseBaseException:  # SPARQL rdflib does not read (RDF-star): the rule is run again every round
+        return Reads(frozenset(), any_predicate=True, any_class=True)
+    visit(where, frozenset())  # the WHERE clause: the template is what it concludes, not reads
     return Reads(frozenset(iris), free["predicate"], free["class"])
 
 
