@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT
-from kgraph.infer.rule_reads import Changes, rule_reads
+from kgraph.infer.rule_reads import Changes, query_reads, rule_reads
 from kgraph.infer.rules import Rule, load_rule
 
 KG = "https://w3id.org/kgraph/ontology#"
@@ -39,6 +39,17 @@ def test_a_rule_runs_again_for_the_predicates_and_classes_it_names_only() -> Non
     assert not adversaries.met_by(Changes({kg("foughtIn")}))
     assert not adversaries.met_by(Changes({kg("adversaryOf")}))  # what it concludes, not what it reads
     assert not adversaries.met_by(Changes())
+
+
+def test_a_variable_predicate_listed_by_a_values_table_reads_those_predicates_only() -> None:
+    # How fought-in.rq runs on Virtuoso: its ?role subquery answered first and inlined.
+    listed = query_reads(f"{PROLOGUE}CONSTRUCT {{ ?x kg:c ?y }} WHERE {{ {{ VALUES ?v {{ kg:a kg:b }} }} ?x ?v ?y }}")
+    assert listed.met_by(Changes({kg("b")}))
+    assert not listed.met_by(Changes({kg("c")}))
+    unlisted = query_reads(
+        f"{PROLOGUE}CONSTRUCT {{ ?x kg:c ?y }} WHERE {{ {{ VALUES ?v {{ kg:a UNDEF }} }} ?x ?v ?y }}"
+    )
+    assert unlisted.met_by(Changes({kg("c")}))
 
 
 def test_a_variable_predicate_reads_every_triple() -> None:

@@ -41,7 +41,7 @@ from kgraph.infer.closure import ANNOTATIONS, SCHEMA_PREDICATES, SCHEMA_TYPES, v
 from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
 from kgraph.infer.native import Schema, compile_schema, ill_typed, load_owl_rl_rules
-from kgraph.infer.rule_reads import Changes, rule_reads
+from kgraph.infer.rule_reads import Changes, Reads, query_reads, rule_reads
 from kgraph.infer.rules import Rule, header_comments, load_rules
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.store import EmbeddedStore
@@ -220,7 +220,7 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
     for step in range(MAX_ROUNDS):
         _owl_closure(store, schema, delta, known, step, changes)
         for rule in rules:
-            if step and not rule_reads(rule).met_by(changes):
+            if step and not _reads(rule, store, everything).met_by(changes):
                 _log.debug("in-store inference: step %d, rule %s: nothing new it reads", step, rule.path.name)
                 continue
             with timed(f"step {step}, rule {rule.path.name}"):
@@ -231,6 +231,18 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
                 return
         delta = f"GRAPH <{NEW_GRAPH}> {{ {{}} }}"
     raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
+
+
+def _reads(rule: Rule, store: RemoteStore, graphs: list[str]) -> Reads:
+    """What a rule can match (:mod:`kgraph.infer.rule_reads`). On Virtuoso, a variable predicate whose values a
+    subquery gives (fought-in.rq's ``?role``, the sub-properties of ``kg:participant``) is read from the rule as it
+    runs there, that subquery answered and inlined as VALUES (:func:`_for_virtuoso`); the IRIs of the rule as
+    written are kept, so that a change to what the subquery reads (``rdfs:subPropertyOf``) counts too."""
+    reads = rule_reads(rule)
+    if not reads.any_predicate or not store.is_virtuoso:
+        return reads
+    inlined = query_reads(_for_virtuoso(rule.query, store, graphs))
+    return Reads(reads.iris | inlined.iris, inlined.any_predicate, reads.any_class or inlined.any_class)
 
 
 def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str, step: int, changes: Changes) -> None:

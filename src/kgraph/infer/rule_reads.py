@@ -9,10 +9,12 @@ then runs one rule of five). Used by :mod:`kgraph.infer.in_store`; the in-memory
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from pyparsing import ParseBaseException
 from rdflib import RDF, RDFS, URIRef, Variable, paths
+from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kgraph.infer.rules import Rule
@@ -31,9 +33,9 @@ class Changes:
 
 @dataclass(frozen=True)
 class Reads:
-    """What a project rule can match: the IRIs it names; whether a pattern has a variable predicate (any triple);
-    whether a type pattern's class is free (any class: not an IRI, nor a variable bound by a VALUES table joined
-    with it)."""
+    """What a project rule can match: the IRIs it names; whether a pattern has a free variable predicate (any triple:
+    no VALUES table of IRIs joined with it lists its values); whether a type pattern's class is free (any class: not
+    an IRI, nor a variable bound by a VALUES table joined with it)."""
 
     iris: frozenset[str]
     any_predicate: bool
@@ -55,12 +57,33 @@ class Reads:
 
 def rule_reads(rule: Rule) -> Reads:
     """What a rule can match (:class:`Reads`), from its parsed algebra."""
+    try:
+        where = rule.algebra.p
+    except ParseBaseException:  # SPARQL rdflib does not read (RDF-star): the rule is run again every round
+        return Reads(frozenset(), any_predicate=True, any_class=True)
+    return _reads(where)
+
+
+@functools.lru_cache(maxsize=64)
+def query_reads(query: str) -> Reads:
+    """What a rule's query text can match: for a rule rewritten with the answer of a subquery inlined as ``VALUES``
+    (in-store inference on Virtuoso), where a variable predicate's values are then known."""
+    try:
+        where = prepareQuery(query).algebra.p
+    except ParseBaseException:
+        return Reads(frozenset(), any_predicate=True, any_class=True)
+    return _reads(where)
+
+
+def _reads(where: CompValue) -> Reads:
     iris: set[str] = set()
     free = {"predicate": False, "class": False}
 
     def pattern(triple: tuple, bound: frozenset) -> None:
         _, predicate, obj = triple
-        if isinstance(predicate, Variable) or (isinstance(predicate, paths.Path) and _negated(predicate)):
+        if isinstance(predicate, Variable):
+            free["predicate"] |= predicate not in bound  # else one of the IRIs of a VALUES table joined with it
+        elif isinstance(predicate, paths.Path) and _negated(predicate):
             free["predicate"] = True
         elif predicate == RDF.type or _class_test(predicate):
             free["class"] |= isinstance(obj, Variable) and obj not in bound
@@ -88,10 +111,6 @@ def rule_reads(rule: Rule) -> Reads:
             for value in node:
                 visit(value, frozenset())
 
-    try:
-        where = rule.algebra.p
-    except ParseBaseException:  # SPARQL rdflib does not read (RDF-star): the rule is run again every round
-        return Reads(frozenset(), any_predicate=True, any_class=True)
     visit(where, frozenset())  # the WHERE clause: the template is what it concludes, not reads
     return Reads(frozenset(iris), free["predicate"], free["class"])
 
