@@ -21,7 +21,7 @@ from kgraph import manifest
 from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.engine import asserted_graphs
-from kgraph.infer.in_store import infer_in_store
+from kgraph.infer.in_store import infer_in_store, timed
 from kgraph.journal import JOURNAL_NAME, apply_entries, complete_entries, replay_journal
 from kgraph.load import FORMATS, graph_iri, load_paths, rdf_files, refuse_project_graphs
 from kgraph.project import ProjectFiles
@@ -87,13 +87,15 @@ def _build_in_store(
     when the schema needs owlrl."""
     for path in rdf_files(sources):
         graph = graph_iri(path, files.root)
-        store.clear_graph(graph)
-        if settings.store_load_dir and path.suffix.lower() == ".nt":
-            count = store.load_shared_file(path, graph, settings.store_load_dir)
-            (progress or _quiet)(f"loaded {path} through the store's own loader: {count} triples into <{graph}>")
-        else:
-            load_paths(store, [path], root=files.root, progress=progress)
-    replay_journal(store, settings.data_dir)
+        with timed(f"loading {path.name}"):
+            store.clear_graph(graph)
+            if settings.store_load_dir and path.suffix.lower() == ".nt":
+                count = store.load_shared_file(path, graph, settings.store_load_dir)
+                (progress or _quiet)(f"loaded {path} through the store's own loader: {count} triples into <{graph}>")
+            else:
+                load_paths(store, [path], root=files.root, progress=progress)
+    with timed("replaying the journal"):
+        replay_journal(store, settings.data_dir)
     inference = infer_in_store(store, rules_dir=files.rules) if settings.reasoner == "native" else None
     if inference is not None:
         return inference

@@ -125,3 +125,24 @@ def test_the_file_named_is_the_one_stating_the_violated_characteristic() -> None
     assert [found.message for found in find_inconsistencies(store, None)] == [
         'kg:population is functional but kgr:x has two values: "1" and "2" (ontology/test.ttl)'
     ]
+
+
+def test_a_class_disjoint_with_an_anonymous_class_is_still_found() -> None:
+    # The check runs in two steps (the pairs, then their members), but a blank node cannot be named in the second.
+    store = EmbeddedStore()
+    anonymous = ox.BlankNode("notTown")
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    store.add(
+        [
+            ox.Quad(kg("Town"), ox.NamedNode("http://www.w3.org/2002/07/owl#disjointWith"), anonymous),
+            ox.Quad(kg("Town"), ox.NamedNode("http://www.w3.org/2002/07/owl#disjointWith"), kg("River")),
+            ox.Quad(kgr("x"), rdf_type, kg("Town")),
+            ox.Quad(kgr("x"), rdf_type, anonymous),
+            ox.Quad(kgr("y"), rdf_type, kg("Town")),
+            ox.Quad(kgr("y"), rdf_type, kg("River")),
+        ]
+    )
+    assert [found.message for found in find_inconsistencies(store, None)] == [
+        "kgr:x is both a kg:Town and a _:notTown, which are disjoint",
+        "kgr:y is both a kg:Town and a kg:River, which are disjoint",
+    ]

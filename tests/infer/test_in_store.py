@@ -4,6 +4,7 @@ server and a real Virtuoso."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -15,8 +16,9 @@ import pytest
 from conftest import OXIGRAPH, PROJECT, start_oxigraph, stop_process
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.graph import KnowledgeGraph, build
-from kgraph.infer import in_store, native
+from kgraph.infer import closure, in_store, native
 from kgraph.infer.in_store import DELTA_GRAPH, NEW_GRAPH
+from kgraph.infer.terms import PREFIXES
 from kgraph.load import load_paths
 from kgraph.store import EmbeddedStore, RemoteStore, open_store
 
@@ -124,3 +126,70 @@ def test_distinct_subqueries_of_a_rule_are_flattened_only_when_nothing_can_chang
         "{ SELECT ?a (COUNT(*) AS ?n) WHERE { ?a <q> ?b } GROUP BY ?a } }"
     )
     assert in_store._flatten(counted) == counted  # duplicates would change a count
+
+
+def test_annotations_left_out_of_the_schema_copy_change_no_compiled_rule() -> None:
+    # in_store._schema_copy leaves rdfs:label, rdfs:comment... out: the ontology compiles the same without them.
+    ontology = EmbeddedStore()
+    load_paths(ontology, [PROJECT / "ontology" / "kgraph.ttl"], root=PROJECT)
+    bare = EmbeddedStore()
+    bare.add(quad for quad in ontology.quads() if quad.predicate not in closure.ANNOTATIONS)
+    assert len(bare) < len(ontology)
+    rules = native.load_owl_rl_rules()
+    assert native.compile_schema(bare, None, rules) == native.compile_schema(ontology, None, rules)
+
+
+def _term(name: str) -> ox.NamedNode:
+    prefix, _, local = name.partition(":")
+    return ox.NamedNode(PREFIXES[prefix] + local)
+
+
+def _triple(s: str | ox.BlankNode, p: str, o: str | ox.BlankNode | ox.Literal) -> ox.Triple:
+    return ox.Triple(
+        s if isinstance(s, ox.BlankNode) else _term(s), _term(p), o if not isinstance(o, str) else _term(o)
+    )
+
+
+_MEANINGFUL = [
+    _triple("kg:Kursk", "rdf:type", "kg:Region"),
+    _triple("kg:Kursk", "owl:sameAs", "kg:KurskOblast"),
+    _triple("kg:Kursk", "kg:name", ox.Literal("Kursk")),
+    _triple(ox.BlankNode("b"), "kg:partOf", "owl:Thing"),
+]
+_MEANINGLESS = [
+    _triple("owl:Thing", "kg:note", ox.Literal("x")),  # about a term of OWL's
+    _triple("owl:sameAs", "kg:partOf", "kg:Region"),
+    _triple("kg:Kursk", "rdf:type", "owl:Thing"),  # typed with a class of OWL's
+    _triple("kg:Kursk", "owl:sameAs", "kg:Kursk"),  # the same as itself
+    _triple("kg:Region", "rdfs:subClassOf", "kg:Place"),  # a predicate of RDFS or OWL
+    _triple(ox.BlankNode("b"), "owl:equivalentClass", ox.BlankNode("b")),
+]
+
+
+def _assert_meaningless_dropped(url: str) -> None:
+    remote = open_store(url, timeout=30)
+    assert isinstance(remote, RemoteStore)
+    graph = ox.NamedNode(INFERRED_GRAPH)
+    remote.clear_graph(INFERRED_GRAPH)  # the store may be one a test above built
+    remote.add(ox.Quad(t.subject, t.predicate, t.object, graph) for t in [*_MEANINGFUL, *_MEANINGLESS])
+    in_store._drop_meaningless(remote)
+    left = {re.sub(r"_:\w+", "_:b", str(quad.triple)) for quad in remote.quads(graph=INFERRED_GRAPH)}  # relabelled
+    remote.clear_graph(INFERRED_GRAPH)
+    remote.close()
+    assert left == {str(t) for t in _MEANINGFUL}
+    both = [*_MEANINGFUL, *_MEANINGLESS]
+    assert [t for t in both if native.is_meaningful((str(t.subject), str(t.predicate), str(t.object)))] == _MEANINGFUL
+
+
+@pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
+def test_statements_about_owl_vocabulary_are_dropped_from_the_inferred_graph_as_in_memory(tmp_path: Path) -> None:
+    process, url = start_oxigraph(tmp_path / "db")
+    try:
+        _assert_meaningless_dropped(url)
+    finally:
+        stop_process(process)
+
+
+@pytest.mark.slow
+def test_statements_about_owl_vocabulary_are_dropped_in_virtuoso_too(server: virtuoso.Virtuoso) -> None:
+    _assert_meaningless_dropped(server.endpoint)

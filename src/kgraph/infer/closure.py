@@ -42,7 +42,7 @@ from kgraph.store import Store
 
 OWL_SAME_AS = ox.NamedNode(PREFIXES["owl"] + "sameAs")
 
-_SCHEMA_PREDICATES = [PREFIXES["rdfs"] + name for name in ("subClassOf", "subPropertyOf", "domain", "range")] + [
+SCHEMA_PREDICATES = [PREFIXES["rdfs"] + name for name in ("subClassOf", "subPropertyOf", "domain", "range")] + [
     PREFIXES["owl"] + name
     for name in (
         "equivalentClass",
@@ -55,7 +55,7 @@ _SCHEMA_PREDICATES = [PREFIXES["rdfs"] + name for name in ("subClassOf", "subPro
         "hasKey",
     )
 ]
-_SCHEMA_TYPES = [
+SCHEMA_TYPES = [
     PREFIXES["owl"] + name
     for name in (
         "Class",
@@ -76,10 +76,10 @@ _SCHEMA_TYPES = [
 
 def is_schema_graph(store: Store, graph: str) -> bool:
     """True if the graph declares or axiomatises classes or properties (an ontology)."""
-    for predicate in _SCHEMA_PREDICATES:
+    for predicate in SCHEMA_PREDICATES:
         if _exists(store, None, ox.NamedNode(predicate), None, graph):
             return True
-    return any(_exists(store, None, RDF_TYPE, ox.NamedNode(t), graph) for t in _SCHEMA_TYPES)
+    return any(_exists(store, None, RDF_TYPE, ox.NamedNode(t), graph) for t in SCHEMA_TYPES)
 
 
 def vocabulary(store: Store, schema_graphs: Iterable[str]) -> set[ox.NamedNode]:

@@ -144,17 +144,61 @@ def find_inconsistencies(
     subject, so after triples are added the new contradictions are among those about the new triples' subjects)."""
     found: dict[str, Inconsistency] = {}
     for name, query, word in _CHECKS:
-        for text in _focused(query, focus):
+        split = _disjoint_pairs(store, graphs) if name == "disjoint_classes" else None
+        for text in _focused(query if split is None else _members_of(split), focus):
             result = solutions(store.query(text, default_graph=graphs))
             names = [v.value for v in result.variables]
             for solution in result:
-                row = {name: solution[name] for name in names if solution[name] is not None}
-                message, triples = word(row)
-                where = _axiom_source(store, name, row)
-                if where:
-                    message += f" ({where})"
-                found.setdefault(message, Inconsistency(message, [ox.Triple(*t) for t in triples]))
+                found_row = {name: solution[name] for name in names if solution[name] is not None}
+                for row in _with_axioms(found_row, split):
+                    message, triples = word(row)
+                    where = _axiom_source(store, name, row)
+                    if where:
+                        message += f" ({where})"
+                    found.setdefault(message, Inconsistency(message, [ox.Triple(*t) for t in triples]))
     return [found[m] for m in sorted(found)]
+
+
+_DISJOINT_PAIRS = (
+    _PROLOGUE
+    + """SELECT DISTINCT ?c1 ?c2 ?axiom WHERE {
+  { ?c1 owl:disjointWith ?c2 . BIND(?c1 AS ?axiom) }
+  UNION
+  { ?axiom a owl:AllDisjointClasses ; owl:members ?list .
+    ?list rdf:rest*/rdf:first ?c1 . ?list rdf:rest*/rdf:first ?c2 .
+    FILTER(STR(?c1) < STR(?c2)) }
+}"""
+)
+"""The disjoint_classes check's subquery alone: the pairs of disjoint classes, each with the axiom saying so."""
+
+_Pairs = dict[tuple[ox.NamedNode, ox.NamedNode], list[ox.NamedNode | ox.BlankNode]]
+
+
+def _disjoint_pairs(store: Store, graphs: list[str] | None) -> _Pairs | None:
+    """The disjoint_classes check in two steps, the pairs first (few, from the ontology): its members are then found
+    by a query without a property path, which a remote store plans far better (Virtuoso 7.2 is given every graph
+    for a path, and joined the types across them: 1.8 s instead of 0.15 s on 100k triples). None when a class is a
+    blank node (an anonymous class expression), which a query cannot name: then the check runs whole."""
+    pairs: _Pairs = {}
+    for row in solutions(store.query(_DISJOINT_PAIRS, default_graph=graphs)):
+        c1, c2, axiom = row["c1"], row["c2"], row["axiom"]
+        if not isinstance(c1, ox.NamedNode) or not isinstance(c2, ox.NamedNode):
+            return None
+        pairs.setdefault((c1, c2), []).append(axiom)
+    return pairs
+
+
+def _members_of(pairs: _Pairs) -> str:
+    """The members of both classes of a pair; with no pair, a query that finds nothing."""
+    values = " ".join(f"({c1} {c2})" for c1, c2 in pairs)
+    return _PROLOGUE + f"SELECT ?x ?c1 ?c2 WHERE {{ VALUES (?c1 ?c2) {{ {values} }} ?x a ?c1 . ?x a ?c2 . }}"
+
+
+def _with_axioms(row: dict, pairs: _Pairs | None) -> list[dict]:
+    """A solution of the split check joined back with the axioms of its pair (as the whole check would find it)."""
+    if pairs is None:
+        return [row]
+    return [{**row, "axiom": axiom} for axiom in pairs[(row["c1"], row["c2"])]]
 
 
 def _focused(query: str, focus: Collection[ox.NamedNode] | None) -> list[str]:

@@ -7,7 +7,8 @@ compile_schema`, over an in-memory copy of the schema triples only), each compil
 WHERE`` with a ``VALUES`` table, and the rounds are semi-naive: a round matches only the triples the previous round
 added (the delta graph, at first the asserted graphs themselves) against everything known. The project's rules
 (``rules/*.rq``, CONSTRUCT queries) run whole between closures, their template inserted instead of constructed (on
-Virtuoso, a one-triple template's new conclusions are selected and written back: :func:`rule_select`).
+Virtuoso, a one-triple template's new conclusions are selected and written back: :func:`rule_select`), after the
+first time only those that can match a triple the store gained since (:mod:`kgraph.infer.rule_reads`).
 
 Each round writes its conclusions to a scratch graph, drops those already known (asserted anywhere, or inferred), and
 stops when nothing is left; the new triples then join the inferred graph, and their scratch graph is the next round's
@@ -25,22 +26,38 @@ with all its classes' superclasses (cax-sco), so the path is rewritten as ``rdf:
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ReasonerName
-from kgraph.infer.closure import ANNOTATIONS, is_schema_graph, vocabulary
+from kgraph.infer.closure import ANNOTATIONS, SCHEMA_PREDICATES, SCHEMA_TYPES, vocabulary
 from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
 from kgraph.infer.native import Schema, compile_schema, ill_typed, load_owl_rl_rules
-from kgraph.infer.rules import Rule, load_rules
+from kgraph.infer.rule_reads import Changes, Reads, query_reads, rule_reads
+from kgraph.infer.rules import Rule, header_comments, load_rules
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.store import EmbeddedStore
-from kgraph.store.remote import VIRTUOSO_GRAPHS, RemoteStore, has_path_closure, virtuoso_dataset
+from kgraph.store.base import QueryResult
+from kgraph.store.remote import (
+    FORM_ACCEPT,
+    VIRTUOSO_GRAPHS,
+    RemoteStore,
+    has_path_closure,
+    media_type,
+    parse_results,
+    virtuoso_dataset,
+)
 from kgraph.store.results import solutions, triples
+
+_log = logging.getLogger(__name__)
 
 NEW_GRAPH = GRAPH_NS + "inference/new"
 """Where a round's conclusions go before those already known are dropped."""
@@ -63,29 +80,58 @@ _CONSTRUCT = re.compile(r"\bCONSTRUCT\s*\{(?P<template>.*?)\}\s*WHERE", re.IGNOR
 
 def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | None:
     """Replace the inferred graph with the closure, computed in the store; None when the schema uses a construct the
-    native engine leaves to owlrl (then the caller infers in memory)."""
+    native engine leaves to owlrl (then the caller infers in memory). The ill-typed-literal check, which reads the
+    asserted graphs only, runs alongside the rounds. Each step's time is logged at DEBUG level (logger
+    ``kgraph.infer.in_store``), so that an operator sees where a slow start goes."""
     started = time.perf_counter()
     store = copy.copy(store)  # the same store, with a time limit for inference's updates rather than for queries
     store.timeout = max(store.timeout, UPDATE_TIMEOUT)
     rules = load_rules(rules_dir)
-    for graph in (INFERRED_GRAPH, NEW_GRAPH, DELTA_GRAPH):
-        store.clear_graph(graph)
-    graphs = asserted_graphs(store)
-    reasoned = _graphs_to_reason_over(store, graphs)
-    schema = compile_schema(_schema_copy(store, reasoned), None, load_owl_rl_rules())
-    if schema.unsupported:
-        return None
-    _rounds(store, schema, rules, graphs, reasoned)
-    _drop_meaningless(store)
+    with timed("clearing the inferred and scratch graphs"):
+        for graph in (INFERRED_GRAPH, NEW_GRAPH, DELTA_GRAPH):
+            store.clear_graph(graph)
+    with timed("choosing the graphs to reason over"):
+        graphs = asserted_graphs(store)
+        reasoned = _graphs_to_reason_over(store, graphs)
+    with ThreadPoolExecutor(max_workers=1) as alongside:  # it reads the asserted graphs only: no need to wait
+        literals = alongside.submit(_timed_ill_typed_literals, store, reasoned)
+        with timed("reading and compiling the schema"):
+            schema = compile_schema(_schema_copy(store, reasoned), None, load_owl_rl_rules())
+        if schema.unsupported:
+            return None
+        _rounds(store, schema, rules, graphs, reasoned)
+        with timed("dropping statements about OWL's own vocabulary"):
+            _drop_meaningless(store)
+        with timed("counting the inferred graph"):
+            added = store.count(INFERRED_GRAPH)
+        with timed("consistency checks"):
+            inconsistencies = find_inconsistencies(store, [*graphs, INFERRED_GRAPH])
+        inconsistencies += owlrl_inconsistencies(literals.result())
     return InferenceReport(
-        added=store.count(INFERRED_GRAPH),
-        inconsistencies=find_inconsistencies(store, [*graphs, INFERRED_GRAPH])
-        + owlrl_inconsistencies(ill_typed_literals(store, reasoned)),
+        added=added,
+        inconsistencies=inconsistencies,
         seconds=time.perf_counter() - started,
         reasoned_graphs=reasoned,
         engine=ReasonerName.NATIVE,
         in_store=True,
     )
+
+
+@contextmanager
+def timed(step: str) -> Iterator[None]:
+    """Log at DEBUG level how long a step of the inference took (nothing is measured when DEBUG is off)."""
+    if not _log.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    started = time.perf_counter()
+    yield
+    _log.debug("in-store inference: %s: %.2f s", step, time.perf_counter() - started)
+
+
+def _timed_ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
+    """:func:`ill_typed_literals`, its time logged (it runs in a thread of its own, alongside the rounds)."""
+    with timed("ill-typed literal check (alongside the rounds)"):
+        return ill_typed_literals(store, graphs)
 
 
 def ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
@@ -102,9 +148,20 @@ def ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
 
 def _graphs_to_reason_over(store: RemoteStore, graphs: list[str]) -> list[str]:
     """The ontology graphs and the data graphs using their terms, as the in-memory engine chooses them."""
-    schema = [g for g in graphs if is_schema_graph(store, g)]
+    schema = _schema_graphs(store, graphs)
     values = " ".join(sorted(str(term) for term in vocabulary(store, schema)))
     return [g for g in graphs if g in schema or (values and _uses(store, g, values))]
+
+
+def _schema_graphs(store: RemoteStore, graphs: list[str]) -> list[str]:
+    """The graphs :func:`kgraph.infer.closure.is_schema_graph` says declare or axiomatise classes or properties, in
+    one query (over HTTP, its look-ups cost a request each: 0.5 s for 16 graphs)."""
+    predicates = " ".join(f"<{p}>" for p in SCHEMA_PREDICATES)
+    types = " ".join(f"<{t}>" for t in SCHEMA_TYPES)
+    query = f"""SELECT DISTINCT ?g WHERE {{ {{ VALUES ?p {{ {predicates} }} GRAPH ?g {{ ?s ?p ?o }} }}
+      UNION {{ VALUES ?t {{ {types} }} GRAPH ?g {{ ?s {TYPE} ?t }} }} }}"""
+    found = {row["g"].value for row in solutions(store.query(query, named_graphs=graphs))}
+    return [g for g in graphs if g in found]
 
 
 def _uses(store: RemoteStore, graph: str, values: str) -> bool:
@@ -117,46 +174,89 @@ def _uses(store: RemoteStore, graph: str, values: str) -> bool:
 
 def _schema_copy(store: RemoteStore, graphs: list[str]) -> EmbeddedStore:
     """The triples the rule compilers read (RDFS and OWL axioms, their lists), in memory, in one request so that
-    blank nodes keep their identity."""
-    namespaces = " || ".join(f'STRSTARTS(STR(?p), "{ns}")' for ns in _SCHEMA_NAMESPACES)
-    typed = " || ".join(f'STRSTARTS(STR(?o), "{ns}")' for ns in _SCHEMA_NAMESPACES)
-    lists = ", ".join(f"<{p}>" for p in _LISTS)
-    query = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o
-      FILTER ({namespaces} || ?p IN ({lists}) || (?p = {TYPE} && isIRI(?o) && ({typed}))) }}"""
+    blank nodes keep their identity. Which predicates and classes those are is asked first (an index look-up each):
+    a filter on every triple's predicate scans the whole store (0.9 s on 100k triples, against 0.1 s). Annotations
+    (``rdfs:label``, ``rdfs:comment``...) are left out: no compiled rule reads them, and data labels nearly every
+    resource (17k of the 17.5k triples otherwise copied on 100k generated triples)."""
+    predicates = [
+        p
+        for p in _distinct(store, "SELECT DISTINCT ?x WHERE { ?s ?x ?o }", graphs)
+        if (p.value.startswith(_SCHEMA_NAMESPACES) or p.value in _LISTS) and p not in ANNOTATIONS
+    ]
+    classes = [
+        c
+        for c in _distinct(store, f"SELECT DISTINCT ?x WHERE {{ ?s {TYPE} ?x }}", graphs)
+        if c.value.startswith(_SCHEMA_NAMESPACES)
+    ]
     scratch = EmbeddedStore()
+    if not predicates and not classes:
+        return scratch
+    pairs = " ".join(f"({TYPE} {c})" for c in classes)
+    query = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ VALUES ?p {{ {" ".join(map(str, predicates))} }} ?s ?p ?o }}
+      UNION {{ VALUES (?p ?o) {{ {pairs} }} ?s ?p ?o }} }}"""
     found = triples(store.query(query, default_graph=graphs))
     scratch.add(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in found)
     return scratch
+
+
+def _distinct(store: RemoteStore, select: str, graphs: list[str]) -> list[ox.NamedNode]:
+    """The IRIs a one-variable SELECT (of ``?x``) finds."""
+    return [
+        row["x"] for row in solutions(store.query(select, default_graph=graphs)) if isinstance(row["x"], ox.NamedNode)
+    ]
 
 
 def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[str], reasoned: list[str]) -> None:
     """The OWL 2 RL closure, then the project's rules over it, then the closure of what they concluded, and so on
     until the rules conclude nothing new. The rules run while the scratch graphs are empty: Virtuoso plans a pattern
     over its default graph far worse while large graphs are being left out of it (a closure round's scratch graphs
-    hold about as many triples as the inferred graph)."""
+    hold about as many triples as the inferred graph). What the rules selected once (:func:`rule_select`) is in the
+    store from then on, asserted or inferred: later rounds send only what they had not selected before."""
+    selected: set[ox.Triple] = set()
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
     delta = _in_graphs(reasoned)
-    for _ in range(MAX_ROUNDS):
-        _owl_closure(store, schema, delta, known)
+    changes = Changes()
+    for step in range(MAX_ROUNDS):
+        _owl_closure(store, schema, delta, known, step, changes)
         for rule in rules:
-            _apply_rule(store, rule, everything, NEW_GRAPH)
-        if not _keep_new(store, NEW_GRAPH):
-            return
+            if step and not _reads(rule, store, everything).met_by(changes):
+                _log.debug("in-store inference: step %d, rule %s: nothing new it reads", step, rule.path.name)
+                continue
+            with timed(f"step {step}, rule {rule.path.name}"):
+                _apply_rule(store, rule, everything, NEW_GRAPH, selected)
+        changes = Changes()
+        with timed(f"step {step}, keeping the rules' new conclusions"):
+            if not _keep_new(store, NEW_GRAPH, changes):
+                return
         delta = f"GRAPH <{NEW_GRAPH}> {{ {{}} }}"
     raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
 
 
-def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str) -> None:
+def _reads(rule: Rule, store: RemoteStore, graphs: list[str]) -> Reads:
+    """What a rule can match (:mod:`kgraph.infer.rule_reads`). On Virtuoso, a variable predicate whose values a
+    subquery gives (fought-in.rq's ``?role``, the sub-properties of ``kg:participant``) is read from the rule as it
+    runs there, that subquery answered and inlined as VALUES (:func:`_for_virtuoso`); the IRIs of the rule as
+    written are kept, so that a change to what the subquery reads (``rdfs:subPropertyOf``) counts too."""
+    reads = rule_reads(rule)
+    if not reads.any_predicate or not store.is_virtuoso:
+        return reads
+    inlined = query_reads(_for_virtuoso(rule.query, store, graphs))
+    return Reads(reads.iris | inlined.iris, inlined.any_predicate, reads.any_class or inlined.any_class)
+
+
+def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str, step: int, changes: Changes) -> None:
     """Semi-naive rounds of the compiled OWL 2 RL tables, from the triples of ``delta``, until a round concludes
     nothing new; each round's new triples stay in their scratch graph as the next round's delta (the two scratch
     graphs take turns: nothing is copied but into the inferred graph), and both are left empty."""
     target, previous = DELTA_GRAPH, NEW_GRAPH
-    for _ in range(MAX_ROUNDS):
-        for update in owl_rl_updates(schema, delta, known, target):
-            store.update(update)
-        if not _keep_new(store, target):
-            break
+    for number in range(MAX_ROUNDS):
+        for name, update in owl_rl_updates(schema, delta, known, target, in_written_order=store.is_virtuoso):
+            with timed(f"step {step}, OWL RL round {number}, {name}"):
+                store.update(update)
+        with timed(f"step {step}, OWL RL round {number}, keeping the new conclusions"):
+            if not _keep_new(store, target, changes):
+                break
         store.clear_graph(previous)
         delta = f"GRAPH <{target}> {{ {{}} }}"
         target, previous = previous, target
@@ -166,11 +266,14 @@ def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str) -> 
         store.clear_graph(graph)
 
 
-def _keep_new(store: RemoteStore, target: str) -> bool:
-    """Drop from a scratch graph what is known already, add the rest to the inferred graph; whether any was new."""
+def _keep_new(store: RemoteStore, target: str, changes: Changes) -> bool:
+    """Drop from a scratch graph what is known already, add the rest to the inferred graph, their predicates and
+    classes to ``changes``; whether any was new."""
     store.update(_forget_known(target))
     if not store.count(target):
         return False
+    changes.predicates.update(str(p) for p in _distinct_in(store, f"GRAPH <{target}> {{ ?s ?x ?o }}"))
+    changes.classes.update(str(c) for c in _distinct_in(store, f"GRAPH <{target}> {{ ?s {TYPE} ?x }}"))
     store.update(_copy(target, INFERRED_GRAPH))
     return True
 
@@ -181,49 +284,70 @@ def _in_graphs(graphs: list[str]) -> str:
     return f"VALUES ?G {{ {values} }} GRAPH ?G {{ {{}} }}"
 
 
-def owl_rl_updates(schema: Schema, delta: str, known: str, target: str = NEW_GRAPH) -> list[str]:
-    """One INSERT per compiled table: the conclusions of the delta's triples (joined with the known ones for
-    transitive properties and chains), into the scratch graph."""
+def owl_rl_updates(
+    schema: Schema, delta: str, known: str, target: str = NEW_GRAPH, *, in_written_order: bool = False
+) -> list[tuple[str, str]]:
+    """One INSERT per compiled table, named: the conclusions of the delta's triples (joined with the known ones for
+    transitive properties and chains), into the scratch graph.
+
+    ``in_written_order`` (for Virtuoso) has a one-premise table joined in the order written, its ``VALUES`` table
+    first, by Virtuoso's ``sql:select-option "order"`` pragma: left to itself, Virtuoso 7.2 now and then scans the
+    delta graph first and probes the table for each triple (2.8 s instead of 0.01 s for the domains of 20k new
+    triples, on 100k), which made some starts several times slower than others."""
+    pragma = 'define sql:select-option "order"\n' if in_written_order else ""
     updates = []
     single = [
-        ("?c ?d", _pairs(schema.types), f"?s {TYPE} ?c", f"?s {TYPE} ?d", ""),
-        ("?p ?d", _pairs(schema.domains), "?s ?p ?o", f"?s {TYPE} ?d", ""),
-        ("?p ?d", _pairs(schema.ranges), "?s ?p ?o", f"?o {TYPE} ?d", "FILTER (!isLiteral(?o))"),
-        ("?p ?q", _pairs(schema.properties), "?s ?p ?o", "?s ?q ?o", ""),
-        ("?p ?q", _pairs(schema.inverses), "?s ?p ?o", "?o ?q ?s", "FILTER (!isLiteral(?o))"),
+        ("subclasses", "?c ?d", _pairs(schema.types), f"?s {TYPE} ?c", f"?s {TYPE} ?d", ""),
+        ("domains", "?p ?d", _pairs(schema.domains), "?s ?p ?o", f"?s {TYPE} ?d", ""),
+        ("ranges", "?p ?d", _pairs(schema.ranges), "?s ?p ?o", f"?o {TYPE} ?d", "FILTER (!isLiteral(?o))"),
+        ("subproperties", "?p ?q", _pairs(schema.properties), "?s ?p ?o", "?s ?q ?o", ""),
+        ("inverses", "?p ?q", _pairs(schema.inverses), "?s ?p ?o", "?o ?q ?s", "FILTER (!isLiteral(?o))"),
     ]
-    for columns, rows, premise, conclusion, condition in single:
+    for name, columns, rows, premise, conclusion, condition in single:
         if rows:
             where = f"VALUES ({columns}) {{ {rows} }} {_fill(delta, premise)} {condition}"
-            updates.append(_insert(conclusion, where, target))
+            updates.append((name, pragma + _insert(conclusion, where, target)))
     for prop in sorted(schema.transitive):
         p = f"{prop}"
-        updates.append(_insert(f"?x {p} ?z", f"{_fill(delta, f'?x {p} ?y')} {_fill(known, f'?y {p} ?z')}", target))
-        updates.append(_insert(f"?x {p} ?z", f"{_fill(known, f'?x {p} ?y')} {_fill(delta, f'?y {p} ?z')}", target))
+        left = _insert(f"?x {p} ?z", f"{_fill(delta, f'?x {p} ?y')} {_fill(known, f'?y {p} ?z')}", target)
+        right = _insert(f"?x {p} ?z", f"{_fill(known, f'?x {p} ?y')} {_fill(delta, f'?y {p} ?z')}", target)
+        updates += [(f"transitive {p}, new first", left), (f"transitive {p}, new second", right)]
     for prop, chains in sorted(schema.chains.items()):
         for chain in chains:
             for index in range(len(chain)):
                 links = [
                     _fill(delta if i == index else known, f"?n{i} {link} ?n{i + 1}") for i, link in enumerate(chain)
                 ]
-                updates.append(_insert(f"?n0 {prop} ?n{len(chain)}", " ".join(links), target))
+                updates.append(
+                    (f"chain {prop}, new link {index}", _insert(f"?n0 {prop} ?n{len(chain)}", " ".join(links), target))
+                )
     return updates
 
 
-def _apply_rule(store: RemoteStore, rule: Rule, graphs: list[str], target: str) -> None:
-    """One round of a project rule: on Virtuoso, its new conclusions selected and written back when the template is
-    one triple (:func:`rule_select`), else (and on other stores) an INSERT."""
+def _apply_rule(store: RemoteStore, rule: Rule, graphs: list[str], target: str, selected: set[ox.Triple]) -> None:
+    """One round of a project rule: on Virtuoso, its conclusions selected and those not ``selected`` before written
+    back (and added to ``selected``) when the template is one triple (:func:`rule_select`), else (and on other
+    stores) an INSERT."""
     select = rule_select(rule, graphs, store) if store.is_virtuoso else None
     if select is None:
         store.update(rule_update(rule, graphs, store, target))
         return
-    rows = solutions(store.query(select, default_graph=None))
-    new = ox.NamedNode(target)
-    store.add(
-        ox.Quad(row["s"], row["p"], row["o"], new)
-        for row in rows
+    found = {
+        ox.Triple(row["s"], row["p"], row["o"])
+        for row in solutions(_as_written(store, select))
         if isinstance(row["s"], ox.NamedNode | ox.BlankNode) and isinstance(row["p"], ox.NamedNode)
-    )
+    }
+    new = ox.NamedNode(target)
+    store.add(ox.Quad(t.subject, t.predicate, t.object, new) for t in found - selected)
+    selected |= found
+
+
+def _as_written(store: RemoteStore, select: str) -> QueryResult:
+    """A SELECT sent exactly as written, its dataset said by its own pragmas: :meth:`RemoteStore.query` would list
+    every graph for a query whose text says ``graph`` (as ``input:default-graph-exclude`` does), and Virtuoso plans a
+    listed dataset as a union over each graph (fought-in.rq: 1.6 s instead of 0.5 s on 100k triples)."""
+    response = store.open_query(select, [], FORM_ACCEPT["SELECT"])
+    return parse_results(response, media_type(response))
 
 
 def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None:
@@ -250,7 +374,7 @@ def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None
     projection = " ".join(f"({term} AS ?{name})" for term, name in zip(terms, "spo", strict=True))
     select = f"{query[: match.start()]}SELECT DISTINCT {projection} WHERE{where}"
     left_out = {NEW_GRAPH, DELTA_GRAPH, *store.graph_names()} - set(graphs)
-    return virtuoso_dataset(select, VIRTUOSO_GRAPHS | left_out)
+    return _order_pragma(rule) + virtuoso_dataset(select, VIRTUOSO_GRAPHS | left_out)
 
 
 def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str = NEW_GRAPH) -> str:
@@ -267,8 +391,17 @@ def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str =
     update = query[: match.start()] + head + query[match.end() :]
     if excluding:
         left_out = {NEW_GRAPH, DELTA_GRAPH, *store.graph_names()} - set(graphs)
-        return virtuoso_dataset(update, VIRTUOSO_GRAPHS | left_out)
+        return _order_pragma(rule) + virtuoso_dataset(update, VIRTUOSO_GRAPHS | left_out)
     return update
+
+
+def _order_pragma(rule: Rule) -> str:
+    """Virtuoso's pragma to join a rule's patterns in the order written, for a rule whose header asks for it (``#
+    plan: in the written order``): the order the embedded engine evaluates, which the rule's author has chosen.
+    Virtuoso's planner does better alone on most rules (corroborated-claim.rq: 0.01 s, against 0.3 s in the written
+    order), not on all (fought-in.rq: 1.7 s instead of 3 to 4 s on 300k generated triples)."""
+    plan = header_comments(rule.query).get("plan", "")
+    return 'define sql:select-option "order"\n' if plan.lower().startswith("in the written order") else ""
 
 
 def _for_virtuoso(query: str, store: RemoteStore, graphs: list[str]) -> str:
@@ -354,20 +487,47 @@ def _forget_known(target: str) -> str:
 
 
 def _copy(source: str, target: str) -> str:
-    return f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}"
+    """SPARQL 1.1's ``ADD``: Virtuoso copies a graph that way 2 to 10 times faster than by ``INSERT ... WHERE`` (50k
+    triples: 0.2 to 1 s, against 2.1 s)."""
+    return f"ADD SILENT <{source}> TO <{target}>"
 
 
 def _drop_meaningless(store: RemoteStore) -> None:
-    """Leave out of the inferred graph what the native engine does: statements about OWL's own vocabulary."""
-    built_in = " || ".join(f'STRSTARTS(STR(?{v}), "{ns}")' for ns in BUILT_IN_NAMESPACES for v in "x")
-    subject, predicate, obj = (built_in.replace("?x", f"?{v}") for v in "spo")
-    condition = (
-        f"({subject}) || (?p = {TYPE} && isIRI(?o) && ({obj})) || (?p = {SAME_AS} && ?s = ?o) "
-        f"|| (?p != {TYPE} && ?p != {SAME_AS} && ({predicate}))"
+    """Leave out of the inferred graph what the native engine does: statements about OWL's own vocabulary. The
+    subjects, predicates and classes in its namespaces are found first (among the distinct ones: a filter on every
+    triple's terms costs Virtuoso a string per term, 0.5 s on 100k triples, against 0.25 s), then their triples
+    deleted by index."""
+    inferred = f"<{INFERRED_GRAPH}>"
+    built_in = " || ".join(f'STRSTARTS(STR(?x), "{ns}")' for ns in BUILT_IN_NAMESPACES)
+    subjects = _distinct_in(
+        store, f"{{ SELECT DISTINCT ?x WHERE {{ GRAPH {inferred} {{ ?x ?p ?o }} }} }} FILTER ({built_in})"
     )
-    store.update(
-        f"DELETE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }} "
-        f"WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} FILTER ({condition}) }}"
-    )
+    predicates = [
+        p
+        for p in _distinct_in(store, f"GRAPH {inferred} {{ ?s ?x ?o }}")
+        if str(p) not in (TYPE, SAME_AS) and p.value.startswith(BUILT_IN_NAMESPACES)
+    ]
+    classes = [
+        c
+        for c in _distinct_in(store, f"GRAPH {inferred} {{ ?s {TYPE} ?x }}")
+        if c.value.startswith(BUILT_IN_NAMESPACES)
+    ]
+    for variable, terms, triple in (
+        ("?s", subjects, "?s ?p ?o"),
+        ("?p", predicates, "?s ?p ?o"),
+        ("?o", classes, f"?s {TYPE} ?o"),
+    ):
+        if terms:
+            values = " ".join(map(str, terms))
+            where = f"VALUES {variable} {{ {values} }} GRAPH {inferred} {{ {triple} }}"
+            store.update(f"DELETE {{ GRAPH {inferred} {{ {triple} }} }} WHERE {{ {where} }}")
+    same = f"GRAPH {inferred} {{ ?s {SAME_AS} ?o }}"
+    store.update(f"DELETE {{ {same} }} WHERE {{ {same} FILTER (?s = ?o) }}")
     for graph in (NEW_GRAPH, DELTA_GRAPH):
         store.clear_graph(graph)
+
+
+def _distinct_in(store: RemoteStore, pattern: str) -> list[ox.NamedNode]:
+    """The IRIs ``?x`` takes in a pattern of named graphs (each once)."""
+    rows = solutions(_as_written(store, f"SELECT ?x WHERE {{ {pattern} }} GROUP BY ?x"))
+    return [row["x"] for row in rows if isinstance(row["x"], ox.NamedNode)]

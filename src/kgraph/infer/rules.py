@@ -42,6 +42,11 @@ class Rule:
         return prepareQuery(self.query).algebra
 
     @property
+    def algebra(self) -> CompValue:
+        """rdflib's parse of the rule (what in-store inference reads to know which new triples concern it)."""
+        return self._algebra
+
+    @property
     def template(self) -> list[tuple]:
         """The triple patterns the rule concludes."""
         return list(self._algebra.template)
