@@ -90,7 +90,13 @@ class RemoteQueryRunner:
         with self._lock:
             graphs = list(self._graphs)
         sparql, params = thin_dataset(
-            request.sparql, request.default_graph, request.named_graphs, graphs, self._store.is_virtuoso
+            request.sparql,
+            request.default_graph,
+            request.named_graphs,
+            graphs,
+            self._store.is_virtuoso,
+            matching=self._store.graphs_matching,
+            answer=self._store.terms,
         ) or (request.sparql, dataset_params(request.default_graph, request.named_graphs, lambda: graphs))
         response = self._send(sparql, params, accept)
         streaming = False

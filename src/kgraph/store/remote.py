@@ -40,6 +40,8 @@ import pyoxigraph as ox
 from kgraph.config import GRAPH_NS
 from kgraph.sparql.guard import SPARQL_TOKEN
 from kgraph.store.base import QueryResult, Store, Term
+from kgraph.store.path_first import Answer, inline_paths
+from kgraph.store.patterns import Probe, query_probes
 from kgraph.store.results import solutions, triples
 
 if TYPE_CHECKING:
@@ -129,6 +131,7 @@ class RemoteStore(Store):
         self.url = url
         self.timeout = timeout
         self.query_url, self.update_url = endpoints(url)
+        self._matches = _Matches()  # shared with copies (copy.copy), so a write through either forgets for both
 
     def query(
         self,
@@ -139,10 +142,13 @@ class RemoteStore(Store):
     ) -> QueryResult:
         accept = FORM_ACCEPT.get(query_form(sparql) or "", RESULTS_ACCEPT)  # of the query as written: pragmas hide it
         thin = self._thin(sparql, default_graph, named_graphs)
+        own = None
+        if thin is None and default_graph is None and named_graphs is None and self.is_virtuoso:
+            own = virtuoso_form(sparql, VIRTUOSO_GRAPHS, self.graphs_matching, self.terms)
         if thin is not None:
             sparql, params = thin
-        elif default_graph is None and named_graphs is None and self.is_virtuoso and not _excludes_badly(sparql):
-            sparql, params = virtuoso_dataset(sparql, VIRTUOSO_GRAPHS), []
+        elif own is not None:
+            sparql, params = own, []
         else:
             if default_graph is None and named_graphs is None and self.is_virtuoso:
                 default_graph = named_graphs = self.graph_names()
@@ -158,7 +164,31 @@ class RemoteStore(Store):
         over a whole store: seconds instead of a fraction of one); None when that does not apply."""
         if default_graph is None or len(default_graph) < 2 or not self.is_virtuoso:
             return None
-        return thin_dataset(sparql, default_graph, named_graphs, self.graph_names(), virtuoso=True)
+        graphs = self.graph_names()
+        return thin_dataset(
+            sparql, default_graph, named_graphs, graphs, True, matching=self.graphs_matching, answer=self.terms
+        )
+
+    def terms(self, select: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+        """The values of a one-variable SELECT's variable, the query sent as written (no dataset parameters)."""
+        return [term for solution in self._raw_select(select) if (term := solution[0]) is not None]
+
+    def graphs_matching(self, probes: Iterable[Probe], graphs: Iterable[str]) -> set[str]:
+        """Those of ``graphs`` that hold a triple one of the probes (:mod:`kgraph.store.patterns`) matches: one ASK
+        per probe and graph, its answer kept until the next write through this store (or a copy of it)."""
+        return {graph for graph in graphs if any(self._holds(probe, graph) for probe in probes)}
+
+    def _holds(self, probe: Probe, graph: str) -> bool:
+        generation = self._matches.generation
+        known = self._matches.answers.get((probe, graph))
+        if known is None:
+            subject, predicate, obj = probe
+            pattern = f"{subject or '?s'} {predicate or '?p'} {obj or '?o'}"
+            response = self.open_query(f"ASK {{ GRAPH {_iri(graph)} {{ {pattern} }} }}", [], FORM_ACCEPT["ASK"])
+            known = bool(parse_results(response, media_type(response)))
+            if self._matches.generation == generation:  # no write meanwhile: still true
+                self._matches.answers[(probe, graph)] = known
+        return known
 
     @cached_property
     def is_virtuoso(self) -> bool:
@@ -195,6 +225,7 @@ class RemoteStore(Store):
         return self.count(graph)
 
     def update(self, sparql: str) -> None:
+        self._matches.forget()
         self._post(self.update_url, sparql.encode("utf-8"), "application/sparql-update", "*/*").close()
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
@@ -288,6 +319,20 @@ class RemoteStore(Store):
     def sparql_server(self) -> RemoteStore:
         """The remote evaluates queries, updates and inference itself."""
         return self
+
+
+class _Matches:
+    """Which graphs hold a triple matching a probe, as asked of the remote since the last write; ``generation``
+    counts the writes, so that an answer asked for before a write is not kept after it."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[Probe, str], bool] = {}
+        self.generation = 0
+
+    def forget(self) -> None:
+        """Called before every write: what graphs hold may change."""
+        self.generation += 1
+        self.answers.clear()
 
 
 class PooledResponse(io.RawIOBase):
@@ -436,6 +481,8 @@ def thin_dataset(
     named_graphs: Sequence[str] | None,
     graphs: Sequence[str],
     virtuoso: bool,
+    matching: Matching | None = None,
+    answer: Answer | None = None,
 ) -> tuple[str, list[tuple[str, str]]] | None:
     """The query and dataset parameters that let the remote's planner work on its own default graph, or None when
     the dataset cannot be said that way (then :func:`dataset_params` lists it).
@@ -447,7 +494,8 @@ def thin_dataset(
     alone reads the named graphs) goes unchanged, with ``input:default-graph-exclude`` pragmas for Virtuoso's system
     graphs and the few graphs left out (the inferred graph, with inference off). Its ``input:named-graph-exclude``
     is no help for a query with ``GRAPH``: Virtuoso 7.2 ignores it for ``GRAPH ?g`` and answers nothing for a
-    ``SELECT DISTINCT`` in ``GRAPH <g>``; nor with a ``+``, ``*`` or ``?`` path (:func:`has_path_closure`). Other
+    ``SELECT DISTINCT`` in ``GRAPH <g>``. Graphs that ``matching`` shows to hold nothing the query's patterns match
+    are not excluded, and ``answer`` answers a path first where Virtuoso needs it (:func:`virtuoso_form`). Other
     stores: ``union-default-graph`` when every graph is asked for.
     """
     if named_graphs is not None and set(named_graphs) != set(graphs):
@@ -458,9 +506,8 @@ def thin_dataset(
     if not default <= every or len(left_out) > THIN_EXCLUSIONS:
         return None
     if virtuoso:
-        if _GRAPH.search(sparql) or has_path_closure(sparql):
-            return None
-        return virtuoso_dataset(sparql, VIRTUOSO_GRAPHS | left_out), []
+        form = virtuoso_form(sparql, VIRTUOSO_GRAPHS | left_out, matching, answer)
+        return None if form is None else (form, [])
     if left_out:
         return None
     return sparql, [("union-default-graph", "")]
@@ -472,6 +519,38 @@ THIN_EXCLUSIONS = 8
 _GRAPH = re.compile(r"^(?![ \t]*#).*\bgraph\b", re.IGNORECASE | re.MULTILINE)
 """The keyword that reads named graphs, on a line that is not a comment (found in a string, an IRI or a comment at
 the end of a line too: then the dataset is merely listed)."""
+
+
+Matching = Callable[[frozenset[Probe], frozenset[str]], set[str]]
+"""Those of some graphs that hold a triple matching one of some probes (:meth:`RemoteStore.graphs_matching`)."""
+
+
+def virtuoso_form(
+    sparql: str, excluded: frozenset[str], matching: Matching | None, answer: Answer | None = None
+) -> str | None:
+    """The query over Virtuoso's own default graph without the ``excluded`` graphs, or None when Virtuoso 7.2 cannot
+    be trusted to answer it that way (then the dataset is listed).
+
+    Only the excluded graphs that hold a triple one of the query's patterns matches (``matching`` asks the store)
+    are excluded by pragma: the others cannot change the answer (:mod:`kgraph.store.patterns`), and with no pragma
+    at all the query is the very one Virtuoso answers directly. Virtuoso 7.2 loses a ``+`` path once three graphs or
+    more are excluded by pragma, or a dozen listed (``bench/queries/optional-first.rq`` at 100k triples: 0 rows
+    instead of 463, its plan starting the path from the joined side, with one graph excluded too), so a path still
+    needing an exclusion is answered first, alone (``answer`` evaluates a query on the store), and written into the
+    query as ``VALUES`` (:mod:`kgraph.store.path_first`); a query with a path that cannot be is not sent this way,
+    nor one with ``GRAPH`` (see :func:`thin_dataset`)."""
+    if _GRAPH.search(sparql):
+        return None
+    if matching is not None and excluded and (probes := query_probes(sparql)) is not None:
+        excluded = frozenset(matching(probes, excluded))
+    if excluded and has_path_closure(sparql):
+        if answer is None:
+            return None
+        inlined = inline_paths(sparql, lambda select: answer(virtuoso_dataset(select, excluded)))
+        if inlined is None:
+            return None
+        sparql = inlined
+    return virtuoso_dataset(sparql, excluded)
 
 
 def has_path_closure(sparql: str) -> bool:
@@ -488,11 +567,6 @@ def has_path_closure(sparql: str) -> bool:
             return True
         previous = (kind, text)
     return False
-
-
-def _excludes_badly(sparql: str) -> bool:
-    """Whether Virtuoso's own default graph with its system graphs excluded would answer the query wrongly."""
-    return bool(_GRAPH.search(sparql)) or has_path_closure(sparql)
 
 
 def virtuoso_dataset(sparql: str, default_exclude: Iterable[str]) -> str:
