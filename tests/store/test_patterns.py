@@ -1,0 +1,53 @@
+"""Which triples a query can match (the graphs that can change its answer over Virtuoso, issue 16)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgraph.store.patterns import query_probes
+
+EX = "http://example.org/"
+
+
+def test_every_pattern_is_a_probe_of_its_constants() -> None:
+    sparql = f"""PREFIX ex: <{EX}>
+    CONSTRUCT {{ ?s ex:written ?o }} WHERE {{
+      ?s a ex:Claim ; ex:about ?o .
+      OPTIONAL {{ ?o ex:hasTime/^ex:inverse ?t }}
+      FILTER NOT EXISTS {{ ?o ex:label "x"@en }}
+      {{ SELECT ?s WHERE {{ ?s ex:p+ ex:c }} }}
+      MINUS {{ ex:a ?p ?s }}
+    }}"""
+    assert query_probes(sparql) == {
+        (None, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}Claim>"),
+        (None, f"<{EX}about>", None),
+        (None, f"<{EX}hasTime>", None),
+        (None, f"<{EX}inverse>", None),
+        (None, f"<{EX}label>", '"x"@en'),
+        (None, f"<{EX}p>", None),
+        (f"<{EX}a>", None, None),
+    }
+
+
+def test_a_pattern_of_variables_matches_anything() -> None:
+    assert query_probes("SELECT * WHERE { ?s ?p ?o }") == {(None, None, None)}
+
+
+def test_a_zero_length_path_from_a_constant_matches_only_its_steps() -> None:
+    assert query_probes(f"SELECT * WHERE {{ <{EX}a> <{EX}p>* ?x }}") == {(None, f"<{EX}p>", None)}
+
+
+@pytest.mark.parametrize(
+    "sparql",
+    [
+        f"SELECT * WHERE {{ ?a <{EX}p>* ?b }}",  # every term of the graph matches itself
+        f"SELECT * WHERE {{ ?a (<{EX}p>/<{EX}q>?) ?b . ?b !<{EX}p> ?c }}",  # any predicate but one
+        "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
+        f"SELECT * WHERE {{ SERVICE <{EX}sparql> {{ ?s ?p ?o }} }}",
+        f"DESCRIBE <{EX}a>",
+        "SELECT * WHERE { ?s <relative> ?o }",
+        "SELECT * WHERE { ?s ?p }",
+    ],
+)
+def test_what_it_cannot_vouch_for_is_none(sparql: str) -> None:
+    assert query_probes(sparql) is None
