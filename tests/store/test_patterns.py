@@ -9,32 +9,34 @@ from kgraph.store.patterns import query_probes
 EX = "http://example.org/"
 
 
-def test_every_pattern_is_a_probe_of_its_constants() -> None:
+def test_every_pattern_is_a_probe_with_a_pattern_it_joins() -> None:
     sparql = f"""PREFIX ex: <{EX}>
     CONSTRUCT {{ ?s ex:written ?o }} WHERE {{
       ?s a ex:Claim ; ex:about ?o .
       OPTIONAL {{ ?o ex:hasTime/^ex:inverse ?t }}
       FILTER NOT EXISTS {{ ?o ex:label "x"@en }}
       {{ SELECT ?s WHERE {{ ?s ex:p+ ex:c }} }}
-      MINUS {{ ex:a ?p ?s }}
+      MINUS {{ ex:a ?p ?s . ?s ?q ?r }}
     }}"""
+    claim = f"?s <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EX}Claim>"
     assert query_probes(sparql) == {
-        (None, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{EX}Claim>"),
-        (None, f"<{EX}about>", None),
-        (None, f"<{EX}hasTime>", None),
-        (None, f"<{EX}inverse>", None),
-        (None, f"<{EX}label>", '"x"@en'),
-        (None, f"<{EX}p>", None),
-        (f"<{EX}a>", None, None),
+        (claim, f"?s <{EX}about> ?o"),
+        (f"?s <{EX}about> ?o", claim),
+        (f"?_s <{EX}hasTime> ?_o", ""),  # a path's steps: their predicate alone
+        (f"?_s <{EX}inverse> ?_o", ""),
+        (f'?o <{EX}label> "x"@en', ""),
+        (f"?_s <{EX}p> ?_o", ""),
+        (f"<{EX}a> ?p ?s", ""),  # its only company has no constant predicate
+        ("?s ?q ?r", ""),
     }
 
 
 def test_a_pattern_of_variables_matches_anything() -> None:
-    assert query_probes("SELECT * WHERE { ?s ?p ?o }") == {(None, None, None)}
+    assert query_probes("SELECT * WHERE { ?s ?p ?o }") == {("?s ?p ?o", "")}
 
 
 def test_a_zero_length_path_from_a_constant_matches_only_its_steps() -> None:
-    assert query_probes(f"SELECT * WHERE {{ <{EX}a> <{EX}p>* ?x }}") == {(None, f"<{EX}p>", None)}
+    assert query_probes(f"SELECT * WHERE {{ <{EX}a> <{EX}p>* ?x }}") == {(f"?_s <{EX}p> ?_o", "")}
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,12 @@ default graph (the union of every graph) without excluding the few that cannot m
 among them: Virtuoso 7.2 plans a query differently once graphs are excluded or listed, and some of those plans are
 wrong (a ``+`` path over three excluded graphs or more: no rows; issue 16).
 
-A probe is one pattern's subject, predicate and object in SPARQL syntax, None where a variable or a blank node
-stands (a path step: its predicate only). The analysis is the one of rdflib's parser (an algebra, which pyoxigraph
-does not expose), cached per query text. It gives up (None) where the argument above fails or is not shown:
+A probe is one pattern in SPARQL syntax (a path step: a triple with its predicate), with another pattern of its
+basic graph pattern that shares a variable with it, when there is one: a graph whose triples match the first but
+whose values match the second nowhere adds nothing either (Virtuoso's system graphs type their own nodes with
+``rdf:type``, which a query's ``?event a ?type . ?event kg:attacker ?unit`` can never join). The analysis is the one
+of rdflib's parser (an algebra, which pyoxigraph does not expose), cached per query text. It gives up (None) where
+the argument above fails or is not shown:
 
 - a path that can match zero steps (``*``, ``?``) between two variables matches every term of the graph to
   itself, triples or not; a negated property set matches any predicate but a few (both: no probe says it);
@@ -20,7 +23,7 @@ does not expose), cached per query text. It gives up (None) where the argument a
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
 from rdflib.plugins.sparql.algebra import translateQuery
@@ -28,8 +31,10 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import BNode, Literal, Node, URIRef, Variable
 
-Probe = tuple[str | None, str | None, str | None]
-"""A pattern's subject, predicate and object as SPARQL terms, None where anything matches."""
+Probe = tuple[str, str]
+"""A pattern in SPARQL syntax, and another pattern of the same basic graph pattern sharing a variable with it ("" for
+none): a triple of a graph matters to the query only if it matches the first and its values match the second
+somewhere (both are needed for any solution of that basic graph pattern)."""
 
 _GIVE_UP = frozenset({"Graph", "ServiceGraphPattern", "DescribeQuery"})
 """Algebra nodes whose patterns read something other than the default graph's triples."""
@@ -60,8 +65,7 @@ def _probes(node: object) -> Iterator[Probe]:
             raise _Unknown(node.name)
         for key, value in node.items():
             if key == "triples" and node.name in ("BGP", "TriplesBlock"):
-                for triple in value:
-                    yield from _triple_probes(triple)
+                yield from _block_probes(value)
             elif key != "template":  # a CONSTRUCT template is written, not matched
                 yield from _probes(value)
     elif isinstance(node, list | tuple):
@@ -69,21 +73,41 @@ def _probes(node: object) -> Iterator[Probe]:
             yield from _probes(item)
 
 
-def _triple_probes(triple: object) -> Iterator[Probe]:
-    """The probes of one triple pattern: itself, or one per IRI of its path."""
-    if not isinstance(triple, list | tuple) or len(triple) != 3:
+def _block_probes(triples: object) -> Iterator[Probe]:
+    """The probes of a basic graph pattern's triples: each triple with its first companion (a triple that is no
+    path, with a constant predicate, sharing a variable with it), each path step alone."""
+    if not isinstance(triples, list | tuple) or not all(isinstance(t, list | tuple) and len(t) == 3 for t in triples):
         raise _Unknown("a triple pattern rdflib left unexpanded")
-    subject, verb, obj = triple
-    if isinstance(subject, Path) or isinstance(obj, Path):
-        raise _Unknown("a path in a term's place")
-    if not isinstance(verb, Path):
-        yield _term(subject), _term(verb), _term(obj)
-        return
-    subject, obj = _term(subject), _term(obj)
-    if subject is None and obj is None and _may_be_empty(verb):
-        raise _Unknown("a path matching zero steps between two variables")
-    for iri in _path_iris(verb):
-        yield (None, iri, None)
+    plain = [t for t in triples if not isinstance(t[1], Path)]
+    for triple in triples:
+        subject, verb, obj = triple
+        if isinstance(subject, Path) or isinstance(obj, Path):
+            raise _Unknown("a path in a term's place")
+        if not isinstance(verb, Path):
+            companion = next((c for c in plain if c is not triple and _joins(triple, c)), None)
+            yield _pattern(triple), "" if companion is None else _pattern(companion)
+            continue
+        if _term(subject) is None and _term(obj) is None and _may_be_empty(verb):
+            raise _Unknown("a path matching zero steps between two variables")
+        for iri in _path_iris(verb):
+            yield f"?_s {iri} ?_o", ""
+
+
+def _joins(triple: Sequence[object], companion: Sequence[object]) -> bool:
+    """Whether ``companion`` has a constant predicate and shares a variable (or a blank node) with ``triple``."""
+    shared = {t for t in triple if isinstance(t, Variable | BNode)} & set(companion)
+    return bool(shared) and isinstance(companion[1], URIRef)
+
+
+def _pattern(triple: Sequence[object]) -> str:
+    """A triple pattern in SPARQL syntax, blank nodes as variables (they join alike within a basic graph pattern)."""
+    return " ".join(_term(term) or _variable(term) for term in triple)
+
+
+def _variable(term: object) -> str:
+    if isinstance(term, Variable):
+        return term.n3()
+    return "?_b" + "".join(c for c in str(term) if c.isalnum())
 
 
 def _term(term: object) -> str | None:

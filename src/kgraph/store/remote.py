@@ -182,9 +182,9 @@ class RemoteStore(Store):
         generation = self._matches.generation
         known = self._matches.answers.get((probe, graph))
         if known is None:
-            subject, predicate, obj = probe
-            pattern = f"{subject or '?s'} {predicate or '?p'} {obj or '?o'}"
-            response = self.open_query(f"ASK {{ GRAPH {_iri(graph)} {{ {pattern} }} }}", [], FORM_ACCEPT["ASK"])
+            pattern, companion = probe
+            ask = f"ASK {{ GRAPH {_iri(graph)} {{ {pattern} }} {companion} }}"
+            response = self.open_query(ask, [], FORM_ACCEPT["ASK"])
             known = bool(parse_results(response, media_type(response)))
             if self._matches.generation == generation:  # no write meanwhile: still true
                 self._matches.answers[(probe, graph)] = known
