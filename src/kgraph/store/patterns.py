@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 
+from rdflib.namespace import RDF
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
@@ -85,7 +86,7 @@ def _block_probes(triples: object) -> Iterator[Probe]:
             raise _Unknown("a path in a term's place")
         if not isinstance(verb, Path):
             companion = next((c for c in plain if c is not triple and _joins(triple, c)), None)
-            yield _pattern(triple), "" if companion is None else _pattern(companion)
+            yield _probe(triple, companion)
             continue
         if _term(subject) is None and _term(obj) is None and _may_be_empty(verb):
             raise _Unknown("a path matching zero steps between two variables")
@@ -99,15 +100,25 @@ def _joins(triple: Sequence[object], companion: Sequence[object]) -> bool:
     return bool(shared) and isinstance(companion[1], URIRef)
 
 
-def _pattern(triple: Sequence[object]) -> str:
-    """A triple pattern in SPARQL syntax, blank nodes as variables (they join alike within a basic graph pattern)."""
-    return " ".join(_term(term) or _variable(term) for term in triple)
+def _probe(triple: Sequence[object], companion: Sequence[object] | None) -> Probe:
+    """The probe of a triple and its companion, both made general so that queries share probes (and the answers
+    kept for them): variables named by their order, and a constant kept only as a predicate or a class (the object
+    of ``rdf:type``); any other stands for a variable of its own. A more general probe matches more, so it can
+    only exclude more graphs, never fewer."""
+    names: dict[object, str] = {}
 
+    def written(pattern: Sequence[object]) -> str:
+        parts = []
+        for index, term in enumerate(pattern):
+            kept = index == 1 or (index == 2 and pattern[1] == RDF.type)
+            constant = _term(term) if kept or isinstance(term, Variable | BNode) else None
+            if constant is None:
+                key = term if isinstance(term, Variable | BNode) else object()
+                constant = names.setdefault(key, f"?v{len(names)}")
+            parts.append(constant)
+        return " ".join(parts)
 
-def _variable(term: object) -> str:
-    if isinstance(term, Variable):
-        return term.n3()
-    return "?_b" + "".join(c for c in str(term) if c.isalnum())
+    return written(triple), "" if companion is None else written(companion)
 
 
 def _term(term: object) -> str | None:
