@@ -52,3 +52,9 @@ def test_a_zero_length_path_from_a_constant_matches_only_its_steps() -> None:
 )
 def test_what_it_cannot_vouch_for_is_none(sparql: str) -> None:
     assert query_probes(sparql) is None
+
+
+def test_a_query_not_needing_it_is_analysed_when_asked_again() -> None:
+    sparql = f"SELECT * WHERE {{ ?s <{EX}asked-twice> ?o }}"
+    assert query_probes(sparql, needed=False) is None  # asked once: rdflib's parse would cost more than it saves
+    assert query_probes(sparql, needed=False) == {(f"?v0 <{EX}asked-twice> ?v1", "")}

@@ -171,16 +171,19 @@ def test_paths_are_answered_over_a_listed_dataset(store: RemoteStore) -> None:
 
 def test_only_graphs_that_can_match_are_excluded(store: RemoteStore) -> None:
     """Virtuoso's system graphs type their own nodes: left out of a query that asks for types, but not of one whose
-    typed nodes must also have a property none of theirs has (then the query goes as written, as to Virtuoso)."""
+    typed nodes must also have a property none of theirs has (then the query goes as written, as to Virtuoso), from
+    the second time a query is asked (the first, it is not worth parsing)."""
+
+    def sent(query: str) -> tuple[str, list[tuple[str, str]]] | None:
+        return remote_module.thin_dataset(query, [G1, G2], None, [G1, G2], True, matching=store.graphs_matching)
+
     joined = f"SELECT ?type WHERE {{ ?s a ?type ; {P} ?o }}"
-    assert remote_module.thin_dataset(joined, [G1, G2], None, [G1, G2], True, matching=store.graphs_matching) == (
-        joined,
-        [],
-    )
+    assert sent(joined) == (remote_module.virtuoso_dataset(joined, remote_module.VIRTUOSO_GRAPHS), [])
+    assert sent(joined) == (joined, [])
     types = "SELECT ?type WHERE { ?s a ?type }"
-    sent = remote_module.thin_dataset(types, [G1, G2], None, [G1, G2], True, matching=store.graphs_matching)
+    sent(types)
     system = ("http://localuriqaserver/sparql", "http://www.openlinksw.com/schemas/virtrdf#")
-    assert sent == ("".join(f"define input:default-graph-exclude <{g}>\n" for g in system) + types, [])
+    assert sent(types) == ("".join(f"define input:default-graph-exclude <{g}>\n" for g in system) + types, [])
     runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=100_000)
     for query in (joined, types):
         assert runner.run(QueryRequest(query, default_graph=[G1, G2], format="csv")).body == b"type\r\n"

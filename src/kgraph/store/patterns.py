@@ -23,6 +23,7 @@ the argument above fails or is not shown:
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator, Sequence
 
 from rdflib.namespace import RDF
@@ -45,10 +46,32 @@ class _Unknown(Exception):
     """The query has something the analysis does not vouch for."""
 
 
-@functools.lru_cache(maxsize=1024)
-def query_probes(sparql: str) -> frozenset[Probe] | None:
+def query_probes(sparql: str, *, needed: bool = True) -> frozenset[Probe] | None:
     """Every pattern of the query (its WHERE clause, subqueries, OPTIONAL, MINUS, EXISTS) as a probe; None when
-    the query's answer may depend on a graph none of its probes matches (see the module's docstring)."""
+    the query's answer may depend on a graph none of its probes matches (see the module's docstring).
+
+    rdflib takes 5 to 30 ms to parse a query, more than Virtuoso takes to answer many: unless the answer is
+    ``needed`` (to answer it right), a query is analysed the second time it is asked, not the first (None then)."""
+    if not needed:
+        with _SEEN_LOCK:
+            first = sparql not in _SEEN
+            _SEEN[sparql] = None
+            if len(_SEEN) > SEEN:
+                del _SEEN[next(iter(_SEEN))]
+        if first:
+            return None
+    return _analysed(sparql)
+
+
+SEEN = 4096
+"""Query texts remembered as asked once (the oldest forgotten first)."""
+
+_SEEN: dict[str, None] = {}
+_SEEN_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1024)
+def _analysed(sparql: str) -> frozenset[Probe] | None:
     try:
         algebra = translateQuery(parseQuery(sparql)).algebra
     except Exception:  # rdflib raises parser errors of many types: the query is then not analysed

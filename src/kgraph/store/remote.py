@@ -533,17 +533,20 @@ def virtuoso_form(
 
     Only the excluded graphs that hold a triple one of the query's patterns matches (``matching`` asks the store)
     are excluded by pragma: the others cannot change the answer (:mod:`kgraph.store.patterns`), and with no pragma
-    at all the query is the very one Virtuoso answers directly. Virtuoso 7.2 loses a ``+`` path once three graphs or
-    more are excluded by pragma, or a dozen listed (``bench/queries/optional-first.rq`` at 100k triples: 0 rows
-    instead of 463, its plan starting the path from the joined side, with one graph excluded too), so a path still
+    at all the query is the very one Virtuoso answers directly. A query without a path is analysed from the second
+    time it is asked (the first time, every graph to leave out is excluded). Virtuoso 7.2 loses a ``+`` path once
+    three graphs or more are excluded by pragma, or a dozen listed (``bench/queries/optional-first.rq`` at 100k
+    triples: 0 rows instead of 463, its plan starting the path from the joined side, with one graph excluded too),
+    so a path still
     needing an exclusion is answered first, alone (``answer`` evaluates a query on the store), and written into the
     query as ``VALUES`` (:mod:`kgraph.store.path_first`); a query with a path that cannot be is not sent this way,
     nor one with ``GRAPH`` (see :func:`thin_dataset`)."""
     if _GRAPH.search(sparql):
         return None
-    if matching is not None and excluded and (probes := query_probes(sparql)) is not None:
+    path = has_path_closure(sparql)
+    if matching is not None and excluded and (probes := query_probes(sparql, needed=path)) is not None:
         excluded = frozenset(matching(probes, excluded))
-    if excluded and has_path_closure(sparql):
+    if excluded and path:
         if answer is None:
             return None
         inlined = inline_paths(sparql, lambda select: answer(virtuoso_dataset(select, excluded)))
