@@ -142,6 +142,20 @@ def test_runner_answers_in_the_standard_formats(store: RemoteStore) -> None:
     assert [s["o"].value for s in ox.parse_query_results(table.body, format=ox.QueryResultsFormat.JSON)] == ["one"]
 
 
+def test_runner_passes_virtuosos_n_triples_on(store: RemoteStore) -> None:
+    """A CONSTRUCT asked for as N-Triples is Virtuoso's own body, which parses as the same graph."""
+    blank = ox.BlankNode()
+    store.add([ox.Quad(blank, P, ox.Literal('a "quoted"\nline', language="en"), ox.NamedNode(G1))])
+    runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=10_000)
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    nt = runner.run(QueryRequest(query, default_graph=[G1, G2], accept="application/n-triples"))
+    assert nt.media_type.startswith("application/n-triples")
+    assert b"\t" in nt.body  # as Virtuoso wrote it, not re-serialised
+    got = list(ox.parse(nt.body, format=ox.RdfFormat.N_TRIPLES))
+    assert sorted(str(t.object) for t in got) == ['"a \\"quoted\\"\\nline"@en', '"one"', '"two"']
+    assert sum(isinstance(t.subject, ox.BlankNode) for t in got) == 1
+
+
 def test_runner_queries_virtuosos_own_default_graph_without_its_system_graphs(store: RemoteStore) -> None:
     """The served default graph goes as Virtuoso's own (pragmas leave out its system graphs and the graphs not asked
     for), GRAPH queries as a list; either way the answers are the dataset's, in standard JSON."""

@@ -39,6 +39,8 @@ from kgraph.store.remote import (
 from kgraph.store.results import serialized
 
 JSON_RESULTS = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+"""Virtuoso writes N-Triples to the standard (tabs between terms, which N-Triples allows): passed on as they come."""
 
 _T = TypeVar("_T")
 
@@ -116,7 +118,8 @@ class RemoteQueryRunner:
             if isinstance(fmt, NotAcceptable):
                 raise fmt
             virtuoso_json = media == fmt.media_type == JSON_RESULTS and form == "SELECT" and self._store.is_virtuoso
-            passed = virtuoso_json or (media == fmt.media_type and form != "ASK" and not self._store.is_virtuoso)
+            standard = not self._store.is_virtuoso or (media == N_TRIPLES and form in ("CONSTRUCT", "DESCRIBE"))
+            passed = virtuoso_json or (media == fmt.media_type and form != "ASK" and standard)
             chunks = self._chunks(response, deadline)
             fixed = _standard_json_chunks(chunks) if virtuoso_json else chunks
             if not passed:
