@@ -41,6 +41,16 @@ def test_what_it_cannot_replace_is_none() -> None:
         return [ox.BlankNode()]
 
     assert inline_paths(QUERY, blank) is None  # VALUES cannot name a blank node
-    assert inline_paths(QUERY.replace("?place ex:in+", "?place ex:x ?y ; ex:in+"), lambda s: []) is None
     assert inline_paths(QUERY.replace("ex:region", "?region"), lambda s: []) is None  # no constant end
     assert inline_paths(QUERY.replace(".\n}", ". FILTER EXISTS { ?e ?p ?o }\n}"), lambda s: []) is None
+
+
+def test_a_path_in_a_list_of_predicates_is_answered_after_its_statement() -> None:
+    listed = QUERY.replace("?place ex:in+ ex:region .", "?place a ex:Town ; ex:in+ ex:region ; ex:named ?n .")
+    rewritten = inline_paths(listed, lambda select: [ox.NamedNode(EX + "town")])
+    assert rewritten == listed.replace(
+        "?place a ex:Town ; ex:in+ ex:region ; ex:named ?n .",
+        f"?place a ex:Town  ; ex:named ?n . VALUES ?place {{ <{EX}town> }} ",
+    )
+    in_brackets = QUERY.replace("?place ex:in+ ex:region .", "?e ex:by [ a ex:Unit ; ex:in+ ex:region ] .")
+    assert inline_paths(in_brackets, lambda select: []) is None  # a blank node's list: no variable to bind
