@@ -203,6 +203,18 @@ def test_only_graphs_that_can_match_are_excluded(store: RemoteStore) -> None:
         assert runner.run(QueryRequest(query, default_graph=[G1, G2], format="csv")).body == b"type\r\n"
 
 
+def test_a_write_makes_a_graph_left_out_matter_again(store: RemoteStore) -> None:
+    """What the graphs were found to hold is forgotten at every write, through the store or a copy of it."""
+    p2 = ox.NamedNode("http://example.org/p2")
+    store.add([ox.Quad(S, p2, ox.Literal("in g1"), ox.NamedNode(G1))])
+    runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=100_000)
+    query = QueryRequest(f"SELECT ?o WHERE {{ ?s {p2} ?o }}", default_graph=[G1], format="csv")
+    for _ in range(2):  # the second time, G2 (left out, no p2 in it) is not excluded
+        assert runner.run(query).body == b"o\r\nin g1\r\n"
+    store.add([ox.Quad(S, p2, ox.Literal("in g2"), ox.NamedNode(G2))])
+    assert runner.run(query).body == b"o\r\nin g1\r\n"
+
+
 def _count(body: bytes) -> int:
     return int(next(iter(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)))["n"].value)
 
