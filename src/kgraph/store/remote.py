@@ -386,13 +386,14 @@ class ConnectionPool:
         key = (parts.scheme, parts.netloc, timeout)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         for attempt in (0, 1):
-            connection, reused = self._take(key)
+            connection, reused = self._take(key, fresh=attempt > 0)
             try:
                 connection.request("POST", target or "/", body=body, headers=headers)
                 response = connection.getresponse()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 connection.close()
                 if reused and attempt == 0:
+                    self._forget(key)  # idle longer than this one, the newest: the remote closed them too
                     continue
                 raise
             except BaseException:
@@ -401,15 +402,23 @@ class ConnectionPool:
             return PooledResponse(response, url, functools.partial(self._give, key, connection))
         raise AssertionError("unreachable")
 
-    def _take(self, key: _Key) -> tuple[http.client.HTTPConnection, bool]:
-        """An idle connection for ``key`` (and True), else a new one (and False)."""
+    def _take(self, key: _Key, *, fresh: bool = False) -> tuple[http.client.HTTPConnection, bool]:
+        """The idle connection for ``key`` used last (and True), else (or when ``fresh``) a new one (and False)."""
         with self._lock:
             for index in range(len(self._idle) - 1, -1, -1):
-                if self._idle[index][0] == key:
+                if self._idle[index][0] == key and not fresh:
                     return self._idle.pop(index)[1], True
         scheme, netloc, timeout = key
         kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
         return kind(netloc, timeout=timeout), False
+
+    def _forget(self, key: _Key) -> None:
+        """Close the idle connections for ``key``: one the remote closed (its keep-alive timeout) says they are
+        closed too, and a retry on one of them would fail again (a 502 for the client)."""
+        with self._lock:
+            stale = [entry for entry in self._idle if entry[0] == key]
+            self._idle[:] = [entry for entry in self._idle if entry[0] != key]
+        _close_all(stale)
 
     def _give(self, key: _Key, connection: http.client.HTTPConnection, done: bool) -> None:
         """Keep a connection whose response was read to the end; close any other."""
