@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import http.server
 import io
 import os
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from kgraph.sparql.evaluate import QueryRequest
 from kgraph.sparql.executor import QueryResponse
 from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner, StreamedAnswer
 from kgraph.store import RemoteStore, RemoteStoreError, open_store
-from kgraph.store.remote import endpoints, has_path_closure, thin_dataset
+from kgraph.store.remote import ConnectionPool, endpoints, has_path_closure, thin_dataset
 
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
 RUNAWAY_SIZE = 250
@@ -334,3 +337,41 @@ def test_virtuoso_gets_its_own_default_graph_only_for_queries_without_graph(spar
     assert f"define input:default-graph-exclude <{G2}>" in text.splitlines()
     assert thin_dataset(sparql, [G1], None, [G1, G2], virtuoso=False) is None  # others: listed, G2 left out
     assert thin_dataset(sparql, None, None, [G1, G2], virtuoso=False) == (sparql, [("union-default-graph", "")])
+
+
+class _Brief(http.server.BaseHTTPRequestHandler):
+    """Answers every POST with "ok", keeps the connection alive, and closes it after 0.2 s idle (as Virtuoso does
+    after its keep-alive timeout)."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 0.2
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def test_connections_the_remote_closed_while_idle_are_replaced() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Brief)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/query"
+    pool = ConnectionPool()
+    try:
+        held = [pool.request(url, b"q", {}, 5) for _ in range(3)]  # three connections at once
+        for response in held:
+            assert response.read() == b"ok"
+            response.close()  # back in the pool, idle
+        time.sleep(0.6)  # the server has closed all three
+        for _ in range(2):
+            with pool.request(url, b"q", {}, 5) as response:
+                assert response.read() == b"ok"
+    finally:
+        pool.close()
+        server.shutdown()
+        server.server_close()

@@ -14,7 +14,8 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 import pyoxigraph as ox
 
@@ -38,6 +39,10 @@ from kgraph.store.remote import (
 from kgraph.store.results import serialized
 
 JSON_RESULTS = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+"""Virtuoso writes N-Triples to the standard (tabs between terms, which N-Triples allows): passed on as they come."""
+
+_T = TypeVar("_T")
 
 _log = logging.getLogger(__name__)
 
@@ -89,10 +94,20 @@ class RemoteQueryRunner:
         deadline = time.monotonic() + self.timeout
         with self._lock:
             graphs = list(self._graphs)
-        sparql, params = thin_dataset(
-            request.sparql, request.default_graph, request.named_graphs, graphs, self._store.is_virtuoso
+        sparql, params = self._remote(
+            lambda: thin_dataset(
+                request.sparql,
+                request.default_graph,
+                request.named_graphs,
+                graphs,
+                self._store.is_virtuoso,
+                matching=self._store.graphs_matching,
+                answer=self._store.terms,
+            )
         ) or (request.sparql, dataset_params(request.default_graph, request.named_graphs, lambda: graphs))
-        response = self._send(sparql, params, accept)
+        if time.monotonic() > deadline:  # what was asked first (a path answered alone) took the time allowed
+            raise QueryTimeout.after(self.timeout)
+        response = self._remote(lambda: self._store.open_query(sparql, params, accept))
         streaming = False
         try:
             media = media_type(response)
@@ -103,7 +118,8 @@ class RemoteQueryRunner:
             if isinstance(fmt, NotAcceptable):
                 raise fmt
             virtuoso_json = media == fmt.media_type == JSON_RESULTS and form == "SELECT" and self._store.is_virtuoso
-            passed = virtuoso_json or (media == fmt.media_type and form != "ASK" and not self._store.is_virtuoso)
+            standard = not self._store.is_virtuoso or (media == N_TRIPLES and form in ("CONSTRUCT", "DESCRIBE"))
+            passed = virtuoso_json or (media == fmt.media_type and form != "ASK" and standard)
             chunks = self._chunks(response, deadline)
             fixed = _standard_json_chunks(chunks) if virtuoso_json else chunks
             if not passed:
@@ -134,11 +150,13 @@ class RemoteQueryRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _send(self, sparql: str, params: list[tuple[str, str]], accept: str) -> PooledResponse:
+    def _remote(self, call: Callable[[], _T]) -> _T:
+        """What ``call`` gets from the remote (the answer, or what it asks first to choose how to send the query),
+        its failures as the endpoint's errors."""
         try:
-            return self._store.open_query(sparql, params, accept)
+            return call()
         except SyntaxError as error:
-            raise QuerySyntaxError.from_pyoxigraph(error, sparql) from None
+            raise QuerySyntaxError.from_pyoxigraph(error) from None
         except RemoteStoreTimeout:
             raise QueryTimeout.after(self.timeout) from None
         except RemoteStoreError as error:

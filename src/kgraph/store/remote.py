@@ -40,6 +40,8 @@ import pyoxigraph as ox
 from kgraph.config import GRAPH_NS
 from kgraph.sparql.guard import SPARQL_TOKEN
 from kgraph.store.base import QueryResult, Store, Term
+from kgraph.store.path_first import Answer, inline_paths
+from kgraph.store.patterns import Probe, query_probes
 from kgraph.store.results import solutions, triples
 
 if TYPE_CHECKING:
@@ -129,6 +131,7 @@ class RemoteStore(Store):
         self.url = url
         self.timeout = timeout
         self.query_url, self.update_url = endpoints(url)
+        self._matches = _Matches()  # shared with copies (copy.copy), so a write through either forgets for both
 
     def query(
         self,
@@ -139,10 +142,13 @@ class RemoteStore(Store):
     ) -> QueryResult:
         accept = FORM_ACCEPT.get(query_form(sparql) or "", RESULTS_ACCEPT)  # of the query as written: pragmas hide it
         thin = self._thin(sparql, default_graph, named_graphs)
+        own = None
+        if thin is None and default_graph is None and named_graphs is None and self.is_virtuoso:
+            own = virtuoso_form(sparql, VIRTUOSO_GRAPHS, self.graphs_matching, self.terms)
         if thin is not None:
             sparql, params = thin
-        elif default_graph is None and named_graphs is None and self.is_virtuoso and not _excludes_badly(sparql):
-            sparql, params = virtuoso_dataset(sparql, VIRTUOSO_GRAPHS), []
+        elif own is not None:
+            sparql, params = own, []
         else:
             if default_graph is None and named_graphs is None and self.is_virtuoso:
                 default_graph = named_graphs = self.graph_names()
@@ -158,7 +164,31 @@ class RemoteStore(Store):
         over a whole store: seconds instead of a fraction of one); None when that does not apply."""
         if default_graph is None or len(default_graph) < 2 or not self.is_virtuoso:
             return None
-        return thin_dataset(sparql, default_graph, named_graphs, self.graph_names(), virtuoso=True)
+        graphs = self.graph_names()
+        return thin_dataset(
+            sparql, default_graph, named_graphs, graphs, True, matching=self.graphs_matching, answer=self.terms
+        )
+
+    def terms(self, select: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+        """The values of a one-variable SELECT's variable, the query sent as written (no dataset parameters)."""
+        return [term for solution in self._raw_select(select) if (term := solution[0]) is not None]
+
+    def graphs_matching(self, probes: Iterable[Probe], graphs: Iterable[str]) -> set[str]:
+        """Those of ``graphs`` that hold a triple one of the probes (:mod:`kgraph.store.patterns`) matches: one ASK
+        per probe and graph, its answer kept until the next write through this store (or a copy of it)."""
+        return {graph for graph in graphs if any(self._holds(probe, graph) for probe in probes)}
+
+    def _holds(self, probe: Probe, graph: str) -> bool:
+        generation = self._matches.generation
+        known = self._matches.answers.get((probe, graph))
+        if known is None:
+            pattern, companion = probe
+            ask = f"ASK {{ GRAPH {_iri(graph)} {{ {pattern} }} {companion} }}"
+            response = self.open_query(ask, [], FORM_ACCEPT["ASK"])
+            known = bool(parse_results(response, media_type(response)))
+            if self._matches.generation == generation:  # no write meanwhile: still true
+                self._matches.answers[(probe, graph)] = known
+        return known
 
     @cached_property
     def is_virtuoso(self) -> bool:
@@ -195,6 +225,7 @@ class RemoteStore(Store):
         return self.count(graph)
 
     def update(self, sparql: str) -> None:
+        self._matches.forget()
         self._post(self.update_url, sparql.encode("utf-8"), "application/sparql-update", "*/*").close()
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
@@ -290,6 +321,20 @@ class RemoteStore(Store):
         return self
 
 
+class _Matches:
+    """Which graphs hold a triple matching a probe, as asked of the remote since the last write; ``generation``
+    counts the writes, so that an answer asked for before a write is not kept after it."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[Probe, str], bool] = {}
+        self.generation = 0
+
+    def forget(self) -> None:
+        """Called before every write: what graphs hold may change."""
+        self.generation += 1
+        self.answers.clear()
+
+
 class PooledResponse(io.RawIOBase):
     """A remote's HTTP response whose connection goes back to the pool once the body has been read to its end."""
 
@@ -341,13 +386,14 @@ class ConnectionPool:
         key = (parts.scheme, parts.netloc, timeout)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         for attempt in (0, 1):
-            connection, reused = self._take(key)
+            connection, reused = self._take(key, fresh=attempt > 0)
             try:
                 connection.request("POST", target or "/", body=body, headers=headers)
                 response = connection.getresponse()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 connection.close()
                 if reused and attempt == 0:
+                    self._forget(key)  # idle longer than this one, the newest: the remote closed them too
                     continue
                 raise
             except BaseException:
@@ -356,15 +402,23 @@ class ConnectionPool:
             return PooledResponse(response, url, functools.partial(self._give, key, connection))
         raise AssertionError("unreachable")
 
-    def _take(self, key: _Key) -> tuple[http.client.HTTPConnection, bool]:
-        """An idle connection for ``key`` (and True), else a new one (and False)."""
+    def _take(self, key: _Key, *, fresh: bool = False) -> tuple[http.client.HTTPConnection, bool]:
+        """The idle connection for ``key`` used last (and True), else (or when ``fresh``) a new one (and False)."""
         with self._lock:
             for index in range(len(self._idle) - 1, -1, -1):
-                if self._idle[index][0] == key:
+                if self._idle[index][0] == key and not fresh:
                     return self._idle.pop(index)[1], True
         scheme, netloc, timeout = key
         kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
         return kind(netloc, timeout=timeout), False
+
+    def _forget(self, key: _Key) -> None:
+        """Close the idle connections for ``key``: one the remote closed (its keep-alive timeout) says they are
+        closed too, and a retry on one of them would fail again (a 502 for the client)."""
+        with self._lock:
+            stale = [entry for entry in self._idle if entry[0] == key]
+            self._idle[:] = [entry for entry in self._idle if entry[0] != key]
+        _close_all(stale)
 
     def _give(self, key: _Key, connection: http.client.HTTPConnection, done: bool) -> None:
         """Keep a connection whose response was read to the end; close any other."""
@@ -436,6 +490,8 @@ def thin_dataset(
     named_graphs: Sequence[str] | None,
     graphs: Sequence[str],
     virtuoso: bool,
+    matching: Matching | None = None,
+    answer: Answer | None = None,
 ) -> tuple[str, list[tuple[str, str]]] | None:
     """The query and dataset parameters that let the remote's planner work on its own default graph, or None when
     the dataset cannot be said that way (then :func:`dataset_params` lists it).
@@ -447,7 +503,8 @@ def thin_dataset(
     alone reads the named graphs) goes unchanged, with ``input:default-graph-exclude`` pragmas for Virtuoso's system
     graphs and the few graphs left out (the inferred graph, with inference off). Its ``input:named-graph-exclude``
     is no help for a query with ``GRAPH``: Virtuoso 7.2 ignores it for ``GRAPH ?g`` and answers nothing for a
-    ``SELECT DISTINCT`` in ``GRAPH <g>``; nor with a ``+``, ``*`` or ``?`` path (:func:`has_path_closure`). Other
+    ``SELECT DISTINCT`` in ``GRAPH <g>``. Graphs that ``matching`` shows to hold nothing the query's patterns match
+    are not excluded, and ``answer`` answers a path first where Virtuoso needs it (:func:`virtuoso_form`). Other
     stores: ``union-default-graph`` when every graph is asked for.
     """
     if named_graphs is not None and set(named_graphs) != set(graphs):
@@ -458,9 +515,8 @@ def thin_dataset(
     if not default <= every or len(left_out) > THIN_EXCLUSIONS:
         return None
     if virtuoso:
-        if _GRAPH.search(sparql) or has_path_closure(sparql):
-            return None
-        return virtuoso_dataset(sparql, VIRTUOSO_GRAPHS | left_out), []
+        form = virtuoso_form(sparql, VIRTUOSO_GRAPHS | left_out, matching, answer)
+        return None if form is None else (form, [])
     if left_out:
         return None
     return sparql, [("union-default-graph", "")]
@@ -474,11 +530,46 @@ _GRAPH = re.compile(r"^(?![ \t]*#).*\bgraph\b", re.IGNORECASE | re.MULTILINE)
 the end of a line too: then the dataset is merely listed)."""
 
 
+Matching = Callable[[frozenset[Probe], frozenset[str]], set[str]]
+"""Those of some graphs that hold a triple matching one of some probes (:meth:`RemoteStore.graphs_matching`)."""
+
+
+def virtuoso_form(
+    sparql: str, excluded: frozenset[str], matching: Matching | None, answer: Answer | None = None
+) -> str | None:
+    """The query over Virtuoso's own default graph without the ``excluded`` graphs, or None when Virtuoso 7.2 cannot
+    be trusted to answer it that way (then the dataset is listed).
+
+    Only the excluded graphs that hold a triple one of the query's patterns matches (``matching`` asks the store)
+    are excluded by pragma: the others cannot change the answer (:mod:`kgraph.store.patterns`), and with no pragma
+    at all the query is the very one Virtuoso answers directly. A query without a path is analysed from the second
+    time it is asked (the first time, every graph to leave out is excluded). Virtuoso 7.2 loses a ``+`` path once
+    three graphs or more are excluded by pragma, or a dozen listed (``bench/queries/optional-first.rq`` at 100k
+    triples: 0 rows instead of 463, its plan starting the path from the joined side, with one graph excluded too),
+    so a path still
+    needing an exclusion is answered first, alone (``answer`` evaluates a query on the store), and written into the
+    query as ``VALUES`` (:mod:`kgraph.store.path_first`); a query with a path that cannot be is not sent this way,
+    nor one with ``GRAPH`` (see :func:`thin_dataset`)."""
+    if _GRAPH.search(sparql):
+        return None
+    path = has_path_closure(sparql)
+    if matching is not None and excluded and (probes := query_probes(sparql, needed=path)) is not None:
+        excluded = frozenset(matching(probes, excluded))
+    if excluded and path:
+        if answer is None:
+            return None
+        inlined = inline_paths(sparql, lambda select: answer(virtuoso_dataset(select, excluded)))
+        if inlined is None:
+            return None
+        sparql = inlined
+    return virtuoso_dataset(sparql, excluded)
+
+
 def has_path_closure(sparql: str) -> bool:
     """Whether the query has a ``+``, ``*`` or ``?`` property path (after an IRI, a prefixed name, ``a`` or a
-    parenthesised path). Virtuoso 7.2 answers such a path with nothing once three graphs or more are left out of its
-    default graph by pragma (the optional-first query of ``bench/queries``: 0 rows instead of 73), so those queries
-    get their dataset listed instead."""
+    parenthesised path). Virtuoso 7.2 may answer such a path with nothing once graphs are left out of its default
+    graph or listed (the optional-first query of ``bench/queries``: 0 rows instead of 463 at 100k triples), so such a
+    query is sent with no exclusion, or its path answered first (:func:`virtuoso_form`)."""
     previous: tuple[str | None, str] = (None, "")
     for match in SPARQL_TOKEN.finditer(sparql):
         kind, text = match.lastgroup, match.group()
@@ -488,11 +579,6 @@ def has_path_closure(sparql: str) -> bool:
             return True
         previous = (kind, text)
     return False
-
-
-def _excludes_badly(sparql: str) -> bool:
-    """Whether Virtuoso's own default graph with its system graphs excluded would answer the query wrongly."""
-    return bool(_GRAPH.search(sparql)) or has_path_closure(sparql)
 
 
 def virtuoso_dataset(sparql: str, default_exclude: Iterable[str]) -> str:

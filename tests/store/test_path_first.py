@@ -1,0 +1,56 @@
+"""A path answered alone and written into its query as VALUES (Virtuoso 7.2 loses some paths, issue 16)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kgraph.store.path_first import inline_paths
+
+EX = "http://example.org/"
+QUERY = f"""PREFIX ex: <{EX}>
+SELECT * WHERE {{
+  ?e ex:at ?place .
+  ?place ex:in+ ex:region .
+}}"""
+
+
+def test_a_path_to_a_constant_becomes_its_answer() -> None:
+    asked: list[str] = []
+
+    def answer(select: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+        asked.append(select)
+        return [ox.NamedNode(EX + "town"), ox.Literal("odd", language="en")]
+
+    rewritten = inline_paths(QUERY, answer)
+    assert asked == [f"SELECT DISTINCT ?place WHERE {{ ?place <{EX}in>+ <{EX}region> }}"]
+    assert rewritten == QUERY.replace("?place ex:in+ ex:region", f'VALUES ?place {{ <{EX}town> "odd"@en }}')
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode(EX + "e1"), ox.NamedNode(EX + "at"), ox.NamedNode(EX + "town")))
+    assert [s["e"] for s in store.query(rewritten)] == [ox.NamedNode(EX + "e1")]  # valid SPARQL, the same join
+
+
+def test_a_star_path_adds_its_constant() -> None:
+    star = QUERY.replace("ex:in+ ex:region", "ex:in* ex:region").replace("?place ex:in", "ex:region ex:in")
+    star = star.replace("ex:in* ex:region", "ex:in* ?place")
+    rewritten = inline_paths(star, lambda select: [])
+    assert rewritten == star.replace("ex:region ex:in* ?place", f"VALUES ?place {{ <{EX}region> }}")
+
+
+def test_what_it_cannot_replace_is_none() -> None:
+    def blank(select: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+        return [ox.BlankNode()]
+
+    assert inline_paths(QUERY, blank) is None  # VALUES cannot name a blank node
+    assert inline_paths(QUERY.replace("ex:region", "?region"), lambda s: []) is None  # no constant end
+    assert inline_paths(QUERY.replace(".\n}", ". FILTER EXISTS { ?e ?p ?o }\n}"), lambda s: []) is None
+
+
+def test_a_path_in_a_list_of_predicates_is_answered_after_its_statement() -> None:
+    listed = QUERY.replace("?place ex:in+ ex:region .", "?place a ex:Town ; ex:in+ ex:region ; ex:named ?n .")
+    rewritten = inline_paths(listed, lambda select: [ox.NamedNode(EX + "town")])
+    assert rewritten == listed.replace(
+        "?place a ex:Town ; ex:in+ ex:region ; ex:named ?n .",
+        f"?place a ex:Town  ; ex:named ?n . VALUES ?place {{ <{EX}town> }} ",
+    )
+    in_brackets = QUERY.replace("?place ex:in+ ex:region .", "?e ex:by [ a ex:Unit ; ex:in+ ex:region ] .")
+    assert inline_paths(in_brackets, lambda select: []) is None  # a blank node's list: no variable to bind
