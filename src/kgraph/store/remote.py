@@ -226,7 +226,10 @@ class RemoteStore(Store):
 
     def update(self, sparql: str) -> None:
         self._matches.forget()
-        self._post(self.update_url, sparql.encode("utf-8"), "application/sparql-update", "*/*").close()
+        try:
+            self._post(self.update_url, sparql.encode("utf-8"), "application/sparql-update", "*/*").close()
+        finally:
+            self._matches.forget()  # again: an answer asked for while the write was under way may predate it
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         self._write("INSERT DATA", quads)
@@ -330,7 +333,7 @@ class _Matches:
         self.generation = 0
 
     def forget(self) -> None:
-        """Called before every write: what graphs hold may change."""
+        """Called before and after every write: what graphs hold may change."""
         self.generation += 1
         self.answers.clear()
 
