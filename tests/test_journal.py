@@ -55,3 +55,19 @@ def test_no_journal_replays_nothing(tmp_path: Path) -> None:
     store = EmbeddedStore()
     assert Journal(tmp_path).replay(store) == 0
     assert len(store) == 0
+
+
+def test_the_empty_graphs_are_those_the_last_entry_recording_them_names(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    assert journal.empty_graphs() == set()
+    journal.append(entry("old-format", [A]))  # written before entries recorded them: nothing known
+    assert journal.empty_graphs() == set()
+    journal.append(Entry("made", "2026-12-02T00:00:00.000Z", "alice", [], [], empty=("http://example.org/e",)))
+    journal.append(entry("later", [B]))  # a journal written by an older kgraph after a newer one: the last known
+    assert journal.empty_graphs() == {"http://example.org/e"}
+    with (tmp_path / JOURNAL_NAME).open("ab") as file:
+        file.write(Entry("torn", "t", "bob", [], [], empty=()).to_line()[:30])
+    assert journal.empty_graphs() == {"http://example.org/e"}
+    journal.append(Entry("dropped", "2026-12-02T00:00:01.000Z", "alice", [], [], empty=()))
+    assert journal.empty_graphs() == set()
+    assert [e.empty for e in journal.entries()] == [None, ("http://example.org/e",), None, ()]

@@ -22,7 +22,7 @@ from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.infer import InferenceReport, run_inference
 from kgraph.infer.engine import asserted_graphs
 from kgraph.infer.in_store import infer_in_store, timed
-from kgraph.journal import JOURNAL_NAME, apply_entries, complete_entries, replay_journal
+from kgraph.journal import JOURNAL_NAME, Journal, apply_entries, complete_entries, replay_journal
 from kgraph.load import FORMATS, graph_iri, load_paths, rdf_files, refuse_project_graphs
 from kgraph.project import ProjectFiles
 from kgraph.store import EmbeddedStore, RemoteStore, Store, open_store
@@ -114,6 +114,13 @@ def _upload(built: Store, remote: Store) -> None:
         remote.replace_graph(graph, built.quads(graph=graph))
     if INFERRED_GRAPH not in built.graph_names():
         remote.clear_graph(INFERRED_GRAPH)
+
+
+def recorded_empty_graphs(graph: KnowledgeGraph, data_dir: Path) -> set[str]:
+    """The named graphs the last journaled write left existing without a triple (a Graph Store PUT of nothing):
+    a store loaded anew from the files and the journal holds no trace of them."""
+    recorded = Journal(data_dir).empty_graphs()
+    return {name for name in recorded if next(iter(graph.store.graph_quads(name)), None) is None}
 
 
 def checkpoint(graph: KnowledgeGraph, settings: Settings) -> None:

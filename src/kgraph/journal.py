@@ -33,23 +33,28 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Entry:
-    """One acknowledged write: when, by whom, and the asserted quads it removed and added."""
+    """One acknowledged write: when, by whom, the asserted quads it removed and added, and the named graphs that
+    exist without a triple once it is made (a Graph Store PUT of nothing creates one; None in entries written before
+    the journal kept them)."""
 
     id: str
     time: str
     who: str
     removed: list[ox.Quad]
     added: list[ox.Quad]
+    empty: tuple[str, ...] | None = None
 
     def to_line(self) -> bytes:
         """The entry as one JSON line (the quads as N-Quads text)."""
-        document = {
+        document: dict[str, object] = {
             "id": self.id,
             "time": self.time,
             "who": self.who,
             "removed": _nquads(self.removed),
             "added": _nquads(self.added),
         }
+        if self.empty is not None:
+            document["empty"] = list(self.empty)
         return json.dumps(document, ensure_ascii=False).encode("utf-8") + b"\n"
 
     @classmethod
@@ -62,6 +67,7 @@ class Entry:
             who=document["who"],
             removed=_parse(document["removed"]),
             added=_parse(document["added"]),
+            empty=None if document.get("empty") is None else tuple(document["empty"]),
         )
 
 
@@ -116,6 +122,20 @@ class Journal:
     def replay(self, store: Store) -> int:
         """Apply every entry to ``store`` in order; returns how many there were."""
         return apply_entries(store, self.entries())
+
+    def empty_graphs(self) -> set[str]:
+        """The named graphs that exist without a triple after the last write that recorded them, read from the end
+        of the journal (its quads are not parsed: an on-disk store's start replays nothing)."""
+        if not self.path.exists():
+            return set()
+        for line in reversed(self.path.read_bytes().splitlines()):
+            try:
+                recorded = json.loads(line).get("empty")
+            except ValueError:  # a torn last line
+                continue
+            if recorded is not None:
+                return set(recorded)
+        return set()
 
     def _cut_torn_tail(self) -> None:
         """Drop a last line without its newline (a crash mid-append), so the next entry starts on its own line."""

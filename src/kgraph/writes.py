@@ -270,11 +270,14 @@ class Writer:
             live = self.graph.store
             try:
                 with live.writing():  # this process's readers see the state before this write or after it
+                    empty_before = set(self.empty_graphs)
                     work = RecordingStore(live if live.writes_in_place else _copy(live, self.empty_graphs))
                     prepared = self._prepare_or_undo(who, edit, work, budget)
                     if prepared is None:
+                        if self.empty_graphs != empty_before:
+                            self._record_graphs_only(who, empty_before)
                         return WriteResult("", 0, 0, 0, 0)
-                    offset = self._record(prepared.entry, work)
+                    offset = self._record(prepared.entry, work.undo)
                     if work.inner is not live:
                         self._send(live, prepared, offset)
                     self.graph.inference = prepared.inference
@@ -359,11 +362,11 @@ class Writer:
         self._validate(work, inference, added, [*removed, *inferred_added, *inferred_removed])
         budget.check()
         added, removed = sorted(added, key=str), sorted(removed, key=str)
-        entry = Entry(write_id, stamp, who, removed, [*added, *provenance])
+        empty = _empty_after(work, self.empty_graphs, edit, removed)
+        entry = Entry(write_id, stamp, who, removed, [*added, *provenance], empty=tuple(sorted(empty)))
         delta = Delta(
             [*added, *provenance, *sorted(inferred_added, key=str)], [*removed, *sorted(inferred_removed, key=str)]
         )
-        empty = _empty_after(work, self.empty_graphs, edit, removed)
         return _Prepared(entry, inference, delta, len(inferred_added), len(inferred_removed), empty)
 
     def _infer(self, store: Store, added: list[ox.Quad], removed: list[ox.Quad], budget: Budget) -> InferenceReport:
@@ -419,16 +422,24 @@ class Writer:
         if not report.conforms:
             raise WriteRejected(report)
 
-    def _record(self, entry: Entry, work: RecordingStore) -> int:
-        """Journal the entry (durable before the client hears of it), or take the write back and refuse it (503)."""
+    def _record(self, entry: Entry, undo: Callable[[], None]) -> int:
+        """Journal the entry (durable before the client hears of it), or take the write back (``undo``) and refuse
+        it (503)."""
         try:
             return self.journal.append(entry)
         except OSError as error:
-            work.undo()
+            undo()
             _log.error("cannot journal a write in %s: %s", self.journal.path, error)
             raise WriteUnavailable(
                 f"The server cannot record writes: {error.strerror or error}. Nothing was changed; try again later."
             ) from None
+
+    def _record_graphs_only(self, who: str, empty_before: set[str]) -> None:
+        """Journal a write that changed no triple but which graphs exist (an empty graph created or dropped), so a
+        restart keeps it; when it cannot be journaled, the graphs are as they were and the write is refused (503)."""
+        write_id, stamp, _ = _provenance(who, [])
+        entry = Entry(write_id, stamp, who, [], [], empty=tuple(sorted(self.empty_graphs)))
+        self._record(entry, lambda: _replace_set(self.empty_graphs, empty_before))
 
     def _validate(self, store: Store, inference: InferenceReport, added: list[ox.Quad], changed: list[ox.Quad]) -> None:
         """The write checked as ``kgraph validate`` checks a file (:func:`kgraph.validate.checker.check`), on the

@@ -4,6 +4,7 @@ only, HTTP Basic beside Bearer, the base IRI, empty graphs, gzip and the lenient
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from conftest import fixture_application
+from kgraph.web import service
 
 TOKEN = "pr0tocol"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -184,3 +186,39 @@ def test_an_empty_graph_is_gone_once_dropped(tmp_path: Path, own_data: bool, dro
         assert client.put("/store", query_string=graph, headers=BEARER).status_code == 201
         assert client.post("/sparql", data={"update": drop}, headers=BEARER).status_code == status
         assert client.get("/store", query_string=graph).status_code == kept
+
+
+def test_an_empty_graph_outlives_a_restart_until_it_is_dropped(tmp_path: Path) -> None:
+    """Its existence is journaled with the write that made it (the store itself keeps no trace of it)."""
+    graph = {"graph": "http://example.org/empty"}
+
+    def restarted() -> FlaskClient:
+        return stack.enter_context(fixture_application(token=TOKEN, data_dir=tmp_path)).test_client()
+
+    with contextlib.ExitStack() as stack:
+        assert restarted().put("/store", query_string=graph, headers=BEARER).status_code == 201
+    with contextlib.ExitStack() as stack:
+        client = restarted()
+        response = client.get("/store", query_string=graph, headers={"Accept": "application/n-triples"})
+        assert (response.status_code, response.data) == (200, b"")
+        drop = "DROP GRAPH <http://example.org/empty>"
+        assert client.post("/sparql", data={"update": drop}, headers=BEARER).status_code == 200
+    with contextlib.ExitStack() as stack:
+        assert restarted().get("/store", query_string=graph).status_code == 404
+
+
+def test_an_empty_graph_that_cannot_be_journaled_is_not_made(tmp_path: Path, monkeypatch) -> None:
+    graph = {"graph": "http://example.org/empty"}
+    with fixture_application(token=TOKEN, data_dir=tmp_path) as application:
+        client = application.test_client()
+
+        def full_disk(entry: object) -> int:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(service(application).writer().journal, "append", full_disk)
+        response = client.put("/store", query_string=graph, headers=BEARER)
+        assert (response.status_code, response.get_data(as_text=True)) == (
+            503,
+            "The server cannot record writes: No space left on device. Nothing was changed; try again later.\n",
+        )
+        assert client.get("/store", query_string=graph).status_code == 404

@@ -21,7 +21,7 @@ from flask.sansio.app import App
 from werkzeug.exceptions import HTTPException
 
 from kgraph.config import Settings
-from kgraph.graph import KnowledgeGraph, build, checkpoint
+from kgraph.graph import KnowledgeGraph, build, checkpoint, recorded_empty_graphs
 from kgraph.load import graph_iri, rdf_files
 from kgraph.sparql.errors import SparqlError
 from kgraph.sparql.executor import QueryPool
@@ -107,6 +107,7 @@ class Service:
             [graph_iri(path, graph.files.root) for path in rdf_files([graph.files.ontology])]
             if graph.files.ontology.is_dir()
             else [],
+            recorded_empty_graphs(graph, settings.data_dir),
         )
 
     def writer(self) -> Writer:
