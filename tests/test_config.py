@@ -99,6 +99,7 @@ BAD_SETTINGS = [
     ({"KGRAPH_MAX_BODY_BYTES": "10"}, [], "kgraph: KGRAPH_MAX_BODY_BYTES=10: must be at least 1024 bytes"),
     ({"KGRAPH_MAX_NESTING": "0"}, [], "kgraph: KGRAPH_MAX_NESTING=0: must be at least 1"),
     ({"KGRAPH_REASONER": "hermit"}, [], "kgraph: KGRAPH_REASONER=hermit: must be native or owlrl"),
+    ({"KGRAPH_LOG_LEVEL": "chatty"}, [], "kgraph: KGRAPH_LOG_LEVEL=chatty: must be one of DEBUG, INFO, WARNING, ERROR"),
     ({"KGRAPH_TOKEN_FILE": "/nonexistent/tokens"}, [], "kgraph: KGRAPH_TOKEN_FILE=/nonexistent/tokens: no such file"),
     ({"KGRAPH_PROJECT_DIR": "/nonexistent"}, [], "kgraph: KGRAPH_PROJECT_DIR=/nonexistent: no such folder"),
 ]

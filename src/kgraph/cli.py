@@ -17,7 +17,7 @@ import click
 import pyoxigraph as ox
 
 from kgraph import __version__
-from kgraph.config import ReasonerName, SettingError, Settings, setting_help
+from kgraph.config import LOG_LEVELS, ReasonerName, SettingError, Settings, setting_help
 from kgraph.infer.explain import TripleNotFound
 from kgraph.infer.explain import explain as explain_triple
 from kgraph.infer.terms import TermSyntaxError, parse_triple, shorten
@@ -281,6 +281,7 @@ def _environment_only() -> str:
 @click.option("--max-connections", type=int, default=None, help=_help("max_connections"))
 @click.option("--write-timeout", type=float, default=None, help=_help("write_timeout"))
 @click.option("--max-write-inferred", type=int, default=None, help=_help("max_write_inferred"))
+@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), default=None, help=_help("log_level"))
 def serve(
     host: str | None,
     port: int | None,
@@ -301,6 +302,7 @@ def serve(
     own_data: bool | None,
     write_timeout: float | None,
     max_write_inferred: int | None,
+    log_level: str | None,
     **limits: float | None,
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol at http://HOST:PORT/sparql (Ctrl-C stops it)."""
@@ -327,6 +329,7 @@ def serve(
         own_data=own_data or None,
         write_timeout=write_timeout,
         max_write_inferred=max_write_inferred,
+        log_level=log_level.upper() if log_level else None,
         **limits,
     )
     _require_writable_data_dir(settings)

@@ -22,6 +22,9 @@ GRAPH_NS = NAMESPACE + "graph/"
 INFERRED_GRAPH = GRAPH_NS + "inferred"
 """Named graph that holds every inferred triple, apart from the asserted ones."""
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+"""The levels ``log_level`` takes (Python's logging names)."""
+
 
 class ReasonerName(StrEnum):
     """The OWL 2 RL engines, as a typed value passed from the settings to inference: never parsed back from text."""
@@ -155,6 +158,12 @@ class Settings:
         None,
         "KGRAPH_BASE",
         "Base IRI that relative IRIs in queries and updates resolve against (default: the endpoint's URL).",
+    )
+    log_level: str = _setting(
+        "WARNING",
+        "KGRAPH_LOG_LEVEL",
+        "Least severe of kgraph's log messages written to stderr: DEBUG (the time of each loading and in-store "
+        "inference step), INFO, WARNING (loading progress and problems), ERROR.",
     )
     own_data: bool = _setting(
         False,
@@ -299,6 +308,7 @@ _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "write_timeout": (lambda v: v is None or _SECONDS_RANGE[0](v), _SECONDS_RANGE[1]),
     "max_write_inferred": (lambda v: v >= 0, "at least 0"),
     "reasoner": (lambda v: v in ("native", "owlrl"), "native or owlrl"),
+    "log_level": (lambda v: v in LOG_LEVELS, "one of " + ", ".join(LOG_LEVELS)),
     "host": (lambda v: bool(v.strip()), "a host name or address"),
 }
 """Setting -> (its test, what it must be): checked whenever settings are built."""
@@ -331,6 +341,8 @@ def _coerce(name: str, raw: str, source: str) -> Any:
             return ReasonerName(raw)
         except ValueError:
             raise SettingError(name, "must be native or owlrl", source) from None
+    if name == "log_level":
+        return raw.strip().upper()
     if name == "data":
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "service_allowlist":

@@ -4,11 +4,14 @@ settings, and the request parser's errors in kgraph's words (the server itself i
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 from waitress.adjustments import Adjustments
 
 from kgraph.config import Settings
-from kgraph.web.server import LOOP_SECONDS, KgraphParser, Limits, Worded, _bracket, adjustments
+from kgraph.web.server import LOOP_SECONDS, KgraphParser, Limits, Worded, _bracket, _log_to_stderr, adjustments
 
 SETTINGS = Settings.from_env(
     environ={},
@@ -140,3 +143,25 @@ def test_the_parsers_errors_are_worded_with_the_limit_and_its_setting(
 
 def test_a_body_at_the_limit_is_accepted() -> None:
     assert parsed(HEAD + b"Content-Length: 4096\r\n\r\n").error is None
+
+
+@pytest.fixture
+def kgraph_logger() -> Iterator[logging.Logger]:
+    """kgraph's logger, put back as it was after the test."""
+    logger = logging.getLogger("kgraph")
+    level, handlers = logger.level, list(logger.handlers)
+    yield logger
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
+
+
+def test_the_log_level_shows_kgraphs_debug_lines_once_on_stderr(kgraph_logger, capfd) -> None:
+    _log_to_stderr("DEBUG")
+    _log_to_stderr("DEBUG")  # a second server in the same process adds no second handler
+    logging.getLogger("kgraph.infer.in_store").debug("rules step 0: 0.50 s")
+    logging.getLogger("kgraph.other").info("an info line")
+    assert capfd.readouterr().err == "rules step 0: 0.50 s\nan info line\n"
+    _log_to_stderr("WARNING")
+    logging.getLogger("kgraph.infer.in_store").debug("hidden")
+    logging.getLogger("kgraph.web").warning("loading data.ttl")
+    assert capfd.readouterr().err == "loading data.ttl\n"

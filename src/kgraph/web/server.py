@@ -222,10 +222,27 @@ def adjustments(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _log_to_stderr(level: str) -> None:
+    """kgraph's own log messages from ``level`` up on stderr, as bare lines (other libraries' stay at Python's
+    default: warnings and up)."""
+    logger = logging.getLogger("kgraph")
+    logger.setLevel(level)
+    if any(handler.get_name() == _STDERR for handler in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_STDERR)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+
+
+_STDERR = "kgraph-stderr"
+
+
 def serve(settings: Settings) -> None:
     """Run the server until SIGTERM or SIGINT; exit status 2 when the data cannot be loaded."""
     from kgraph.web import create_app, service
 
+    _log_to_stderr(settings.log_level)
     try:
         app = create_app(settings)  # before any thread: the query pool forks its zygote here
     except (ValueError, OSError) as error:  # a bad data file (RdfSyntaxError), a missing one
