@@ -44,13 +44,13 @@ class _PerVersion(Generic[_Built]):
     def get(self, store: Store, graphs: list[str]) -> _Built:
         """The value kept for ``graphs``, else built (one build at a time: a second caller waits and finds it)."""
         with self._lock:
-            if tuple(graphs) not in self._kept:
-                version = self._version
-                built = self._build(store, graphs)
-                if version != self._version:
-                    return built
-                self._kept[tuple(graphs)] = built
-            return self._kept[tuple(graphs)]
+            kept, version = self._kept, self._version  # forget() replaces both without the lock (a write waits not)
+            if tuple(graphs) in kept:
+                return kept[tuple(graphs)]
+            built = self._build(store, graphs)
+            if version == self._version:
+                kept[tuple(graphs)] = built  # into the dict of its version: one forget() replaced is never read again
+            return built
 
     def forget(self) -> None:
         """The data changed: nothing kept is current."""
