@@ -87,14 +87,14 @@ def _build_in_store(
     when the schema needs owlrl."""
     for path in rdf_files(sources):
         graph = graph_iri(path, files.root)
-        with timed(f"loading {path.name}"):
+        with timed(path.name, stage="loading into the store"):
             store.clear_graph(graph)
             if settings.store_load_dir and path.suffix.lower() == ".nt":
                 count = store.load_shared_file(path, graph, settings.store_load_dir)
                 (progress or _quiet)(f"loaded {path} through the store's own loader: {count} triples into <{graph}>")
             else:
                 load_paths(store, [path], root=files.root, progress=progress)
-    with timed("replaying the journal"):
+    with timed("the journal", stage="replaying into the store"):
         replay_journal(store, settings.data_dir)
     inference = infer_in_store(store, rules_dir=files.rules) if settings.reasoner == "native" else None
     if inference is not None:

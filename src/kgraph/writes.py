@@ -437,7 +437,7 @@ class Writer:
     def _record_graphs_only(self, who: str, empty_before: set[str]) -> None:
         """Journal a write that changed no triple but which graphs exist (an empty graph created or dropped), so a
         restart keeps it; when it cannot be journaled, the graphs are as they were and the write is refused (503)."""
-        write_id, stamp, _ = _provenance(who, [])
+        write_id, stamp = _new_write()
         entry = Entry(write_id, stamp, who, [], [], empty=tuple(sorted(self.empty_graphs)))
         self._record(entry, lambda: _replace_set(self.empty_graphs, empty_before))
 
@@ -522,12 +522,16 @@ def _move_graph(store: Store, source: str | None, target: str | None) -> None:
     store.add(ox.Quad(q.subject, q.predicate, q.object, target_node) for q in quads)
 
 
+def _new_write() -> tuple[str, str]:
+    """A new write's id and time (UTC, to the millisecond), as the journal and the provenance graph record them."""
+    return uuid.uuid4().hex, dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _provenance(who: str, changed: list[ox.Quad]) -> tuple[str, str, list[ox.Quad]]:
     """A new write id, the time, and the ``prov:Activity`` recording who wrote, when, and which graphs changed."""
-    write_id = uuid.uuid4().hex
+    write_id, stamp = _new_write()
     activity = ox.NamedNode(NAMESPACE + "write/" + write_id)
     graph = ox.NamedNode(PROVENANCE_GRAPH)
-    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     quads = [
         ox.Quad(activity, _RDF_TYPE, ox.NamedNode(_PROV + "Activity"), graph),
         ox.Quad(

@@ -118,14 +118,15 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
 
 
 @contextmanager
-def timed(step: str) -> Iterator[None]:
-    """Log at DEBUG level how long a step of the inference took (nothing is measured when DEBUG is off)."""
+def timed(step: str, stage: str = "in-store inference") -> Iterator[None]:
+    """Log at DEBUG level how long a step of building the graph in a remote store took (nothing is measured when
+    DEBUG is off): of its inference unless another ``stage`` is named."""
     if not _log.isEnabledFor(logging.DEBUG):
         yield
         return
     started = time.perf_counter()
     yield
-    _log.debug("in-store inference: %s: %.2f s", step, time.perf_counter() - started)
+    _log.debug("%s: %s: %.2f s", stage, step, time.perf_counter() - started)
 
 
 def _timed_ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
