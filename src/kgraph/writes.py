@@ -283,7 +283,7 @@ class Writer:
                     self.graph.inference = prepared.inference
                     _replace_set(self.empty_graphs, prepared.empty)
             except RemoteStoreError as error:
-                _log.warning("write not made: %s", error)
+                _log.warning("write not made: %s", str(error))
                 raise WriteUnavailable(
                     STORE_UNAVAILABLE, status=503 if isinstance(error, TimeoutError) else 502
                 ) from None
@@ -311,7 +311,7 @@ class Writer:
             if isinstance(error, BudgetExceeded):
                 raise self._refusal(error) from None
             if isinstance(error, OSError) and not isinstance(error, RemoteStoreError):
-                _log.error("the store could not take a write: %s", error)
+                _log.error("the store could not take a write: %s", str(error))
                 raise WriteUnavailable(STORE_FAILED) from None
             raise
 
@@ -429,7 +429,7 @@ class Writer:
             return self.journal.append(entry)
         except OSError as error:
             undo()
-            _log.error("cannot journal a write in %s: %s", self.journal.path, error)
+            _log.error("cannot journal a write in %s: %s", self.journal.path, str(error))
             raise WriteUnavailable(
                 f"The server cannot record writes: {error.strerror or error}. Nothing was changed; try again later."
             ) from None

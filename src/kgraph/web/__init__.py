@@ -202,7 +202,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RemoteStoreError)
     def store_unavailable(error: RemoteStoreError) -> Response:
-        _log.warning("remote store failed answering %s %s: %s", request.method, request.path, error)
+        _log.warning("remote store failed answering %s %s: %s", request.method, request.path, str(error))
         return error_response(503 if isinstance(error, TimeoutError) else 502, UNAVAILABLE)
 
     @app.errorhandler(HTTPException)

@@ -325,7 +325,9 @@ class Dumps:
         try:
             reply = self._runner(self._job(str(self.folder / str(number))))
         except Exception as error:  # a build that failed is retried at the next change; the server goes on
-            _log.warning("kgraph: the dumps could not be built: %s", error)
+            # the text, not the exception: a handler keeping the record would keep its frames, and the query results
+            # in them would be freed in another thread, which pyoxigraph refuses (they leak, with an error)
+            _log.warning("kgraph: the dumps could not be built: %s", str(error))
             return None
         match reply:
             case ("ok", dict() as files):
