@@ -30,7 +30,6 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -80,9 +79,9 @@ _CONSTRUCT = re.compile(r"\bCONSTRUCT\s*\{(?P<template>.*?)\}\s*WHERE", re.IGNOR
 
 def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | None:
     """Replace the inferred graph with the closure, computed in the store; None when the schema uses a construct the
-    native engine leaves to owlrl (then the caller infers in memory). The ill-typed-literal check, which reads the
-    asserted graphs only, runs alongside the rounds. Each step's time is logged at DEBUG level (logger
-    ``kgraph.infer.in_store``), so that an operator sees where a slow start goes."""
+    native engine leaves to owlrl (then the caller infers in memory). The ill-typed-literal check runs last, in this
+    thread (pyoxigraph's query results must be freed in the thread that made them). Each step's time is logged at
+    DEBUG level (logger ``kgraph.infer.in_store``), so that an operator sees where a slow start goes."""
     started = time.perf_counter()
     store = copy.copy(store)  # the same store, with a time limit for inference's updates rather than for queries
     store.timeout = max(store.timeout, UPDATE_TIMEOUT)
@@ -93,20 +92,19 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
     with timed("choosing the graphs to reason over"):
         graphs = asserted_graphs(store)
         reasoned = _graphs_to_reason_over(store, graphs)
-    with ThreadPoolExecutor(max_workers=1) as alongside:  # it reads the asserted graphs only: no need to wait
-        literals = alongside.submit(_timed_ill_typed_literals, store, reasoned)
-        with timed("reading and compiling the schema"):
-            schema = compile_schema(_schema_copy(store, reasoned), None, load_owl_rl_rules())
-        if schema.unsupported:
-            return None
-        _rounds(store, schema, rules, graphs, reasoned)
-        with timed("dropping statements about OWL's own vocabulary"):
-            _drop_meaningless(store)
-        with timed("counting the inferred graph"):
-            added = store.count(INFERRED_GRAPH)
-        with timed("consistency checks"):
-            inconsistencies = find_inconsistencies(store, [*graphs, INFERRED_GRAPH])
-        inconsistencies += owlrl_inconsistencies(literals.result())
+    with timed("reading and compiling the schema"):
+        schema = compile_schema(_schema_copy(store, reasoned), None, load_owl_rl_rules())
+    if schema.unsupported:
+        return None
+    _rounds(store, schema, rules, graphs, reasoned)
+    with timed("dropping statements about OWL's own vocabulary"):
+        _drop_meaningless(store)
+    with timed("counting the inferred graph"):
+        added = store.count(INFERRED_GRAPH)
+    with timed("consistency checks"):
+        inconsistencies = find_inconsistencies(store, [*graphs, INFERRED_GRAPH])
+    with timed("ill-typed literal check"):
+        inconsistencies += owlrl_inconsistencies(ill_typed_literals(store, reasoned))
     return InferenceReport(
         added=added,
         inconsistencies=inconsistencies,
@@ -127,12 +125,6 @@ def timed(step: str, stage: str = "in-store inference") -> Iterator[None]:
     started = time.perf_counter()
     yield
     _log.debug("%s: %s: %.2f s", stage, step, time.perf_counter() - started)
-
-
-def _timed_ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
-    """:func:`ill_typed_literals`, its time logged (it runs in a thread of its own, alongside the rounds)."""
-    with timed("ill-typed literal check (alongside the rounds)"):
-        return ill_typed_literals(store, graphs)
 
 
 def ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
