@@ -375,3 +375,12 @@ def test_connections_the_remote_closed_while_idle_are_replaced() -> None:
         pool.close()
         server.shutdown()
         server.server_close()
+
+
+def test_a_store_with_a_longer_time_limit_is_the_same_store(store: RemoteStore) -> None:
+    """Long jobs (inference, the dumps) use the store with their own time limit; the client's stays as it was, and
+    both see the same graphs."""
+    longer = store.with_timeout(1800.0)
+    assert (longer.timeout, store.timeout) == (1800.0, 10)
+    longer.add([_quad("three", G1)])
+    assert _values(store.query(f"SELECT ?o WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}")) == ["one", "three"]

@@ -4,6 +4,7 @@ table, it ignores q-values in Accept, refuses blank nodes in INSERT DATA, and ca
 
 from __future__ import annotations
 
+import copy
 import csv
 import importlib.util
 import io
@@ -22,7 +23,7 @@ from kgraph.sparql.evaluate import QueryRequest
 from kgraph.sparql.remote_runner import RemoteQueryRunner
 from kgraph.store import RemoteStore, open_store
 from kgraph.store import remote as remote_module
-from kgraph.store.remote import query_form
+from kgraph.store.remote import FORM_ACCEPT, query_form
 from kgraph.store.results import serialized
 
 _spec = importlib.util.spec_from_file_location("bench_virtuoso", PROJECT / "bench" / "virtuoso.py")
@@ -205,6 +206,20 @@ def test_only_graphs_that_can_match_are_excluded(store: RemoteStore) -> None:
     runner = RemoteQueryRunner(store, timeout=10, max_result_bytes=100_000)
     for query in (joined, types):
         assert runner.run(QueryRequest(query, default_graph=[G1, G2], format="csv")).body == b"type\r\n"
+
+
+def test_a_store_told_to_analyses_a_query_the_first_time_it_is_asked(store: RemoteStore) -> None:
+    """Inference asks each of its checks once: its copy of the store analyses them at once, so a query whose typed
+    nodes need a property no system graph has goes as written the first time (with every exclusion pragma,
+    Virtuoso 7.2 took 4 s instead of 0.02 s for the asymmetric-property check on 1M triples)."""
+    first = f"SELECT ?type WHERE {{ ?s a ?type ; {P} ?o . FILTER (?o != 'first time') }}"
+    every = store.graph_names()
+    sent = store.request(first, default_graph=every)
+    assert sent == (remote_module.virtuoso_dataset(first, remote_module.VIRTUOSO_GRAPHS), [], FORM_ACCEPT["SELECT"])
+    analysing = copy.copy(store)
+    analysing.analyse_first_time = True
+    again = first.replace("first time", "analysed")
+    assert analysing.request(again, default_graph=every) == (again, [], FORM_ACCEPT["SELECT"])
 
 
 def test_a_write_makes_a_graph_left_out_matter_again(store: RemoteStore) -> None:

@@ -25,11 +25,11 @@ with all its classes' superclasses (cax-sco), so the path is rewritten as ``rdf:
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,6 +51,7 @@ from kgraph.store.remote import (
     RemoteStore,
     has_path_closure,
     media_type,
+    parse_body,
     parse_results,
     virtuoso_dataset,
 )
@@ -79,12 +80,13 @@ _CONSTRUCT = re.compile(r"\bCONSTRUCT\s*\{(?P<template>.*?)\}\s*WHERE", re.IGNOR
 
 def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | None:
     """Replace the inferred graph with the closure, computed in the store; None when the schema uses a construct the
-    native engine leaves to owlrl (then the caller infers in memory). The ill-typed-literal check runs last, in this
-    thread (pyoxigraph's query results must be freed in the thread that made them). Each step's time is logged at
+    native engine leaves to owlrl (then the caller infers in memory). The ill-typed-literal check's answer is read in
+    another thread while the rounds run (2.6 s on 1M triples), and parsed in this one (pyoxigraph's query results
+    must be freed in the thread that made them). Each step's time is logged at
     DEBUG level (logger ``kgraph.infer.in_store``), so that an operator sees where a slow start goes."""
     started = time.perf_counter()
-    store = copy.copy(store)  # the same store, with a time limit for inference's updates rather than for queries
-    store.timeout = max(store.timeout, UPDATE_TIMEOUT)
+    store = store.with_timeout(max(store.timeout, UPDATE_TIMEOUT))  # for inference's updates, not for queries
+    store.analyse_first_time = True  # each check is asked once: 5.4 s instead of 0.9 s for them on 1M triples
     rules = load_rules(rules_dir)
     with timed("clearing the inferred and scratch graphs"):
         for graph in (INFERRED_GRAPH, NEW_GRAPH, DELTA_GRAPH):
@@ -96,15 +98,17 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
         schema = compile_schema(_schema_copy(store, reasoned), None, load_owl_rl_rules())
     if schema.unsupported:
         return None
-    _rounds(store, schema, rules, graphs, reasoned)
-    with timed("dropping statements about OWL's own vocabulary"):
-        _drop_meaningless(store)
-    with timed("counting the inferred graph"):
-        added = store.count(INFERRED_GRAPH)
-    with timed("consistency checks"):
-        inconsistencies = find_inconsistencies(store, [*graphs, INFERRED_GRAPH])
+    with ThreadPoolExecutor(1, thread_name_prefix="kgraph-literals") as background:
+        literals = background.submit(_fetch, store, _literals_request(store, reasoned))  # read while the rounds run
+        _rounds(store, schema, rules, graphs, reasoned)
+        with timed("dropping statements about OWL's own vocabulary"):
+            _drop_meaningless(store)
+        with timed("counting the inferred graph"):
+            added = store.count(INFERRED_GRAPH)
+        with timed("consistency checks"):
+            inconsistencies = find_inconsistencies(store, [*graphs, INFERRED_GRAPH])
     with timed("ill-typed literal check"):
-        inconsistencies += owlrl_inconsistencies(ill_typed_literals(store, reasoned))
+        inconsistencies += owlrl_inconsistencies(_ill_typed_in(literals.result()))
     return InferenceReport(
         added=added,
         inconsistencies=inconsistencies,
@@ -132,10 +136,28 @@ def ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
     literals without a language tag in one scan, their datatypes checked here. Joined with a ``VALUES`` table of the
     34 checked datatypes, as the native engine asks it, Virtuoso 7.2 scans the store once per datatype: 113 s on
     100k triples, against 0.4 s for this."""
+    return _ill_typed_in(_fetch(store, _literals_request(store, graphs)))
+
+
+def _literals_request(store: RemoteStore, graphs: list[str]) -> tuple[str, list[tuple[str, str]], str]:
     annotations = ", ".join(sorted(str(term) for term in ANNOTATIONS))
     query = f"""SELECT DISTINCT ?value WHERE {{ ?s ?p ?value
       FILTER (isLiteral(?value) && LANG(?value) = "" && ?p NOT IN ({annotations})) }}"""
-    rows = solutions(store.query(query, default_graph=graphs))
+    if not store.is_virtuoso:
+        return store.request(query, default_graph=graphs)
+    # said whole: asked before the rounds, it must leave out the graphs they fill, which do not exist yet
+    left_out = {INFERRED_GRAPH, NEW_GRAPH, DELTA_GRAPH, *store.graph_names()} - set(graphs)
+    return virtuoso_dataset(query, VIRTUOSO_GRAPHS | left_out), [], FORM_ACCEPT["SELECT"]
+
+
+def _fetch(store: RemoteStore, request: tuple[str, list[tuple[str, str]], str]) -> tuple[bytes, str]:
+    """A query's answer as bytes and their media type: only HTTP, so it may run in another thread."""
+    with store.open_query(*request) as response:
+        return response.read(), media_type(response)
+
+
+def _ill_typed_in(answer: tuple[bytes, str]) -> list[str]:
+    rows = solutions(parse_body(*answer))
     return ill_typed((row["value"].value, row["value"].datatype.value) for row in rows)
 
 
@@ -220,6 +242,7 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
                 _apply_rule(store, rule, everything, NEW_GRAPH, selected)
         changes = Changes()
         with timed(f"step {step}, keeping the rules' new conclusions"):
+            store.update(_forget_known(NEW_GRAPH))
             if not _keep_new(store, NEW_GRAPH, changes):
                 return
         delta = f"GRAPH <{NEW_GRAPH}> {{ {{}} }}"
@@ -260,9 +283,8 @@ def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str, ste
 
 
 def _keep_new(store: RemoteStore, target: str, changes: Changes) -> bool:
-    """Drop from a scratch graph what is known already, add the rest to the inferred graph, their predicates and
-    classes to ``changes``; whether any was new."""
-    store.update(_forget_known(target))
+    """Add a scratch graph's triples (none known already) to the inferred graph, their predicates and classes to
+    ``changes``; whether there were any."""
     if not store.count(target):
         return False
     changes.predicates.update(str(p) for p in _distinct_in(store, f"GRAPH <{target}> {{ ?s ?x ?o }}"))
@@ -281,7 +303,9 @@ def owl_rl_updates(
     schema: Schema, delta: str, known: str, target: str = NEW_GRAPH, *, in_written_order: bool = False
 ) -> list[tuple[str, str]]:
     """One INSERT per compiled table, named: the conclusions of the delta's triples (joined with the known ones for
-    transitive properties and chains), into the scratch graph.
+    transitive properties and chains) that no graph but the scratch graphs holds, into the scratch graph. (Leaving
+    the known ones out as they are found, rather than deleting them from the scratch graph after, saves Virtuoso
+    writing and deleting them: 0.8 s instead of 2 s for the domains of 1M generated triples.)
 
     ``in_written_order`` (for Virtuoso) has a one-premise table joined in the order written, its ``VALUES`` table
     first, by Virtuoso's ``sql:select-option "order"`` pragma: left to itself, Virtuoso 7.2 now and then scans the
@@ -468,14 +492,20 @@ def _fill(template: str, triple: str) -> str:
 
 
 def _insert(conclusion: str, where: str, target: str) -> str:
-    return f"INSERT {{ GRAPH <{target}> {{ {conclusion} }} }} WHERE {{ {where} }}"
+    """The conclusions of ``where`` not known yet (in no graph but the scratch graphs), into ``target``."""
+    unknown = f"FILTER NOT EXISTS {{ GRAPH ?known {{ {conclusion} }} {_NOT_SCRATCH.format('?known')} }}"
+    return f"INSERT {{ GRAPH <{target}> {{ {conclusion} }} }} WHERE {{ {where} {unknown} }}"
+
+
+_NOT_SCRATCH = f"FILTER ({{0}} != <{NEW_GRAPH}> && {{0}} != <{DELTA_GRAPH}>)"
+"""A graph variable's filter leaving out the scratch graphs."""
 
 
 def _forget_known(target: str) -> str:
-    """Drop from the round's scratch graph what another graph (asserted or inferred) already holds."""
+    """Drop from the rules' scratch graph what another graph (asserted or inferred) already holds."""
     return (
         f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} "
-        f"GRAPH ?k {{ ?s ?p ?o }} FILTER (?k != <{NEW_GRAPH}> && ?k != <{DELTA_GRAPH}>) }}"
+        f"GRAPH ?k {{ ?s ?p ?o }} {_NOT_SCRATCH.format('?k')} }}"
     )
 
 

@@ -22,6 +22,7 @@ refuses blank nodes (they go in an ``INSERT {...} WHERE {}``) and more than abou
 
 from __future__ import annotations
 
+import copy
 import functools
 import http.client
 import io
@@ -132,6 +133,16 @@ class RemoteStore(Store):
         self.timeout = timeout
         self.query_url, self.update_url = endpoints(url)
         self._matches = _Matches()  # shared with copies (copy.copy), so a write through either forgets for both
+        # Analyse a query's patterns the first time it is asked too (virtuoso_form), for a client whose queries are
+        # each asked once (inference's checks: with every exclusion pragma, Virtuoso 7.2 plans some far worse).
+        self.analyse_first_time = False
+
+    def with_timeout(self, seconds: float) -> RemoteStore:
+        """The same store with another time limit per request: for a long job (inference's updates, building the
+        dumps) rather than a client's query. What it learns of the graphs is shared with this one."""
+        longer = copy.copy(self)
+        longer.timeout = seconds
+        return longer
 
     def query(
         self,
@@ -140,11 +151,25 @@ class RemoteStore(Store):
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
     ) -> QueryResult:
+        response = self.open_query(*self.request(sparql, default_graph=default_graph, named_graphs=named_graphs))
+        return parse_results(response, media_type(response))
+
+    def request(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> tuple[str, list[tuple[str, str]], str]:
+        """The query text, dataset parameters and ``Accept`` header :meth:`query` sends for a query: for a caller that
+        reads the answer's bytes elsewhere (another thread: pyoxigraph's results must stay in the one making them)."""
         accept = FORM_ACCEPT.get(query_form(sparql) or "", RESULTS_ACCEPT)  # of the query as written: pragmas hide it
         thin = self._thin(sparql, default_graph, named_graphs)
         own = None
         if thin is None and default_graph is None and named_graphs is None and self.is_virtuoso:
-            own = virtuoso_form(sparql, VIRTUOSO_GRAPHS, self.graphs_matching, self.terms)
+            own = virtuoso_form(
+                sparql, VIRTUOSO_GRAPHS, self.graphs_matching, self.terms, analyse_first_time=self.analyse_first_time
+            )
         if thin is not None:
             sparql, params = thin
         elif own is not None:
@@ -153,8 +178,7 @@ class RemoteStore(Store):
             if default_graph is None and named_graphs is None and self.is_virtuoso:
                 default_graph = named_graphs = self.graph_names()
             params = dataset_params(default_graph, named_graphs, self.graph_names)
-        response = self.open_query(sparql, params, accept)
-        return parse_results(response, media_type(response))
+        return sparql, params, accept
 
     def _thin(
         self, sparql: str, default_graph: Sequence[str] | None, named_graphs: Sequence[str] | None
@@ -166,7 +190,14 @@ class RemoteStore(Store):
             return None
         graphs = self.graph_names()
         return thin_dataset(
-            sparql, default_graph, named_graphs, graphs, True, matching=self.graphs_matching, answer=self.terms
+            sparql,
+            default_graph,
+            named_graphs,
+            graphs,
+            True,
+            matching=self.graphs_matching,
+            answer=self.terms,
+            analyse_first_time=self.analyse_first_time,
         )
 
     def terms(self, select: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
@@ -495,6 +526,8 @@ def thin_dataset(
     virtuoso: bool,
     matching: Matching | None = None,
     answer: Answer | None = None,
+    *,
+    analyse_first_time: bool = False,
 ) -> tuple[str, list[tuple[str, str]]] | None:
     """The query and dataset parameters that let the remote's planner work on its own default graph, or None when
     the dataset cannot be said that way (then :func:`dataset_params` lists it).
@@ -518,7 +551,8 @@ def thin_dataset(
     if not default <= every or len(left_out) > THIN_EXCLUSIONS:
         return None
     if virtuoso:
-        form = virtuoso_form(sparql, VIRTUOSO_GRAPHS | left_out, matching, answer)
+        excluded = VIRTUOSO_GRAPHS | left_out
+        form = virtuoso_form(sparql, excluded, matching, answer, analyse_first_time=analyse_first_time)
         return None if form is None else (form, [])
     if left_out:
         return None
@@ -538,7 +572,12 @@ Matching = Callable[[frozenset[Probe], frozenset[str]], set[str]]
 
 
 def virtuoso_form(
-    sparql: str, excluded: frozenset[str], matching: Matching | None, answer: Answer | None = None
+    sparql: str,
+    excluded: frozenset[str],
+    matching: Matching | None,
+    answer: Answer | None = None,
+    *,
+    analyse_first_time: bool = False,
 ) -> str | None:
     """The query over Virtuoso's own default graph without the ``excluded`` graphs, or None when Virtuoso 7.2 cannot
     be trusted to answer it that way (then the dataset is listed).
@@ -546,17 +585,18 @@ def virtuoso_form(
     Only the excluded graphs that hold a triple one of the query's patterns matches (``matching`` asks the store)
     are excluded by pragma: the others cannot change the answer (:mod:`kgraph.store.patterns`), and with no pragma
     at all the query is the very one Virtuoso answers directly. A query without a path is analysed from the second
-    time it is asked (the first time, every graph to leave out is excluded). Virtuoso 7.2 loses a ``+`` path once
-    three graphs or more are excluded by pragma, or a dozen listed (``bench/queries/optional-first.rq`` at 100k
-    triples: 0 rows instead of 463, its plan starting the path from the joined side, with one graph excluded too),
-    so a path still
-    needing an exclusion is answered first, alone (``answer`` evaluates a query on the store), and written into the
-    query as ``VALUES`` (:mod:`kgraph.store.path_first`); a query with a path that cannot be is not sent this way,
+    time it is asked (the first time, every graph to leave out is excluded), unless ``analyse_first_time``.
+    Virtuoso 7.2 loses a ``+`` path once three graphs or more are excluded by pragma, or a dozen listed
+    (``bench/queries/optional-first.rq`` at 100k triples: 0 rows instead of 463, its plan starting the path from the
+    joined side, with one graph excluded too), so a path still needing an exclusion is answered first, alone
+    (``answer`` evaluates a query on the store), and written into the query as ``VALUES``
+    (:mod:`kgraph.store.path_first`); a query with a path that cannot be is not sent this way,
     nor one with ``GRAPH`` (see :func:`thin_dataset`)."""
     if _GRAPH.search(sparql):
         return None
     path = has_path_closure(sparql)
-    if matching is not None and excluded and (probes := query_probes(sparql, needed=path)) is not None:
+    needed = path or analyse_first_time
+    if matching is not None and excluded and (probes := query_probes(sparql, needed=needed)) is not None:
         excluded = frozenset(matching(probes, excluded))
     if excluded and path:
         if answer is None:

@@ -25,6 +25,7 @@ from kgraph.config import INFERRED_GRAPH
 from kgraph.describe import triple_count, vocabularies
 from kgraph.sparql.executor import QueryPool
 from kgraph.sparql.formats import negotiate
+from kgraph.store import RemoteStore
 from kgraph.web import error_response, service
 from kgraph.web.dumps import BUILD_SECONDS, FORMATS, Built, DumpJob, Dumps, Spliced, cache_folder, jsonld_head
 from kgraph.web.rdf_page import RdfDocument, rdf_document
@@ -100,8 +101,12 @@ def _start_dumps(setup: BlueprintSetupState) -> None:
     pool = state.pool
 
     def runner(built: DumpJob) -> object:
-        """In a worker forked for the build; a remote store's in this thread (the queries run on the server)."""
-        return pool.run_job(built, BUILD_SECONDS) if isinstance(pool, QueryPool) else built.run(kg.store)
+        """In a worker forked for the build; a remote store's in this thread (the queries run on the server), each
+        of its requests bound by the build's time rather than a query's (1M triples: 30 s were not enough)."""
+        if isinstance(pool, QueryPool):
+            return pool.run_job(built, BUILD_SECONDS)
+        store = kg.store
+        return built.run(store.with_timeout(BUILD_SECONDS) if isinstance(store, RemoteStore) else store)
 
     dumps = Dumps(cache_folder(state.settings.data_dir), job, runner)
     app.extensions[_DUMPS_KEY] = dumps
