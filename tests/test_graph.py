@@ -249,3 +249,22 @@ def test_a_checkpoint_after_each_write_spares_the_next_start_any_work(settings: 
     assert lines == up_to_date(settings)
     assert quads == written
     assert triple("bella", RDF_TYPE, "Animal", INFERRED_GRAPH) in quads
+
+
+def test_a_write_to_a_reloaded_graph_is_kept(settings: Settings, tmp_path: Path) -> None:
+    """One's own data (every graph writable): a write to a file's graph, then the file changes; its graph is
+    loaded again from the file, and the write applied to it again, as a start without a manifest would."""
+    mine = tmp_path / "mine.ttl"
+    mine.write_text(f"<{PETS}rex> a <{PETS}Dog> .\n", encoding="utf-8")
+    own = settings.with_overrides(own_data=True, data=(mine,))
+    graph = build(own)
+    named = graph.asserted_graphs()[0]
+    writer = Writer(graph, Journal(settings.data_dir), own_data=True, on_commit=lambda delta: checkpoint(graph, own))
+    writer.update(f"INSERT DATA {{ GRAPH <{named}> {{ <{PETS}bella> a <{PETS}Dog> }} }}", who="ann")
+    graph.store.close()
+    mine.write_text(f"<{PETS}fido> a <{PETS}Dog> .\n", encoding="utf-8")
+    quads, lines = start(own)
+    assert lines[0] == f"{settings.store}: {mine} is new or changed: (re)loading its graph"
+    assert f"{settings.store}: applied 1 earlier journaled write(s) again to the graphs reloaded or removed" in lines
+    dogs = {q.subject.value.removeprefix(PETS) for q in quads if q.object == ox.NamedNode(PETS + "Dog")}
+    assert dogs == {"fido", "bella"}

@@ -6,6 +6,7 @@ What a start did is read from its progress messages (the same ones ``kgraph serv
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from conftest import OXIGRAPH, start_oxigraph, start_server, stop_process
+from conftest import OXIGRAPH, PROJECT, start_oxigraph, start_server, stop_process
 from kgraph import manifest
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.graph import build
@@ -32,6 +33,11 @@ PETS = "http://example.org/pets#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PETS_GRAPH = GRAPH_NS + "data/ttl/pets.ttl"
 TOKEN = "s3cret-token"
+
+_spec = importlib.util.spec_from_file_location("bench_virtuoso", PROJECT / "bench" / "virtuoso.py")
+assert _spec and _spec.loader
+virtuoso = sys.modules["bench_virtuoso"] = importlib.util.module_from_spec(_spec)  # bench/ is no package
+_spec.loader.exec_module(virtuoso)
 
 pytestmark = pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
 
@@ -323,3 +329,31 @@ def test_a_build_killed_half_way_is_never_trusted(settings: Settings, project: P
     assert first < quads
     assert len(quads) == len(first) + 2 * 20_000 + 2 * 20_000  # the file; each dog an animal, each owner a pet owner
     assert start(with_big)[1] == up_to_date(settings, 3)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(virtuoso.SERVER is None, reason="Virtuoso is not installed (apt-get install virtuoso-opensource)")
+def test_a_virtuoso_store_is_reused_then_rebuilt_when_changed_behind_kgraphs_back(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with virtuoso.start(tmp_path / "virtuoso", buffers=10_000) as instance:
+        over = settings.with_overrides(store=instance.endpoint)
+        said: list[str] = []
+        fresh_graph = build(over, progress=said.append)
+        fresh = set(fresh_graph.store.quads())
+        assert said[0] == rebuilt(over, "the store has no build manifest")
+        assert triple("ann", RDF_TYPE, "PetOwner", INFERRED_GRAPH) in fresh
+
+        said = []
+        reused = build(over, progress=said.append)
+        assert said == up_to_date(over)
+        assert set(reused.store.quads()) == fresh
+        assert (reused.inference.added, reused.inference.inconsistencies) == (fresh_graph.inference.added, [])
+        assert reused.inference.reasoner == "native (in the store)"
+
+        remote(over).add([triple("stray", RDF_TYPE, "Dog", PETS_GRAPH)])
+        quads, lines = start(over)
+        reason = f"it holds {len(fresh) + 1} quads where its build left {len(fresh)}: something else changed it"
+        assert lines[0] == rebuilt(over, reason)
+        assert quads == fresh
+        assert start(over)[1] == up_to_date(over)
