@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import signal
-import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,18 +16,16 @@ import pyoxigraph as ox
 import pytest
 import requests
 
+from builds import FIXTURE, PETS, RDF_TYPE, dogs_and_owners, kill_build, start, triple, up_to_date
 from conftest import OXIGRAPH, PROJECT, start_oxigraph, start_server, stop_process
 from kgraph import manifest
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
-from kgraph.graph import build
+from kgraph.graph import build, checkpoint
 from kgraph.journal import Journal
 from kgraph.store import RemoteStore, open_store
 from kgraph.store.remote import endpoints
 from kgraph.writes import Writer
 
-FIXTURE = Path(__file__).parent / "fixtures" / "ondisk"
-PETS = "http://example.org/pets#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PETS_GRAPH = GRAPH_NS + "data/ttl/pets.ttl"
 TOKEN = "s3cret-token"
 
@@ -69,23 +64,6 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, project: Path, oxigraph: Oxigraph) -> Settings:
     return Settings.from_env(environ={}, project_dir=project, store=oxigraph.url, data_dir=tmp_path / "data")
-
-
-def start(settings: Settings) -> tuple[set[ox.Quad], list[str]]:
-    """Build (or reuse) the graph, note every quad and what the start said."""
-    lines: list[str] = []
-    graph = build(settings, progress=lines.append)
-    quads = set(graph.store.quads())
-    graph.store.close()
-    return quads, lines
-
-
-def triple(subject: str, predicate: str, obj: str, graph: str) -> ox.Quad:
-    return ox.Quad(ox.NamedNode(PETS + subject), ox.NamedNode(predicate), ox.NamedNode(PETS + obj), ox.NamedNode(graph))
-
-
-def up_to_date(settings: Settings, sources: int = 2) -> list[str]:
-    return [f"{settings.store}: up to date with its {sources} source files and the journal: nothing loaded or inferred"]
 
 
 def rebuilt(settings: Settings, reason: str) -> str:
@@ -128,7 +106,13 @@ def test_the_second_start_loads_and_infers_nothing_and_serves_the_same(settings:
     assert reused.inference.reasoner == fresh_graph.inference.reasoner == "native (in the store)"
 
 
-def test_a_changed_file_is_reloaded_alone_and_inference_runs_again(settings: Settings, project: Path) -> None:
+@pytest.mark.parametrize("where", ["disk", "remote"])
+def test_a_changed_file_is_reloaded_alone_and_inference_runs_again(
+    settings: Settings, project: Path, tmp_path: Path, where: str
+) -> None:
+    """The same plan over either store that keeps its build."""
+    if where == "disk":
+        settings = settings.with_overrides(store=str(tmp_path / "store"))
     start(settings)
     data = project / "data" / "ttl" / "pets.ttl"
     data.write_text(data.read_text(encoding="utf-8").replace("rex", "fido"), encoding="utf-8")
@@ -224,22 +208,25 @@ def test_writes_not_checkpointed_are_replayed_exactly_once(settings: Settings) -
     assert start(settings)[1] == up_to_date(settings)
 
 
-def test_a_write_to_a_reloaded_graph_is_kept(settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["disk", "remote"])
+def test_a_write_to_a_reloaded_graph_is_kept(settings: Settings, tmp_path: Path, where: str) -> None:
     """One's own data (every graph writable): a write to a file's graph, then the file changes; its graph is
     loaded again from the file, and the write applied to it again, as a start without a manifest would."""
     mine = tmp_path / "mine.ttl"
     mine.write_text(f"<{PETS}rex> a <{PETS}Dog> .\n", encoding="utf-8")
-    own = settings.with_overrides(own_data=True, data=(mine,))
+    store = str(tmp_path / "store") if where == "disk" else settings.store
+    own = settings.with_overrides(own_data=True, data=(mine,), store=store)
     graph = build(own)
     named = graph.asserted_graphs()[0]
-    writer = Writer(graph, Journal(settings.data_dir), own_data=True)
+    writer = Writer(graph, Journal(settings.data_dir), own_data=True, on_commit=lambda delta: checkpoint(graph, own))
     writer.update(f"INSERT DATA {{ GRAPH <{named}> {{ <{PETS}bella> a <{PETS}Dog> }} }}", who="ann")
     writer.update(f"INSERT DATA {{ <{PETS}max> a <{PETS}Dog> }}", who="ann")
-    assert start(own)[1][0] == f"{settings.store}: applied 2 journaled write(s)"
+    graph.store.close()
+    assert start(own)[1] == up_to_date(own, 1)
     mine.write_text(f"<{PETS}fido> a <{PETS}Dog> .\n", encoding="utf-8")
     quads, lines = start(own)
-    assert lines[0] == f"{settings.store}: {mine} is new or changed: (re)loading its graph"
-    assert f"{settings.store}: applied 1 earlier journaled write(s) again to the graphs reloaded or removed" in lines
+    assert lines[0] == f"{store}: {mine} is new or changed: (re)loading its graph"
+    assert f"{store}: applied 1 earlier journaled write(s) again to the graphs reloaded or removed" in lines
     dogs = {q.subject.value.removeprefix(PETS) for q in quads if q.object == ox.NamedNode(PETS + "Dog")}
     assert dogs == {"fido", "bella", "max"}
 
@@ -284,43 +271,13 @@ def test_a_write_through_kgraph_is_there_once_after_a_restart(settings: Settings
     assert (animals.status_code, animals.text) == (200, f"a\r\n{PETS}bella\r\n{PETS}rex\r\n")
 
 
-_BUILD_IN_CHILD = """
-import sys
-from pathlib import Path
-from kgraph.config import Settings
-from kgraph.graph import build
-
-settings = Settings.from_env(
-    environ={}, project_dir=Path(sys.argv[1]), store=sys.argv[2], data_dir=Path(sys.argv[3]), data=(Path(sys.argv[4]),)
-)
-build(settings, progress=lambda line: print(line, flush=True))
-print("built", flush=True)
-"""
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", ["big.nt is new or changed", "loaded ", "running inference"])
-def test_a_build_killed_half_way_is_never_trusted(settings: Settings, project: Path, tmp_path: Path, moment) -> None:
-    big = tmp_path / "big.nt"
-    lines = (
-        f"<{PETS}dog{i}> <{RDF_TYPE}> <{PETS}Dog> .\n<{PETS}owner{i}> <{PETS}owns> <{PETS}dog{i}> .\n"
-        for i in range(20_000)
-    )
-    big.write_text("".join(lines), encoding="utf-8")
+def test_a_build_killed_half_way_is_never_trusted(settings: Settings, tmp_path: Path, moment: str) -> None:
+    big = dogs_and_owners(tmp_path / "big.nt")
     with_big = settings.with_overrides(data=(big,))
     first, _ = start(settings)  # a complete build of the other inputs: its manifest is invalidated first
-    arguments = [str(project), str(settings.store), str(settings.data_dir), str(big)]
-    command = [sys.executable, "-c", textwrap.dedent(_BUILD_IN_CHILD), *arguments]
-    said = []
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
-        assert child.stdout is not None
-        for line in child.stdout:
-            said.append(line)
-            if moment in line:
-                break
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    assert not any(line.startswith("built") for line in said)
+    kill_build(settings, big, moment)
     assert not manifest_path(settings).exists()
 
     quads, lines = start(with_big)
