@@ -208,6 +208,25 @@ def test_writes_not_checkpointed_are_replayed_exactly_once(settings: Settings) -
     assert start(settings)[1] == up_to_date(settings)
 
 
+def test_a_data_directory_that_cannot_hold_the_manifest_is_no_failure(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    nowhere = settings.with_overrides(data_dir=tmp_path / "a-file" / "data")
+    first, lines = start(nowhere)
+    assert lines[0] == rebuilt(settings, "the store has no build manifest")
+    path = manifest_path(nowhere)
+    assert [record.getMessage() for record in caplog.records if record.name == "kgraph.graph"] == [
+        f"cannot keep the build manifest {path} ([Errno 20] Not a directory: '{path.parent}'): the next start builds "
+        "the store again"
+    ]
+    quads, lines = start(nowhere)
+    assert lines[0] == rebuilt(
+        settings, f"the store holds {len(first)} quads but no build manifest (an interrupted build?)"
+    )
+    assert quads == first
+
+
 @pytest.mark.parametrize("where", ["disk", "remote"])
 def test_a_write_to_a_reloaded_graph_is_kept(settings: Settings, tmp_path: Path, where: str) -> None:
     """One's own data (every graph writable): a write to a file's graph, then the file changes; its graph is

@@ -131,7 +131,7 @@ def _reused(start: _Start, label: str, say: Callable[[str], None]) -> InferenceR
         return None
     say(f"{label}: up to date with its {len(start.by_graph)} source files and the journal: nothing loaded or inferred")
     if old.sources != start.new.sources:
-        manifest.write(start.path, replace(old, sources=start.new.sources))
+        _keep(start.path, replace(old, sources=start.new.sources))
     return old.report()
 
 
@@ -166,8 +166,17 @@ def _update_in_store(
         _replay_saying(store, start.lines, start.todo, label, say)
     inference = _infer_in_store(store, files, settings, label, say)
     counts = store.graph_counts()
-    manifest.write(start.path, replace(start.new, quads=sum(counts.values()), graphs=counts).with_report(inference))
+    _keep(start.path, replace(start.new, quads=sum(counts.values()), graphs=counts).with_report(inference))
     return inference
+
+
+def _keep(path: Path, built: manifest.Manifest) -> None:
+    """Write a build manifest, last; a data directory that cannot hold it (read-only, or not a folder) is logged, not
+    fatal: the store is served all the same, and the next start builds it again."""
+    try:
+        manifest.write(path, built)
+    except OSError as error:
+        _log.warning("cannot keep the build manifest %s (%s): the next start builds the store again", path, error)
 
 
 def _remote_loader(
@@ -250,7 +259,7 @@ def checkpoint(graph: KnowledgeGraph, settings: Settings) -> None:
             _log.warning("cannot record the write in the manifest %s: %s", path, str(error))
             return
         now = replace(built, journal=mark, quads=sum(counts.values()), graphs=counts)
-    manifest.write(path, now.with_report(graph.inference))
+    _keep(path, now.with_report(graph.inference))
 
 
 def _update_on_disk(

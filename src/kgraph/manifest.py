@@ -170,7 +170,7 @@ def journal_lines(path: Path) -> bytes:
     """The journal's complete lines (a torn last line, never acknowledged, is left out); empty when there is none."""
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return b""
     return data[: data.rfind(b"\n") + 1]
 
@@ -256,7 +256,7 @@ def read(path: Path) -> Manifest | None:
             inference=document["inference"],
             graphs={g: int(n) for g, n in document.get("graphs", {}).items()},
         )
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ManifestError(f"its build manifest {path} is unreadable ({error})") from None
