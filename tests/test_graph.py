@@ -60,21 +60,6 @@ def test_a_touched_but_unchanged_file_is_not_reloaded(settings: Settings, projec
     assert start(settings)[1] == up_to_date(settings)
 
 
-def test_an_added_then_removed_data_file(settings: Settings, tmp_path: Path) -> None:
-    start(settings)
-    extra = tmp_path / "cats.ttl"
-    extra.write_text(f"<{PETS}tom> a <{PETS}Dog> .\n", encoding="utf-8")
-    with_extra = settings.with_overrides(data=(extra,))
-    quads, lines = start(with_extra)
-    assert lines[0] == f"{settings.store}: {extra} is new or changed: (re)loading its graph"
-    assert triple("tom", RDF_TYPE, "Animal", INFERRED_GRAPH) in quads
-    assert start(with_extra)[1] == up_to_date(settings, 3)
-
-    quads, lines = start(settings)
-    assert lines[0] == f"{settings.store}: <{GRAPH_NS}external/cats.ttl> has no source file any more: removing it"
-    assert not [q for q in quads if q.subject == ox.NamedNode(PETS + "tom")]
-
-
 def test_changed_rules_are_applied_without_loading_anything(settings: Settings, project: Path) -> None:
     start(settings)
     rule = project / "rules" / "pet-owner.rq"
