@@ -466,6 +466,6 @@ def test_a_remote_that_hangs_at_start_up_stops_the_start_with_one_line(
         timeout=60,
     )
     assert result.returncode == 2
-    assert f"kgraph: cannot load the graph: The SPARQL store at {front.url}/update did not answer within 1 s\n" in (
+    assert f"kgraph: cannot load the graph: The SPARQL store at {front.url}/query did not answer within 1 s\n" in (
         result.stderr
     )

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+from builds import FIXTURE, PETS, RDF_TYPE, dogs_and_owners, kill_build, start, triple, up_to_date
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.graph import KnowledgeGraph, build, checkpoint
 from kgraph.journal import Journal
@@ -23,9 +20,6 @@ from kgraph.manifest import MANIFEST_NAME
 from kgraph.store import EmbeddedStore
 from kgraph.writes import Writer
 
-FIXTURE = Path(__file__).parent / "fixtures" / "ondisk"
-PETS = "http://example.org/pets#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PROV_ACTIVITY = "http://www.w3.org/ns/prov#Activity"
 
 
@@ -37,23 +31,6 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, project: Path) -> Settings:
     return Settings.from_env(environ={}, project_dir=project, store=str(tmp_path / "store"), data_dir=tmp_path / "data")
-
-
-def start(settings: Settings) -> tuple[set[ox.Quad], list[str]]:
-    """Build (or reuse) the graph, note every quad and what the start said, and close the store."""
-    lines: list[str] = []
-    graph = build(settings, progress=lines.append)
-    quads = set(graph.store.quads())
-    graph.store.close()
-    return quads, lines
-
-
-def triple(subject: str, predicate: str, obj: str, graph: str) -> ox.Quad:
-    return ox.Quad(ox.NamedNode(PETS + subject), ox.NamedNode(predicate), ox.NamedNode(PETS + obj), ox.NamedNode(graph))
-
-
-def up_to_date(settings: Settings, sources: int = 2) -> list[str]:
-    return [f"{settings.store}: up to date with its {sources} source files and the journal: nothing loaded or inferred"]
 
 
 def test_the_first_start_builds_and_the_next_one_loads_and_infers_nothing(settings: Settings) -> None:
@@ -77,41 +54,10 @@ def test_a_reused_store_keeps_its_inference_report(settings: Settings) -> None:
     assert reused.inference.reasoned_graphs == fresh.inference.reasoned_graphs
 
 
-def test_a_changed_file_is_reloaded_alone_and_inference_runs_again(settings: Settings, project: Path) -> None:
-    start(settings)
-    data = project / "data" / "ttl" / "pets.ttl"
-    data.write_text(data.read_text(encoding="utf-8").replace("rex", "fido"), encoding="utf-8")
-    quads, lines = start(settings)
-    assert lines[:3] == [
-        f"{settings.store}: {data} is new or changed: (re)loading its graph",
-        f"loading {data}",
-        f"loaded {data}: 2 triples into <{GRAPH_NS}data/ttl/pets.ttl>",
-    ]
-    assert not any("ontology" in line for line in lines)
-    assert triple("fido", RDF_TYPE, "Animal", INFERRED_GRAPH) in quads
-    assert not [q for q in quads if q.subject == ox.NamedNode(PETS + "rex")]
-    assert start(settings)[1] == up_to_date(settings)
-
-
 def test_a_touched_but_unchanged_file_is_not_reloaded(settings: Settings, project: Path) -> None:
     start(settings)
     os.utime(project / "data" / "ttl" / "pets.ttl", ns=(1, 1))
     assert start(settings)[1] == up_to_date(settings)
-
-
-def test_an_added_then_removed_data_file(settings: Settings, tmp_path: Path) -> None:
-    start(settings)
-    extra = tmp_path / "cats.ttl"
-    extra.write_text(f"<{PETS}tom> a <{PETS}Dog> .\n", encoding="utf-8")
-    with_extra = settings.with_overrides(data=(extra,))
-    quads, lines = start(with_extra)
-    assert lines[0] == f"{settings.store}: {extra} is new or changed: (re)loading its graph"
-    assert triple("tom", RDF_TYPE, "Animal", INFERRED_GRAPH) in quads
-    assert start(with_extra)[1] == up_to_date(settings, 3)
-
-    quads, lines = start(settings)
-    assert lines[0] == f"{settings.store}: <{GRAPH_NS}external/cats.ttl> has no source file any more: removing it"
-    assert not [q for q in quads if q.subject == ox.NamedNode(PETS + "tom")]
 
 
 def test_changed_rules_are_applied_without_loading_anything(settings: Settings, project: Path) -> None:
@@ -185,44 +131,11 @@ def in_memory(settings: Settings) -> KnowledgeGraph:
     return build(settings.with_overrides(store=""))
 
 
-_BUILD_IN_CHILD = """
-import sys
-from pathlib import Path
-import kgraph.load
-from kgraph.config import Settings
-from kgraph.graph import build
-
-kgraph.load.BULK_LOAD_BYTES = 0
-kgraph.load.PROGRESS_EVERY_BYTES = 256 * 1024
-settings = Settings.from_env(
-    environ={}, project_dir=Path(sys.argv[1]), store=sys.argv[2], data_dir=Path(sys.argv[3]), data=(Path(sys.argv[4]),)
-)
-build(settings, progress=lambda line: print(line, flush=True))
-print("built", flush=True)
-"""
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", ["% read", "loaded ", "running inference", "quads to disk"])
-def test_a_build_killed_half_way_is_never_trusted(settings: Settings, project: Path, tmp_path: Path, moment) -> None:
-    big = tmp_path / "big.nt"
-    lines = (
-        f"<{PETS}dog{i}> <{RDF_TYPE}> <{PETS}Dog> .\n<{PETS}owner{i}> <{PETS}owns> <{PETS}dog{i}> .\n"
-        for i in range(20_000)
-    )
-    big.write_text("".join(lines), encoding="utf-8")
-    arguments = [str(project), settings.store, str(settings.data_dir), str(big)]
-    command = [sys.executable, "-c", textwrap.dedent(_BUILD_IN_CHILD), *arguments]
-    said = []
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
-        assert child.stdout is not None
-        for line in child.stdout:
-            said.append(line)
-            if moment in line:
-                break
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    assert not any(line.startswith("built") for line in said)
+def test_a_build_killed_half_way_is_never_trusted(settings: Settings, tmp_path: Path, moment: str) -> None:
+    big = dogs_and_owners(tmp_path / "big.nt")
+    kill_build(settings, big, moment)
 
     with_big = settings.with_overrides(data=(big,))
     quads, lines = start(with_big)

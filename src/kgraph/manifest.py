@@ -7,6 +7,11 @@ time are unchanged is not hashed again), the rules and the reasoner inference ra
 versions, how far the write journal had been applied, and the inference report. Comparing it with the inputs of
 this start gives a :class:`Plan`: nothing to do, reload some files' graphs and re-infer, or rebuild from scratch.
 
+A remote store (``--store URL``) has its manifest in the data directory instead, next to the journal whose mark it
+keeps (:func:`remote_path`, named after the store's query endpoint), with the remote's software in ``engine`` and its
+triple count per graph, read again at each start: a store changed behind kgraph's back, or another store now at the
+same address, then shows as a count that differs.
+
 Crash safety: the manifest is removed (durably) before the store is changed and written last, atomically (a
 temporary file, fsync, rename, fsync of the folder), so a build killed half-way leaves no manifest and the next
 start rebuilds.
@@ -18,7 +23,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -72,6 +77,8 @@ class Manifest:
     quads: int
     """Quads in the store when the manifest was written: a cheap check that nothing else changed it."""
     inference: dict = field(default_factory=dict)
+    graphs: dict[str, int] = field(default_factory=dict)
+    """Graph IRI ("" for the default graph) -> its triples, for a remote store (whose quads alone are a weak check)."""
 
     def report(self) -> InferenceReport:
         """The inference report of the build, as if inference had just run."""
@@ -84,6 +91,7 @@ class Manifest:
             reasoned_graphs=self.inference["reasoned_graphs"],
             engine=ReasonerName(self.inference["engine"]),
             fallback=self.inference["fallback"],
+            in_store=self.inference.get("in_store", False),
         )
 
     def with_report(self, report: InferenceReport) -> Manifest:
@@ -96,8 +104,9 @@ class Manifest:
             "reasoned_graphs": list(report.reasoned_graphs),
             "engine": report.engine.value,
             "fallback": report.fallback,
+            "in_store": report.in_store,
         }
-        return Manifest(self.engine, self.inference_inputs, self.sources, self.journal, self.quads, inference)
+        return replace(self, inference=inference)
 
 
 @dataclass(frozen=True)
@@ -120,9 +129,21 @@ class Plan:
         return self.rebuild is None and not (self.reload or self.drop or self.reinfer)
 
 
-def engine() -> dict[str, str]:
-    """The software a store was built with: another version may load or store differently, so it means a rebuild."""
-    return {"format": str(FORMAT), "kgraph": kgraph.__version__, "pyoxigraph": ox.__version__}
+def engine(remote: str | None = None) -> dict[str, str]:
+    """The software a store was built with: another version may load or store differently, so it means a rebuild;
+    for a remote store, the name of the server's software too (``Server`` header: Virtuoso, Oxigraph...)."""
+    versions = {"format": str(FORMAT), "kgraph": kgraph.__version__, "pyoxigraph": ox.__version__}
+    return versions if remote is None else {**versions, "store": remote}
+
+
+def remote_path(data_dir: Path, query_url: str) -> Path:
+    """Where the manifest of the remote store at ``query_url`` lives: in the data directory, with the journal."""
+    return Path(data_dir) / f"store-manifest-{hashlib.sha256(query_url.encode()).hexdigest()[:16]}.json"
+
+
+def in_folder(folder: Path) -> Path:
+    """Where the manifest of an on-disk store lives: inside its folder (it travels with the store)."""
+    return Path(folder) / MANIFEST_NAME
 
 
 def inference_inputs(rules_dir: Path, reasoner: str) -> dict[str, str]:
@@ -149,7 +170,7 @@ def journal_lines(path: Path) -> bytes:
     """The journal's complete lines (a torn last line, never acknowledged, is left out); empty when there is none."""
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return b""
     return data[: data.rfind(b"\n") + 1]
 
@@ -187,10 +208,10 @@ def advance_mark(mark: JournalMark, path: Path) -> JournalMark:
     return JournalMark(resolved, size, digest.hexdigest())
 
 
-def plan(old: Manifest | None, new: Manifest, journal: bytes, quads: int) -> Plan:
-    """What to do to a store built as ``old`` says (None: unknown) for the inputs ``new``, the journal now holding
-    ``journal`` and the store ``quads`` quads."""
-    reason = _rebuild_reason(old, new, journal, quads)
+def plan(old: Manifest | None, new: Manifest, journal: bytes) -> Plan:
+    """What to do to a store built as ``old`` says (None: unknown) for the inputs ``new`` (whose ``quads`` and
+    ``graphs`` are what the store holds now), the journal now holding ``journal``."""
+    reason = _rebuild_reason(old, new, journal)
     if reason or old is None:
         return Plan(rebuild=reason or "the store has no build manifest")
     reload = sorted(g for g, source in new.sources.items() if g not in old.sources or _changed(old.sources[g], source))
@@ -200,7 +221,8 @@ def plan(old: Manifest | None, new: Manifest, journal: bytes, quads: int) -> Pla
     return Plan(reload=reload, drop=drop, journal_from=old.journal.size, reinfer=reinfer)
 
 
-def _rebuild_reason(old: Manifest | None, new: Manifest, journal: bytes, quads: int) -> str | None:
+def _rebuild_reason(old: Manifest | None, new: Manifest, journal: bytes) -> str | None:
+    quads = new.quads
     if old is None:
         return None if quads == 0 else f"the store holds {quads} quads but no build manifest (an interrupted build?)"
     if old.engine != new.engine:
@@ -211,12 +233,18 @@ def _rebuild_reason(old: Manifest | None, new: Manifest, journal: bytes, quads: 
         return f"the journal {old.journal.path} no longer begins with the writes the store holds"
     if len(journal) == old.journal.size and quads != old.quads:
         return f"it holds {quads} quads where its build left {old.quads}: something else changed it"
+    if len(journal) == old.journal.size and new.graphs != old.graphs:
+        graph = min(g for g in {*old.graphs, *new.graphs} if old.graphs.get(g) != new.graphs.get(g))
+        name = f"<{graph}>" if graph else "the default graph"
+        return (
+            f"{name} holds {new.graphs.get(graph, 0)} triples where its build left {old.graphs.get(graph, 0)}: "
+            "something else changed it"
+        )
     return None
 
 
-def read(folder: Path) -> Manifest | None:
-    """The manifest of the store in ``folder``; None when there is none; ManifestError when it is unreadable."""
-    path = Path(folder) / MANIFEST_NAME
+def read(path: Path) -> Manifest | None:
+    """The manifest at ``path``; None when there is none; ManifestError when it is unreadable."""
     try:
         document = json.loads(path.read_bytes())
         return Manifest(
@@ -226,16 +254,17 @@ def read(folder: Path) -> Manifest | None:
             journal=JournalMark(**document["journal"]),
             quads=int(document["quads"]),
             inference=document["inference"],
+            graphs={g: int(n) for g, n in document.get("graphs", {}).items()},
         )
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ManifestError(f"its build manifest {path} is unreadable ({error})") from None
 
 
-def write(folder: Path, manifest: Manifest) -> None:
+def write(path: Path, manifest: Manifest) -> None:
     """Write the manifest atomically and durably: last, once the store is complete and flushed."""
-    path = Path(folder) / MANIFEST_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     data = json.dumps(asdict(manifest), indent=1, sort_keys=True).encode("utf-8")
     with temporary.open("wb") as file:
@@ -246,9 +275,8 @@ def write(folder: Path, manifest: Manifest) -> None:
     fsync_dir(path.parent)
 
 
-def invalidate(folder: Path) -> None:
+def invalidate(path: Path) -> None:
     """Remove the manifest, durably, before the store is changed: a crash from here on means a rebuild."""
-    path = Path(folder) / MANIFEST_NAME
     if path.exists():
         path.unlink()
         fsync_dir(path.parent)
@@ -259,7 +287,8 @@ def _changed(old: Source, new: Source) -> bool:
 
 
 def _versions(versions: dict[str, str]) -> str:
-    return f"kgraph {versions.get('kgraph')} (pyoxigraph {versions.get('pyoxigraph')})"
+    store = f" over {versions['store']}" if "store" in versions else ""
+    return f"kgraph {versions.get('kgraph')} (pyoxigraph {versions.get('pyoxigraph')}){store}"
 
 
 def _hash_file(path: Path) -> str:

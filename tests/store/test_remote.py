@@ -296,7 +296,7 @@ def test_serve_with_a_down_remote_exits_2_with_the_url(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert f"kgraph: cannot load the graph: The SPARQL store at {url}/update cannot be reached" in result.stderr
+    assert f"kgraph: cannot load the graph: The SPARQL store at {url}/query cannot be reached" in result.stderr
 
 
 @pytest.mark.slow

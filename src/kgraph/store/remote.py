@@ -224,8 +224,14 @@ class RemoteStore(Store):
     @cached_property
     def is_virtuoso(self) -> bool:
         """Whether the remote is Virtuoso, whose default graph and system graphs need the care described above."""
+        return self.software == "Virtuoso"
+
+    @cached_property
+    def software(self) -> str:
+        """The remote's software as its ``Server`` header names it, without the version (``Virtuoso``, ``Oxigraph``);
+        empty when it does not say."""
         with self.open_query("ASK {}", [], FORM_ACCEPT["ASK"]) as response:
-            return (response.headers.get("Server") or "").startswith("Virtuoso")
+            return (response.headers.get("Server") or "").split("/")[0].strip()
 
     def open_query(self, sparql: str, params: list[tuple[str, str]], accept: str) -> PooledResponse:
         """The remote's HTTP response to a query, for callers that stream or forward its body."""
@@ -290,6 +296,12 @@ class RemoteStore(Store):
 
     def clear_graph(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH {_iri(graph)}")
+
+    def graph_counts(self) -> dict[str, int]:
+        """The triples of each graph ("" for the default graph, on a store where it is not the union), in one
+        query: what a build leaves is recorded so that the next start sees a store changed since."""
+        rows = self._raw_select(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ {self._every_graph('?s ?p ?o')} }} GROUP BY ?g")
+        return {("" if row["g"] is None else row["g"].value): int(row["n"].value) for row in rows}
 
     def count(self, graph: str | None = None) -> int:
         where = self._every_graph("?s ?p ?o") if graph is None else f"GRAPH {_iri(graph)} {{ ?s ?p ?o }}"
