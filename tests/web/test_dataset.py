@@ -215,3 +215,23 @@ def test_a_server_of_ones_own_data_describes_its_files_not_the_article(tmp_path)
     said = {(p, o) for s, p, o in found if s == dataset}
     assert not {p for p, _ in said} & {DCTERMS.license, DCTERMS.creator, DCTERMS.source, VOID.uriSpace}
     assert not any("Kursk" in str(o) or "w3id.org/kgraph" in str(s) for s, _, o in found)
+
+
+def test_the_pages_of_ones_own_data_do_not_name_the_battle(tmp_path) -> None:
+    data = tmp_path / "mine.ttl"
+    data.write_text("<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n")
+    with fixture_application(own_data=True, data=(data,)) as application:
+        client = application.test_client()
+        pages = [client.get(path) for path in ("/", "/search?q=a")]
+    assert [page.status_code for page in pages] == [200, 200]
+    for page in pages:
+        assert '<span class="tagline">Data served by kgraph</span>' in page.text
+        assert "Kursk" not in page.text
+
+
+def test_the_article_graphs_pages_name_the_battle(client: FlaskClient) -> None:
+    page = client.get("/")
+    tagline = (
+        '<span class="tagline">An open knowledge graph of the 2024&ndash;2025 battle for Russia\'s Kursk region</span>'
+    )
+    assert tagline in page.text

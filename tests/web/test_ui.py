@@ -19,8 +19,8 @@ ONTOLOGY = Path(__file__).parents[2] / "ontology" / "kgraph.ttl"
 
 
 def _serving(root: Path) -> SimpleNamespace:
-    """Stands in for the app's Service: the page only asks it for the project's files."""
-    return SimpleNamespace(graph=SimpleNamespace(files=ProjectFiles(root)))
+    """Stands in for the app's Service: the page only asks it for the project's files and whether it serves them."""
+    return SimpleNamespace(graph=SimpleNamespace(files=ProjectFiles(root)), settings=SimpleNamespace(own_data=False))
 
 
 @pytest.fixture

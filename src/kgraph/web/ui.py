@@ -28,6 +28,14 @@ bp = Blueprint(
     static_url_path="/assets",
 )
 
+
+@bp.app_context_processor
+def _served_data() -> dict[str, bool]:
+    """Whether the pages serve one's own data (``--own-data``) rather than the article's graph: the header then says
+    so instead of naming the battle."""
+    return {"own_data": service(current_app).settings.own_data}
+
+
 VENDOR_FILES = ("yasgui.min.js", "yasgui.min.css")
 """What ``make assets`` puts in ``static/vendor/``; without them the page offers the plain form."""
 
