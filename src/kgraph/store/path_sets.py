@@ -1,0 +1,184 @@
+"""Paths of arbitrary length (``+``, ``*``, ``?``) sent to Virtuoso with SPARQL 1.1's set semantics.
+
+SPARQL 1.1 (18.5) evaluates ``S p+ ?o``, ``S p* ?o`` and ``S p? ?o`` as the set of nodes reached from ``S`` (its ALP
+function: each node once, however many paths lead to it). Virtuoso 7.2 answers with one row per path instead: with
+``a p b . b p c . a p c``, ``a p+ ?o`` gives ``b``, ``c`` and ``c`` again; over the generated data, whose inferred
+graph holds the transitive ``kg:locatedIn`` closure beside its steps, ``bench/queries/property-path.rq`` gave 2,356
+rows where the standard (and the embedded store) gives 1,178. The same happens with ``^p+``, ``(p|q)+``, ``(p|q)*``
+and ``(p|q)?``, and with a path to a constant end (``?s p+ <c>``).
+
+So before a query goes to Virtuoso, a triple pattern whose path is such a path at its top level (``p+``, ``^p*``,
+``(p|q/r)+``, ``(p+)``), with a constant at one end and a variable at the other, is written as
+``{ SELECT DISTINCT ?v WHERE { S path O } }``, and with constants at both ends as ``FILTER EXISTS { S path O }``.
+Both are exact under SPARQL 1.1: the pattern's solutions are a set over its one variable (none), so their distinct
+projection is the pattern itself, and a group joined with ``{{}}`` or nothing is the group filtered by whether the
+path holds (in an ``OPTIONAL``, the filter is the left join's condition, which keeps the same rows). A pattern is
+rewritten where it stands (or, from a statement's ``;`` list, after its statement: joins commute), so ``GRAPH``,
+``OPTIONAL`` and ``UNION`` around it still apply to it.
+
+Left as written:
+
+- a path between two variables: inside a subquery Virtuoso 7.2 refuses it ("transitive start not given") even where
+  the query around it binds one end, which it answers today (with one row per path);
+- a path that is a sequence or an alternative at its top level (``p/q+``, ``p|q*``): SPARQL joins the steps of a
+  sequence and keeps the duplicates of the join and of an alternative, so only the inner ALP part has set semantics,
+  and wrapping that part would need a variable of its own between two ends (see above);
+- blank nodes at either end (a subquery would change their scope), objects in a ``,`` list, literals with a language
+  tag or a datatype, patterns in a blank node's ``[...]`` list;
+- patterns in ``EXISTS``, ``NOT EXISTS`` and ``MINUS`` (only whether a match exists counts there; Virtuoso 7.2
+  gets some of those wrong in another way, which a subquery does not mend: ``:a :p+ ?o MINUS { :b :p+ ?o }`` keeps a
+  node both reach), in ``SERVICE``, and in ``GRAPH ?g`` (Virtuoso 7.2 answers a path there with ``?g`` unbound in
+  some rows, in all of them once the path is in a subquery).
+"""
+
+from __future__ import annotations
+
+import re
+
+from kgraph.sparql.guard import SPARQL_TOKEN
+from kgraph.store.path_first import statement_end, statement_start
+
+_MODIFIERS = frozenset("+*?")
+_CONSTANTS = frozenset({"iri", "pname", "string", "number"})
+_ENDS = _CONSTANTS | {"var"}
+_LEFT_ALONE = frozenset({"EXISTS", "MINUS", "SERVICE"})
+"""Keywords whose groups are only asked whether they match (or are another endpoint's business)."""
+
+Tokens = list[re.Match[str]]
+Edit = tuple[int, int, str]
+"""Text from one offset to another and what replaces it."""
+
+
+def set_paths(sparql: str) -> str:
+    """The query with each pattern of the shape above given set semantics; the query itself when it has none."""
+    tokens = [m for m in SPARQL_TOKEN.finditer(sparql) if m.lastgroup not in ("ws", "comment")]
+    if not any(token.group() in _MODIFIERS and token.lastgroup == "other" for token in tokens):
+        return sparql
+    left_alone = _left_alone(tokens)
+    edits: list[Edit] = []
+    for verb in range(2, len(tokens) - 2):
+        pattern = [] if left_alone[verb] else _pattern_edits(sparql, tokens, verb)
+        if not any(_overlap(edit, done) for edit in pattern for done in edits):  # two patterns sharing a `;`
+            edits += pattern
+    for begin, finish, text in sorted(edits, key=lambda edit: edit[0], reverse=True):
+        sparql = sparql[:begin] + text + sparql[finish:]
+    return sparql
+
+
+def _overlap(edit: Edit, other: Edit) -> bool:
+    """Whether two edits touch the same text (an insertion overlaps a change around its place)."""
+    return (edit[0] < other[1] and other[0] < edit[1]) or (edit[0] == edit[1] and other[0] < edit[0] < other[1])
+
+
+def _pattern_edits(sparql: str, tokens: Tokens, verb: int) -> list[Edit]:
+    """The edits giving the pattern whose path starts at token ``verb`` set semantics; none when there is no such
+    pattern there, or it is left as written."""
+    lead = tokens[verb - 1].group()
+    subject = statement_start(tokens, verb - 1) if lead == ";" else verb - 1
+    if subject is None or (lead != ";" and tokens[verb - 2].group() not in ("{", "}", ".")):
+        return []
+    end = _path_end(tokens, verb)
+    if end is None or end + 1 >= len(tokens) or not _is_closure(tokens[verb:end]):
+        return []
+    obj, after = tokens[end], tokens[end + 1].group()
+    kinds = (tokens[subject].lastgroup, obj.lastgroup)
+    if not set(kinds) <= _ENDS or kinds == ("var", "var") or after not in (".", "}", ";"):
+        return []
+    variables = [token.group() for token in (tokens[subject], obj) if token.lastgroup == "var"]
+    pattern = f"{tokens[subject].group()} {sparql[tokens[verb].start() : obj.end()]}"
+    wrapped = (
+        f"{{ SELECT DISTINCT {variables[0]} WHERE {{ {pattern} }} }}" if variables else f"FILTER EXISTS {{ {pattern} }}"
+    )
+    if lead == ";":  # the pattern leaves the statement's list; it follows the statement
+        insert = statement_end(tokens, end + 1)
+        if insert is None:
+            return []
+        return [(tokens[verb - 1].start(), obj.end(), ""), (insert, insert, f" {wrapped} ")]
+    if after != ";":
+        return [(tokens[subject].start(), obj.end(), wrapped)]
+    if end + 2 >= len(tokens) or tokens[end + 2].group() in (".", "}", ";"):
+        return []
+    return [(tokens[subject].start(), tokens[end + 1].end(), f"{wrapped} {tokens[subject].group()}")]
+
+
+def _path_end(tokens: Tokens, start: int) -> int | None:
+    """The index just after the path starting at ``start`` (SPARQL's Path production), None if there is none."""
+    position = _sequence_end(tokens, start)
+    while position is not None and position < len(tokens) and tokens[position].group() == "|":
+        position = _sequence_end(tokens, position + 1)
+    return position
+
+
+def _sequence_end(tokens: Tokens, start: int) -> int | None:
+    position = _element_end(tokens, start)
+    while position is not None and position < len(tokens) and tokens[position].group() == "/":
+        position = _element_end(tokens, position + 1)
+    return position
+
+
+def _element_end(tokens: Tokens, start: int) -> int | None:
+    """After one step (``^``, a primary, a modifier): a primary is an IRI, ``a``, a parenthesised path or a negated
+    property set."""
+    position = start + 1 if start < len(tokens) and tokens[start].group() == "^" else start
+    if position >= len(tokens):
+        return None
+    token = tokens[position]
+    after: int | None = None
+    if token.group() == "!":
+        after = _negated_end(tokens, position + 1)
+    elif token.group() == "(":
+        inner = _path_end(tokens, position + 1)
+        if inner is not None and inner < len(tokens) and tokens[inner].group() == ")":
+            after = inner + 1
+    elif token.lastgroup in ("iri", "pname") or token.group() == "a":
+        after = position + 1
+    if after is not None and after < len(tokens) and tokens[after].group() in _MODIFIERS:
+        after += tokens[after].lastgroup == "other"
+    return after
+
+
+def _negated_end(tokens: Tokens, start: int) -> int | None:
+    """After a negated property set's IRIs (one, or a parenthesised list)."""
+    if start >= len(tokens):
+        return None
+    if tokens[start].group() != "(":
+        return start + 2 if tokens[start].group() == "^" else start + 1
+    for position in range(start + 1, len(tokens)):
+        if tokens[position].group() == ")":
+            return position + 1
+    return None
+
+
+def _is_closure(path: Tokens) -> bool:
+    """Whether a path is, at its top level, one step with a ``+``, ``*`` or ``?`` modifier (or such a path
+    parenthesised or inverted): SPARQL evaluates it with ALP, a set of nodes."""
+    if not path:
+        return False
+    if path[0].group() == "^":
+        return _is_closure(path[1:])
+    depth = 0
+    for token in path:
+        depth += (token.group() == "(") - (token.group() == ")")
+        if depth == 0 and token.group() in ("/", "|"):
+            return False
+    if path[-1].group() in _MODIFIERS and path[-1].lastgroup == "other":
+        return True
+    return path[0].group() == "(" and path[-1].group() == ")" and _is_closure(path[1:-1])
+
+
+def _left_alone(tokens: Tokens) -> list[bool]:
+    """For each token, whether it is in a group of ``EXISTS``, ``MINUS``, ``SERVICE`` (``SERVICE SILENT <x> {``:
+    the keyword up to three tokens before the brace, no brace between) or ``GRAPH ?g``."""
+    flags: list[bool] = []
+    stack: list[bool] = []
+    for index, token in enumerate(tokens):
+        text = token.group()
+        if text == "{":
+            before = [t.group().upper() for t in tokens[max(0, index - 3) : index]]
+            keyword = next((word for word in reversed(before) if word in _LEFT_ALONE or word in ("{", "}")), "")
+            graph_variable = index >= 2 and before[-2:-1] == ["GRAPH"] and tokens[index - 1].lastgroup == "var"
+            stack.append(bool(stack and stack[-1]) or keyword in _LEFT_ALONE or graph_variable)
+        elif text == "}" and stack:
+            stack.pop()
+        flags.append(bool(stack and stack[-1]))
+    return flags
