@@ -14,7 +14,11 @@ Both are exact under SPARQL 1.1: the pattern's solutions are a set over its one 
 projection is the pattern itself, and a group joined with ``{{}}`` or nothing is the group filtered by whether the
 path holds (in an ``OPTIONAL``, the filter is the left join's condition, which keeps the same rows). A pattern is
 rewritten where it stands (or, from a statement's ``;`` list, after its statement: joins commute), so ``GRAPH``,
-``OPTIONAL`` and ``UNION`` around it still apply to it.
+``OPTIONAL`` and ``UNION`` around it still apply to it. A ``?`` path of one IRI, which Virtuoso gets right, is
+rewritten too: the rewrite is exact whatever the path.
+
+A query whose answer cannot show duplicates is sent as written (:func:`_counts_rows`): a ``SELECT DISTINCT``, an
+ASK, a CONSTRUCT, without subqueries or aggregates.
 
 Left as written:
 
@@ -44,6 +48,10 @@ _ENDS = _CONSTANTS | {"var"}
 _LEFT_ALONE = frozenset({"EXISTS", "MINUS", "SERVICE"})
 """Keywords whose groups are only asked whether they match (or are another endpoint's business)."""
 
+_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+_COUNTING = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE", "GROUP_CONCAT", "GROUP", "HAVING"})
+"""Keywords of aggregates, which count (or sum, or pick from) rows, duplicates included."""
+
 Tokens = list[re.Match[str]]
 Edit = tuple[int, int, str]
 """Text from one offset to another and what replaces it."""
@@ -54,6 +62,8 @@ def set_paths(sparql: str) -> str:
     tokens = [m for m in SPARQL_TOKEN.finditer(sparql) if m.lastgroup not in ("ws", "comment")]
     if not any(token.group() in _MODIFIERS and token.lastgroup == "other" for token in tokens):
         return sparql
+    if not _counts_rows([token.group().upper() for token in tokens if token.lastgroup == "word"]):
+        return sparql
     left_alone = _left_alone(tokens)
     edits: list[Edit] = []
     for verb in range(2, len(tokens) - 2):
@@ -63,6 +73,21 @@ def set_paths(sparql: str) -> str:
     for begin, finish, text in sorted(edits, key=lambda edit: edit[0], reverse=True):
         sparql = sparql[:begin] + text + sparql[finish:]
     return sparql
+
+
+def _counts_rows(words: list[str]) -> bool:
+    """Whether the answer may show how many times a pattern matched, from the query's keywords: not for a
+    ``SELECT DISTINCT`` (or ``REDUCED``) without a subquery, nor an ASK, CONSTRUCT or DESCRIBE without a subquery,
+    ``LIMIT`` or ``OFFSET`` (a graph is a set; whether there is a row is all ASK says), and with no aggregate
+    anywhere. Their answers depend only on which rows there are, never on how many times each is there."""
+    if set(words) & _COUNTING:
+        return True
+    form = next((word for word in words if word in _FORMS), "SELECT")
+    selects = words.count("SELECT")
+    if form == "SELECT":
+        after = words.index("SELECT") + 1 if selects else len(words)
+        return selects > 1 or after >= len(words) or words[after] not in ("DISTINCT", "REDUCED")
+    return selects > 0 or bool(set(words) & {"LIMIT", "OFFSET"})
 
 
 def _overlap(edit: Edit, other: Edit) -> bool:
