@@ -367,3 +367,25 @@ def test_a_path_over_several_graphs_has_the_embedded_stores_answer(
     rows = _rows(answer.body)
     assert rows == _rows(serialized(expected.serialize(format=ox.QueryResultsFormat.JSON)))
     assert len(rows) == 463
+
+
+PROPERTY_PATH = (PROJECT / "bench" / "queries" / "property-path.rq").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_path_reaching_a_place_by_two_paths_has_the_embedded_stores_rows(
+    generated: tuple[KnowledgeGraph, KnowledgeGraph],
+) -> None:
+    """The inferred graph holds the transitive kg:locatedIn beside its steps, so a settlement reaches its country
+    by two paths: Virtuoso 7.2 alone answers with a row per path (twice the rows), kgraph with SPARQL's set."""
+    remote, embedded = generated
+    store = remote.store
+    assert isinstance(store, RemoteStore)
+    runner = RemoteQueryRunner(store, timeout=120, max_result_bytes=10_000_000)
+    graphs = remote.default_graph(True)
+    answer = runner.run(QueryRequest(PROPERTY_PATH, default_graph=graphs, accept="application/sparql-results+json"))
+    expected = embedded.store.query(PROPERTY_PATH, default_graph=embedded.default_graph(True))
+    assert isinstance(expected, ox.QuerySolutions)
+    rows = _rows(answer.body)
+    assert rows == _rows(serialized(expected.serialize(format=ox.QueryResultsFormat.JSON)))
+    assert len(rows) == 133
