@@ -45,6 +45,25 @@ PREFIX = "PREFIX : <http://example.org/paths#> "
         ("{ ?m :p ?n ; :p+ :e }", "{ ?m :p ?n   { SELECT DISTINCT ?m WHERE { ?m :p+ :e } } }"),
         ("{ ?m :p+ :e ; :p ?n }", "{ { SELECT DISTINCT ?m WHERE { ?m :p+ :e } } ?m :p ?n }"),
         ("{ ?m :p+ :e ; :q+ :a . }", "{ { SELECT DISTINCT ?m WHERE { ?m :p+ :e } } ?m :q+ :a . }"),
+        ("{ ?s :p* :e FILTER(?s != :a) }", "{ { SELECT DISTINCT ?s WHERE { ?s :p* :e } } FILTER(?s != :a) }"),
+        # two variables: with the plain triples of its group that join it (Virtuoso needs an end bound)
+        ("{ ?s :q ?m . ?m :p+ ?o }", "{ ?s :q ?m . { SELECT DISTINCT ?m ?o WHERE { ?s :q ?m . ?m :p+ ?o } } }"),
+        (
+            "{ ?s :p+ ?o . ?o :p :e . ?z :r ?w }",
+            "{ { SELECT DISTINCT ?s ?o WHERE { ?o :p :e . ?s :p+ ?o } } . ?o :p :e . ?z :r ?w }",
+        ),
+        (
+            "{ ?s :r ?z ; :p+ ?o ; :q ?y . }",
+            "{ ?s :r ?z  ; :q ?y . { SELECT DISTINCT ?s ?o WHERE { ?s :r ?z ; :q ?y . ?s :p+ ?o } }  }",
+        ),
+        (
+            "{ ?s :p+ ?o ; :r ?z }",
+            "{ { SELECT DISTINCT ?s ?o WHERE { ?s :r ?z . ?s :p+ ?o } } ?s :r ?z }",
+        ),
+        (  # in OPTIONAL, with what comes before it in the group around (its left side), not after
+            "{ ?x :q ?s OPTIONAL { ?s :p+ ?o } ?o :r ?z }",
+            "{ ?x :q ?s OPTIONAL { { SELECT DISTINCT ?s ?o WHERE { ?x :q ?s . ?s :p+ ?o } } } ?o :r ?z }",
+        ),
         # around it, OPTIONAL, UNION, GRAPH <g> and subqueries still apply
         ("{ ?s :q :a OPTIONAL { :a :p+ ?o } }", "{ ?s :q :a OPTIONAL { { SELECT DISTINCT ?o WHERE { :a :p+ ?o } } } }"),
         ("{ GRAPH <g> { :a :p+ ?o } }", "{ GRAPH <g> { { SELECT DISTINCT ?o WHERE { :a :p+ ?o } } } }"),
@@ -57,8 +76,10 @@ def test_a_closure_with_a_constant_end_is_made_a_set(where: str, rewritten: str)
 @pytest.mark.parametrize(
     "where",
     [
-        "{ ?s :p+ ?o }",  # two variables: in a subquery Virtuoso refuses it ("transitive start not given")
-        "{ ?s :q ?m . ?m :p+ ?o }",
+        "{ ?s :p+ ?o }",  # two variables and nothing to bind one: Virtuoso refuses it ("transitive start not given")
+        "{ ?s :p+ ?s . ?s :q ?z }",  # one variable at both ends
+        "{ ?s :q [ :r ?m ] . ?m :p+ ?o }",  # the only binder has a blank node
+        "{ { ?x :q ?s } ?s :p+ ?o }",  # nothing in its own group binds it
         "{ :x :q/:p+ ?o }",  # a sequence is a join: its duplicates are SPARQL's
         "{ :a :p|:r+ ?o }",  # so is an alternative
         "{ :a (:p|:r) ?o }",
@@ -120,6 +141,15 @@ SHAPES = [
     "SELECT ?o (COUNT(*) AS ?n) WHERE { :a :p+ ?o } GROUP BY ?o",
     "SELECT ?o WHERE { { :a :p+ ?o } UNION { :b :p+ ?o } }",
     "ASK { :a :p+ :e }",
+    "SELECT ?m ?o WHERE { :x :q ?m . ?m :p+ ?o }",
+    "SELECT ?m ?o WHERE { :x :q ?m . ?m :p* ?o }",
+    "SELECT ?m ?o WHERE { :x :q ?m . ?o ^(:p|:r)+ ?m }",
+    "SELECT ?s ?o WHERE { ?s :p+ ?o . ?o :p :e }",
+    "SELECT ?s ?o WHERE { ?s :r ?z ; :p+ ?o }",
+    "SELECT ?s ?o WHERE { ?x :q ?s . ?s :p+ ?o FILTER(?o != :e) }",
+    "SELECT ?s ?o WHERE { ?x :q ?s OPTIONAL { ?s :p+ ?o } }",
+    "SELECT ?s ?o ?z WHERE { ?x :q ?s OPTIONAL { ?s :p+ ?o } ?s :r ?z }",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?x :q ?s . ?s :p+ ?o }",
     "SELECT DISTINCT ?o WHERE { :a :p+ ?o }",
     "SELECT DISTINCT ?o WHERE { { SELECT ?o WHERE { :a :p+ ?o } ORDER BY DESC(?o) LIMIT 2 } }",
 ]

@@ -17,16 +17,24 @@ rewritten where it stands (or, from a statement's ``;`` list, after its statemen
 ``OPTIONAL`` and ``UNION`` around it still apply to it. A ``?`` path of one IRI, which Virtuoso gets right, is
 rewritten too: the rewrite is exact whatever the path.
 
+Between two variables, Virtuoso 7.2 refuses a path in a subquery of its own ("transitive start not given": it walks
+from a bound end), so the subquery also holds the plain triples of the pattern's group that share a variable with
+it (the rest of its own statement included), and, in an ``OPTIONAL`` group, those before the ``OPTIONAL`` in the
+group around it: ``?e kg:hasPlace ?m . ?m kg:locatedIn+ ?c`` becomes ``?e kg:hasPlace ?m . { SELECT DISTINCT ?m ?c
+WHERE { ?e kg:hasPlace ?m . ?m kg:locatedIn+ ?c } }``. Exact too: every solution of the path that takes part in an
+answer joins those triples (they are joined with it in its group, or make the left side of its left join), so
+keeping only those changes no answer, and they are still a set. Those triples are matched twice.
+
 A query whose answer cannot show duplicates is sent as written (:func:`_counts_rows`): a ``SELECT DISTINCT``, an
 ASK, a CONSTRUCT, without subqueries or aggregates.
 
 Left as written:
 
-- a path between two variables: inside a subquery Virtuoso 7.2 refuses it ("transitive start not given") even where
-  the query around it binds one end, which it answers today (with one row per path);
+- a path between two variables with no such triple to bind one (Virtuoso 7.2 refuses most of those anyway), or
+  with the same variable at both ends;
 - a path that is a sequence or an alternative at its top level (``p/q+``, ``p|q*``): SPARQL joins the steps of a
   sequence and keeps the duplicates of the join and of an alternative, so only the inner ALP part has set semantics,
-  and wrapping that part would need a variable of its own between two ends (see above);
+  and wrapping that part would need a variable of its own, hidden from the query's answer;
 - blank nodes at either end (a subquery would change their scope), objects in a ``,`` list, literals with a language
   tag or a datatype, patterns in a blank node's ``[...]`` list;
 - patterns in ``EXISTS``, ``NOT EXISTS`` and ``MINUS`` (only whether a match exists counts there; Virtuoso 7.2
@@ -107,12 +115,19 @@ def _pattern_edits(sparql: str, tokens: Tokens, verb: int) -> list[Edit]:
         return []
     obj, after = tokens[end], tokens[end + 1].group()
     kinds = (tokens[subject].lastgroup, obj.lastgroup)
-    if not set(kinds) <= _ENDS or kinds == ("var", "var") or after not in (".", "}", ";"):
+    if not set(kinds) <= _ENDS or not (after in (".", "}", ";", "{") or after.upper() in _FOLLOWING):
         return []
-    variables = [token.group() for token in (tokens[subject], obj) if token.lastgroup == "var"]
+    variables = list(dict.fromkeys(token.group() for token in (tokens[subject], obj) if token.lastgroup == "var"))
     pattern = f"{tokens[subject].group()} {sparql[tokens[verb].start() : obj.end()]}"
+    if kinds == ("var", "var"):  # Virtuoso needs an end bound: the triples joining it in its group bind it
+        binders = _binders(sparql, tokens, subject, set(variables)) + _own_statement(sparql, tokens, subject, verb, end)
+        if not binders or len(variables) < 2:
+            return []
+        pattern = " . ".join([*binders, pattern])
     wrapped = (
-        f"{{ SELECT DISTINCT {variables[0]} WHERE {{ {pattern} }} }}" if variables else f"FILTER EXISTS {{ {pattern} }}"
+        f"{{ SELECT DISTINCT {' '.join(variables)} WHERE {{ {pattern} }} }}"
+        if variables
+        else f"FILTER EXISTS {{ {pattern} }}"
     )
     if lead == ";":  # the pattern leaves the statement's list; it follows the statement
         insert = statement_end(tokens, end + 1)
@@ -124,6 +139,111 @@ def _pattern_edits(sparql: str, tokens: Tokens, verb: int) -> list[Edit]:
     if end + 2 >= len(tokens) or tokens[end + 2].group() in (".", "}", ";"):
         return []
     return [(tokens[subject].start(), tokens[end + 1].end(), f"{wrapped} {tokens[subject].group()}")]
+
+
+def _binders(sparql: str, tokens: Tokens, subject: int, variables: set[str]) -> list[str]:
+    """The statements of the group holding the statement that starts at token ``subject`` (not that one) that are
+    plain triples (no path, blank node, collection) with one of ``variables``, and for a group of ``OPTIONAL``, those
+    before it in the group around (its left side): each is joined with the path (or its left join's left side), so
+    the path's solutions that join them are all those that can take part in an answer."""
+    start = _group_start(tokens, subject)
+    if start is None:
+        return []
+    found = _statements(sparql, tokens, start, len(tokens), subject, variables)
+    if start and tokens[start - 1].group().upper() == "OPTIONAL":
+        around = _group_start(tokens, start - 1)
+        if around is not None:
+            found += _statements(sparql, tokens, around, start - 1, subject, variables)
+    return found
+
+
+def _statements(sparql: str, tokens: Tokens, start: int, stop: int, own: int, variables: set[str]) -> list[str]:
+    """The plain triple statements with one of ``variables`` in the group opened at token ``start``, up to token
+    ``stop``, the one starting at ``own`` excepted."""
+    found: list[str] = []
+    depth, previous, index = 0, "{", start + 1
+    while index < stop and not (depth == 0 and tokens[index].group() == "}"):
+        token = tokens[index]
+        if depth == 0 and previous in ("{", ".", "}", ")") and token.lastgroup in ("var", "iri", "pname"):
+            last = _statement_last(tokens, index)
+            if last is None:
+                return []
+            statement = tokens[index : last + 1]
+            if index != own and all(_plain(t) for t in statement) and variables & {t.group() for t in statement}:
+                found.append(sparql[token.start() : tokens[last].end()])
+            previous, index = tokens[last].group(), last + 1
+            continue
+        depth += (token.group() in ("{", "(", "[")) - (token.group() in ("}", ")", "]"))
+        previous = token.group() if depth == 0 else previous
+        index += 1
+    return found
+
+
+def _own_statement(sparql: str, tokens: Tokens, subject: int, verb: int, end: int) -> list[str]:
+    """The rest of the path's own statement (``?m :r ?z ; :p+ ?o``: ``?m :r ?z``) when it is plain triples."""
+    last = _statement_last(tokens, subject)
+    if last is None:
+        return []
+    if tokens[verb - 1].group() == ";":
+        parts = [tokens[subject : verb - 1], tokens[end + 1 : last + 1]]
+    else:
+        parts = [tokens[subject : subject + 1], tokens[end + 2 : last + 1]]
+    if len(parts[0]) + len(parts[1]) < 3 or not all(_plain(token) for part in parts for token in part):
+        return []
+    return [" ".join(sparql[part[0].start() : part[-1].end()] for part in parts if part)]
+
+
+def _group_start(tokens: Tokens, index: int) -> int | None:
+    """The index of the ``{`` opening the group that holds token ``index``."""
+    depth = 0
+    for position in range(index - 1, -1, -1):
+        text = tokens[position].group()
+        if text == "}":
+            depth += 1
+        elif text == "{":
+            if not depth:
+                return position
+            depth -= 1
+    return None
+
+
+def _statement_last(tokens: Tokens, index: int) -> int | None:
+    """The index of the last token of the statement starting at ``index`` (before its ``.``, if any)."""
+    depth = 0
+    for position in range(index, len(tokens)):
+        token = tokens[position]
+        text = token.group()
+        if text in ("(", "["):
+            depth += 1
+        elif text in (")", "]"):
+            depth -= 1
+        elif not depth and (text in (".", "{", "}") or (token.lastgroup == "word" and text.upper() not in _TERMS)):
+            return position - 1 if position > index else None
+    return None
+
+
+_TERMS = frozenset({"A", "TRUE", "FALSE"})
+_FOLLOWING = frozenset({"FILTER", "OPTIONAL", "MINUS", "BIND", "VALUES", "GRAPH", "SERVICE"})
+"""Keywords that may follow a triple pattern in its group, with no ``.`` between."""
+
+
+def _plain(token: re.Match[str]) -> bool:
+    """Whether a token can be part of a plain triple pattern (no path operator, blank node or collection)."""
+    return token.lastgroup != "bnode" and token.group() not in (
+        "[",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        "/",
+        "|",
+        "^",
+        "!",
+        "+",
+        "*",
+        "?",
+    )
 
 
 def _path_end(tokens: Tokens, start: int) -> int | None:
