@@ -9,10 +9,8 @@ and ``(p|q)?``, and with a path to a constant end (``?s p+ <c>``).
 
 So before a query goes to Virtuoso, a triple pattern whose path is such a path at its top level (``p+``, ``^p*``,
 ``(p|q/r)+``, ``(p+)``), with a constant at one end and a variable at the other, is written as
-``{ SELECT DISTINCT ?v WHERE { S path O } }``, and with constants at both ends as ``FILTER EXISTS { S path O }``.
-Both are exact under SPARQL 1.1: the pattern's solutions are a set over its one variable (none), so their distinct
-projection is the pattern itself, and a group joined with ``{{}}`` or nothing is the group filtered by whether the
-path holds (in an ``OPTIONAL``, the filter is the left join's condition, which keeps the same rows). A pattern is
+``{ SELECT DISTINCT ?v WHERE { S path O } }``: exact under SPARQL 1.1, since the pattern's solutions are a set over
+its one variable, so their distinct projection is the pattern itself. A pattern is
 rewritten where it stands (or, from a statement's ``;`` list, after its statement: joins commute), so ``GRAPH``,
 ``OPTIONAL`` and ``UNION`` around it still apply to it. A ``?`` path of one IRI, which Virtuoso gets right, is
 rewritten too: the rewrite is exact whatever the path.
@@ -32,6 +30,11 @@ Left as written:
 
 - a path between two variables with no such triple to bind one (Virtuoso 7.2 refuses most of those anyway), or
   with the same variable at both ends;
+- a path between two constants: ``FILTER EXISTS { S path O }`` would be exact, but Virtuoso 7.2 keeps the row of a
+  group holding nothing else whatever the filter says, and a subquery with no variable gives its answer a column
+  of its own (``_star_fake``);
+- a pattern in a statement's ``;`` list whose other items hold a path too: taken out, it leaves Virtuoso 7.2 a
+  statement it may not answer (``?b ^:p+ :n ; :p+ ?b``: "unknown table for a column");
 - a path that is a sequence or an alternative at its top level (``p/q+``, ``p|q*``): SPARQL joins the steps of a
   sequence and keeps the duplicates of the join and of an alternative, so only the inner ALP part has set semantics,
   and wrapping that part would need a variable of its own, hidden from the query's answer;
@@ -118,17 +121,15 @@ def _pattern_edits(sparql: str, tokens: Tokens, verb: int) -> list[Edit]:
     if not set(kinds) <= _ENDS or not (after in (".", "}", ";", "{") or after.upper() in _FOLLOWING):
         return []
     variables = list(dict.fromkeys(token.group() for token in (tokens[subject], obj) if token.lastgroup == "var"))
+    if not variables or (";" in (lead, after) and _rest_has_path(tokens, subject, verb, end)):
+        return []
     pattern = f"{tokens[subject].group()} {sparql[tokens[verb].start() : obj.end()]}"
     if kinds == ("var", "var"):  # Virtuoso needs an end bound: the triples joining it in its group bind it
         binders = _binders(sparql, tokens, subject, set(variables)) + _own_statement(sparql, tokens, subject, verb, end)
         if not binders or len(variables) < 2:
             return []
         pattern = " . ".join([*binders, pattern])
-    wrapped = (
-        f"{{ SELECT DISTINCT {' '.join(variables)} WHERE {{ {pattern} }} }}"
-        if variables
-        else f"FILTER EXISTS {{ {pattern} }}"
-    )
+    wrapped = f"{{ SELECT DISTINCT {' '.join(variables)} WHERE {{ {pattern} }} }}"
     if lead == ";":  # the pattern leaves the statement's list; it follows the statement
         insert = statement_end(tokens, end + 1)
         if insert is None:
@@ -139,6 +140,14 @@ def _pattern_edits(sparql: str, tokens: Tokens, verb: int) -> list[Edit]:
     if end + 2 >= len(tokens) or tokens[end + 2].group() in (".", "}", ";"):
         return []
     return [(tokens[subject].start(), tokens[end + 1].end(), f"{wrapped} {tokens[subject].group()}")]
+
+
+def _rest_has_path(tokens: Tokens, subject: int, verb: int, end: int) -> bool:
+    """Whether the rest of the pattern's statement has a path modifier: Virtuoso 7.2 may then fail to answer it once
+    the pattern is taken out (``?b ^:p+ :n ; :p+ ?b``: "unknown table for a column")."""
+    last = _statement_last(tokens, subject)
+    rest = tokens[subject:verb] + tokens[end + 1 : (len(tokens) if last is None else last + 1)]
+    return last is None or any(t.group() in _MODIFIERS and t.lastgroup == "other" for t in rest)
 
 
 def _binders(sparql: str, tokens: Tokens, subject: int, variables: set[str]) -> list[str]:
