@@ -64,6 +64,22 @@ PREFIX = "PREFIX : <http://example.org/paths#> "
             "{ ?x :q ?s OPTIONAL { ?s :p+ ?o } ?o :r ?z }",
             "{ ?x :q ?s OPTIONAL { { SELECT DISTINCT ?s ?o WHERE { ?x :q ?s . ?s :p+ ?o } } } ?o :r ?z }",
         ),
+        # a sequence is a join, whose duplicates are SPARQL's: a closure at either end is made a set, joined with
+        # the other steps through a variable of its own, hidden by a subquery
+        (
+            "{ ?s :q/:p* :e }",
+            "{ { SELECT ?s WHERE { ?s :q ?_step0 . { SELECT DISTINCT ?_step0 WHERE { ?_step0 :p* :e } } } } }",
+        ),
+        (
+            "{ :x :q/:p+ ?o }",
+            "{ { SELECT ?o WHERE { :x :q ?_step0 . "
+            "{ SELECT DISTINCT ?_step0 ?o WHERE { :x :q ?_step0 . ?_step0 :p+ ?o } } } } }",
+        ),
+        (
+            "{ ?_step0 :p+/^:q ?o }",
+            "{ { SELECT ?_step0 ?o WHERE { "
+            "{ SELECT DISTINCT ?_step0 ?_step1 WHERE { ?_step1 ^:q ?o . ?_step0 :p+ ?_step1 } } ?_step1 ^:q ?o } } }",
+        ),
         # around it, OPTIONAL, UNION, GRAPH <g> and subqueries still apply
         ("{ ?s :q :a OPTIONAL { :a :p+ ?o } }", "{ ?s :q :a OPTIONAL { { SELECT DISTINCT ?o WHERE { :a :p+ ?o } } } }"),
         ("{ GRAPH <g> { :a :p+ ?o } }", "{ GRAPH <g> { { SELECT DISTINCT ?o WHERE { :a :p+ ?o } } } }"),
@@ -83,8 +99,9 @@ def test_a_closure_with_a_constant_end_is_made_a_set(where: str, rewritten: str)
         "{ :a :p+ :e }",  # two constants: Virtuoso ignores FILTER EXISTS alone in a group
         "{ ?m :p+ :e ; :q+ :a . }",  # the rest of its statement has a path
         "{ ?m :r ?z ; :p+ :e ; :q+ ?m }",
-        "{ :x :q/:p+ ?o }",  # a sequence is a join: its duplicates are SPARQL's
-        "{ :a :p|:r+ ?o }",  # so is an alternative
+        "{ :x :q+/:p+ ?o }",  # a sequence with two closures
+        "{ :x :q/:p+/:r ?o }",  # or one in its middle
+        "{ :a :p|:r+ ?o }",  # an alternative is a union: its duplicates are SPARQL's
         "{ :a (:p|:r) ?o }",
         "{ _:b :p+ ?o }",  # a blank node's scope is its group
         "{ [] :p+ ?o }",
@@ -152,6 +169,10 @@ SHAPES = [
     "SELECT ?s ?o WHERE { ?x :q ?s OPTIONAL { ?s :p+ ?o } }",
     "SELECT ?s ?o ?z WHERE { ?x :q ?s OPTIONAL { ?s :p+ ?o } ?s :r ?z }",
     "SELECT (COUNT(*) AS ?n) WHERE { ?x :q ?s . ?s :p+ ?o }",
+    "SELECT ?o WHERE { :x :q/:p+ ?o }",
+    "SELECT ?s WHERE { ?s :q/:p* :e }",
+    "SELECT ?o WHERE { :a :p+/:p ?o }",
+    "SELECT ?s ?o WHERE { ?s :q/:p+ ?o }",
     "SELECT DISTINCT ?o WHERE { :a :p+ ?o }",
     "SELECT DISTINCT ?o WHERE { { SELECT ?o WHERE { :a :p+ ?o } ORDER BY DESC(?o) LIMIT 2 } }",
 ]
@@ -190,7 +211,7 @@ def test_the_rewrite_is_exact_on_a_standard_engine(query: str) -> None:
 _NODES = [f":n{i}" for i in range(4)]
 _TERM = st.sampled_from(["?a", "?b", "?c", *_NODES[:2]])
 _PATH = st.sampled_from(
-    [":p", ":p+", ":p*", ":p?", "^:p+", "(:p|:q)+", "(:p/:q)*", ":p/:q+", "(:p+)", ":q?", "^(:p|^:q)*"]
+    [":p", ":p+", ":p*", ":p?", "^:p+", "(:p|:q)+", "(:p/:q)*", ":p/:q+", ":p*/^:q", "(:p+)", ":q?", "^(:p|^:q)*"]
 )
 _TRIPLE = st.builds(lambda s, p, o: f"{s} {p} {o}", _TERM, _PATH, _TERM)
 _LIST = st.builds(lambda s, p, o, q, z: f"{s} {p} {o} ; {q} {z}", _TERM, _PATH, _TERM, _PATH, _TERM)

@@ -23,6 +23,12 @@ WHERE { ?e kg:hasPlace ?m . ?m kg:locatedIn+ ?c } }``. Exact too: every solution
 answer joins those triples (they are joined with it in its group, or make the left side of its left join), so
 keeping only those changes no answer, and they are still a set. Those triples are matched twice.
 
+A sequence (a join, whose duplicates SPARQL keeps) with such a path as its first or last step and plain other steps
+is given set semantics for that step only: ``?s rdf:type/rdfs:subClassOf* kg:X`` becomes ``{ SELECT ?s WHERE { ?s
+rdf:type ?_step0 . { SELECT DISTINCT ?_step0 WHERE { ?_step0 rdfs:subClassOf* kg:X } } } }``, the variable between
+the steps hidden by the outer subquery, which keeps the join's duplicates (and with the other steps inside, as
+above, when both ends of the closure are variables).
+
 A query whose answer cannot show duplicates is sent as written (:func:`_counts_rows`): a ``SELECT DISTINCT``, an
 ASK, a CONSTRUCT, without subqueries or aggregates.
 
@@ -35,9 +41,8 @@ Left as written:
   of its own (``_star_fake``);
 - a pattern in a statement's ``;`` list whose other items hold a path too: taken out, it leaves Virtuoso 7.2 a
   statement it may not answer (``?b ^:p+ :n ; :p+ ?b``: "unknown table for a column");
-- a path that is a sequence or an alternative at its top level (``p/q+``, ``p|q*``): SPARQL joins the steps of a
-  sequence and keeps the duplicates of the join and of an alternative, so only the inner ALP part has set semantics,
-  and wrapping that part would need a variable of its own, hidden from the query's answer;
+- a sequence with a closure in its middle or more than one (``p/q+/r``, ``p+/q+``), and an alternative at the top
+  level (``p|q*``: a union, whose duplicates SPARQL keeps);
 - blank nodes at either end (a subquery would change their scope), objects in a ``,`` list, literals with a language
   tag or a datatype, patterns in a blank node's ``[...]`` list;
 - patterns in ``EXISTS``, ``NOT EXISTS`` and ``MINUS`` (only whether a match exists counts there; Virtuoso 7.2
@@ -114,7 +119,7 @@ def _pattern_edits(sparql: str, tokens: Tokens, verb: int) -> list[Edit]:
     if subject is None or (lead != ";" and tokens[verb - 2].group() not in ("{", "}", ".")):
         return []
     end = _path_end(tokens, verb)
-    if end is None or end + 1 >= len(tokens) or not _is_closure(tokens[verb:end]):
+    if end is None or end + 1 >= len(tokens):
         return []
     obj, after = tokens[end], tokens[end + 1].group()
     kinds = (tokens[subject].lastgroup, obj.lastgroup)
@@ -123,13 +128,21 @@ def _pattern_edits(sparql: str, tokens: Tokens, verb: int) -> list[Edit]:
     variables = list(dict.fromkeys(token.group() for token in (tokens[subject], obj) if token.lastgroup == "var"))
     if not variables or (";" in (lead, after) and _rest_has_path(tokens, subject, verb, end)):
         return []
-    pattern = f"{tokens[subject].group()} {sparql[tokens[verb].start() : obj.end()]}"
-    if kinds == ("var", "var"):  # Virtuoso needs an end bound: the triples joining it in its group bind it
+    written = f"{tokens[subject].group()} {sparql[tokens[verb].start() : obj.end()]}"
+    if not _is_closure(tokens[verb:end]):
+        wrapped = _sequence(sparql, tokens, subject, verb, end)
+    elif kinds == ("var", "var"):  # Virtuoso needs an end bound: the triples joining it in its group bind it
         binders = _binders(sparql, tokens, subject, set(variables)) + _own_statement(sparql, tokens, subject, verb, end)
-        if not binders or len(variables) < 2:
-            return []
-        pattern = " . ".join([*binders, pattern])
-    wrapped = f"{{ SELECT DISTINCT {' '.join(variables)} WHERE {{ {pattern} }} }}"
+        joined = " . ".join([*binders, written])
+        wrapped = (
+            f"{{ SELECT DISTINCT {' '.join(variables)} WHERE {{ {joined} }} }}"
+            if binders and len(variables) == 2
+            else None
+        )
+    else:
+        wrapped = f"{{ SELECT DISTINCT {variables[0]} WHERE {{ {written} }} }}"
+    if wrapped is None:
+        return []
     if lead == ";":  # the pattern leaves the statement's list; it follows the statement
         insert = statement_end(tokens, end + 1)
         if insert is None:
@@ -140,6 +153,65 @@ def _pattern_edits(sparql: str, tokens: Tokens, verb: int) -> list[Edit]:
     if end + 2 >= len(tokens) or tokens[end + 2].group() in (".", "}", ";"):
         return []
     return [(tokens[subject].start(), tokens[end + 1].end(), f"{wrapped} {tokens[subject].group()}")]
+
+
+def _sequence(sparql: str, tokens: Tokens, subject: int, verb: int, end: int) -> str | None:
+    """A sequence whose first or last step is a closure, its other steps plain (``?s p/q+ <c>``, ``<c> p+/q ?o``,
+    ``<c> p/q+ ?o``): the closure as a set (with the other steps, which bind its far end, when both its ends are
+    variables), joined with the other steps through a variable of its own, which a subquery projecting the pattern's
+    variables hides (the join's duplicates are SPARQL's: kept); None for any other path."""
+    steps = _split(tokens[verb:end], "/")
+    if len(steps) < 2 or len(_split(tokens[verb:end], "|")) > 1:
+        return None
+    middle, first, last = _fresh(sparql), tokens[subject].group(), tokens[end].group()
+    projected = " ".join(dict.fromkeys(t.group() for t in (tokens[subject], tokens[end]) if t.lastgroup == "var"))
+    if _is_closure(steps[-1]) and _plain(steps[:-1]):
+        head = f"{first} {_text(sparql, steps[:-1])} {middle}"
+        closure = f"{middle} {_text(sparql, steps[-1:])} {last}"
+        inner = _distinct([middle, last], [head, closure]) if tokens[end].lastgroup == "var" else None
+        return f"{{ SELECT {projected} WHERE {{ {head} . {inner or _distinct([middle], [closure])} }} }}"
+    if _is_closure(steps[0]) and _plain(steps[1:]):
+        tail = f"{middle} {_text(sparql, steps[1:])} {last}"
+        closure = f"{first} {_text(sparql, steps[:1])} {middle}"
+        inner = _distinct([first, middle], [tail, closure]) if tokens[subject].lastgroup == "var" else None
+        return f"{{ SELECT {projected} WHERE {{ {inner or _distinct([middle], [closure])} {tail} }} }}"
+    return None
+
+
+def _distinct(variables: list[str], patterns: list[str]) -> str:
+    """A subquery of the distinct values of some variables over some triple patterns."""
+    return f"{{ SELECT DISTINCT {' '.join(variables)} WHERE {{ {' . '.join(patterns)} }} }}"
+
+
+def _text(sparql: str, steps: list[Tokens]) -> str:
+    """Steps of a sequence as written, joined again with ``/``."""
+    return "/".join(sparql[step[0].start() : step[-1].end()] for step in steps)
+
+
+def _plain(steps: list[Tokens]) -> bool:
+    """Whether steps of a path have no ``+``, ``*`` or ``?``."""
+    return all(token.group() not in _MODIFIERS for step in steps for token in step)
+
+
+def _split(path: Tokens, operator: str) -> list[Tokens]:
+    """A path's parts around ``operator`` at its top level."""
+    parts: list[Tokens] = [[]]
+    depth = 0
+    for token in path:
+        depth += (token.group() == "(") - (token.group() == ")")
+        if depth == 0 and token.group() == operator:
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return parts
+
+
+def _fresh(sparql: str) -> str:
+    """A variable the query does not use."""
+    index = 0
+    while f"?_step{index}" in sparql or f"$_step{index}" in sparql:
+        index += 1
+    return f"?_step{index}"
 
 
 def _rest_has_path(tokens: Tokens, subject: int, verb: int, end: int) -> bool:
@@ -178,7 +250,7 @@ def _statements(sparql: str, tokens: Tokens, start: int, stop: int, own: int, va
             if last is None:
                 return []
             statement = tokens[index : last + 1]
-            if index != own and all(_plain(t) for t in statement) and variables & {t.group() for t in statement}:
+            if index != own and all(_plain_token(t) for t in statement) and variables & {t.group() for t in statement}:
                 found.append(sparql[token.start() : tokens[last].end()])
             previous, index = tokens[last].group(), last + 1
             continue
@@ -197,7 +269,7 @@ def _own_statement(sparql: str, tokens: Tokens, subject: int, verb: int, end: in
         parts = [tokens[subject : verb - 1], tokens[end + 1 : last + 1]]
     else:
         parts = [tokens[subject : subject + 1], tokens[end + 2 : last + 1]]
-    if len(parts[0]) + len(parts[1]) < 3 or not all(_plain(token) for part in parts for token in part):
+    if len(parts[0]) + len(parts[1]) < 3 or not all(_plain_token(token) for part in parts for token in part):
         return []
     return [" ".join(sparql[part[0].start() : part[-1].end()] for part in parts if part)]
 
@@ -236,7 +308,7 @@ _FOLLOWING = frozenset({"FILTER", "OPTIONAL", "MINUS", "BIND", "VALUES", "GRAPH"
 """Keywords that may follow a triple pattern in its group, with no ``.`` between."""
 
 
-def _plain(token: re.Match[str]) -> bool:
+def _plain_token(token: re.Match[str]) -> bool:
     """Whether a token can be part of a plain triple pattern (no path operator, blank node or collection)."""
     return token.lastgroup != "bnode" and token.group() not in (
         "[",
