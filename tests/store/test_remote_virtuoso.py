@@ -371,14 +371,35 @@ def test_a_path_over_several_graphs_has_the_embedded_stores_answer(
 ) -> None:
     """Virtuoso 7.2 answered this with no rows once its system graphs were excluded by pragma, or the graphs listed:
     the exclusions that cannot matter are now dropped, and a path that still needs one is answered first."""
+    rows, expected = _served_and_embedded(generated, OPTIONAL_FIRST, infer)
+    assert rows == expected
+    assert len(rows) == 463
+
+
+def _served_and_embedded(
+    generated: tuple[KnowledgeGraph, KnowledgeGraph], query: str, infer: bool
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """The rows of a query as kgraph serves it over Virtuoso, and as the embedded store answers it."""
     remote, embedded = generated
     store = remote.store
     assert isinstance(store, RemoteStore)
     runner = RemoteQueryRunner(store, timeout=120, max_result_bytes=10_000_000)
     graphs = remote.default_graph(infer)
-    answer = runner.run(QueryRequest(OPTIONAL_FIRST, default_graph=graphs, accept="application/sparql-results+json"))
-    expected = embedded.store.query(OPTIONAL_FIRST, default_graph=embedded.default_graph(infer))
+    answer = runner.run(QueryRequest(query, default_graph=graphs, accept="application/sparql-results+json"))
+    expected = embedded.store.query(query, default_graph=embedded.default_graph(infer))
     assert isinstance(expected, ox.QuerySolutions)
-    rows = _rows(answer.body)
-    assert rows == _rows(serialized(expected.serialize(format=ox.QueryResultsFormat.JSON)))
-    assert len(rows) == 463
+    return _rows(answer.body), _rows(serialized(expected.serialize(format=ox.QueryResultsFormat.JSON)))
+
+
+PROPERTY_PATH = (PROJECT / "bench" / "queries" / "property-path.rq").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_path_reaching_a_place_by_two_paths_has_the_embedded_stores_rows(
+    generated: tuple[KnowledgeGraph, KnowledgeGraph],
+) -> None:
+    """The inferred graph holds the transitive kg:locatedIn beside its steps, so a settlement reaches its country
+    by two paths: Virtuoso 7.2 alone answers with a row per path (twice the rows), kgraph with SPARQL's set."""
+    rows, expected = _served_and_embedded(generated, PROPERTY_PATH, True)
+    assert rows == expected
+    assert len(rows) == 133

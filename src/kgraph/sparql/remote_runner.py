@@ -107,7 +107,7 @@ class RemoteQueryRunner:
         ) or (request.sparql, dataset_params(request.default_graph, request.named_graphs, lambda: graphs))
         if time.monotonic() > deadline:  # what was asked first (a path answered alone) took the time allowed
             raise QueryTimeout.after(self.timeout)
-        response = self._remote(lambda: self._store.open_query(sparql, params, accept))
+        response = self._remote(lambda: self._store.open_query(self._store.as_sent(sparql), params, accept))
         streaming = False
         try:
             media = media_type(response)

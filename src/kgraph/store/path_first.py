@@ -49,7 +49,7 @@ def inline_paths(sparql: str, answer: Answer) -> str | None:
         if modifier not in ("+", "*") or tokens[i + 2].lastgroup != "other":
             continue
         if lead == ";" and after in (".", "}", ";"):  # `?x a :T ; :p+ :c`: the subject is the statement's
-            first, insert = _statement_start(tokens, i), _statement_end(tokens, i + 4)
+            first, insert = statement_start(tokens, i), statement_end(tokens, i + 4)
             if first is None or insert is None:
                 continue
             subject = tokens[first]
@@ -86,7 +86,7 @@ def inline_paths(sparql: str, answer: Answer) -> str | None:
     return sparql
 
 
-def _statement_start(tokens: list[re.Match[str]], index: int) -> int | None:
+def statement_start(tokens: list[re.Match[str]], index: int) -> int | None:
     """The index of the subject of the statement holding token ``index``; None inside brackets (a blank node's
     property list, a collection) or after a keyword."""
     depth = 0
@@ -105,7 +105,7 @@ def _statement_start(tokens: list[re.Match[str]], index: int) -> int | None:
     return None
 
 
-def _statement_end(tokens: list[re.Match[str]], index: int) -> int | None:
+def statement_end(tokens: list[re.Match[str]], index: int) -> int | None:
     """Where a statement's triples end, from token ``index`` on: after its ``.``, else before what follows it."""
     depth = 0
     for token in tokens[index:]:

@@ -42,6 +42,7 @@ from kgraph.config import GRAPH_NS
 from kgraph.sparql.guard import SPARQL_TOKEN
 from kgraph.store.base import QueryResult, Store, Term
 from kgraph.store.path_first import Answer, inline_paths
+from kgraph.store.path_sets import set_paths
 from kgraph.store.patterns import Probe, query_probes
 from kgraph.store.results import solutions, triples
 
@@ -178,7 +179,12 @@ class RemoteStore(Store):
             if default_graph is None and named_graphs is None and self.is_virtuoso:
                 default_graph = named_graphs = self.graph_names()
             params = dataset_params(default_graph, named_graphs, self.graph_names)
-        return sparql, params, accept
+        return self.as_sent(sparql), params, accept
+
+    def as_sent(self, sparql: str) -> str:
+        """A query as it goes to the store, after its dataset is decided: on Virtuoso, its ``+``, ``*`` and ``?``
+        paths given SPARQL's set semantics, which Virtuoso 7.2 does not apply (:mod:`kgraph.store.path_sets`)."""
+        return set_paths(sparql) if self.is_virtuoso else sparql
 
     def _thin(
         self, sparql: str, default_graph: Sequence[str] | None, named_graphs: Sequence[str] | None
