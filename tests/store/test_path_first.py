@@ -54,3 +54,40 @@ def test_a_path_in_a_list_of_predicates_is_answered_after_its_statement() -> Non
     )
     in_brackets = QUERY.replace("?place ex:in+ ex:region .", "?e ex:by [ a ex:Unit ; ex:in+ ex:region ] .")
     assert inline_paths(in_brackets, lambda select: []) is None  # a blank node's list: no variable to bind
+
+
+def test_a_closure_ending_a_sequence_becomes_its_answer_joined_with_the_first_step() -> None:
+    """``?x a/ex:sub* ex:C``: the closure asked alone, the first step joined with its answer in a subquery that hides
+    the variable between the steps and keeps the join's duplicates, as the sequence does."""
+    asked: list[str] = []
+
+    def answer(select: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+        asked.append(select)
+        return [ox.NamedNode(EX + "Raid")]
+
+    typed = QUERY.replace("?place ex:in+ ex:region .", "?e ex:at ?place ; a/ex:sub* ex:Op .")
+    rewritten = inline_paths(typed, answer)
+    assert asked == [f"SELECT DISTINCT ?_kgstep0 WHERE {{ ?_kgstep0 <{EX}sub>* <{EX}Op> }}"]
+    subquery = (
+        "{ SELECT ?e WHERE { ?e <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> ?_kgstep0 . "
+        f"VALUES ?_kgstep0 {{ <{EX}Raid> <{EX}Op> }} }} }}"
+    )
+    assert rewritten == typed.replace("?e ex:at ?place ; a/ex:sub* ex:Op .", f"?e ex:at ?place  . {subquery} ")
+    store = ox.Store()
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    for kind in ("Raid", "Op", "Other"):
+        event = ox.NamedNode(EX + kind.lower())
+        store.add(ox.Quad(event, ox.NamedNode(EX + "at"), ox.NamedNode(EX + "town")))
+        store.add(ox.Quad(event, rdf_type, ox.NamedNode(EX + kind)))
+    store.add(ox.Quad(ox.NamedNode(EX + "raid"), rdf_type, ox.NamedNode(EX + "Op")))  # two types: two rows
+    store.add(ox.Quad(ox.NamedNode(EX + "Raid"), ox.NamedNode(EX + "sub"), ox.NamedNode(EX + "Op")))
+    as_written = sorted(s["e"].value for s in store.query(typed))
+    assert as_written == [EX + "op", EX + "raid", EX + "raid"]
+    assert sorted(s["e"].value for s in store.query(rewritten)) == as_written
+
+
+def test_a_sequence_it_cannot_write_as_a_join_is_left_as_written() -> None:
+    backwards = QUERY.replace("?place ex:in+ ex:region .", "ex:region ^ex:in/ex:in+ ?place .")
+    assert inline_paths(backwards, lambda select: []) is None
+    to_a_variable = QUERY.replace("?place ex:in+ ex:region .", "?e a/ex:sub* ?kind .")
+    assert inline_paths(to_a_variable, lambda select: []) is None

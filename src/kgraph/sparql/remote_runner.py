@@ -25,6 +25,8 @@ from kgraph.sparql.executor import QueryResponse
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, ResultFormat, negotiate
 from kgraph.store.remote import (
     FORM_ACCEPT,
+    VIRTUOSO_GEOMETRY,
+    WKT_LITERAL,
     PooledResponse,
     RemoteStore,
     RemoteStoreError,
@@ -122,6 +124,8 @@ class RemoteQueryRunner:
             passed = virtuoso_json or (media == fmt.media_type and form != "ASK" and standard)
             chunks = self._chunks(response, deadline)
             fixed = _standard_json_chunks(chunks) if virtuoso_json else chunks
+            if self._store.is_virtuoso and media == N_TRIPLES:
+                fixed = _standard_geometry_lines(fixed)
             if not passed:
                 return QueryResponse(body=_convert(b"".join(fixed), media, fmt), media_type=fmt.content_type)
             head = bytearray()
@@ -225,6 +229,20 @@ class StreamedAnswer:
     def close(self) -> None:
         """Release the remote's response (and its connection)."""
         self._response.close()
+
+
+def _standard_geometry_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Virtuoso's N-Triples with its geometries' datatype given back as GeoSPARQL's (:data:`kgraph.store.remote.
+    VIRTUOSO_GEOMETRY`) as they stream: each piece is cut after its last line, and the remainder joins the next."""
+    carry = b""
+    for chunk in chunks:
+        data = carry + chunk
+        cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if cut:
+            yield data[:cut].replace(VIRTUOSO_GEOMETRY, WKT_LITERAL)
+    if carry:
+        yield carry.replace(VIRTUOSO_GEOMETRY, WKT_LITERAL)
 
 
 def _standard_json_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:

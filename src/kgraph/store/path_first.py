@@ -13,6 +13,9 @@ Only a path written as a statement of its own (after ``{``, ``}`` or ``.``, befo
 between a variable and an IRI, in a query without ``EXISTS`` (which substitutes its outer row's
 values into the pattern) or ``SERVICE`` (whose patterns another endpoint answers), is answered this way; an answer
 holding a blank node (which ``VALUES`` cannot name) or more than :data:`MAX_VALUES` terms leaves the query as it was.
+So is the closure ending a two-step sequence from a variable to an IRI, ``?x rdf:type/rdfs:subClassOf* kg:C``
+(``queries/operations-in-russia.rq``: 0 rows over Virtuoso instead of 8), its first step joined in a subquery that
+hides the variable between the steps (:func:`_sequence`).
 """
 
 from __future__ import annotations
@@ -48,6 +51,12 @@ def inline_paths(sparql: str, answer: Answer) -> str | None:
         lead, verb, modifier, end, after = (m.group() for m in tokens[i : i + 5])
         if modifier not in ("+", "*") or tokens[i + 2].lastgroup != "other":
             continue
+        if lead == "/":
+            sequence = _sequence(tokens, i, prefixes, answer, f"?_kgstep{len(edits)}")
+            if sequence is None:
+                return None
+            edits += sequence
+            continue
         if lead == ";" and after in (".", "}", ";"):  # `?x a :T ; :p+ :c`: the subject is the statement's
             first, insert = statement_start(tokens, i), statement_end(tokens, i + 4)
             if first is None or insert is None:
@@ -69,12 +78,9 @@ def inline_paths(sparql: str, answer: Answer) -> str | None:
             return None
         path = f"{predicate}{modifier}"
         pattern = f"{variable} {path} {constant}" if forward else f"{constant} {path} {variable}"
-        terms = answer(f"SELECT DISTINCT {variable} WHERE {{ {pattern} }}")
-        if modifier == "*":
-            terms = [*terms, ox.NamedNode(constant[1:-1])]
-        if len(terms) > MAX_VALUES or any(isinstance(term, ox.BlankNode) for term in terms):
+        values = _values(variable, pattern, modifier, constant, answer)
+        if values is None:
             return None
-        values = f"VALUES {variable} {{ {' '.join(dict.fromkeys(str(term) for term in terms))} }}"
         if insert is None:
             edits.append((tokens[i].start(), tokens[i + 3].end(), values))
         else:  # the path leaves the statement's list; its answer follows the statement
@@ -84,6 +90,57 @@ def inline_paths(sparql: str, answer: Answer) -> str | None:
     for begin, finish, text in sorted(edits, key=lambda edit: edit[0], reverse=True):
         sparql = sparql[:begin] + text + sparql[finish:]
     return sparql
+
+
+def _sequence(
+    tokens: list[re.Match[str]], index: int, prefixes: dict[str, str], answer: Answer, hidden: str
+) -> list[tuple[int, int, str]] | None:
+    """The edits for a two-step sequence whose ``/`` is token ``index``, ``?x p/q+ <c>`` (such as
+    ``rdf:type/rdfs:subClassOf* kg:MilitaryOperation``): ``{ SELECT ?x WHERE { ?x p ?h . VALUES ?h { ... } } }``,
+    the closure's answer in ``VALUES`` and the variable between the steps hidden in a subquery that keeps the join's
+    duplicates (SPARQL 1.1, 18.4: a sequence is the join of its steps over a variable of its own); [] for another
+    shape, left as written; None when the answer cannot be written."""
+    if index < 3:
+        return []
+    before, step, end, after = tokens[index - 2], tokens[index - 1], tokens[index + 3], tokens[index + 4].group()
+    if before.group() == ";" and after in (".", "}", ";"):
+        first, insert = statement_start(tokens, index - 2), statement_end(tokens, index + 4)
+        if first is None or insert is None:
+            return []
+        subject, start = tokens[first], before.start()
+    elif tokens[index - 3].group() in ("{", "}", ".") and after in (".", "}"):
+        subject, start, insert = before, before.start(), None
+    else:
+        return []
+    first_step = _TYPE if step.group() == "a" else _iri(step.group(), prefixes) if step.lastgroup in _NAMES else None
+    predicate = _iri(tokens[index + 1].group(), prefixes) if tokens[index + 1].lastgroup in _NAMES else None
+    constant = _iri(end.group(), prefixes) if end.lastgroup in _NAMES else None
+    if subject.lastgroup != "var" or None in (first_step, predicate, constant):
+        return []
+    modifier = tokens[index + 2].group()
+    values = _values(hidden, f"{hidden} {predicate}{modifier} {constant}", modifier, str(constant), answer)
+    if values is None:
+        return None
+    variable = subject.group()
+    joined = f"{{ SELECT {variable} WHERE {{ {variable} {first_step} {hidden} . {values} }} }}"
+    if insert is None:
+        return [(start, end.end(), joined)]
+    return [(start, end.end(), ""), (insert, insert, f" {joined} ")]
+
+
+def _values(variable: str, pattern: str, modifier: str, constant: str, answer: Answer) -> str | None:
+    """The path's answer, asked alone, as a ``VALUES`` table of ``variable`` (``*`` adds the constant, its
+    zero-length match); None when it holds a blank node or more than :data:`MAX_VALUES` terms."""
+    terms = answer(f"SELECT DISTINCT {variable} WHERE {{ {pattern} }}")
+    if modifier == "*":
+        terms = [*terms, ox.NamedNode(constant[1:-1])]
+    if len(terms) > MAX_VALUES or any(isinstance(term, ox.BlankNode) for term in terms):
+        return None
+    return f"VALUES {variable} {{ {' '.join(dict.fromkeys(str(term) for term in terms))} }}"
+
+
+_NAMES = ("iri", "pname")
+_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 
 def statement_start(tokens: list[re.Match[str]], index: int) -> int | None:

@@ -97,6 +97,11 @@ _VIRTUOSO_BOOLEAN = re.compile(
 )
 """Virtuoso's booleans in JSON results, written ``"1"`` and ``"0"``, where every other store writes true and false."""
 
+VIRTUOSO_GEOMETRY = b"http://www.openlinksw.com/schemas/virtrdf#Geometry"
+WKT_LITERAL = b"http://www.opengis.net/ont/geosparql#wktLiteral"
+"""Virtuoso keeps a GeoSPARQL ``geo:wktLiteral`` as a geometry of its own and answers it with its own datatype (and
+its coordinates as floats: 35.27056 comes back 35.270561218262); the datatype is given back as GeoSPARQL's."""
+
 _RESULT_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
     "application/sparql-results+xml": ox.QueryResultsFormat.XML,
@@ -700,9 +705,12 @@ _TYPED_LITERAL = re.compile(rb'("type"\s*:\s*)"typed-literal"')
 
 
 def _virtuoso_terms(body: bytes) -> bytes:
-    """Virtuoso's blank node labels and booleans as other stores write them, so the same term compares equal."""
+    """Virtuoso's blank node labels, booleans and geometries as other stores write them, so the same term compares
+    equal."""
     if b"nodeID://" in body:
         body = _VIRTUOSO_BNODE.sub(rb"\1", body)
+    if VIRTUOSO_GEOMETRY in body:
+        body = body.replace(VIRTUOSO_GEOMETRY, WKT_LITERAL)
     if b"XMLSchema#boolean" in body:
         body = _VIRTUOSO_BOOLEAN.sub(lambda m: m.group(1) + (b'true"' if m.group(2) == b"1" else b'false"'), body)
     return body
@@ -721,7 +729,7 @@ def _query_triples(body: bytes, rdf_format: ox.RdfFormat) -> ox.QueryTriples:
     """CONSTRUCT results as a real ``QueryTriples``, so callers that check the type (serialisers, the CLI) need no
     special case: the triples go through a throwaway in-memory store."""
     scratch = ox.Store()
-    scratch.load(body, format=rdf_format)
+    scratch.load(body.replace(VIRTUOSO_GEOMETRY, WKT_LITERAL), format=rdf_format)
     return triples(scratch.query("CONSTRUCT WHERE { ?s ?p ?o }"))
 
 
