@@ -233,27 +233,25 @@ class StreamedAnswer:
 
 def _standard_geometry_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """Virtuoso's N-Triples with its geometries' datatype given back as GeoSPARQL's (:data:`kgraph.store.remote.
-    VIRTUOSO_GEOMETRY`) as they stream: each piece is cut after its last line, and the remainder joins the next."""
-    carry = b""
-    for chunk in chunks:
-        data = carry + chunk
-        cut = data.rfind(b"\n") + 1
-        carry = data[cut:]
-        if cut:
-            yield data[:cut].replace(VIRTUOSO_GEOMETRY, WKT_LITERAL)
-    if carry:
-        yield carry.replace(VIRTUOSO_GEOMETRY, WKT_LITERAL)
+    VIRTUOSO_GEOMETRY`) as they stream, each piece cut after its last line."""
+    return _rewritten(chunks, b"\n", lambda data: data.replace(VIRTUOSO_GEOMETRY, WKT_LITERAL))
 
 
 def _standard_json_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Virtuoso's JSON results made standard (:func:`kgraph.store.remote.standard_json`) as they stream: each piece
-    is cut after its last ``}``, which no rewritten term spans, and the remainder joins the next piece."""
+    """Virtuoso's JSON results made standard (:func:`kgraph.store.remote.standard_json`) as they stream, each piece
+    cut after its last ``}``, which no rewritten term spans."""
+    return _rewritten(chunks, b"}", standard_json)
+
+
+def _rewritten(chunks: Iterable[bytes], boundary: bytes, rewrite: Callable[[bytes], bytes]) -> Iterator[bytes]:
+    """A streamed body rewritten piece by piece: each piece is cut after its last ``boundary``, which no rewritten
+    term spans, and the remainder joins the next piece."""
     carry = b""
     for chunk in chunks:
         data = carry + chunk
-        cut = data.rfind(b"}") + 1
+        cut = data.rfind(boundary) + 1
         carry = data[cut:]
         if cut:
-            yield standard_json(data[:cut])
+            yield rewrite(data[:cut])
     if carry:
-        yield standard_json(carry)
+        yield rewrite(carry)
