@@ -82,8 +82,8 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
     """Replace the inferred graph with the closure, computed in the store; None when the schema uses a construct the
     native engine leaves to owlrl (then the caller infers in memory). The ill-typed-literal check's answer is read in
     another thread while the rounds run (2.6 s on 1M triples), and parsed in this one (pyoxigraph's query results
-    must be freed in the thread that made them). Each step's time is logged at
-    DEBUG level (logger ``kgraph.infer.in_store``), so that an operator sees where a slow start goes."""
+    must be freed in the thread that made them). Each step's time is logged at DEBUG level (logger
+    ``kgraph.infer.in_store``), so that an operator sees where a slow start goes."""
     started = time.perf_counter()
     store = store.with_timeout(max(store.timeout, UPDATE_TIMEOUT))  # for inference's updates, not for queries
     store.analyse_first_time = True  # each check is asked once: 5.4 s instead of 0.9 s for them on 1M triples
