@@ -117,6 +117,31 @@ def test_running_again_replaces_the_inferred_graph(store):
     assert not [line for line in inferred(store) if line.startswith("kgr:putin")]
 
 
+class _LoadsRecorded(EmbeddedStore):
+    """An embedded store that keeps the N-Quads handed to its loader."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[bytes] = []
+
+    def load_file(self, source, rdf_format, *, base_iri, graph, large=False):
+        self.loads.append(source.read())
+        source.seek(0)
+        super().load_file(source, rdf_format, base_iri=base_iri, graph=graph, large=large)
+
+
+def test_each_subjects_inferred_triples_are_written_together():
+    """pyoxigraph's in-memory store lays quads out in the order they are added: a subject's triples added together
+    are read together, which made star joins over 1M triples a third faster (bench/README.md)."""
+    store = _LoadsRecorded()
+    for name in FILES:
+        store.oxigraph.load(path=str(PROJECT / name), to_graph=ox.NamedNode(GRAPH_NS + name))
+    run_inference(store, rules_dir=PROJECT / "rules")
+    subjects = [[line.split(b" ", 1)[0] for line in load.splitlines()] for load in store.loads]
+    assert max(len(set(each)) for each in subjects) > 1
+    assert all(each == sorted(each) for each in subjects)
+
+
 def test_graphs_without_ontology_terms_skip_the_closure_but_not_the_rules(tmp_path):
     rule = tmp_path / "knows.rq"
     rule.write_text(

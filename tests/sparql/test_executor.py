@@ -284,6 +284,16 @@ def test_reading_the_whole_inherited_store_is_not_counted_against_the_memory_lim
         assert private_mib(worker) > 16  # the copied pages: what the limit used to count
 
 
+def test_one_client_after_another_is_answered_by_the_same_warm_worker() -> None:
+    """The worker used last answers next: it has the store's pages it read as its own already, and the other
+    workers' pages stay shared with the zygote (a fresh worker pays for the copy the first time)."""
+    with QueryPool(make_store(100_000), workers=3, timeout=60, max_result_bytes=100_000) as pool:
+        for _ in range(6):
+            assert count(pool) == 100_000
+        copied = sorted(private_mib(pid) for pid in pool.status().pids)
+        assert copied[1] < 4 < copied[2]
+
+
 def private_mib(pid: int) -> int:
     with open(f"/proc/{pid}/smaps_rollup") as rollup:
         fields = [line.split() for line in rollup if line.startswith(("Private_Clean:", "Private_Dirty:"))]
