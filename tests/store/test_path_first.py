@@ -86,6 +86,18 @@ def test_a_closure_ending_a_sequence_becomes_its_answer_joined_with_the_first_st
     assert sorted(s["e"].value for s in store.query(rewritten)) == as_written
 
 
+def test_the_variable_between_the_steps_is_one_the_query_does_not_use() -> None:
+    """A query naming its own ``?_kgstep0`` keeps it: the rewrite's hidden variables are new ones, one per path."""
+    typed = QUERY.replace(
+        "?place ex:in+ ex:region .", "?e ex:at ?_kgstep0 ; a/ex:sub* ex:Op . ?_kgstep0 ex:kind/ex:sub* ex:Place ."
+    )
+    rewritten = inline_paths(typed, lambda select: [ox.NamedNode(EX + "Raid")])
+    assert rewritten is not None
+    assert "?e <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> ?_kgstep1 ." in rewritten
+    assert f"?_kgstep0 <{EX}kind> ?_kgstep2 ." in rewritten
+    assert "?e ex:at ?_kgstep0" in rewritten
+
+
 def test_a_sequence_it_cannot_write_as_a_join_is_left_as_written() -> None:
     backwards = QUERY.replace("?place ex:in+ ex:region .", "ex:region ^ex:in/ex:in+ ?place .")
     assert inline_paths(backwards, lambda select: []) is None

@@ -21,7 +21,7 @@ hides the variable between the steps (:func:`_sequence`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import pyoxigraph as ox
 
@@ -32,6 +32,15 @@ MAX_VALUES = 10_000
 
 Answer = Callable[[str], list[ox.NamedNode | ox.BlankNode | ox.Literal]]
 """Evaluates a one-variable SELECT over the query's dataset and gives its terms."""
+
+
+def fresh_variable(sparql: str, stem: str, taken: Collection[str] = ()) -> str:
+    """A variable ``?<stem><n>`` neither the query (as ``?`` or ``$``) nor ``taken`` uses: a rewrite's own
+    variable must never capture one of the query's."""
+    index = 0
+    while (name := f"?{stem}{index}") in taken or name in sparql or f"${stem}{index}" in sparql:
+        index += 1
+    return name
 
 
 def inline_paths(sparql: str, answer: Answer) -> str | None:
@@ -47,12 +56,14 @@ def inline_paths(sparql: str, answer: Answer) -> str | None:
         if tokens[i].group().upper() == "PREFIX" and tokens[i + 1].lastgroup == "pname"
     }
     edits: list[tuple[int, int, str]] = []
+    steps: list[str] = []
     for i in range(1, len(tokens) - 4):
         lead, verb, modifier, end, after = (m.group() for m in tokens[i : i + 5])
         if modifier not in ("+", "*") or tokens[i + 2].lastgroup != "other":
             continue
         if lead == "/":
-            sequence = _sequence(tokens, i, prefixes, answer, f"?_kgstep{len(edits)}")
+            steps.append(fresh_variable(sparql, "_kgstep", steps))
+            sequence = _sequence(tokens, i, prefixes, answer, steps[-1])
             if sequence is None:
                 return None
             edits += sequence

@@ -56,7 +56,7 @@ from __future__ import annotations
 import re
 
 from kgraph.sparql.guard import SPARQL_TOKEN
-from kgraph.store.path_first import statement_end, statement_start
+from kgraph.store.path_first import fresh_variable, statement_end, statement_start
 
 _MODIFIERS = frozenset("+*?")
 _CONSTANTS = frozenset({"iri", "pname", "string", "number"})
@@ -163,7 +163,7 @@ def _sequence(sparql: str, tokens: Tokens, subject: int, verb: int, end: int) ->
     steps = _split(tokens[verb:end], "/")
     if len(steps) < 2 or len(_split(tokens[verb:end], "|")) > 1:
         return None
-    middle, first, last = _fresh(sparql), tokens[subject].group(), tokens[end].group()
+    middle, first, last = fresh_variable(sparql, "_step"), tokens[subject].group(), tokens[end].group()
     projected = " ".join(dict.fromkeys(t.group() for t in (tokens[subject], tokens[end]) if t.lastgroup == "var"))
     if _is_closure(steps[-1]) and _plain(steps[:-1]):
         head = f"{first} {_text(sparql, steps[:-1])} {middle}"
@@ -204,14 +204,6 @@ def _split(path: Tokens, operator: str) -> list[Tokens]:
         else:
             parts[-1].append(token)
     return parts
-
-
-def _fresh(sparql: str) -> str:
-    """A variable the query does not use."""
-    index = 0
-    while f"?_step{index}" in sparql or f"$_step{index}" in sparql:
-        index += 1
-    return f"?_step{index}"
 
 
 def _rest_has_path(tokens: Tokens, subject: int, verb: int, end: int) -> bool:
