@@ -5,6 +5,9 @@ over the whole graph) would hold a server thread and a core for ever. Queries th
 worker processes (:mod:`kgraph.sparql.processes`): the pool kills a worker that passes the time
 limit and answers with :class:`QueryTimeout`, while the other workers keep answering.
 
+A lookup of one triple pattern cannot run long and is answered in the caller's process instead
+(:mod:`kgraph.sparql.inline`): the hop to a worker costs more than it does.
+
 Writes reach the workers through :meth:`QueryPool.apply`: the zygote applies the delta to its
 replica and idle workers are replaced by fresh forks; a query already running finishes on its old
 snapshot.
@@ -32,6 +35,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kgraph.sparql import inline
 from kgraph.sparql.errors import QueryFailed, QueryTimeout, SparqlError, rebuild
 from kgraph.sparql.evaluate import QueryRequest
 from kgraph.sparql.processes import (
@@ -154,8 +158,14 @@ class QueryPool:
     def run(self, request: QueryRequest) -> QueryResponse:
         """Evaluate one query in a worker, within the time limit; raises a SparqlError subclass.
 
-        A query whose worker died with the zygote (killed from outside) is run once more on the new zygote's
-        workers: the query was not at fault, and queries change nothing."""
+        A lookup small enough to need no time limit is answered in this process (:mod:`kgraph.sparql.inline`). A
+        query whose worker died with the zygote (killed from outside) is run once more on the new zygote's workers:
+        the query was not at fault, and queries change nothing."""
+        store = self._source()
+        if inline.is_lookup(request.sparql) and not store.being_written():
+            reply = inline.answer(store, request, self.max_result_bytes)
+            if reply is not None:
+                return QueryResponse(body=reply[1], media_type=reply[2])
         return self._run(request, retried=False)
 
     def _run(self, request: QueryRequest, *, retried: bool) -> QueryResponse:

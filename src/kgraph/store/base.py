@@ -142,6 +142,11 @@ class Store(ABC):
         block ends: for a copy of the whole store (a fork of the query workers' parent); a no-op by default."""
         return nullcontext()
 
+    def being_written(self) -> bool:
+        """Whether another thread is applying a write in place now, so that a read started now would wait for its
+        end (a caller with somewhere else to read, such as a query worker, goes there); False by default."""
+        return False
+
     def contains(self, quad: ox.Quad) -> bool:
         """Whether the store holds the quad (in its graph: the default graph for a triple)."""
         return any(q.graph_name == quad.graph_name for q in self.quads(quad.subject, quad.predicate, quad.object))

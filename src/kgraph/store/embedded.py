@@ -56,6 +56,9 @@ class EmbeddedStore(Store):
     def reading(self) -> AbstractContextManager[None]:
         return self._gate.reading()
 
+    def being_written(self) -> bool:
+        return self._gate.held_by_another()
+
     @property
     def oxigraph(self) -> ox.Store:
         """The underlying pyoxigraph store, for the bulk loader and the engine's own serialisers."""

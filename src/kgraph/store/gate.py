@@ -38,6 +38,11 @@ class WriteGate:
                 self._readers -= 1
                 self._changed.notify_all()
 
+    def held_by_another(self) -> bool:
+        """Whether another thread holds the gate for a write: a read started now would wait for its end."""
+        writer = self._writer
+        return writer is not None and writer != threading.get_ident()
+
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the store for one write: new reads wait, and the write starts once the reads under way have
