@@ -34,6 +34,8 @@ _LANGUAGE = re.compile(r"[A-Za-z]+")
 def is_lookup(sparql: str) -> bool:
     """Whether the query is one the server's process may evaluate: ``SELECT`` of plain variables (or ``*``) or
     ``ASK``, whose pattern is one triple with no blank node and no variable twice, and at most a ``LIMIT`` after."""
+    if sparql.count("{") != 1:  # any other query is not read a third time (the guard and the planner read it too)
+        return False
     tokens = [
         (match.lastgroup or "", match.group())
         for match in SPARQL_TOKEN.finditer(sparql)
