@@ -13,6 +13,7 @@ from kgraph.sparql.errors import QuerySyntaxError, ResultTooLarge
 from kgraph.sparql.evaluate import evaluate
 from kgraph.sparql.executor import QueryPool, QueryRequest
 from kgraph.sparql.inline import INLINE_BYTES, is_lookup
+from kgraph.sparql.planner import plan
 
 LOOKUP = f"SELECT ?p ?o WHERE {{ <{EX}s1> ?p ?o }}"
 
@@ -31,6 +32,7 @@ LOOKUP = f"SELECT ?p ?o WHERE {{ <{EX}s1> ?p ?o }}"
 )
 def test_one_pattern_read_as_it_is_written_is_a_lookup(sparql: str) -> None:
     assert is_lookup(sparql)
+    assert plan(sparql, lambda pattern: 1).rewritten == sparql  # so a lookup skips the planner
 
 
 @pytest.mark.parametrize(
