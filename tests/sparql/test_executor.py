@@ -24,7 +24,7 @@ from kgraph.sparql.errors import (
     ServiceFailed,
     SparqlError,
 )
-from kgraph.sparql.executor import QueryPool, QueryRequest, QueryResponse
+from kgraph.sparql.executor import JOB_NICENESS, QueryPool, QueryRequest, QueryResponse
 from kgraph.store import EmbeddedStore
 
 EX = "http://example.org/"
@@ -304,6 +304,19 @@ def private_mib(pid: int) -> int:
     with open(f"/proc/{pid}/smaps_rollup") as rollup:
         fields = [line.split() for line in rollup if line.startswith(("Private_Clean:", "Private_Dirty:"))]
     return sum(int(field[1]) for field in fields) >> 10
+
+
+class _Priority:
+    """A job reporting the CPU priority (niceness) it runs at."""
+
+    def run(self, store: EmbeddedStore) -> int:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_a_job_runs_below_the_queries_cpu_priority(pool: QueryPool) -> None:
+    """The dumps' build takes a core for a minute at 1M triples: the queries come first."""
+    assert pool.run_job(_Priority(), 30) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS)
+    assert count(pool) == 100
 
 
 def test_busy_pool_makes_callers_wait_no_longer_than_the_timeout() -> None:
