@@ -65,7 +65,8 @@ def test_anything_else_is_left_to_a_worker(sparql: str) -> None:
 
 
 def test_a_lookup_is_answered_while_every_worker_is_busy() -> None:
-    with QueryPool(make_store(150), workers=1, timeout=60, max_result_bytes=100_000) as pool:
+    """The cross product over 250 triples keeps the only worker busy for over a second."""
+    with QueryPool(make_store(250), workers=1, timeout=60, max_result_bytes=100_000) as pool:
         busy = threading.Thread(target=lambda: pool.run(QueryRequest(CARTESIAN)))
         busy.start()
         wait_until(lambda: pool.status().idle == 0, "the long query occupies the only worker")
