@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,16 @@ def test_one_problem_exit_1(path: str, problem: str) -> None:
     result = run(path)
     assert result.exit_code == 1
     assert result.stdout == problem + "\n1 problem found\n"
+
+
+def test_a_blank_node_nothing_points_to_is_located_by_its_file() -> None:
+    result = run("contrib/unlabelled-blank.ttl")
+    assert result.exit_code == 1
+    assert re.fullmatch(
+        r"contrib/unlabelled-blank\.ttl: _:[0-9a-f]+ rdfs:label: This resource needs a name: add an English "
+        r"rdfs:label \(expected at least 1 value\(s\), found 0\)\n1 problem found\n",
+        result.stdout,
+    ), result.stdout
 
 
 def test_json_format():

@@ -101,6 +101,7 @@ BAD_SETTINGS = [
     ({"KGRAPH_REASONER": "hermit"}, [], "kgraph: KGRAPH_REASONER=hermit: must be native or owlrl"),
     ({"KGRAPH_LOG_LEVEL": "chatty"}, [], "kgraph: KGRAPH_LOG_LEVEL=chatty: must be one of DEBUG, INFO, WARNING, ERROR"),
     ({"KGRAPH_TOKEN_FILE": "/nonexistent/tokens"}, [], "kgraph: KGRAPH_TOKEN_FILE=/nonexistent/tokens: no such file"),
+    ({}, ["--token-file", "/nonexistent/tokens"], "kgraph: --token-file /nonexistent/tokens: no such file"),
     ({"KGRAPH_PROJECT_DIR": "/nonexistent"}, [], "kgraph: KGRAPH_PROJECT_DIR=/nonexistent: no such folder"),
 ]
 

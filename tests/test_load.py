@@ -198,3 +198,15 @@ def test_a_batch_written_before_a_bulk_load_error_is_taken_out(tmp_path, monkeyp
     with pytest.raises(RdfSyntaxError):
         load_paths(store, [FIXTURES / "folder" / "sub" / "two.nt"], root=FIXTURES)
     assert set(store.quads()) == before
+
+
+def test_progress_says_a_dataset_file_keeps_its_own_graphs(tmp_path):
+    dataset = tmp_path / "mixed.nq"
+    dataset.write_text(f"<{EX}a> <{EX}p> <{EX}b> <{EX}g> .\n<{EX}a> <{EX}p> <{EX}c> .\n", encoding="utf-8")
+    store = EmbeddedStore()
+    lines: list[str] = []
+    load_paths(store, [dataset], root=tmp_path, progress=lines.append)
+    assert lines[-1] == (
+        f"loaded {dataset}: 2 quads into their own named graphs, the default graph's into <{GRAPH_NS}mixed.nq>"
+    )
+    assert sorted(store.graph_names()) == sorted([f"{EX}g", f"{GRAPH_NS}mixed.nq"])

@@ -22,6 +22,7 @@ from kgraph.infer.explain import TripleNotFound
 from kgraph.infer.explain import explain as explain_triple
 from kgraph.infer.terms import TermSyntaxError, parse_triple, shorten
 from kgraph.link import LinkOptions
+from kgraph.sparql.errors import QuerySyntaxError
 from kgraph.sparql.evaluate import QueryRequest, run_query
 from kgraph.sparql.evaluate import explain as explain_plan
 from kgraph.store import QueryResult
@@ -90,13 +91,17 @@ def query(query_or_file: str, infer: bool, fmt: str, show_plan: bool) -> None:
     with _Progress("query") as progress:
         graph = build(settings, progress=progress)
     asked = QueryRequest(sparql, default_graph=graph.default_graph(infer), plan=settings.plan_queries)
+    source = "the query" if sparql == query_or_file else query_or_file
     if show_plan:
-        click.echo(explain_plan(graph.store, asked), nl=False)
+        try:
+            click.echo(explain_plan(graph.store, asked), nl=False)
+        except QuerySyntaxError as error:
+            _fail(f"{source}: {error}")
         return
     try:
         result = run_query(graph.store, asked)
     except SyntaxError as error:
-        _fail(f"the query does not parse: {error}")
+        _fail(f"{source}: {QuerySyntaxError.from_pyoxigraph(error, sparql)}")
     _require_fitting_format(result, fmt)
     output = _render(result, fmt)
     click.echo(output, nl=not output.endswith("\n"))
@@ -244,7 +249,10 @@ the cache folder is ``kgraph validate``'s; the planner and the result cache are 
 def _environment_only() -> str:
     """The epilog of ``serve --help``: the settings only the environment sets, from the settings table."""
     lines = ["\b", "Settings from the environment only:"]
-    lines += [f"  {setting_help()[name][0]}: {setting_help()[name][1]}" for name in _ENVIRONMENT_ONLY]
+    for name in _ENVIRONMENT_ONLY:
+        env, text, default = setting_help()[name]
+        shown = f" (default {default})" if default not in (None, ()) else ""
+        lines.append(f"  {env}: {text}{shown}")
     return "\n".join(lines)
 
 
@@ -268,7 +276,7 @@ def _environment_only() -> str:
 @click.option("--max-nesting", type=int, default=None, help=_help("max_nesting"))
 @click.option("--service-allowlist", multiple=True, help=_help("service_allowlist") + " Repeatable.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
-@click.option("--token-file", type=click.Path(exists=True, path_type=Path), default=None, help=_help("token_file"))
+@click.option("--token-file", type=click.Path(path_type=Path), default=None, help=_help("token_file"))
 @click.option("--reasoner", type=click.Choice([r.value for r in ReasonerName]), default=None, help=_help("reasoner"))
 @click.option("--base", default=None, help=_help("base"))
 @click.option("--own-data", is_flag=True, default=None, help=_help("own_data"))

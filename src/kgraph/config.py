@@ -128,7 +128,7 @@ class Settings:
         None,
         "KGRAPH_QUERY_MEMORY",
         "MiB of memory one query worker may allocate before its query is stopped (503); "
-        "default: a sixteenth of the machine's memory shared by the workers, at most 384.",
+        "default: a sixteenth of the machine's memory shared by the workers, at least 64, at most 384.",
     )
     header_timeout: float = _setting(10.0, "KGRAPH_HEADER_TIMEOUT", "Seconds a client has to send a request's headers.")
     body_timeout: float = _setting(30.0, "KGRAPH_BODY_TIMEOUT", "Seconds a client has to send a request's body.")

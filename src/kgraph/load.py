@@ -231,8 +231,16 @@ def load_paths(
             raise RdfSyntaxError(path, None, None, f"cannot be read ({error.strerror or error})") from None
         loaded.append(LoadedFile(path=path, graph=graph, quads=quads))
         if progress:
-            progress(f"loaded {path}: {quads} triples into <{graph}>")
+            progress(f"loaded {path}: {quads} {_destination(path, graph)}")
     return loaded
+
+
+def _destination(path: Path, graph: str) -> str:
+    """Where a file's triples went, for the progress line: a dataset file (TriG, N-Quads, JSON-LD) keeps its own
+    named graphs, and only its default graph goes to the file's graph."""
+    if FORMATS[path.suffix.lower()].supports_datasets:
+        return f"quads into their own named graphs, the default graph's into <{graph}>"
+    return f"triples into <{graph}>"
 
 
 def load_file(

@@ -1,8 +1,9 @@
 """Writes over HTTP as transactions that keep the graph valid: apply -> infer -> validate -> journal -> commit.
 
 A write costs what it changes, not what the store holds. Its asserted quads are read off the request (``INSERT
-DATA``, ``DELETE DATA``, the Graph Store Protocol; other updates are run on a copy to find them), refused early if
-they touch a protected graph or the schema, then applied to the served store in place, where the closure is extended
+DATA``, ``DELETE DATA``, the Graph Store Protocol), found from the solutions of its ``WHERE`` clause (one
+``DELETE``/``INSERT ... WHERE``) or found by running it on a copy (other updates); they are refused early if they
+touch a protected graph or the schema, then applied to the served store in place, where the closure is extended
 from them (:mod:`kgraph.infer.incremental`), contradictions and ``kg:`` terms are checked, and the SHACL shapes are
 run on the nodes the write touches. Every change made to the store on the way is recorded
 (:class:`~kgraph.store.recording.RecordingStore`): a write that is refused, runs out of time or cannot be journaled
@@ -30,6 +31,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -42,9 +44,10 @@ from kgraph.infer.incremental import infer_additions, infer_removals
 from kgraph.infer.terms import shorten, shorten_triple
 from kgraph.journal import Entry, Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
-from kgraph.sparql.update import data_changes
+from kgraph.sparql.update import Modify, data_changes, modify_operation
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.store.recording import RecordingStore
+from kgraph.store.results import solutions
 from kgraph.validate.checker import CheckContext, Inferred, as_violation, check, shapes_in, suggestion
 from kgraph.validate.report import Problem, ValidationReport
 from kgraph.watchdog import TimeUp, Watchdog
@@ -215,14 +218,18 @@ class Writer:
     def update(self, sparql: str, *, who: str) -> WriteResult:
         """Apply a SPARQL Update; its default graph is the contributor's graph.
 
-        ``INSERT DATA`` / ``DELETE DATA`` give their quads directly; any other update is run on a copy of the
-        asserted graphs to find which quads it changes (:meth:`_run_on_copy`).
+        ``INSERT DATA`` / ``DELETE DATA`` give their quads directly; one ``DELETE``/``INSERT ... WHERE`` on a store
+        written in place gets them from its ``WHERE`` clause's solutions (:meth:`_run_matched`); any other update
+        is run on a copy of the asserted graphs to find which quads it changes (:meth:`_run_on_copy`).
         """
         refuse_derived_reads(sparql)
         own_graph = None if self.own_data else contrib_graph(who)
         data = data_changes(sparql, own_graph)
         if data is not None:
             return self._transact(who, lambda store: Edit(*data))
+        modify = modify_operation(sparql) if self.graph.store.writes_in_place else None
+        if modify is not None:
+            return self._transact(who, lambda store: self._run_matched(store, sparql, modify, own_graph))
         return self._transact(who, lambda store: self._run_on_copy(store, sparql, own_graph))
 
     def put_graph(self, graph: str | None, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
@@ -240,6 +247,42 @@ class Writer:
         """Remove ``graph`` (None: empty the store's default graph) (Graph Store Protocol DELETE)."""
         dropped = frozenset([graph] if graph else [])
         return self._transact(who, lambda store: Edit([], list(store.graph_quads(graph)), dropped=dropped))
+
+    def _run_matched(self, store: Store, sparql: str, modify: Modify, own_graph: str | None) -> Edit:
+        """The quads one ``DELETE``/``INSERT ... WHERE`` changes, found from its ``WHERE`` clause's solutions over the
+        asserted graphs (the contributor's graph as the default graph, the derived ones out of reach) and its
+        templates instantiated with them: the write costs what it matches, not what the store holds. The solutions
+        are read one by one in Python, so the write's time limit stops a ``WHERE`` that matches too much (one that
+        must be evaluated whole before its first solution, such as an ``ORDER BY``, finishes first). Solutions
+        holding a triple term, and a dataset of ``USING NAMED`` alone, go to :meth:`_run_on_copy`."""
+        _check_update_syntax(sparql)
+        dataset = self._where_dataset(store, modify, own_graph)
+        if dataset is None:
+            return self._run_on_copy(store, sparql, own_graph)
+        select = f"{modify.prologue}SELECT * WHERE {modify.where}"
+        rows = solutions(store.query(select, default_graph=dataset[0], named_graphs=dataset[1]))
+        blank_nodes = _BlankNodes()
+        values = blank_nodes.values_block(rows)
+        if values is None:
+            return self._run_on_copy(store, sparql, own_graph)
+        target = ox.NamedNode(own_graph) if own_graph else ox.DefaultGraph()
+        try:
+            added = blank_nodes.instantiated(modify, modify.insert, values, target)
+            removed = blank_nodes.instantiated(modify, modify.delete, values, target)
+        except SyntaxError:  # a term the values block cannot write (an RDF 1.2 base direction)
+            return self._run_on_copy(store, sparql, own_graph)
+        return Edit(added, removed)
+
+    def _where_dataset(self, store: Store, modify: Modify, own_graph: str | None) -> tuple[list[str], list[str]] | None:
+        """(default graphs, named graphs) a ``WHERE`` clause reads, as in :meth:`_run_on_copy`: ``USING``, else the
+        ``WITH`` graph or the contributor's graph (the store's default graph on one's own data) as the default
+        graph and every other asserted graph as a named one; None for ``USING NAMED`` without ``USING``."""
+        if modify.using or modify.using_named:
+            return (list(modify.using), list(modify.using_named)) if modify.using else None
+        hidden = {*DERIVED_GRAPHS, own_graph}
+        named = sorted((set(store.graph_names()) | self.empty_graphs) - hidden)
+        default = modify.with_graph or own_graph
+        return ([default] if default else []), named
 
     def _run_on_copy(self, store: Store, sparql: str, own_graph: str | None) -> Edit:
         """The quads an update changes, found by running it on a copy of the asserted graphs (the derived ones left
@@ -472,6 +515,70 @@ class Writer:
         )
         if not report.conforms:
             raise WriteRejected(report)
+
+
+def _check_update_syntax(sparql: str) -> None:
+    """Raise the error the store would word for an update that is not valid SPARQL, by running it on an empty store:
+    the rewritten queries that find its changes accept some updates SPARQL refuses (a blank node in ``DELETE``)."""
+    try:
+        EmbeddedStore().update(sparql)
+    except SyntaxError as error:
+        raise QuerySyntaxError.from_pyoxigraph(error, sparql) from None
+    except (OSError, ValueError, RuntimeError) as error:
+        raise SparqlError(f"The update failed: {error}") from None
+
+
+class _BlankNodes:
+    """Solutions written as a ``VALUES`` block, their blank nodes (the store's own, which a query may not name) as
+    placeholder IRIs of this write, turned back into the same blank nodes in the instantiated quads."""
+
+    def __init__(self) -> None:
+        self._prefix = f"urn:uuid:{uuid.uuid4()}:"
+
+    def values_block(self, rows: ox.QuerySolutions) -> str | None:
+        """``VALUES (?v ...) { (...) ... }`` of every solution; None if one binds a triple term."""
+        variables = rows.variables
+        lines = []
+        for row in rows:
+            terms = [row[variable] for variable in variables]
+            if any(isinstance(term, ox.Triple) for term in terms):
+                return None
+            lines.append("(" + " ".join(self._written(term) for term in terms) + ")")
+        return "VALUES (" + " ".join(str(v) for v in variables) + ") {\n" + "\n".join(lines) + "\n}"
+
+    def _written(self, term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+        if term is None:
+            return "UNDEF"
+        if isinstance(term, ox.BlankNode):
+            return f"<{self._prefix}{term.value}>"
+        return str(term)
+
+    def instantiated(
+        self, modify: Modify, template: str | None, values: str, target: ox.NamedNode | ox.DefaultGraph
+    ) -> list[ox.Quad]:
+        """The quads of ``template`` for every solution (SPARQL's rules: a quad with an unbound variable or a literal
+        subject is left out, a template's blank node is new in each solution), its default graph's in ``target``
+        (the ``WITH`` graph's when there is one)."""
+        if template is None:
+            return []
+        scratch = EmbeddedStore()
+        with_graph = f"WITH <{modify.with_graph}> " if modify.with_graph else ""
+        scratch.update(f"{modify.prologue}{with_graph}INSERT {template} WHERE {{ {values} }}")
+        return [
+            ox.Quad(
+                self._restored(q.subject),
+                self._restored(q.predicate),
+                self._restored(q.object),
+                target if isinstance(q.graph_name, ox.DefaultGraph) else self._restored(q.graph_name),
+            )
+            for q in scratch.quads()
+        ]
+
+    def _restored(self, term: Any) -> Any:  # any term of a quad, typed as pyoxigraph's Quad takes it
+        """The blank node a placeholder stands for; any other term as it is."""
+        if isinstance(term, ox.NamedNode) and term.value.startswith(self._prefix):
+            return ox.BlankNode(term.value[len(self._prefix) :])
+        return term
 
 
 def _copy(store: Store, empty_graphs: set[str]) -> EmbeddedStore:

@@ -61,3 +61,14 @@ def test_clear_forgets_everything_and_refuses_results_computed_before_it() -> No
     after = cache.key(QueryRequest(QUERY), infer=True)
     cache.put(after, result(5))
     assert cache.get(after) == result(5)
+
+
+def test_a_query_calling_another_endpoint_is_never_kept() -> None:
+    cache = ResultCache(1 << 20)
+    remote = "SELECT * WHERE { SERVICE <http://localhost:7878/query> { ?s ?p ?o } }"
+    key = cache.key(QueryRequest(remote), infer=True)
+    assert key is None
+    cache.put(key, result(10))
+    assert (cache.get(key), len(cache), cache.misses) == (None, 0, 1)
+    in_a_string = 'SELECT * WHERE { ?s ?p "SERVICE" }'
+    assert cache.key(QueryRequest(in_a_string), infer=True) is not None

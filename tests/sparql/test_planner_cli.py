@@ -39,6 +39,17 @@ def test_explain_says_when_the_planner_is_off(run):
     assert "- none: the planner is off (KGRAPH_PLAN_QUERIES=false)" in result.stdout
 
 
+@pytest.mark.parametrize("explain", [[], ["--explain"]], ids=["run", "explained"])
+def test_a_query_that_does_not_parse_exits_2_located(run, tmp_path, explain):
+    broken = tmp_path / "broken.rq"
+    broken.write_text("# no object\nSELECT * WHERE { ?s ?p }\n")
+    result = run("query", *explain, str(broken))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"kgraph: {broken}: Syntax error at line 3, column 1: expected OPTIONAL\n",
+    )
+
+
 def test_the_answer_is_the_same_with_and_without_the_planner(run):
     planned, written = run("query", QUERY), run("query", QUERY, KGRAPH_PLAN_QUERIES="false")
     assert planned.exit_code == written.exit_code == 0

@@ -125,6 +125,16 @@ def test_explain_shows_the_planned_query_and_the_counts(server: LiveServer) -> N
     assert metrics(server)['kgraph_queries_total{outcome="ok"}'] == 0  # explained, not evaluated
 
 
+def test_explain_reports_a_syntax_error_as_a_run_would(server: LiveServer) -> None:
+    explained = query(server, "SELECT * WHERE { ?s ?p }", explain="true")
+    run = query(server, "SELECT * WHERE { ?s ?p }")
+    assert (explained.status_code, explained.text) == (run.status_code, run.text)
+    assert (run.status_code, run.text) == (
+        400,
+        "Syntax error at line 1, column 25 (after 'SELECT * WHERE { ?s ?p }'): expected one of LATERAL, SERVICE, ...\n",
+    )
+
+
 def test_explain_must_be_true_or_false(server: LiveServer) -> None:
     response = query(server, PLACES, explain="yes")
     assert (response.status_code, response.text) == (

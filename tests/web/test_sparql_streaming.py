@@ -2,11 +2,13 @@
 
 An answer larger than 64 KiB goes to the client chunked as the query worker writes it; a smaller one is sent whole,
 with its length. A stream that passes the byte limit midway is cut off (no terminating chunk), so the client sees
-an incomplete answer rather than a short one, and the server goes on answering.
+an incomplete answer rather than a short one, and the server goes on answering. A client that accepts gzip gets
+the stream compressed piece by piece.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import TYPE_CHECKING
 
@@ -38,6 +40,26 @@ def test_a_large_answer_arrives_in_pieces_and_whole(fixture_server: LiveServer) 
     assert len(json.loads(body)["results"]["bindings"]) == ROWS
     again = requests.post(fixture_server.endpoint, data={"query": LARGE}, headers=JSON, timeout=60)
     assert again.content == body
+
+
+def test_a_large_answer_is_gzip_compressed_as_it_streams_for_a_client_that_accepts_it(
+    fixture_server: LiveServer,
+) -> None:
+    plain = requests.get(
+        fixture_server.endpoint, params={"query": LARGE}, headers={**JSON, "Accept-Encoding": "identity"}, timeout=60
+    )
+    assert "Content-Encoding" not in plain.headers
+    with requests.get(
+        fixture_server.endpoint, params={"query": LARGE}, headers={**JSON, "Accept-Encoding": "gzip"}, stream=True
+    ) as got:
+        assert got.status_code == 200
+        assert (got.headers["Content-Encoding"], got.headers["Transfer-Encoding"]) == ("gzip", "chunked")
+        assert got.headers["Cache-Control"] == "no-cache"
+        assert "ETag" not in got.headers
+        packed = got.raw.read(decode_content=False)
+    assert len(packed) < len(plain.content) / 5
+    assert gzip.decompress(packed) == plain.content
+    assert len(json.loads(plain.content)["results"]["bindings"]) == ROWS
 
 
 def test_a_small_answer_is_sent_whole_with_its_length(fixture_server: LiveServer) -> None:

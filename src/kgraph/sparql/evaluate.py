@@ -85,7 +85,14 @@ def planned(store: Store, request: QueryRequest) -> Plan:
 
 def explain(store: Store, request: QueryRequest) -> str:
     """What the planner does with a query, as text (``kgraph query --explain``, ``explain=true``): the query as it
-    would be evaluated, the rewrites and the statistics used; nothing is evaluated."""
+    would be evaluated, the rewrites and the statistics used; nothing is evaluated over the data. A query that does
+    not parse raises :class:`QuerySyntaxError`, located as when it is run (the planner would pass it through)."""
+    try:
+        ox.Store().query(request.sparql)  # parsed; its solutions, over no data, are never read
+    except SyntaxError as error:
+        raise QuerySyntaxError.from_pyoxigraph(error, request.sparql) from None
+    except (OSError, ValueError, RuntimeError):
+        pass  # parsed: an ASK evaluated over the empty store failed, which the real run will report
     if not request.plan:
         return Plan(request.sparql, request.sparql, note="the planner is off (KGRAPH_PLAN_QUERIES=false)").explain()
     return planned(store, request).explain()

@@ -198,6 +198,11 @@ def _next(tokens: list[_Token], index: int, *, skip: str) -> _Token | None:
     return following[0] if following else None
 
 
+def calls_service(sparql: str) -> bool:
+    """Whether a query calls another endpoint (``SERVICE``): its answer then depends on more than this store."""
+    return any(_is_word(token, "SERVICE") for token in significant_tokens(sparql))
+
+
 def _is_word(token: _Token, keyword: str) -> bool:
     return token.kind == "word" and token.raw.upper() == keyword
 

@@ -1,5 +1,5 @@
-"""SPARQL Update text, read and rewritten before it reaches a store: protocol ``USING`` clauses, and the exact quads of
-an update made only of ``INSERT DATA`` / ``DELETE DATA``.
+"""SPARQL Update text, read and rewritten before it reaches a store: protocol ``USING`` clauses, the exact quads of
+an update made only of ``INSERT DATA`` / ``DELETE DATA``, and the clauses of one ``DELETE``/``INSERT ... WHERE``.
 
 Both work on the tokens of the guard's full lexer (:data:`kgraph.sparql.guard.SPARQL_TOKEN`), so strings, IRIs and
 comments never match a keyword.
@@ -8,11 +8,12 @@ comments never match a keyword.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from kgraph.sparql.errors import SparqlError
-from kgraph.sparql.guard import SPARQL_TOKEN
+from kgraph.sparql.guard import SPARQL_TOKEN, significant_tokens
 
 
 def with_using(sparql: str, using: Sequence[str], using_named: Sequence[str]) -> str:
@@ -141,3 +142,89 @@ def _default_block(sparql: str, tokens: _Tokens) -> str:
     if not tokens:
         return ""
     return "{ " + sparql[tokens[0][2] : tokens[-1][3]] + " }"
+
+
+@dataclass(frozen=True)
+class Modify:
+    """One ``DELETE``/``INSERT ... WHERE`` operation cut into its clauses, as written (braces included): the engine
+    resolves their terms against ``prologue``. The graphs of ``WITH`` and ``USING`` are resolved here."""
+
+    prologue: str
+    where: str
+    delete: str | None = None
+    insert: str | None = None
+    with_graph: str | None = None
+    using: tuple[str, ...] = ()
+    using_named: tuple[str, ...] = ()
+
+
+def modify_operation(sparql: str) -> Modify | None:
+    """The clauses of an update made of one ``DELETE``/``INSERT ... WHERE`` or ``DELETE WHERE`` operation; None for
+    any other update (several operations, ``INSERT DATA``, ``CLEAR``, ``ADD``...), or one this reading is unsure of
+    (an undeclared prefix in ``WITH``): the store runs those, and words their errors.
+
+    A write then costs what its ``WHERE`` clause matches: its solutions are read from the store and the templates
+    instantiated with them, instead of the update run over a copy of the store.
+    """
+    tokens: _Tokens = [
+        (m.lastgroup or "", m.group(), m.start(), m.end())
+        for m in SPARQL_TOKEN.finditer(sparql)
+        if m.lastgroup not in ("ws", "comment")
+    ]
+    at = 0
+    while at < len(tokens) and _word(tokens, at) in ("PREFIX", "BASE"):
+        at += 3 if _word(tokens, at) == "PREFIX" else 2
+    if at >= len(tokens):
+        return None
+    prologue = sparql[: tokens[at][2]]
+    clauses: dict = {"prologue": prologue}
+    if _word(tokens, at) == "WITH":
+        clauses["with_graph"] = _graph(prologue, tokens, at + 1)
+        at += 2
+    if _word(tokens, at) == "DELETE" and _word(tokens, at + 1) == "WHERE" and "with_graph" not in clauses:
+        pattern = _group(sparql, tokens, at + 2)
+        if pattern is None:
+            return None
+        clauses["delete"] = clauses["where"] = pattern[0]
+        at = pattern[1]
+    else:
+        for keyword in ("DELETE", "INSERT"):
+            template = _group(sparql, tokens, at + 1) if _word(tokens, at) == keyword else None
+            if template is not None:
+                clauses[keyword.lower()], at = template
+        using: dict[str, list[str | None]] = {"using": [], "using_named": []}
+        while _word(tokens, at) == "USING":
+            named = _word(tokens, at + 1) == "NAMED"
+            using["using_named" if named else "using"].append(_graph(prologue, tokens, at + 1 + named))
+            at += 2 + named
+        where = _group(sparql, tokens, at + 1) if _word(tokens, at) == "WHERE" else None
+        if where is None or not ("delete" in clauses or "insert" in clauses):
+            return None
+        clauses["where"], at = where
+        clauses.update((key, tuple(graphs)) for key, graphs in using.items())
+    at += at < len(tokens) and tokens[at][1] == ";"
+    graphs = [clauses.get("with_graph", ""), *clauses.get("using", ()), *clauses.get("using_named", ())]
+    if at != len(tokens) or None in graphs:
+        return None
+    return Modify(**clauses)
+
+
+def _word(tokens: _Tokens, at: int) -> str:
+    """The keyword at ``at``, upper-cased ('' for any other token, or past the end)."""
+    return tokens[at][1].upper() if at < len(tokens) and tokens[at][0] == "word" else ""
+
+
+def _group(sparql: str, tokens: _Tokens, at: int) -> tuple[str, int] | None:
+    """The text of the braced group opening at ``at`` and the index after it; None if there is none."""
+    if at >= len(tokens) or tokens[at][1] != "{":
+        return None
+    end = _closing(tokens, at)
+    return None if end is None else (sparql[tokens[at][2] : tokens[end][3]], end + 1)
+
+
+def _graph(prologue: str, tokens: _Tokens, at: int) -> str | None:
+    """The absolute IRI of the graph named at ``at`` (after the prologue's PREFIX and BASE), None if it is none."""
+    if at >= len(tokens) or tokens[at][0] not in ("iri", "pname"):
+        return None
+    *_, token = significant_tokens(prologue + " " + tokens[at][1])
+    return token.text or None

@@ -351,12 +351,13 @@ def _locate_focus(
     path: ox.NamedNode | None,
     sources: dict[str, LoadedFile],
 ) -> tuple[str | None, int | None, int | None]:
-    """Where the focus is described, else mentioned; a blank node or a literal is found through its parent."""
+    """Where the focus is described, else mentioned; a blank node or a literal is found through its parent, and a
+    blank node nothing points to (``[] a kg:Settlement``) in the file that describes it, without a line."""
     if not isinstance(focus, ox.NamedNode):
         rank = {graph: n for n, graph in enumerate(sources)}
         parents = [q for q in store.quads(obj=focus) if named_graph(q) != INFERRED_GRAPH]
         if not parents:
-            return None, None, None
+            return _file_describing(store, focus, sources), None, None
         parents.sort(key=lambda q: (rank.get(named_graph(q) or "", len(rank)), str(q.subject), str(q.predicate)))
         return _locate_focus(store, parents[0].subject, parents[0].predicate, sources)
     for source in _files_stating(store, focus, as_subject=True, sources=sources):
@@ -368,6 +369,14 @@ def _locate_focus(
         if position:
             return display(source.path), *position
     return None, None, None
+
+
+def _file_describing(store: Store, focus: Term | ox.Triple, sources: dict[str, LoadedFile]) -> str | None:
+    """The first of ``sources`` with a triple about ``focus``."""
+    if not isinstance(focus, ox.BlankNode):
+        return None
+    graphs = {named_graph(q) for q in store.quads(subject=focus)}
+    return next((display(source.path) for graph, source in sources.items() if graph in graphs), None)
 
 
 def _files_stating(

@@ -171,8 +171,13 @@ def _progress(message: str) -> None:
 def _revalidate_by_etag(response: Response) -> Response:
     """Every successful GET carries an ETag of its body and ``Cache-Control: no-cache``: a crawler or a proxy may keep
     a page, a dump or a result, must ask again before reusing it (the graph changes with each write), and gets an
-    empty 304 when nothing changed. Files served as they are (static assets) keep Flask's own validators."""
-    if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.is_streamed:
+    empty 304 when nothing changed. Files served as they are (static assets) keep Flask's own validators. A
+    streamed answer (a large query result) is sent before its end is known, so it has no ETag: ``no-cache`` alone."""
+    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    if response.is_streamed:
+        if not response.direct_passthrough:
+            response.headers.setdefault("Cache-Control", "no-cache")
         return response
     response.add_etag()
     response.headers.setdefault("Cache-Control", "no-cache")

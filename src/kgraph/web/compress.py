@@ -3,13 +3,17 @@
 A SELECT over the article returns hundreds of kilobytes of JSON and the query page's script is a megabyte; both
 shrink five- to tenfold. Responses from 1 kB up with a textual media type are compressed when ``Accept-Encoding``
 allows gzip; files served as they are (static assets) are compressed once per version and kept, so a page load costs
-no compression work. The ETag of a compressed body is made weak: the bytes differ, the meaning does not.
+no compression work. The ETag of a compressed body is made weak: the bytes differ, the meaning does not. A streamed
+answer (a query result past 64 KiB, a remote store's answer passed through) is compressed piece by piece as it is
+sent, each piece flushed so the client can read the rows so far.
 """
 
 from __future__ import annotations
 
 import gzip
 import threading
+import zlib
+from collections.abc import Iterable, Iterator
 
 from flask import Blueprint, Response, request
 
@@ -33,6 +37,11 @@ def compress(response: Response) -> Response:
     response.vary.add("Accept-Encoding")
     if not _worth_it(response) or not accepts_gzip(request.headers.get("Accept-Encoding")):
         return response
+    if response.is_streamed and not response.direct_passthrough:
+        response.response = _gzipped(response.response)
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers.pop("Content-Length", None)
+        return response
     etag, _ = response.get_etag()
     static = response.direct_passthrough and etag is not None
     packed = _cached(request.path, etag) if static and etag is not None else None
@@ -55,6 +64,22 @@ def compress(response: Response) -> Response:
     return response
 
 
+def _gzipped(pieces: Iterable[bytes] | Iterable[str]) -> Iterator[bytes]:
+    """A streamed body as one gzip member, each piece compressed and flushed as it comes; what was being sent is
+    closed however the stream ends (a client gone, a query stopped midway: then the gzip member is left unfinished,
+    as the chunked body is)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    try:
+        for piece in pieces:
+            packed = packer.compress(piece.encode() if isinstance(piece, str) else piece)
+            packed += packer.flush(zlib.Z_SYNC_FLUSH)
+            if packed:
+                yield packed
+        yield packer.flush()
+    finally:
+        _close(pieces)
+
+
 def _close(iterable: object) -> None:
     """Close what a response was sending (a static file) once its body is read or replaced."""
     close = getattr(iterable, "close", None)
@@ -74,7 +99,7 @@ def accepts_gzip(header: str | None) -> bool:
 def _worth_it(response: Response) -> bool:
     if request.method == "HEAD" or response.status_code < 200 or response.status_code in (204, 206, 304):
         return False
-    if "Content-Encoding" in response.headers or (response.is_streamed and not response.direct_passthrough):
+    if "Content-Encoding" in response.headers:
         return False
     media_type = (response.mimetype or "").lower()
     return media_type.startswith(_TEXTUAL) or media_type.endswith(_TEXTUAL_SUFFIXES)

@@ -84,7 +84,7 @@ def _family(name: str, kind: str, text: str) -> list[str]:
 
 
 def metrics_of(app: App) -> QueryMetrics:
-    """The application's counters and result cache, created at first use (sized by ``--cache-bytes``)."""
+    """The application's counters and result cache, created at first use (sized by ``KGRAPH_CACHE_BYTES``)."""
     with _create_lock:
         if _KEY not in app.extensions:
             app.extensions[_KEY] = QueryMetrics(ResultCache(app.extensions["kgraph"].settings.cache_bytes))

@@ -25,6 +25,7 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
+from waitress.receiver import ChunkedReceiver
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 from waitress.utilities import Error, RequestEntityTooLarge, RequestHeaderFieldsTooLarge, ServerNotImplemented
@@ -36,6 +37,9 @@ GRACEFUL_SECONDS = 10
 
 LOOP_SECONDS = 0.5
 """The event loop wakes at least this often, to enforce the time limits and notice a stop."""
+
+MAX_CHUNK_LINE = 4096
+"""The longest chunk-size line (chunk extensions included) or trailer of a chunked body: clients send a few bytes."""
 
 _log = logging.getLogger("kgraph.web.server")
 
@@ -66,9 +70,25 @@ class KgraphParser(HTTPRequestParser):
         consumed = super().received(data)
         if self.headers_finished and self.headers_done is None:
             self.headers_done = time.monotonic()
+        if self.error is None and self._chunk_line_too_long():
+            self.error = Worded(
+                400,
+                "Bad Request",
+                f"Bad Request: a chunk's size line (with its extensions) or the trailer is longer than "
+                f"{MAX_CHUNK_LINE} bytes.",
+            )
+            self.completed = True
         if self.error is not None and not isinstance(self.error, Worded):
             self.error = self._reworded(self.error, pending)
         return consumed
+
+    def _chunk_line_too_long(self) -> bool:
+        """Whether a chunked body's size line or trailer, which waitress buffers by joining each piece received to
+        what it has (time quadratic in its length, in the event loop every client shares), has passed the limit."""
+        receiver = self.body_rcv
+        if not isinstance(receiver, ChunkedReceiver):
+            return False
+        return max(len(receiver.control_line), len(receiver.trailer)) > MAX_CHUNK_LINE
 
     def _reworded(self, error: Error, pending: bytes) -> Error:
         header_limit = self.adj.max_request_header_size
@@ -104,6 +124,7 @@ class KgraphErrorTask(ErrorTask):
 
     def execute(self) -> None:
         from kgraph.web import CORS_HEADERS
+        from kgraph.web.headers import SECURITY_HEADERS
 
         error = self.request.error
         message = error.body if isinstance(error, Worded) else f"{error.reason}: {error.body}"
@@ -111,6 +132,7 @@ class KgraphErrorTask(ErrorTask):
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", "text/plain; charset=utf-8"))
         self.response_headers.extend(CORS_HEADERS.items())
+        self.response_headers.extend(SECURITY_HEADERS.items())
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -144,11 +166,21 @@ class Limits:
         self.connections = settings.max_connections
 
 
-OVERLOADED = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
-    b"Retry-After: 5\r\nAccess-Control-Allow-Origin: *\r\nContent-Length: %d\r\n\r\n%s"
-)
-"""The whole answer to a connection over the cap, sent without reading its request."""
+def overloaded(message: bytes) -> bytes:
+    """The whole answer to a connection over the cap, sent without reading its request: with the headers every
+    answer carries."""
+    from kgraph.web.headers import SECURITY_HEADERS
+
+    headers = {
+        "Content-Type": "text/plain; charset=utf-8",
+        "Connection": "close",
+        "Retry-After": "5",
+        "Access-Control-Allow-Origin": "*",
+        **SECURITY_HEADERS,
+        "Content-Length": str(len(message)),
+    }
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return f"HTTP/1.1 503 Service Unavailable\r\n{head}\r\n".encode() + message
 
 
 class KgraphServer(TcpWSGIServer):
@@ -183,7 +215,7 @@ class KgraphServer(TcpWSGIServer):
         ).encode()
         try:
             conn.setblocking(False)
-            conn.send(OVERLOADED % (len(message), message))
+            conn.send(overloaded(message))
         except OSError:
             pass
         finally:

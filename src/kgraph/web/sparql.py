@@ -143,7 +143,7 @@ def _streamed(result: QueryResponse, metrics: QueryMetrics, started: float) -> I
 
 def passed_through(state: Service, query: QueryRequest) -> Response | None:
     """A remote store's answer sent on as it arrives, without being read whole first (issue 16), when no result
-    cache is to keep it (``--cache-bytes 0``); None otherwise. Counted in ``/metrics`` like any other query."""
+    cache is to keep it (``KGRAPH_CACHE_BYTES=0``); None otherwise. Counted in ``/metrics`` like any other query."""
     stream = getattr(state.pool, "stream", None)
     metrics = metrics_of(current_app)
     if stream is None or metrics.cache.max_bytes:
