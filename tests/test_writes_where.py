@@ -1,7 +1,9 @@
-"""``DELETE``/``INSERT ... WHERE`` writes found from their WHERE clause's solutions, not run over a copy of the store.
+"""Writes that do not copy the store: ``DELETE``/``INSERT ... WHERE`` found from their WHERE clause's solutions,
+and graph operations (``CLEAR``, ``DROP``, ``CREATE``, ``ADD``, ``COPY``, ``MOVE``) run over the graphs they name.
 
-The copy is the reference: pyoxigraph runs the update there, so whatever SPARQL 1.1 Update says, it does. Random
-updates over random data must change exactly the same quads both ways (blank nodes compared up to renaming).
+The copy of the whole store is the reference: pyoxigraph runs the update there, so whatever SPARQL 1.1 Update says,
+it does. Random updates over random data must change exactly the same quads both ways (blank nodes compared up to
+renaming), and leave the same graphs existing empty.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from kgraph import writes
 from kgraph.config import Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.journal import Journal
-from kgraph.sparql.errors import QuerySyntaxError
-from kgraph.sparql.update import Modify, modify_operation
+from kgraph.sparql.errors import QuerySyntaxError, SparqlError
+from kgraph.sparql.update import Modify, graph_operation, modify_operation
 from kgraph.store import EmbeddedStore
 from kgraph.writes import Edit, Writer, WriteUnavailable
 
@@ -66,7 +69,7 @@ def test_one_modify_operation_is_cut_into_its_clauses() -> None:
     [
         "INSERT DATA { <a> <b> <c> }",
         "INSERT { <a> <b> <c> } WHERE {} ; INSERT { <a> <b> <c> } WHERE {}",  # two operations
-        "CLEAR GRAPH <http://g/>",
+        "CLEAR GRAPH <http://g/>",  # a graph operation
         "ADD <http://a/> TO <http://b/>",
         "WITH ex:g INSERT { <a> <b> <c> } WHERE {}",  # undeclared prefix: the store words the error
         "WITH <http://g/> DELETE WHERE { ?s ?p ?o }",  # not SPARQL: the store words the error
@@ -204,6 +207,80 @@ def _outcome(edit: Callable[[], Edit], store: EmbeddedStore) -> ox.Dataset | str
         return str(error)
 
 
+# --- graph operations over the graphs they name ---
+
+
+@pytest.mark.parametrize(
+    ("sparql", "named"),
+    [
+        ("CLEAR GRAPH <http://g/>", ("http://g/",)),
+        ("DROP SILENT DEFAULT ;", (None,)),
+        (PREFIX + "CREATE GRAPH ex:g", (EX + "g",)),
+        ("BASE <http://b/> COPY <g> TO DEFAULT", ("http://b/g", None)),
+        ("MOVE SILENT GRAPH <http://a/> TO GRAPH <http://b/>", ("http://a/", "http://b/")),
+        ("ADD DEFAULT TO <http://b/>", (None, "http://b/")),
+    ],
+)
+def test_a_graph_operation_names_its_graphs(sparql: str, named: tuple) -> None:
+    assert graph_operation(sparql) == named
+
+
+@pytest.mark.parametrize(
+    "sparql",
+    [
+        "CLEAR ALL",
+        "DROP NAMED",
+        "CREATE DEFAULT",
+        "COPY <http://a/> <http://b/>",  # no TO
+        "CLEAR GRAPH <g>",  # relative, no BASE: the store words the error
+        "CLEAR GRAPH <http://a/> ; CLEAR DEFAULT",  # two operations
+        "LOAD <http://a/>",
+    ],
+)
+def test_other_updates_are_not_read_as_one_graph_operation(sparql: str) -> None:
+    assert graph_operation(sparql) is None
+
+
+_graph_refs = st.sampled_from(["DEFAULT", "GRAPH ex:g1", "ex:g2", "GRAPH ex:g3", f"<{OWN}>"])
+
+
+@st.composite
+def _graph_operations(draw: st.DrawFn) -> str:
+    operation = draw(st.sampled_from(["CLEAR", "DROP", "CREATE", "ADD", "COPY", "MOVE"]))
+    silent = draw(st.sampled_from(["", "SILENT "]))
+    if operation in ("ADD", "COPY", "MOVE"):
+        return f"{PREFIX}{operation} {silent}{draw(_graph_refs)} TO {draw(_graph_refs)}"
+    target = draw(_graph_refs.filter(lambda ref: operation != "CREATE" or ref != "DEFAULT"))
+    if target != "DEFAULT":
+        target = "GRAPH " + target.removeprefix("GRAPH ")
+    return f"{PREFIX}{operation} {silent}{target}"
+
+
+@pytest.mark.parametrize("own_graph", [OWN, None], ids=["contributor", "own-data"])
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(quads=_quads, update=_graph_operations(), empty=st.sets(st.sampled_from([EX + "g2", EX + "g3", OWN])))
+def test_a_graph_operation_over_its_graphs_changes_what_it_changes_over_a_copy(
+    graph: KnowledgeGraph, tmp_path: Path, quads: list, update: str, empty: set, own_graph: str | None
+) -> None:
+    writer = Writer(graph, Journal(tmp_path), own_data=own_graph is None)
+    store = _data(quads, own_graph)
+    writer.empty_graphs = {name for name in empty if not any(store.graph_quads(name))}
+    named = graph_operation(update)
+    assert named is not None
+    assert _graph_outcome(lambda: writer._run_on_copy(store, update, own_graph, only=named), store) == (
+        _graph_outcome(lambda: writer._run_on_copy(store, update, own_graph), store)
+    ), update
+
+
+def _graph_outcome(edit: Callable[[], Edit], store: EmbeddedStore) -> tuple | str:
+    """The store after the edit and the graphs left existing empty, or the error's message."""
+    try:
+        made = edit()
+    except SparqlError as error:
+        return str(error)
+    return _after(store, made), sorted(made.empty or ())
+
+
 # --- through the writer ---
 
 
@@ -219,6 +296,23 @@ def test_a_modify_write_never_copies_the_store(
     assert (result.added, result.removed) == (1, 1)
     rows = graph.store.query(f"SELECT ?o {{ GRAPH <{OWN}> {{ <{EX}a> <{EX}p> ?o }} }} ORDER BY ?o")
     assert [row[0].value for row in rows] == ["2", "3"]
+
+
+def test_a_graph_operation_copies_only_the_graphs_it_names(
+    graph: KnowledgeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = Writer(graph, Journal(tmp_path))
+    writer.update(PREFIX + 'INSERT DATA { ex:a ex:p "1" , "2" }', who="alice")
+    copied: list = []
+    real = writes._asserted_copy
+    monkeypatch.setattr(
+        writes, "_asserted_copy", lambda store, graphs, empty: copied.append(graphs) or real(store, graphs, empty)
+    )
+    result = writer.update(f"DROP SILENT GRAPH <{EX}none>", who="alice")
+    assert (result.added, result.removed, copied) == (0, 0, [{OWN, EX + "none", None}])
+    result = writer.update("CLEAR DEFAULT", who="alice")  # the contributor's graph
+    assert (result.added, result.removed, copied[1:]) == (0, 2, [{OWN, None}])
+    assert not graph.store.query(f"ASK {{ GRAPH <{OWN}> {{ ?s ?p ?o }} }}")
 
 
 def test_a_modify_keeps_the_stores_blank_nodes(graph: KnowledgeGraph, tmp_path: Path) -> None:

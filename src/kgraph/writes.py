@@ -2,10 +2,11 @@
 
 A write costs what it changes, not what the store holds. Its asserted quads are read off the request (``INSERT
 DATA``, ``DELETE DATA``, the Graph Store Protocol), found from the solutions of its ``WHERE`` clause (one
-``DELETE``/``INSERT ... WHERE``) or found by running it on a copy (other updates); they are refused early if they
-touch a protected graph or the schema, then applied to the served store in place, where the closure is extended
-from them (:mod:`kgraph.infer.incremental`), contradictions and ``kg:`` terms are checked, and the SHACL shapes are
-run on the nodes the write touches. Every change made to the store on the way is recorded
+``DELETE``/``INSERT ... WHERE``) or found by running it on a copy (of the graphs a ``CLEAR``, ``ADD``... names;
+of the asserted graphs for other updates); they are refused early if they touch a protected graph or the schema,
+then applied to the served store in place, where the closure is extended from them
+(:mod:`kgraph.infer.incremental`), contradictions and ``kg:`` terms are checked, and the SHACL shapes are run on the
+nodes the write touches. Every change made to the store on the way is recorded
 (:class:`~kgraph.store.recording.RecordingStore`): a write that is refused, runs out of time or cannot be journaled
 is taken back exactly, and an accepted one is journaled (fsync'd) before anyone sees it. Readers of this process
 never see a write half made: while one is under way, a read that starts waits for its end (the store's
@@ -44,7 +45,7 @@ from kgraph.infer.incremental import infer_additions, infer_removals
 from kgraph.infer.terms import shorten, shorten_triple
 from kgraph.journal import Entry, Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
-from kgraph.sparql.update import Modify, data_changes, modify_operation
+from kgraph.sparql.update import Modify, data_changes, graph_operation, modify_operation
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.store.recording import RecordingStore
 from kgraph.store.results import solutions
@@ -219,8 +220,10 @@ class Writer:
         """Apply a SPARQL Update; its default graph is the contributor's graph.
 
         ``INSERT DATA`` / ``DELETE DATA`` give their quads directly; one ``DELETE``/``INSERT ... WHERE`` on a store
-        written in place gets them from its ``WHERE`` clause's solutions (:meth:`_run_matched`); any other update
-        is run on a copy of the asserted graphs to find which quads it changes (:meth:`_run_on_copy`).
+        written in place gets them from its ``WHERE`` clause's solutions (:meth:`_run_matched`); one ``CLEAR``,
+        ``DROP``, ``CREATE``, ``ADD``, ``COPY`` or ``MOVE`` naming its graphs runs on a copy of those graphs alone;
+        any other update is run on a copy of the asserted graphs to find which quads it changes
+        (:meth:`_run_on_copy`).
         """
         refuse_derived_reads(sparql)
         own_graph = None if self.own_data else contrib_graph(who)
@@ -230,6 +233,9 @@ class Writer:
         modify = modify_operation(sparql) if self.graph.store.writes_in_place else None
         if modify is not None:
             return self._transact(who, lambda store: self._run_matched(store, sparql, modify, own_graph))
+        named = graph_operation(sparql) if self.graph.store.writes_in_place else None
+        if named is not None:
+            return self._transact(who, lambda store: self._run_on_copy(store, sparql, own_graph, only=named))
         return self._transact(who, lambda store: self._run_on_copy(store, sparql, own_graph))
 
     def put_graph(self, graph: str | None, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
@@ -284,15 +290,16 @@ class Writer:
         default = modify.with_graph or own_graph
         return ([default] if default else []), named
 
-    def _run_on_copy(self, store: Store, sparql: str, own_graph: str | None) -> Edit:
+    def _run_on_copy(
+        self, store: Store, sparql: str, own_graph: str | None, only: tuple[str | None, ...] | None = None
+    ) -> Edit:
         """The quads an update changes, found by running it on a copy of the asserted graphs (the derived ones left
         out of reach of a ``GRAPH ?g`` pattern): costs what the store holds, so only updates whose quads cannot be
-        read off their text come here."""
-        derived = {ox.NamedNode(name) for name in DERIVED_GRAPHS}
-        copy = EmbeddedStore()
-        copy.add(q for q in store.quads() if q.graph_name not in derived)
-        for name in self.empty_graphs:
-            copy.declare_graph(name)
+        read off their text come here. With ``only`` (the graphs a graph operation names, None for the default
+        graph), the copy holds those graphs, the contributor's and the default graph alone: what the operation reads
+        and changes, at the cost of what they hold."""
+        kept = None if only is None else {*only, own_graph, None} - set(DERIVED_GRAPHS)
+        copy = _asserted_copy(store, kept, self.empty_graphs)
         before = set(copy.quads())
         _move_graph(copy, own_graph, None)
         try:
@@ -303,7 +310,8 @@ class Writer:
             raise SparqlError(f"The update failed: {error}") from None
         _move_graph(copy, None, own_graph)
         after = set(copy.quads())
-        return Edit(list(after - before), list(before - after), empty=copy.empty_graphs())
+        empty = copy.empty_graphs() if kept is None else (self.empty_graphs - kept) | copy.empty_graphs()
+        return Edit(list(after - before), list(before - after), empty=empty)
 
     def _transact(self, who: str, edit: Callable[[Store], Edit]) -> WriteResult:
         """Run one write under the lock: applied in place (or to a copy of a store that cannot take it back), and
@@ -579,6 +587,20 @@ class _BlankNodes:
         if isinstance(term, ox.NamedNode) and term.value.startswith(self._prefix):
             return ox.BlankNode(term.value[len(self._prefix) :])
         return term
+
+
+def _asserted_copy(store: Store, graphs: set[str | None] | None, empty_graphs: set[str]) -> EmbeddedStore:
+    """An in-memory copy of the asserted graphs of ``store`` (of ``graphs`` only, None being the default graph,
+    when given), with those of ``empty_graphs`` it covers existing empty."""
+    copy = EmbeddedStore()
+    if graphs is None:
+        derived = {ox.NamedNode(name) for name in DERIVED_GRAPHS}
+        copy.add(q for q in store.quads() if q.graph_name not in derived)
+    else:
+        copy.add(q for graph in graphs for q in store.graph_quads(graph))
+    for name in empty_graphs if graphs is None else empty_graphs & graphs:
+        copy.declare_graph(name)
+    return copy
 
 
 def _copy(store: Store, empty_graphs: set[str]) -> EmbeddedStore:

@@ -166,14 +166,7 @@ def modify_operation(sparql: str) -> Modify | None:
     A write then costs what its ``WHERE`` clause matches: its solutions are read from the store and the templates
     instantiated with them, instead of the update run over a copy of the store.
     """
-    tokens: _Tokens = [
-        (m.lastgroup or "", m.group(), m.start(), m.end())
-        for m in SPARQL_TOKEN.finditer(sparql)
-        if m.lastgroup not in ("ws", "comment")
-    ]
-    at = 0
-    while at < len(tokens) and _word(tokens, at) in ("PREFIX", "BASE"):
-        at += 3 if _word(tokens, at) == "PREFIX" else 2
+    tokens, at = _after_prologue(sparql)
     if at >= len(tokens):
         return None
     prologue = sparql[: tokens[at][2]]
@@ -209,6 +202,19 @@ def modify_operation(sparql: str) -> Modify | None:
     return Modify(**clauses)
 
 
+def _after_prologue(sparql: str) -> tuple[_Tokens, int]:
+    """The update's significant tokens and the index of the first one after its ``PREFIX`` and ``BASE``."""
+    tokens: _Tokens = [
+        (m.lastgroup or "", m.group(), m.start(), m.end())
+        for m in SPARQL_TOKEN.finditer(sparql)
+        if m.lastgroup not in ("ws", "comment")
+    ]
+    at = 0
+    while at < len(tokens) and _word(tokens, at) in ("PREFIX", "BASE"):
+        at += 3 if _word(tokens, at) == "PREFIX" else 2
+    return tokens, at
+
+
 def _word(tokens: _Tokens, at: int) -> str:
     """The keyword at ``at``, upper-cased ('' for any other token, or past the end)."""
     return tokens[at][1].upper() if at < len(tokens) and tokens[at][0] == "word" else ""
@@ -228,3 +234,51 @@ def _graph(prologue: str, tokens: _Tokens, at: int) -> str | None:
         return None
     *_, token = significant_tokens(prologue + " " + tokens[at][1])
     return token.text or None
+
+
+_GRAPH_OPERATIONS = frozenset({"CLEAR", "DROP", "CREATE", "ADD", "COPY", "MOVE"})
+
+
+def graph_operation(sparql: str) -> tuple[str | None, ...] | None:
+    """The graphs an update made of one ``CLEAR``, ``DROP``, ``CREATE``, ``ADD``, ``COPY`` or ``MOVE`` names (None for
+    ``DEFAULT``); None for any other update, one naming ``NAMED`` or ``ALL`` (every graph), or one this reading is
+    unsure of: the store runs those, and words their errors.
+
+    Such an operation reads and changes only the graphs it names, so a write can run it over those alone.
+    """
+    tokens, at = _after_prologue(sparql)
+    operation = _word(tokens, at)
+    if operation not in _GRAPH_OPERATIONS:
+        return None
+    prologue = sparql[: tokens[at][2]]
+    at += 1 + (_word(tokens, at + 1) == "SILENT")
+    graphs: list[str | None] = []
+    for position in ("source", "target") if operation in ("ADD", "COPY", "MOVE") else ("target",):
+        if position == "target" and graphs:
+            if _word(tokens, at) != "TO":
+                return None
+            at += 1
+        if _word(tokens, at) == "DEFAULT" and operation != "CREATE":
+            graphs.append(None)
+            at += 1
+            continue
+        if _word(tokens, at) == "GRAPH":
+            at += 1
+        elif operation in ("CLEAR", "DROP", "CREATE"):
+            return None  # NAMED, ALL, or not SPARQL
+        named = _graph(prologue, tokens, at)
+        if named is None or not _absolute(named):
+            return None
+        graphs.append(named)
+        at += 1
+    at += at < len(tokens) and tokens[at][1] == ";"
+    return tuple(graphs) if at == len(tokens) else None
+
+
+def _absolute(iri: str) -> bool:
+    """Whether ``iri`` is an absolute IRI a store can name a graph with."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
