@@ -23,7 +23,7 @@ from kgraph.config import Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.journal import Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
-from kgraph.sparql.update import Modify, graph_operation, modify_operation
+from kgraph.sparql.update import Modify, graph_operation, modify_operation, operations
 from kgraph.store import EmbeddedStore
 from kgraph.writes import Edit, Writer, WriteUnavailable
 
@@ -207,6 +207,64 @@ def _outcome(edit: Callable[[], Edit], store: EmbeddedStore) -> ox.Dataset | str
         return str(error)
 
 
+# --- several operations, in turn ---
+
+
+def test_a_request_is_cut_into_its_operations_each_with_the_declarations_before_it() -> None:
+    sparql = PREFIX + 'INSERT DATA { ex:a ex:p "x;y" } ;\nPREFIX t: <http://t/> DELETE WHERE { t:a ?p ?o } ;'
+    assert operations(sparql) == [
+        PREFIX + 'INSERT DATA { ex:a ex:p "x;y" } ',
+        PREFIX + "PREFIX t: <http://t/> DELETE WHERE { t:a ?p ?o } ",
+    ]
+    assert operations(PREFIX + "INSERT DATA { ex:a ex:p ex:b } ;") is None  # one operation
+    assert operations("INSERT DATA { <http://a/> <http://p/> <http://b/> ; CLEAR ALL") is None  # unclosed
+
+
+_data_operations = st.tuples(st.sampled_from(["INSERT DATA", "DELETE DATA"]), _patterns).map(
+    lambda parts: f"{parts[0]} {{ {parts[1]} }}"
+)
+
+
+@st.composite
+def _requests(draw: st.DrawFn) -> str:
+    steps = draw(
+        st.lists(
+            st.one_of(_updates().map(lambda update: update.removeprefix(PREFIX)), _data_operations.filter(_ground)),
+            min_size=2,
+            max_size=3,
+        )
+    )
+    return PREFIX + " ;\n".join(steps)
+
+
+def _ground(operation: str) -> bool:
+    """Whether a data operation has no variable (the patterns it is drawn from do)."""
+    return "?" not in operation
+
+
+@pytest.mark.parametrize("own_graph", [OWN, None], ids=["contributor", "own-data"])
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(quads=_quads, update=_requests())
+@example(
+    quads=[("ex:a", "ex:p", "ex:a", None)],
+    update=PREFIX
+    + "DELETE { ?s ex:p ?o } INSERT { ?s ex:q ?o } WHERE { ?s ex:p ?o } ;\n"
+    + "DELETE { ?s ex:q ?o } INSERT { ?o ex:r ?s } WHERE { ?s ex:q ?o }",
+)
+def test_operations_in_turn_change_what_the_request_changes_over_a_copy(
+    graph: KnowledgeGraph, tmp_path: Path, quads: list, update: str, own_graph: str | None
+) -> None:
+    writer = Writer(graph, Journal(tmp_path), own_data=own_graph is None)
+    store = _data(quads, own_graph)
+    steps = writer._steps(update, own_graph)
+    assert steps is not None
+    before = sorted(map(str, store.quads()))
+    assert _outcome(lambda: writer._run_in_turn(store, update, steps, own_graph), store) == _outcome(
+        lambda: writer._run_on_copy(store, update, own_graph), store
+    ), update
+    assert sorted(map(str, store.quads())) == before  # each operation's changes were taken back
+
+
 # --- graph operations over the graphs they name ---
 
 
@@ -313,6 +371,21 @@ def test_a_graph_operation_copies_only_the_graphs_it_names(
     result = writer.update("CLEAR DEFAULT", who="alice")  # the contributor's graph
     assert (result.added, result.removed, copied[1:]) == (0, 2, [{OWN, None}])
     assert not graph.store.query(f"ASK {{ GRAPH <{OWN}> {{ ?s ?p ?o }} }}")
+
+
+def test_a_request_of_several_operations_never_copies_the_store(
+    graph: KnowledgeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = Writer(graph, Journal(tmp_path))
+    monkeypatch.setattr(Writer, "_run_on_copy", lambda *args, **kwargs: pytest.fail("the store was copied"))
+    request = (
+        PREFIX + 'INSERT DATA { ex:a ex:p "1" } ;\n'
+        'DELETE { ?s ex:p ?o } INSERT { ?s ex:q ?o } WHERE { ?s ex:p ?o } ;\nDELETE DATA { ex:b ex:p "2" }'
+    )
+    result = writer.update(request, who="alice")
+    assert (result.added, result.removed) == (1, 0)  # ex:p "1" was added, then moved to ex:q
+    rows = graph.store.query(f"SELECT ?p ?o {{ GRAPH <{OWN}> {{ <{EX}a> ?p ?o }} }}")
+    assert [(row[0].value, row[1].value) for row in rows] == [(EX + "q", "1")]
 
 
 def test_a_modify_keeps_the_stores_blank_nodes(graph: KnowledgeGraph, tmp_path: Path) -> None:

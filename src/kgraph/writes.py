@@ -1,12 +1,12 @@
 """Writes over HTTP as transactions that keep the graph valid: apply -> infer -> validate -> journal -> commit.
 
 A write costs what it changes, not what the store holds. Its asserted quads are read off the request (``INSERT
-DATA``, ``DELETE DATA``, the Graph Store Protocol), found from the solutions of its ``WHERE`` clause (one
-``DELETE``/``INSERT ... WHERE``) or found by running it on a copy (of the graphs a ``CLEAR``, ``ADD``... names;
-of the asserted graphs for other updates); they are refused early if they touch a protected graph or the schema,
-then applied to the served store in place, where the closure is extended from them
-(:mod:`kgraph.infer.incremental`), contradictions and ``kg:`` terms are checked, and the SHACL shapes are run on the
-nodes the write touches. Every change made to the store on the way is recorded
+DATA``, ``DELETE DATA``, the Graph Store Protocol), found from the solutions of its ``WHERE`` clauses
+(``DELETE``/``INSERT ... WHERE``, the operations of a request made in turn) or found by running it on a copy (of
+the graphs a ``CLEAR``, ``ADD``... names; of the asserted graphs for other updates); they are refused early if they
+touch a protected graph or the schema, then applied to the served store in place, where the closure is extended
+from them (:mod:`kgraph.infer.incremental`), contradictions and ``kg:`` terms are checked, and the SHACL shapes are
+run on the nodes the write touches. Every change made to the store on the way is recorded
 (:class:`~kgraph.store.recording.RecordingStore`): a write that is refused, runs out of time or cannot be journaled
 is taken back exactly, and an accepted one is journaled (fsync'd) before anyone sees it. Readers of this process
 never see a write half made: while one is under way, a read that starts waits for its end (the store's
@@ -45,7 +45,7 @@ from kgraph.infer.incremental import infer_additions, infer_removals
 from kgraph.infer.terms import shorten, shorten_triple
 from kgraph.journal import Entry, Journal
 from kgraph.sparql.errors import QuerySyntaxError, SparqlError
-from kgraph.sparql.update import Modify, data_changes, graph_operation, modify_operation
+from kgraph.sparql.update import Modify, data_changes, graph_operation, modify_operation, operations
 from kgraph.store import EmbeddedStore, RemoteStoreError, Store
 from kgraph.store.recording import RecordingStore
 from kgraph.store.results import solutions
@@ -222,8 +222,8 @@ class Writer:
         ``INSERT DATA`` / ``DELETE DATA`` give their quads directly; one ``DELETE``/``INSERT ... WHERE`` on a store
         written in place gets them from its ``WHERE`` clause's solutions (:meth:`_run_matched`); one ``CLEAR``,
         ``DROP``, ``CREATE``, ``ADD``, ``COPY`` or ``MOVE`` naming its graphs runs on a copy of those graphs alone;
-        any other update is run on a copy of the asserted graphs to find which quads it changes
-        (:meth:`_run_on_copy`).
+        several operations of those first two kinds are written one after the other (:meth:`_run_in_turn`); any
+        other update is run on a copy of the asserted graphs to find which quads it changes (:meth:`_run_on_copy`).
         """
         refuse_derived_reads(sparql)
         own_graph = None if self.own_data else contrib_graph(who)
@@ -236,6 +236,9 @@ class Writer:
         named = graph_operation(sparql) if self.graph.store.writes_in_place else None
         if named is not None:
             return self._transact(who, lambda store: self._run_on_copy(store, sparql, own_graph, only=named))
+        steps = self._steps(sparql, own_graph) if self.graph.store.writes_in_place else None
+        if steps is not None:
+            return self._transact(who, lambda store: self._run_in_turn(store, sparql, steps, own_graph))
         return self._transact(who, lambda store: self._run_on_copy(store, sparql, own_graph))
 
     def put_graph(self, graph: str | None, quads: Iterable[ox.Quad], *, who: str) -> WriteResult:
@@ -278,6 +281,38 @@ class Writer:
         except SyntaxError:  # a term the values block cannot write (an RDF 1.2 base direction)
             return self._run_on_copy(store, sparql, own_graph)
         return Edit(added, removed)
+
+    def _steps(self, sparql: str, own_graph: str | None) -> list[tuple[str, Modify | Edit]] | None:
+        """Each operation of a request of several, with its changes when its text gives them (``INSERT DATA``,
+        ``DELETE DATA`` without blank nodes) or its clauses (``DELETE``/``INSERT ... WHERE``); None if there is one
+        operation, or one of another kind."""
+        steps: list[tuple[str, Modify | Edit]] = []
+        for operation in operations(sparql) or ():
+            data = data_changes(operation, own_graph)
+            modify = modify_operation(operation) if data is None else None
+            if data is not None:
+                steps.append((operation, Edit(*data)))
+            elif modify is not None:
+                steps.append((operation, modify))
+            else:
+                return None
+        return steps or None
+
+    def _run_in_turn(
+        self, store: Store, sparql: str, steps: list[tuple[str, Modify | Edit]], own_graph: str | None
+    ) -> Edit:
+        """The quads a request of several operations changes: each operation's changes made in turn, so the next
+        one's ``WHERE`` sees them, then taken back; the write then makes their sum like any other."""
+        _check_update_syntax(sparql)
+        trial = RecordingStore(store)
+        try:
+            for operation, step in steps:
+                edit = step if isinstance(step, Edit) else self._run_matched(trial, operation, step, own_graph)
+                trial.remove(edit.removed)
+                trial.add(edit.added)
+            return Edit(trial.added, trial.removed)
+        finally:
+            trial.undo()
 
     def _where_dataset(self, store: Store, modify: Modify, own_graph: str | None) -> tuple[list[str], list[str]] | None:
         """(default graphs, named graphs) a ``WHERE`` clause reads, as in :meth:`_run_on_copy`: ``USING``, else the

@@ -282,3 +282,36 @@ def _absolute(iri: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def operations(sparql: str) -> list[str] | None:
+    """The operations of an update of two or more, each as an update of its own: the ``PREFIX`` and ``BASE``
+    declarations written before it, then its text. None for a single operation, or text this reading is unsure of
+    (an unclosed brace): the store runs those, and words their errors.
+
+    A request of several operations can then be written as their changes one after the other, each seeing the ones
+    before it, instead of over a copy of the store.
+    """
+    tokens, at = _after_prologue(sparql)
+    declared, parts = sparql[: tokens[at][2]] if at < len(tokens) else sparql, []
+    start = at
+    while at < len(tokens):
+        text = tokens[at][1]
+        if text == "{":
+            closing = _closing(tokens, at)
+            if closing is None:
+                return None
+            at = closing + 1
+        elif text == ";":
+            parts.append(declared + sparql[tokens[start][2] : tokens[at][2]])
+            at += 1
+            while _word(tokens, at) in ("PREFIX", "BASE"):
+                size = 3 if _word(tokens, at) == "PREFIX" else 2
+                declared += " ".join(token[1] for token in tokens[at : at + size]) + " "
+                at += size
+            start = at
+        else:
+            at += 1
+    if start < len(tokens):
+        parts.append(declared + sparql[tokens[start][2] :])
+    return parts if len(parts) > 1 else None
