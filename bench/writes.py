@@ -10,6 +10,7 @@ ontology terms, so they meet the rules but not the OWL RL closure. No assertions
     .venv/bin/python bench/writes.py            # 10k and 100k generated triples
     .venv/bin/python bench/writes.py --large    # also 1M generated triples
     .venv/bin/python bench/writes.py --deletes  # one-triple deletions: incremental (DRed) beside a full re-inference
+    .venv/bin/python bench/writes.py --remote   # over `oxigraph serve` (--store URL): the first write, the next ones
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+import compare
+import virtuoso
 from kgraph.config import GRAPH_NS, RESOURCE_NS, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.infer import run_inference
@@ -163,6 +166,26 @@ def measure_deletes(size: int, runs: int) -> tuple[int, float, float, float, flo
         return len(graph.store), insert, write, incremental, time.perf_counter() - started
 
 
+def measure_remote(size: int, runs: int) -> tuple[int, float, float]:
+    """(quads in the store, seconds of the first one-triple write over a remote store, median seconds of the next
+    ones): the first copies the store into memory, the next reuse the copy the last one left."""
+    with tempfile.TemporaryDirectory() as folder:
+        port = virtuoso.free_port()
+        serve = [str(compare.BIN / "oxigraph"), "serve", "--location", f"{folder}/db", "--bind", f"127.0.0.1:{port}"]
+        server = compare.launch("oxigraph", serve, f"http://127.0.0.1:{port}/query", time.monotonic())
+        try:
+            settings = Settings.from_env(environ={}, store=f"http://127.0.0.1:{port}", data_dir=Path(folder) / "data")
+            graph = build(settings)
+            graph.store.add(bulk(size))
+            writer = Writer(graph, Journal(Path(folder) / "data"))
+            started = time.perf_counter()
+            writer.update(one_triple(-1), who="bench")
+            first = time.perf_counter() - started
+            return len(graph.store), first, _median(lambda run: writer.update(one_triple(run), who="bench"), runs)
+        finally:
+            server.stop()
+
+
 def _median(write: Callable[[int], object], runs: int) -> float:
     times = []
     for run in range(runs):
@@ -178,8 +201,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="writes per graph size (the median is shown)")
     parser.add_argument("--shacl", action="store_true", help="also time SHACL over the whole graph (slow)")
     parser.add_argument("--deletes", action="store_true", help="time writes on data the closure reasons over")
+    parser.add_argument("--remote", action="store_true", help="time writes over oxigraph serve (--store URL)")
     args = parser.parse_args()
     sizes = [10_000, 100_000, *([1_000_000] if args.large else [])]
+    if args.remote:
+        print("| store (quads) | first 1-triple write over a remote store | the next ones |")
+        print("|---|---|---|")
+        for size in sizes:
+            quads, first, next_ones = measure_remote(size, args.runs)
+            print(f"| {quads:,} | {first * 1000:,.0f} ms | {next_ones * 1000:,.0f} ms |", flush=True)
+        return
     if args.deletes:
         print(
             "| quads (with inferred) | 4-triple INSERT DATA | 1-triple DELETE DATA | its inference (infer_removals) "

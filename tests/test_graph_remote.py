@@ -18,7 +18,7 @@ import requests
 
 from builds import FIXTURE, PETS, RDF_TYPE, dogs_and_owners, kill_build, start, triple, up_to_date
 from conftest import OXIGRAPH, PROJECT, start_oxigraph, start_server, stop_process
-from kgraph import manifest
+from kgraph import manifest, writes
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.graph import build, checkpoint
 from kgraph.journal import Journal
@@ -224,6 +224,28 @@ def test_writes_not_checkpointed_are_replayed_exactly_once(settings: Settings) -
     assert quads == written
     assert triple("max", RDF_TYPE, "Animal", INFERRED_GRAPH) in quads
     assert start(settings)[1] == up_to_date(settings)
+
+
+def test_a_write_reuses_the_copy_the_last_one_left_unless_the_store_changed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = build(settings)
+    writer = Writer(graph, Journal(settings.data_dir))
+    copies: list[int] = []
+    copy = writes._copy
+    monkeypatch.setattr(writes, "_copy", lambda store, empty: copies.append(store.count()) or copy(store, empty))
+    writer.update(f"INSERT DATA {{ <{PETS}bella> a <{PETS}Dog> }}", who="ann")
+    writer.update(f"INSERT DATA {{ <{PETS}max> a <{PETS}Dog> }}", who="ann")
+    assert len(copies) == 1  # the second write started from the copy the first one left
+    stray = triple("stray", RDF_TYPE, "Dog", PETS_GRAPH)
+    remote(settings).add([stray])  # behind kgraph's back: the count differs, so a new copy is made
+    writer.update(f"DELETE DATA {{ <{PETS}bella> a <{PETS}Dog> }}", who="ann")
+    assert len(copies) == 2
+    quads = set(remote(settings).quads())
+    assert stray in quads
+    assert triple("max", RDF_TYPE, "Animal", INFERRED_GRAPH) in quads
+    assert triple("bella", RDF_TYPE, "Animal", INFERRED_GRAPH) not in quads
+    assert quads == set(graph.store.quads())
 
 
 def test_a_data_directory_that_cannot_hold_the_manifest_is_no_failure(

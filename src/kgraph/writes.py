@@ -192,6 +192,8 @@ class Writer:
         self._ontology_terms: frozenset[str] | None = None
         self._shapes = shapes_in(graph.files.shapes)
         self._context: CheckContext | None = None
+        self._mirror: EmbeddedStore | None = None
+        """A remote store's in-memory copy as the last committed write left it, reused by the next write."""
 
     @classmethod
     def from_settings(
@@ -357,7 +359,7 @@ class Writer:
             try:
                 with live.writing():  # this process's readers see the state before this write or after it
                     empty_before = set(self.empty_graphs)
-                    work = RecordingStore(live if live.writes_in_place else _copy(live, self.empty_graphs))
+                    work = RecordingStore(live if live.writes_in_place else self._copy_of(live))
                     prepared = self._prepare_or_undo(who, edit, work, budget)
                     if prepared is None:
                         if self.empty_graphs != empty_before:
@@ -366,6 +368,7 @@ class Writer:
                     offset = self._record(prepared.entry, work.undo)
                     if work.inner is not live:
                         self._send(live, prepared, offset)
+                        self._mirror = work.inner if isinstance(work.inner, EmbeddedStore) else None
                     self.graph.inference = prepared.inference
                     _replace_set(self.empty_graphs, prepared.empty)
             except RemoteStoreError as error:
@@ -379,6 +382,15 @@ class Writer:
             return WriteResult(
                 entry.id, asserted, len(entry.removed), prepared.inferred_added, prepared.inferred_removed
             )
+
+    def _copy_of(self, live: Store) -> EmbeddedStore:
+        """An in-memory copy of a store that cannot take a write back (a remote one), for one write: the copy the
+        last committed write left, when the store still holds as many quads (nothing else wrote to it), else a new
+        one, which costs what the store holds. A write that is not committed leaves no copy to reuse."""
+        mirror, self._mirror = self._mirror, None
+        if mirror is not None and mirror.count() == live.count():
+            return mirror
+        return _copy(live, self.empty_graphs)
 
     def _prepare_or_undo(
         self, who: str, edit: Callable[[Store], Edit], work: RecordingStore, budget: Budget
