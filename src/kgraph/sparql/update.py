@@ -293,7 +293,8 @@ def operations(sparql: str) -> list[str] | None:
     before it, instead of over a copy of the store.
     """
     tokens, at = _after_prologue(sparql)
-    declared, parts = sparql[: tokens[at][2]] if at < len(tokens) else sparql, []
+    declared = sparql[: tokens[at][2]] if at < len(tokens) else sparql
+    parts: list[str] = []
     start = at
     while at < len(tokens):
         text = tokens[at][1]
