@@ -154,7 +154,11 @@ def test_another_reasoner_means_inference_again_but_no_load(settings: Settings) 
 
 def test_a_checkpoint_after_each_write_spares_the_next_start_any_work(settings: Settings) -> None:
     graph = build(settings)
-    writer = Writer(graph, Journal(settings.data_dir), on_commit=lambda delta: checkpoint(graph, settings))
+    writer = Writer(
+        graph,
+        Journal(settings.data_dir),
+        on_commit=lambda delta: checkpoint(graph, settings, (delta.added, delta.removed)),
+    )
     writer.update(f"INSERT DATA {{ <{PETS}bella> a <{PETS}Dog> }}", who="ann")
     written = set(graph.store.quads())
     graph.store.close()

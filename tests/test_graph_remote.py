@@ -248,6 +248,28 @@ def test_a_write_reuses_the_copy_the_last_one_left_unless_the_store_changed(
     assert quads == set(graph.store.quads())
 
 
+def test_a_checkpoint_moves_the_counts_by_the_write_without_counting_the_store(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = build(settings)
+    writer = Writer(
+        graph,
+        Journal(settings.data_dir),
+        on_commit=lambda delta: checkpoint(graph, settings, (delta.added, delta.removed)),
+    )
+    server = graph.store.sparql_server()
+    assert server is not None
+    counted = server.graph_counts
+    monkeypatch.setattr(server, "graph_counts", lambda: pytest.fail("the store was counted"))
+    writer.update(f"INSERT DATA {{ <{PETS}bella> a <{PETS}Dog> }}", who="ann")  # a new graph, and inferred triples
+    writer.update(f"INSERT DATA {{ <{PETS}max> a <{PETS}Dog> }}", who="ann")
+    writer.update(f"DELETE DATA {{ <{PETS}bella> a <{PETS}Dog> }}", who="ann")  # and what was inferred from it
+    recorded = manifest.read(manifest_path(settings))
+    assert recorded is not None
+    assert recorded.graphs == counted()
+    assert start(settings)[1] == up_to_date(settings)
+
+
 def test_a_data_directory_that_cannot_hold_the_manifest_is_no_failure(
     settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -277,7 +299,12 @@ def test_a_write_to_a_reloaded_graph_is_kept(settings: Settings, tmp_path: Path,
     own = settings.with_overrides(own_data=True, data=(mine,), store=store)
     graph = build(own)
     named = graph.asserted_graphs()[0]
-    writer = Writer(graph, Journal(settings.data_dir), own_data=True, on_commit=lambda delta: checkpoint(graph, own))
+    writer = Writer(
+        graph,
+        Journal(settings.data_dir),
+        own_data=True,
+        on_commit=lambda delta: checkpoint(graph, own, (delta.added, delta.removed)),
+    )
     writer.update(f"INSERT DATA {{ GRAPH <{named}> {{ <{PETS}bella> a <{PETS}Dog> }} }}", who="ann")
     writer.update(f"INSERT DATA {{ <{PETS}max> a <{PETS}Dog> }}", who="ann")
     graph.store.close()

@@ -264,9 +264,9 @@ def test_after_a_restart_that_replays_a_write_needing_owlrl_writes_succeed(write
 def test_an_on_disk_store_keeps_the_engine_that_ran_as_a_typed_value(tmp_path: Path) -> None:
     settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path, store=str(tmp_path / "db"))
     graph = build(settings)
-    Writer.from_settings(graph, settings, on_commit=lambda delta: checkpoint(graph, settings)).update(
-        SAME_AS, who="alice"
-    )
+    Writer.from_settings(
+        graph, settings, on_commit=lambda delta: checkpoint(graph, settings, (delta.added, delta.removed))
+    ).update(SAME_AS, who="alice")
     graph.store.close()
     reopened = build(settings)  # nothing to replay: the report comes from the manifest
     assert (reopened.inference.engine, reopened.inference.fallback) == (

@@ -230,11 +230,16 @@ def recorded_empty_graphs(graph: KnowledgeGraph, data_dir: Path) -> set[str]:
     return {name for name in recorded if next(iter(graph.store.graph_quads(name)), None) is None}
 
 
-def checkpoint(graph: KnowledgeGraph, settings: Settings) -> None:
+def checkpoint(
+    graph: KnowledgeGraph, settings: Settings, change: tuple[list[ox.Quad], list[ox.Quad]] | None = None
+) -> None:
     """Record in the store's manifest (an on-disk store's, or a remote store's in the data directory) that it holds
     the whole journal, once a write is committed to it, so the next start has nothing to replay or re-infer. A no-op
     for an in-memory store and for a store without a manifest; a remote store that fails to answer leaves the
-    manifest as it was (the next start replays the write again, which is harmless)."""
+    manifest as it was (the next start replays the write again, which is harmless). Given the quads the write added
+    and removed (``change``), a remote store's counts per graph are the manifest's moved by them rather than counted
+    again (a query over the whole store, 0.4 s at 1M quads); a store changed by something else then still differs
+    from its manifest at the next start, which rebuilds it."""
     store, server = graph.store, graph.store.sparql_server()
     if store.path is not None:
         path = manifest.in_folder(store.path)
@@ -254,12 +259,25 @@ def checkpoint(graph: KnowledgeGraph, settings: Settings) -> None:
         now = replace(built, journal=mark, quads=store.count())
     else:
         try:
-            counts = server.graph_counts()
+            counts = _moved(built.graphs, change) if change and built.graphs else None
+            counts = server.graph_counts() if counts is None else counts
         except OSError as error:
             _log.warning("cannot record the write in the manifest %s: %s", path, str(error))
             return
         now = replace(built, journal=mark, quads=sum(counts.values()), graphs=counts)
     _keep(path, now.with_report(graph.inference))
+
+
+def _moved(counts: dict[str, int], change: tuple[list[ox.Quad], list[ox.Quad]]) -> dict[str, int] | None:
+    """The triples of each named graph once ``change`` (added, removed) is made; None when it touches the default
+    graph, which a remote store may not count apart (Virtuoso's is the union)."""
+    moved = dict(counts)
+    for quads, step in ((change[0], 1), (change[1], -1)):
+        for quad in quads:
+            if not isinstance(quad.graph_name, ox.NamedNode):
+                return None
+            moved[quad.graph_name.value] = moved.get(quad.graph_name.value, 0) + step
+    return {graph: count for graph, count in moved.items() if count}
 
 
 def _update_on_disk(

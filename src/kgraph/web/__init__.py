@@ -129,7 +129,7 @@ class Service:
             apply(delta.added, delta.removed)
         self.dataset_graphs = frozenset(self.graph.store.graph_names())
         self.default_graphs = {infer: self.graph.default_graph(infer) for infer in (True, False)}
-        checkpoint(self.graph, self.settings)
+        checkpoint(self.graph, self.settings, (delta.added, delta.removed))
         for hook in self.on_commit:
             hook()
 
