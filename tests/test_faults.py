@@ -134,11 +134,15 @@ def bind(tmp_path: Path) -> Iterator[tuple[Path, Callable[[bool], None]]]:
 
 
 def fill(folder: Path) -> Path:
-    """A file that takes every free block of ``folder``'s file system."""
+    """A file that takes every free block of ``folder``'s file system, and half a second later what the server freed
+    meanwhile (a dumps build in the data directory deletes the version it replaces once the new one is ready)."""
     filler = folder / "filler"
-    with filler.open("wb", buffering=0) as file, contextlib.suppress(OSError):
-        while True:
-            file.write(b"\0" * 4096)
+    with filler.open("wb", buffering=0) as file:
+        for _ in range(2):
+            with contextlib.suppress(OSError):
+                while True:
+                    file.write(b"\0" * 4096)
+            time.sleep(0.5)
     return filler
 
 
@@ -150,6 +154,7 @@ def test_a_full_disk_refuses_writes_until_space_returns(tmpfs: Callable[[str], P
     server = serve([], env(data_dir))
     assert update(server, place("lgov")).status_code == 200
     before, journal = dump(server), (data_dir / JOURNAL_NAME).read_bytes()
+    requests.get(server.url + "/dumps/", timeout=60)  # waits for the dumps of the write, built under data_dir too
     filler = fill(data_dir)
     # Bigger than what is left of the journal's last page: the disk fills up in the middle of the entry.
     refused = update(server, place("big", "x" * 20_000))
