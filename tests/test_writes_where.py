@@ -194,7 +194,7 @@ def test_a_modify_changes_what_it_changes_over_a_copy(
     store = _data(quads, own_graph)
     modify = modify_operation(update)
     assert modify is not None
-    assert _outcome(lambda: writer._run_matched(store, update, modify, own_graph), store) == _outcome(
+    assert _outcome(lambda: writer._run_matched(store, writes._parsed(update), modify, own_graph), store) == _outcome(
         lambda: writer._run_on_copy(store, update, own_graph), store
     ), update
 
@@ -362,9 +362,11 @@ def test_a_graph_operation_copies_only_the_graphs_it_names(
     writer = Writer(graph, Journal(tmp_path))
     writer.update(PREFIX + 'INSERT DATA { ex:a ex:p "1" , "2" }', who="alice")
     copied: list = []
-    real = writes._asserted_copy
+    real = writes._copy
     monkeypatch.setattr(
-        writes, "_asserted_copy", lambda store, graphs, empty: copied.append(graphs) or real(store, graphs, empty)
+        writes,
+        "_copy",
+        lambda store, empty, graphs=None, **kwargs: copied.append(graphs) or real(store, empty, graphs, **kwargs),
     )
     result = writer.update(f"DROP SILENT GRAPH <{EX}none>", who="alice")
     assert (result.added, result.removed, copied) == (0, 0, [{OWN, EX + "none", None}])

@@ -234,7 +234,7 @@ class Writer:
             return self._transact(who, lambda store: Edit(*data))
         modify = modify_operation(sparql) if self.graph.store.writes_in_place else None
         if modify is not None:
-            return self._transact(who, lambda store: self._run_matched(store, sparql, modify, own_graph))
+            return self._transact(who, lambda store: self._run_matched(store, _parsed(sparql), modify, own_graph))
         named = graph_operation(sparql) if self.graph.store.writes_in_place else None
         if named is not None:
             return self._transact(who, lambda store: self._run_on_copy(store, sparql, own_graph, only=named))
@@ -265,8 +265,8 @@ class Writer:
         templates instantiated with them: the write costs what it matches, not what the store holds. The solutions
         are read one by one in Python, so the write's time limit stops a ``WHERE`` that matches too much (one that
         must be evaluated whole before its first solution, such as an ``ORDER BY``, finishes first). Solutions
-        holding a triple term, and a dataset of ``USING NAMED`` alone, go to :meth:`_run_on_copy`."""
-        _check_update_syntax(sparql)
+        holding a triple term, and a dataset of ``USING NAMED`` alone, go to :meth:`_run_on_copy`. The caller has
+        had the update's syntax checked (:func:`_parsed`)."""
         dataset = self._where_dataset(store, modify, own_graph)
         if dataset is None:
             return self._run_on_copy(store, sparql, own_graph)
@@ -305,7 +305,7 @@ class Writer:
     ) -> Edit:
         """The quads a request of several operations changes: each operation's changes made in turn, so the next
         one's ``WHERE`` sees them, then taken back; the write then makes their sum like any other."""
-        _check_update_syntax(sparql)
+        _parsed(sparql)
         trial = RecordingStore(store)
         try:
             for operation, step in steps:
@@ -336,15 +336,10 @@ class Writer:
         graph), the copy holds those graphs, the contributor's and the default graph alone: what the operation reads
         and changes, at the cost of what they hold."""
         kept = None if only is None else {*only, own_graph, None} - set(DERIVED_GRAPHS)
-        copy = _asserted_copy(store, kept, self.empty_graphs)
+        copy = _copy(store, self.empty_graphs, kept, leave_out=DERIVED_GRAPHS)
         before = set(copy.quads())
         _move_graph(copy, own_graph, None)
-        try:
-            copy.update(sparql)
-        except SyntaxError as error:
-            raise QuerySyntaxError.from_pyoxigraph(error, sparql) from None
-        except (OSError, ValueError, RuntimeError) as error:
-            raise SparqlError(f"The update failed: {error}") from None
+        _run_update(copy, sparql)
         _move_graph(copy, None, own_graph)
         after = set(copy.quads())
         empty = copy.empty_graphs() if kept is None else (self.empty_graphs - kept) | copy.empty_graphs()
@@ -572,11 +567,18 @@ class Writer:
             raise WriteRejected(report)
 
 
-def _check_update_syntax(sparql: str) -> None:
-    """Raise the error the store would word for an update that is not valid SPARQL, by running it on an empty store:
-    the rewritten queries that find its changes accept some updates SPARQL refuses (a blank node in ``DELETE``)."""
+def _parsed(sparql: str) -> str:
+    """The update, once the store has run it on an empty dataset, raising the error it words for one that is not
+    valid SPARQL: the rewritten queries that find its changes accept some updates SPARQL refuses (a blank node in
+    ``DELETE``)."""
+    _run_update(EmbeddedStore(), sparql)
+    return sparql
+
+
+def _run_update(store: Store, sparql: str) -> None:
+    """Run an update on a scratch store, its errors worded for the client (located when it does not parse)."""
     try:
-        EmbeddedStore().update(sparql)
+        store.update(sparql)
     except SyntaxError as error:
         raise QuerySyntaxError.from_pyoxigraph(error, sparql) from None
     except (OSError, ValueError, RuntimeError) as error:
@@ -636,25 +638,22 @@ class _BlankNodes:
         return term
 
 
-def _asserted_copy(store: Store, graphs: set[str | None] | None, empty_graphs: set[str]) -> EmbeddedStore:
-    """An in-memory copy of the asserted graphs of ``store`` (of ``graphs`` only, None being the default graph,
-    when given), with those of ``empty_graphs`` it covers existing empty."""
+def _copy(
+    store: Store,
+    empty_graphs: set[str],
+    graphs: set[str | None] | None = None,
+    leave_out: Iterable[str] = (),
+) -> EmbeddedStore:
+    """An in-memory copy of ``store`` (of ``graphs`` only when given, None being the default graph; else of every
+    graph but those of ``leave_out``), with those of ``empty_graphs`` it covers existing empty: what a write is made
+    on when it cannot be made in place (a remote store), or run to find what it changes."""
     copy = EmbeddedStore()
     if graphs is None:
-        derived = {ox.NamedNode(name) for name in DERIVED_GRAPHS}
-        copy.add(q for q in store.quads() if q.graph_name not in derived)
+        left_out = {ox.NamedNode(name) for name in leave_out}
+        copy.add(q for q in store.quads() if q.graph_name not in left_out)
     else:
         copy.add(q for graph in graphs for q in store.graph_quads(graph))
     for name in empty_graphs if graphs is None else empty_graphs & graphs:
-        copy.declare_graph(name)
-    return copy
-
-
-def _copy(store: Store, empty_graphs: set[str]) -> EmbeddedStore:
-    """An in-memory copy of a store that cannot take a write back (a remote one), with the graphs that exist empty."""
-    copy = EmbeddedStore()
-    copy.add(store.quads())
-    for name in empty_graphs:
         copy.declare_graph(name)
     return copy
 

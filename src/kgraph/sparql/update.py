@@ -60,11 +60,7 @@ def data_changes(sparql: str, default_graph: str | None) -> tuple[list[ox.Quad],
 
     A write then costs what it changes: the quads are known without running the update over a copy of the store.
     """
-    tokens: _Tokens = [
-        (m.lastgroup or "", m.group(), m.start(), m.end())
-        for m in SPARQL_TOKEN.finditer(sparql)
-        if m.lastgroup not in ("ws", "comment")
-    ]
+    tokens = _significant(sparql)
     operations = _data_operations(sparql, tokens)
     if operations is None:
         return None
@@ -202,13 +198,18 @@ def modify_operation(sparql: str) -> Modify | None:
     return Modify(**clauses)
 
 
-def _after_prologue(sparql: str) -> tuple[_Tokens, int]:
-    """The update's significant tokens and the index of the first one after its ``PREFIX`` and ``BASE``."""
-    tokens: _Tokens = [
+def _significant(sparql: str) -> _Tokens:
+    """The update's tokens but whitespace and comments, as (kind, text, start, end)."""
+    return [
         (m.lastgroup or "", m.group(), m.start(), m.end())
         for m in SPARQL_TOKEN.finditer(sparql)
         if m.lastgroup not in ("ws", "comment")
     ]
+
+
+def _after_prologue(sparql: str) -> tuple[_Tokens, int]:
+    """The update's significant tokens and the index of the first one after its ``PREFIX`` and ``BASE``."""
+    tokens = _significant(sparql)
     at = 0
     while at < len(tokens) and _word(tokens, at) in ("PREFIX", "BASE"):
         at += 3 if _word(tokens, at) == "PREFIX" else 2

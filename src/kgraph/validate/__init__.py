@@ -357,7 +357,12 @@ def _locate_focus(
         rank = {graph: n for n, graph in enumerate(sources)}
         parents = [q for q in store.quads(obj=focus) if named_graph(q) != INFERRED_GRAPH]
         if not parents:
-            return _file_describing(store, focus, sources), None, None
+            stating = (
+                _files_stating(store, focus, as_subject=True, sources=sources)
+                if isinstance(focus, ox.BlankNode)
+                else []
+            )
+            return (display(stating[0].path) if stating else None), None, None
         parents.sort(key=lambda q: (rank.get(named_graph(q) or "", len(rank)), str(q.subject), str(q.predicate)))
         return _locate_focus(store, parents[0].subject, parents[0].predicate, sources)
     for source in _files_stating(store, focus, as_subject=True, sources=sources):
@@ -371,16 +376,8 @@ def _locate_focus(
     return None, None, None
 
 
-def _file_describing(store: Store, focus: Term | ox.Triple, sources: dict[str, LoadedFile]) -> str | None:
-    """The first of ``sources`` with a triple about ``focus``."""
-    if not isinstance(focus, ox.BlankNode):
-        return None
-    graphs = {named_graph(q) for q in store.quads(subject=focus)}
-    return next((display(source.path) for graph, source in sources.items() if graph in graphs), None)
-
-
 def _files_stating(
-    store: Store, term: ox.NamedNode, *, as_subject: bool, sources: dict[str, LoadedFile]
+    store: Store, term: ox.NamedNode | ox.BlankNode, *, as_subject: bool, sources: dict[str, LoadedFile]
 ) -> list[LoadedFile]:
     """The files with a triple about ``term`` (as subject), or mentioning it (as object), in the order of
     ``sources``; as subject, those that give its type first (where it is described, not only annotated)."""
