@@ -409,3 +409,22 @@ def test_the_timeline_view_orders_the_rows_by_their_dates(visit: Visit, live_ser
     assert visit.errors == []
     assert console == []
     assert visit.foreign() == []
+
+
+def test_a_large_answer_arrives_compressed_and_whole_in_the_table(visit: Visit, live_server) -> None:
+    """Guards the streamed path: an answer past 64 KiB is sent chunked and gzip-compressed as it is written; the
+    browser inflates it and the table has every row."""
+    console = _console(visit)
+    _open_page(visit, live_server.url)
+    large = "SELECT ?a ?b WHERE { ?a ?p ?o . ?b ?q ?r } LIMIT 3000"
+    plain = requests.post(live_server.endpoint, data={"query": large}, headers={"Accept-Encoding": "identity"})
+    assert len(plain.content) > 1 << 16 and "Content-Encoding" not in plain.headers
+    visit.page.evaluate("q => { window.kgraphYasgui.getTab().setQuery(q); }", large)
+    with visit.page.expect_response(lambda r: r.url.endswith("/sparql")) as answer:
+        visit.page.click(".yasqe .yasqe_queryButton")
+    headers = answer.value.all_headers()
+    assert (headers.get("content-encoding"), headers.get("transfer-encoding")) == ("gzip", "chunked")
+    visit.page.wait_for_selector(".yasr table.dataTable tbody tr td .rowNumber")
+    assert visit.page.locator(".yasr .yasr_response_chip").inner_text().startswith("3000 results")
+    assert visit.errors == []
+    assert console == []
