@@ -113,12 +113,11 @@ def main() -> None:
             if name != "kgraph":
                 servers.append(starters[name](dataset, workdir / name))
                 print(f"{name} ready after {servers[-1].ready_seconds:.1f} s", file=sys.stderr)
-        for server in servers:
+        shown = servers if "kgraph" in peers else servers[1:]  # kgraph served the dataset; it is stopped below
+        for server in shown:
             measure(server, queries, rounds, seconds)
-        if "kgraph" not in peers:
-            servers.remove(kgraph)
-        print(table(servers, queries, args.triples, dataset_size(dataset), rounds, seconds))
-        print(over_virtuoso(servers))
+        print(table(shown, queries, args.triples, dataset_size(dataset), rounds, seconds))
+        print(over_virtuoso(shown))
     finally:
         for server in servers:
             server.stop()

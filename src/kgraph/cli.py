@@ -90,7 +90,9 @@ def query(query_or_file: str, infer: bool, fmt: str, show_plan: bool) -> None:
     settings = Settings.from_env()
     with _Progress("query") as progress:
         graph = build(settings, progress=progress)
-    asked = QueryRequest(sparql, default_graph=graph.default_graph(infer), plan=settings.plan_queries)
+    asked = QueryRequest(
+        sparql, default_graph=graph.default_graph(infer), plan=settings.plan_queries, time_limit=settings.timeout
+    )
     source = "the query" if sparql == query_or_file else query_or_file
     if show_plan:
         try:

@@ -10,12 +10,14 @@ a last ``("end",)``, or an ``("error", ...)`` should the query fail or pass the 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, cast
 
 import pyoxigraph as ox
 
+from kgraph.sparql import columnar
 from kgraph.sparql.errors import QueryFailed, QuerySyntaxError, ResultTooLarge, ServiceFailed, SparqlError
 from kgraph.sparql.formats import negotiate
 from kgraph.sparql.planner import Plan, plan
@@ -37,6 +39,8 @@ class QueryRequest:
     """Whether the planner (:mod:`kgraph.sparql.planner`) may reorder the query before it is evaluated."""
     stream: bool = False
     """Whether an answer larger than :data:`STREAM_AFTER` is sent on in pieces as it is serialised."""
+    time_limit: float | None = None
+    """Seconds the query may run (the worker is stopped after): what the planner may spend on faster paths."""
 
 
 STREAM_AFTER = 1 << 16
@@ -95,12 +99,21 @@ def explain(store: Store, request: QueryRequest) -> str:
         pass  # parsed: an ASK evaluated over the empty store failed, which the real run will report
     if not request.plan:
         return Plan(request.sparql, request.sparql, note="the planner is off (KGRAPH_PLAN_QUERIES=false)").explain()
-    return planned(store, request).explain()
+    text = planned(store, request).explain()
+    if columnar.recognise(request.sparql) is not None and store.sparql_server() is None:
+        text += f"\n# Evaluation\n{columnar.EXPLAINED}\n"
+    return text
 
 
 def run_query(store: Store, request: QueryRequest) -> QueryResult:
-    """Evaluate the query as planned (as written when ``request.plan`` is off); a syntax error is reported on the
-    query as written, so its positions are the user's."""
+    """Evaluate the query as planned (as written when ``request.plan`` is off): a grouped count over columns when
+    it has that shape (:mod:`kgraph.sparql.columnar`), else by pyoxigraph; a syntax error is reported on the query
+    as written, so its positions are the user's."""
+    if request.plan:
+        counted = columnar.answer(store, request.sparql, request.default_graph, request.time_limit)
+        if counted is not None:
+            with contextlib.suppress(SyntaxError):  # modifiers pyoxigraph refuses: it reports them on the user's text
+                return store.query(counted)
     sparql = planned(store, request).rewritten if request.plan else request.sparql
     dataset = {"default_graph": request.default_graph, "named_graphs": request.named_graphs}
     try:

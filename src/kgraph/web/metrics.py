@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app
 from flask.sansio.app import App
 from flask.sansio.blueprints import BlueprintSetupState
 
+from kgraph.sparql import columnar
 from kgraph.sparql.cache import ResultCache
 from kgraph.sparql.stats import note_write
 
@@ -95,6 +96,7 @@ def after_write(app: App) -> None:
     """Forget what a write made stale: cached results and the planner's counts for the served store."""
     metrics_of(app).cache.clear()
     note_write(app.extensions["kgraph"].graph.store)
+    columnar.forget(app.extensions["kgraph"].graph.store)
 
 
 @bp.record_once

@@ -100,6 +100,7 @@ def endpoint() -> Response:
         format=asked.formats,
         plan=state.settings.plan_queries,
         stream=True,
+        time_limit=state.settings.timeout,
     )
     if asked.explain:
         return Response(explain(state.graph.store, query), content_type="text/plain; charset=utf-8")
