@@ -278,6 +278,7 @@ def _environment_only() -> str:
 @click.option("--max-nesting", type=int, default=None, help=_help("max_nesting"))
 @click.option("--service-allowlist", multiple=True, help=_help("service_allowlist") + " Repeatable.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help=_help("data_dir"))
+@click.option("--dumps-dir", type=click.Path(path_type=Path), default=None, help=_help("dumps_dir"))
 @click.option("--token-file", type=click.Path(path_type=Path), default=None, help=_help("token_file"))
 @click.option("--reasoner", type=click.Choice([r.value for r in ReasonerName]), default=None, help=_help("reasoner"))
 @click.option("--base", default=None, help=_help("base"))

@@ -151,6 +151,12 @@ class Settings:
         "Folder for the write journal and the default on-disk state.",
         default_factory=default_data_dir,
     )
+    dumps_dir: Path | None = _setting(
+        None,
+        "KGRAPH_DUMPS_DIR",
+        "Folder the /dumps/ files are built in (default: dumps/ in the data folder); another disk keeps a dumps build "
+        "from taking the space the write journal needs.",
+    )
     project_dir: Path | None = _setting(
         None, "KGRAPH_PROJECT_DIR", "Folder holding ontology/, data/, shapes/, queries/ and rules/."
     )
@@ -347,7 +353,7 @@ def _coerce(name: str, raw: str, source: str) -> Any:
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "service_allowlist":
         return tuple(raw.replace(",", " ").split())
-    if name in {"token_file", "data_dir", "project_dir", "cache_dir", "store_load_dir"}:
+    if name in {"token_file", "data_dir", "dumps_dir", "project_dir", "cache_dir", "store_load_dir"}:
         return Path(raw)
     return raw
 

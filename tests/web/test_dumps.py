@@ -63,6 +63,21 @@ def test_dumps_are_files_served_with_a_stable_etag(server: LiveServer, tmp_path:
     assert (revalidated.status_code, revalidated.content) == (304, b"")
 
 
+def test_the_dumps_are_built_in_the_dumps_folder_setting_not_the_data_directory(
+    serve: Callable[[list[str], dict[str, str]], LiveServer], tmp_path: Path
+) -> None:
+    data_dir, dumps_dir = tmp_path / "data", tmp_path / "elsewhere" / "dumps"
+    server = serve(
+        ["--dumps-dir", str(dumps_dir)],
+        {"KGRAPH_PROJECT_DIR": str(WRITES), "KGRAPH_DATA_DIR": str(data_dir), "KGRAPH_TOKEN": TOKEN},
+    )
+    downloaded = _get(server, "/dumps/inferred.ttl")
+    assert downloaded.status_code == 200
+    [built] = list(dumps_dir.glob("*/*/kgraph-inferred.ttl"))
+    assert built.read_bytes() == downloaded.content
+    assert not (data_dir / "dumps").exists()
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_gzip_is_sent_to_clients_that_accept_it(server: LiveServer, name: str) -> None:
     """Guards the precompressed copies: Content-Encoding gzip, the same bytes once decompressed, another ETag."""

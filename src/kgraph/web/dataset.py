@@ -108,7 +108,7 @@ def _start_dumps(setup: BlueprintSetupState) -> None:
         store = kg.store
         return built.run(store.with_timeout(BUILD_SECONDS) if isinstance(store, RemoteStore) else store)
 
-    dumps = Dumps(cache_folder(state.settings.data_dir), job, runner)
+    dumps = Dumps(cache_folder(state.settings.dumps_dir or state.settings.data_dir / "dumps"), job, runner)
     app.extensions[_DUMPS_KEY] = dumps
     state.on_commit.append(dumps.changed)  # the served data changed: build the dumps of the new version
     state.on_close.append(dumps.close)

@@ -339,10 +339,9 @@ class Dumps:
         return None
 
 
-def cache_folder(data_dir: Path) -> Path:
-    """A folder of this server's own for the dumps: under the data directory when it is writable, else a temporary
-    one; those of servers that are gone are deleted first."""
-    root = data_dir / "dumps"
+def cache_folder(root: Path) -> Path:
+    """A folder of this server's own for the dumps, under ``root`` (the dumps folder setting, else ``dumps/`` in the
+    data folder) when it is writable, else a temporary one; those of servers that are gone are deleted first."""
     try:
         root.mkdir(parents=True, exist_ok=True)
         for old in root.iterdir():
