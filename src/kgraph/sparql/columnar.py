@@ -5,7 +5,7 @@ class with several properties and counts the rows: pyoxigraph walks its in-memor
 the hundreds of thousands of rows, 150-250 ms at 1M triples, three to six times Virtuoso's time. Here each predicate
 the query names becomes two arrays (subjects and objects, as numbers, sorted), read from the store once per query
 worker and kept until the data changes; the join is a sorted search and a repeat per pattern, the grouping one
-sort (numpy): 15 ms for the same query (``bench/compare.py``, ``group-by``).
+sort (numpy): 20-23 ms for the same query through the server (``bench/compare.py``, ``group-by``).
 
 Only a query of this shape is answered so, everything else being left to pyoxigraph: ``SELECT`` of grouping
 variables and ``COUNT(*)``, ``COUNT(?v)`` or ``COUNT(DISTINCT ?v)`` aliases, a ``WHERE`` clause of triple patterns
@@ -13,8 +13,10 @@ whose predicates are IRIs and whose subjects and objects are variables or IRIs, 
 an optional ``GROUP BY`` of variables, and ``ORDER BY`` of variables, ``LIMIT`` and ``OFFSET``. The counts are
 handed back to pyoxigraph as a ``VALUES`` table under the query's own projection and modifiers, so the answer is
 serialised (every format), ordered and sliced by the same engine as any other. A group keyed by a blank node (which
-``VALUES`` cannot write), a join larger than :data:`MAX_CELLS` or columns costlier to build than the query's time
-allows fall back to pyoxigraph too, so the path never changes what a query answers, only how fast.
+``VALUES`` cannot write), a join larger than :data:`MAX_CELLS` or columns costlier to read than
+:data:`MAX_BUILD_TRIPLES` or the query's time limit allow fall back to pyoxigraph too, so the path changes how fast a
+query is answered, not what: except that the columns hold the default graph as the RDF merge of its graphs, as
+SPARQL says, where pyoxigraph 0.5 counts a triple once per graph holding it (oxigraph/oxigraph#1919).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import cast
 import numpy as np
 import pyoxigraph as ox
 
-from kgraph.sparql.planner import RDF_TYPE, Pattern, Tok, _tokenize, _Unplannable, _word
+from kgraph.sparql.planner import RDF_TYPE, Pattern, Tok, Unplannable, is_word, tokenize
 from kgraph.sparql.stats import Statistics
 from kgraph.store import Store
 
@@ -50,7 +52,7 @@ EXPLAINED = (
     "The counts are computed over columns of term numbers (kgraph.sparql.columnar), each predicate's pairs read from"
     " the store once per query worker, then written as a VALUES table under the query's projection and modifiers;"
     " pyoxigraph evaluates the query above instead should the join pass MAX_CELLS, a group be keyed by a blank node"
-    " or the columns cost more than a quarter of the time limit to read."
+    " or the columns take more than MAX_BUILD_TRIPLES or a quarter of the time limit to read."
 )
 _XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 _COUNT = "COUNT"
@@ -80,15 +82,13 @@ class GroupedCount:
     prologue: str
     modifiers: str
     """The query's ``ORDER BY``, ``LIMIT`` and ``OFFSET`` text, kept as written."""
-    grouped: bool
-    """Whether the query has a ``GROUP BY`` (without one, an empty match still gives one row of zeros)."""
 
 
 def recognise(sparql: str) -> GroupedCount | None:
     """The query as a grouped count over a basic graph pattern, or None when it has any other shape."""
     try:
-        return _read(sparql, [*_tokenize(sparql), Tok("end", "", len(sparql), len(sparql))])
-    except (_Unplannable, _NotThisShape, IndexError):
+        return _read(sparql, [*tokenize(sparql), Tok("end", "", len(sparql), len(sparql))])
+    except (Unplannable, _NotThisShape, IndexError):
         return None
 
 
@@ -98,14 +98,14 @@ class _NotThisShape(Exception):
 
 def _read(sparql: str, tokens: list[Tok]) -> GroupedCount:
     index = 0
-    while _word(tokens[index], "PREFIX"):
+    while is_word(tokens[index], "PREFIX"):
         index += 3
     prologue = sparql[: tokens[index].start]
-    if not _word(tokens[index], "SELECT"):
+    if not is_word(tokens[index], "SELECT"):
         raise _NotThisShape
     index += 1
     distinct = ""
-    if _word(tokens[index], "DISTINCT") or _word(tokens[index], "REDUCED"):
+    if is_word(tokens[index], "DISTINCT") or is_word(tokens[index], "REDUCED"):
         distinct = tokens[index].raw.upper()
         index += 1
     projection: list[str] = []
@@ -118,14 +118,14 @@ def _read(sparql: str, tokens: list[Tok]) -> GroupedCount:
         count, index = _count(tokens, index)
         counts.append(count)
         projection.append(count.alias)
-    if _word(tokens[index], "WHERE"):
+    if is_word(tokens[index], "WHERE"):
         index += 1
     if tokens[index].raw != "{" or not projection:
         raise _NotThisShape
     patterns, index = _triples(tokens, index + 1)
     group_by: list[str] = []
-    if _word(tokens[index], "GROUP"):
-        if not _word(tokens[index + 1], "BY"):
+    if is_word(tokens[index], "GROUP"):
+        if not is_word(tokens[index + 1], "BY"):
             raise _NotThisShape
         index += 2
         while tokens[index].kind == "var":
@@ -135,14 +135,7 @@ def _read(sparql: str, tokens: list[Tok]) -> GroupedCount:
             raise _NotThisShape
     modifiers = sparql[tokens[index].start :]
     query = GroupedCount(
-        tuple(patterns),
-        tuple(group_by),
-        tuple(projection),
-        tuple(counts),
-        distinct,
-        prologue,
-        modifiers,
-        bool(group_by),
+        tuple(patterns), tuple(group_by), tuple(projection), tuple(counts), distinct, prologue, modifiers
     )
     _check(query, tokens[index:-1])
     return query
@@ -150,10 +143,10 @@ def _read(sparql: str, tokens: list[Tok]) -> GroupedCount:
 
 def _count(tokens: list[Tok], index: int) -> tuple[Count, int]:
     """``( COUNT ( [DISTINCT] * | ?v ) AS ?alias )`` from the ``(`` at ``index``."""
-    if not _word(tokens[index + 1], _COUNT) or tokens[index + 2].raw != "(":
+    if not is_word(tokens[index + 1], _COUNT) or tokens[index + 2].raw != "(":
         raise _NotThisShape
     index += 3
-    distinct = _word(tokens[index], "DISTINCT")
+    distinct = is_word(tokens[index], "DISTINCT")
     index += distinct
     argument = tokens[index]
     if argument.raw == "*" and not distinct:
@@ -162,7 +155,7 @@ def _count(tokens: list[Tok], index: int) -> tuple[Count, int]:
         variable = argument.raw[1:]
     else:
         raise _NotThisShape
-    if tokens[index + 1].raw != ")" or not _word(tokens[index + 2], "AS") or tokens[index + 3].kind != "var":
+    if tokens[index + 1].raw != ")" or not is_word(tokens[index + 2], "AS") or tokens[index + 3].kind != "var":
         raise _NotThisShape
     if tokens[index + 4].raw != ")":
         raise _NotThisShape
@@ -233,16 +226,16 @@ def _check_modifiers(rest: list[Tok], known: set[str]) -> None:
     index = 0
     while index < len(rest):
         token = rest[index]
-        if _word(token, "ORDER") and index + 1 < len(rest) and _word(rest[index + 1], "BY"):
+        if is_word(token, "ORDER") and index + 1 < len(rest) and is_word(rest[index + 1], "BY"):
             index += 2
-            while index < len(rest) and not (_word(rest[index], "LIMIT") or _word(rest[index], "OFFSET")):
+            while index < len(rest) and not (is_word(rest[index], "LIMIT") or is_word(rest[index], "OFFSET")):
                 term = rest[index]
                 if term.kind == "var" and term.raw[1:] not in known:
                     raise _NotThisShape
-                if term.kind != "var" and term.raw not in "()" and not (_word(term, "ASC") or _word(term, "DESC")):
+                if term.kind != "var" and term.raw not in "()" and not (is_word(term, "ASC") or is_word(term, "DESC")):
                     raise _NotThisShape
                 index += 1
-        elif (_word(token, "LIMIT") or _word(token, "OFFSET")) and index + 1 < len(rest):
+        elif (is_word(token, "LIMIT") or is_word(token, "OFFSET")) and index + 1 < len(rest):
             if not rest[index + 1].raw.isdigit():
                 raise _NotThisShape
             index += 2

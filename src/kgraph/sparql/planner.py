@@ -44,7 +44,7 @@ Estimator = Callable[["Pattern"], int]
 """Gives the number of triples matching a pattern whose variables are left free (statistics)."""
 
 
-class _Unplannable(Exception):
+class Unplannable(Exception):
     """The query has a shape the pass does not analyse; it then runs as written."""
 
 
@@ -141,14 +141,14 @@ def plan(sparql: str, estimate: Estimator | None = None) -> Plan:
     """
     result = Plan(sparql, sparql)
     try:
-        tokens = _tokenize(sparql)
+        tokens = tokenize(sparql)
         start = _where_group(tokens)
         if start is None:
             result.note = "no query pattern to plan"
             return result
         counted = _Counting(estimate, result.statistics) if estimate else None
         edit = _plan_group(sparql, tokens, start, counted, result.changes)
-    except _Unplannable as reason:
+    except Unplannable as reason:
         return Plan(sparql, sparql, note=str(reason))
     except (IndexError, StopIteration):
         return Plan(sparql, sparql, note="the query is not well formed")
@@ -179,7 +179,7 @@ class _Counting:
 # --- tokens and structure ---
 
 
-def _tokenize(sparql: str) -> list[Tok]:
+def tokenize(sparql: str) -> list[Tok]:
     """Significant tokens with spans; prefixed names expanded by the query's PREFIX declarations."""
     prefixes: dict[str, str] = {}
     tokens: list[Tok] = []
@@ -194,15 +194,16 @@ def _tokenize(sparql: str) -> list[Tok]:
         elif kind == "pname":
             namespace = prefixes.get(match.group("prefix"))
             text = namespace + re.sub(r"\\(.)", r"\1", match.group("local")) if namespace is not None else ""
-        if len(tokens) >= 2 and _word(tokens[-2], "PREFIX") and tokens[-1].kind == "pname" and kind == "iri":
+        if len(tokens) >= 2 and is_word(tokens[-2], "PREFIX") and tokens[-1].kind == "pname" and kind == "iri":
             prefixes[tokens[-1].raw[:-1]] = text
-        if _word(tokens[-1] if tokens else None, "BASE"):
-            raise _Unplannable("BASE makes IRIs relative; the query is evaluated as written")
+        if is_word(tokens[-1] if tokens else None, "BASE"):
+            raise Unplannable("BASE makes IRIs relative; the query is evaluated as written")
         tokens.append(Tok(kind, raw, match.start(), match.end(), text))
     return tokens
 
 
-def _word(token: Tok | None, keyword: str) -> bool:
+def is_word(token: Tok | None, keyword: str) -> bool:
+    """Whether the token is the keyword (any case)."""
     return token is not None and token.kind == "word" and token.raw.upper() == keyword
 
 
@@ -212,12 +213,12 @@ def _where_group(tokens: list[Tok]) -> int | None:
     form = tokens[first].raw.upper() if first is not None else None
     if form not in _FORMS or first is None:
         return None
-    if form == "CONSTRUCT" and _word(tokens[first + 1] if first + 1 < len(tokens) else None, "WHERE"):
-        raise _Unplannable("CONSTRUCT WHERE: its pattern is also its template")
+    if form == "CONSTRUCT" and is_word(tokens[first + 1] if first + 1 < len(tokens) else None, "WHERE"):
+        raise Unplannable("CONSTRUCT WHERE: its pattern is also its template")
     depth = 0
     seen_where = False
     for index, token in enumerate(tokens):
-        if _word(token, "WHERE") and depth == 0:
+        if is_word(token, "WHERE") and depth == 0:
             seen_where = True
         if token.raw == "{" and depth == 0 and (seen_where or form != "CONSTRUCT"):
             return index
@@ -238,7 +239,7 @@ def _closing(tokens: list[Tok], index: int) -> int:
         depth += _depth_step(tokens[position])
         if depth == 0:
             return position
-    raise _Unplannable("unbalanced brackets")
+    raise Unplannable("unbalanced brackets")
 
 
 def _variables(tokens: list[Tok], start: int, end: int) -> frozenset[str]:
@@ -291,32 +292,32 @@ def _element(tokens: list[Tok], index: int, close: int) -> tuple[Element, int]:
     if token.raw == "{":
         return _union(tokens, index)
     if token.kind == "word" and upper not in ("A", "TRUE", "FALSE"):
-        raise _Unplannable(f"unexpected keyword {token.raw}")
+        raise Unplannable(f"unexpected keyword {token.raw}")
     return _triples(tokens, index, close)
 
 
 def _expect(tokens: list[Tok], index: int, raw: str) -> int:
     if index >= len(tokens) or tokens[index].raw != raw:
-        raise _Unplannable(f"expected {raw!r}")
+        raise Unplannable(f"expected {raw!r}")
     return index
 
 
 def _filter_end(tokens: list[Tok], index: int) -> int:
     """Last token of a FILTER's constraint: a bracketed expression, a built-in call, EXISTS or a function call."""
     if index >= len(tokens):
-        raise _Unplannable("FILTER without a constraint")
+        raise Unplannable("FILTER without a constraint")
     if tokens[index].raw == "(":
         return _closing(tokens, index)
-    if _word(tokens[index], "NOT"):
+    if is_word(tokens[index], "NOT"):
         index += 1
-    if _word(tokens[index], "EXISTS"):
+    if is_word(tokens[index], "EXISTS"):
         return _closing(tokens, _expect(tokens, index + 1, "{"))
     return _closing(tokens, _expect(tokens, index + 1, "("))
 
 
 def _union(tokens: list[Tok], index: int) -> tuple[Element, int]:
     """A nested group, or groups joined by UNION; a subquery is a barrier."""
-    if _word(tokens[index + 1] if index + 1 < len(tokens) else None, "SELECT"):
+    if is_word(tokens[index + 1] if index + 1 < len(tokens) else None, "SELECT"):
         end = _closing(tokens, index)
         return _make(tokens, "barrier", index, end), end + 1
     groups = []
@@ -324,7 +325,7 @@ def _union(tokens: list[Tok], index: int) -> tuple[Element, int]:
     while True:
         end = _closing(tokens, index)
         groups.append((index, end))
-        if end + 2 < len(tokens) and _word(tokens[end + 1], "UNION") and tokens[end + 2].raw == "{":
+        if end + 2 < len(tokens) and is_word(tokens[end + 1], "UNION") and tokens[end + 2].raw == "{":
             index = end + 2
             continue
         return _make(tokens, "join", start, end, groups=groups), end + 1
@@ -340,7 +341,7 @@ def _triples(tokens: list[Tok], index: int, close: int) -> tuple[Element, int]:
             break
         depth += _depth_step(token)
         if depth < 0:
-            raise _Unplannable("unbalanced brackets")
+            raise Unplannable("unbalanced brackets")
         if depth == 0 and token.raw == ".":
             index += 1
             break
@@ -379,7 +380,7 @@ def _patterns(block: list[Tok]) -> list[Pattern]:
         lateral = not any(t.kind == "other" and t.raw in ("*", "?") for t in verb)
         for obj in _split(part[after:], ","):
             if not obj:
-                raise _Unplannable("a triple without an object")
+                raise Unplannable("a triple without an object")
             spans = tuple(
                 (first.start, last.end)
                 for first, last in ((block[0], block[0]), (verb[0], verb[-1]), (obj[0], obj[-1]))
@@ -421,7 +422,7 @@ def _path_element(tokens: list[Tok], index: int) -> int:
         index += 1
     token = tokens[index] if index < len(tokens) else None
     if token is None:
-        raise _Unplannable("a path the planner does not read")
+        raise Unplannable("a path the planner does not read")
     if token.kind in ("iri", "pname") or token.raw == "a":
         index += 1
     elif token.raw == "!":
@@ -430,7 +431,7 @@ def _path_element(tokens: list[Tok], index: int) -> int:
         end = _path_end(tokens, index + 1)
         index = _expect(tokens, end, ")") + 1
     else:
-        raise _Unplannable("a path the planner does not read")
+        raise Unplannable("a path the planner does not read")
     if _raw(tokens, index) in ("*", "+", "?"):
         index += 1
     return index
