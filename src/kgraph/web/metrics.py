@@ -4,7 +4,8 @@ Every query of ``/sparql`` is answered from the result cache (:mod:`kgraph.sparq
 and counted here with its outcome and the time taken (``kgraph.web.sparql``, which streams large answers).
 ``/metrics`` shows those counts: queries by outcome, a latency histogram, cache hits and misses and size, and
 query-worker restarts (a worker killed at the time limit or found dead is replaced). Writes call
-:func:`after_write`, which empties the cache and the planner's statistics of the served store.
+:func:`after_write`, which empties the cache and forgets the planner's statistics and columns of the served store
+(query workers are forked afresh after a write and start without either; this process may keep them too).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def metrics_of(app: App) -> QueryMetrics:
 
 
 def after_write(app: App) -> None:
-    """Forget what a write made stale: cached results and the planner's counts for the served store."""
+    """Forget what a write made stale: cached results, the planner's counts and the columns of the served store."""
     metrics_of(app).cache.clear()
     note_write(app.extensions["kgraph"].graph.store)
     columnar.forget(app.extensions["kgraph"].graph.store)
