@@ -4,8 +4,9 @@ A summary table ("how many events each agency's reports describe, by event type"
 class with several properties and counts the rows: pyoxigraph walks its in-memory index node by node for each of
 the hundreds of thousands of rows, 150-250 ms at 1M triples, three to six times Virtuoso's time. Here each predicate
 the query names becomes two arrays (subjects and objects, as numbers, sorted), read from the store once per query
-worker and kept until the data changes; the join is a sorted search and a repeat per pattern, the grouping one
-sort (numpy): 20-23 ms for the same query through the server (``bench/compare.py``, ``group-by``).
+worker, after it answered the first query needing them as pyoxigraph does, and kept until the data changes; the
+join is a sorted search and a repeat per pattern, the grouping one sort (numpy): 20-23 ms for the same query through
+the server (``bench/compare.py``, ``group-by``).
 
 Only a query of this shape is answered so, everything else being left to pyoxigraph: ``SELECT`` of grouping
 variables and ``COUNT(*)``, ``COUNT(?v)`` or ``COUNT(DISTINCT ?v)`` aliases, a ``WHERE`` clause of triple patterns
@@ -50,7 +51,8 @@ BUILD_SHARE_OF_TIME_LIMIT = 0.25
 """The part of a query's time limit that building its missing columns may take; otherwise pyoxigraph answers."""
 EXPLAINED = (
     "The counts are computed over columns of term numbers (kgraph.sparql.columnar), each predicate's pairs read from"
-    " the store once per query worker, then written as a VALUES table under the query's projection and modifiers;"
+    " the store once per query worker (after answering the first query that needs them as written), then written as"
+    " a VALUES table under the query's projection and modifiers;"
     " pyoxigraph evaluates the query above instead should the join pass MAX_CELLS, a group be keyed by a blank node"
     " or the columns take more than MAX_BUILD_TRIPLES or a quarter of the time limit to read."
 )
@@ -274,6 +276,8 @@ class _Columns:
         self.terms: list[bytes] = []
         self.pairs: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self.reversed: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self.noted: set[tuple[str, tuple[str, ...] | None]] = set()
+        """(predicate, graphs) a query needed and did not find: read once the query is answered."""
 
     def number_of(self, iri: str) -> int:
         """The number of an IRI read so far; -1 (matching nothing) if no column read holds it."""
@@ -332,7 +336,8 @@ def answer(
     time_limit: float | None = None,
 ) -> str | None:
     """The query rewritten as its answer (a ``VALUES`` table of the counts under the query's projection and
-    modifiers), or None when pyoxigraph should evaluate it as it is."""
+    modifiers), or None when pyoxigraph should evaluate it as it is: also when its columns are not read yet, which
+    they are then noted to be, by :func:`read_noted` (a query worker calls it once its reply is sent)."""
     query = recognise(sparql)
     if query is None or store.sparql_server() is not None or default_graph == []:
         return None
@@ -340,21 +345,37 @@ def answer(
     with _lock:
         columns = _by_store.setdefault(store, _Columns())
     try:
-        _afford(store, columns, query, graphs, time_limit)
+        missing = {(pattern[1], graphs) for pattern in query.patterns} - columns.pairs.keys()
+        if missing:
+            _afford(store, missing, time_limit)
+            columns.noted |= missing
+            return None
         return _as_values(query, _grouped(_join(store, columns, query, graphs), query), columns)
     except Exception:  # too big, or any fault of this path: pyoxigraph answers, as the planner's fallback does
         return None
 
 
-def _afford(
-    store: Store, columns: _Columns, query: GroupedCount, graphs: tuple[str, ...] | None, limit: float | None
-) -> None:
-    """Refuse columns that would take more than their share of the time limit, or too much memory, to read."""
-    missing = {pattern[1] for pattern in query.patterns if (pattern[1], graphs) not in columns.pairs}
-    if not missing:
+def read_noted(store: Store) -> None:
+    """Read the columns queries asked for and did not find (see :func:`answer`).
+
+    A query worker calls this after sending its reply: the query that needed them was answered by pyoxigraph in its
+    usual time (200 ms for ``group-by`` at 1M triples) instead of waiting for them (1.1 s more), and a next one
+    waits at most for what is left of the reading. ``kgraph query``, one query per process, never reads any."""
+    with _lock:
+        columns = _by_store.get(store)
+    if columns is None:
         return
-    count = Statistics(store, list(graphs) if graphs is not None else None)
-    triples = sum(count(Pattern(None, predicate, None)) for predicate in missing)
+    noted, columns.noted = columns.noted, set()
+    for predicate, graphs in noted:
+        columns.by_subject(store, predicate, graphs)
+
+
+def _afford(store: Store, missing: set[tuple[str, tuple[str, ...] | None]], limit: float | None) -> None:
+    """Refuse columns that would take more than their share of the time limit, or too much memory, to read."""
+    triples = 0
+    for predicate, graphs in missing:
+        count = Statistics(store, list(graphs) if graphs is not None else None)
+        triples += count(Pattern(None, predicate, None))
     if triples > MAX_BUILD_TRIPLES:
         raise _TooBig
     if limit is not None and triples * BUILD_SECONDS_PER_TRIPLE > limit * BUILD_SHARE_OF_TIME_LIMIT:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kgraph.sparql import columnar
 from kgraph.sparql.datasets import Dataset, prepare
 from kgraph.sparql.evaluate import evaluate
 from kgraph.store import Store
@@ -251,3 +252,5 @@ def _worker(sock: socket.socket, store: Store, max_result_bytes: int) -> None:
             return
         run = getattr(request, "run", None)
         send(sock, run(store) if run else evaluate(store, request, max_result_bytes, lambda part: send(sock, part)))
+        with contextlib.suppress(Exception):  # columns left unread are noted again by the next query needing them
+            columnar.read_noted(store)
