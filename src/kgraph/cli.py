@@ -23,8 +23,6 @@ from kgraph.infer.explain import explain as explain_triple
 from kgraph.infer.terms import TermSyntaxError, parse_triple, shorten
 from kgraph.link import LinkOptions
 from kgraph.sparql.errors import QuerySyntaxError
-from kgraph.sparql.evaluate import QueryRequest, run_query
-from kgraph.sparql.evaluate import explain as explain_plan
 from kgraph.store import QueryResult
 from kgraph.store.results import serialized
 
@@ -86,6 +84,8 @@ def query(query_or_file: str, infer: bool, fmt: str, show_plan: bool) -> None:
     """
     sparql = _query_text(query_or_file)
     from kgraph.graph import build  # loading the graph pulls in every layer: only when needed
+    from kgraph.sparql.evaluate import QueryRequest, run_query  # and numpy, for the columns: only for queries
+    from kgraph.sparql.evaluate import explain as explain_plan
 
     settings = Settings.from_env()
     with _Progress("query") as progress:
