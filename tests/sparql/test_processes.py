@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -147,3 +149,14 @@ def test_a_zygote_forks_workers_that_answer_queries_and_jobs() -> None:
         processes.reap(zygote, grace=10)
     with pytest.raises(ChildProcessError):
         os.waitpid(zygote, os.WNOHANG)
+
+
+def test_the_serving_modules_leave_the_process_single_threaded_for_the_zygote_fork() -> None:
+    """numpy (the columns) starts an OpenBLAS thread at import unless told not to; the fork needs one thread."""
+    code = (
+        "import os, kgraph.web.server, kgraph.sparql.executor, kgraph.sparql.evaluate, numpy\n"
+        "print(len(os.listdir('/proc/self/task')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    threads = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert threads.stdout == "1\n"

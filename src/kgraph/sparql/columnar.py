@@ -24,13 +24,18 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-import numpy as np
+# numpy's OpenBLAS starts a thread at import, and the server forks its query zygote while single-threaded
+# (kgraph.sparql.processes); the columns need no linear algebra, so BLAS gets none.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # after the setting above, which numpy reads at import
 import pyoxigraph as ox
 
 from kgraph.sparql.planner import RDF_TYPE, Pattern, Tok, Unplannable, is_word, tokenize
