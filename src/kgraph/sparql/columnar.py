@@ -33,7 +33,7 @@ from typing import cast
 
 # numpy's OpenBLAS starts a thread at import, and the server forks its query zygote while single-threaded
 # (kgraph.sparql.processes); the columns need no linear algebra, so BLAS gets none.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import numpy as np  # after the setting above, which numpy reads at import
 import pyoxigraph as ox
