@@ -16,8 +16,8 @@ handed back to pyoxigraph as a ``VALUES`` table under the query's own projection
 serialised (every format), ordered and sliced by the same engine as any other. A group keyed by a blank node (which
 ``VALUES`` cannot write), a join larger than :data:`MAX_CELLS` or columns costlier to read than
 :data:`MAX_BUILD_TRIPLES` or the query's time limit allow fall back to pyoxigraph too, so the path changes how fast a
-query is answered, not what: except that the columns hold the default graph as the RDF merge of its graphs, as
-SPARQL says, where pyoxigraph 0.5 counts a triple once per graph holding it (oxigraph/oxigraph#1919).
+query is answered, not what (a triple held by two of the default graph's graphs counts twice in both, as pyoxigraph
+0.5 reads such a default graph: oxigraph/oxigraph#1919).
 """
 
 from __future__ import annotations
@@ -289,7 +289,9 @@ class _Columns:
         return self.numbers.get(f"<{iri}>".encode(), -1)
 
     def by_subject(self, store: Store, predicate: str, graphs: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
-        """(subjects, objects) of the predicate in the graphs' merge, sorted by subject, then object."""
+        """(subjects, objects) of the predicate in the graphs, sorted by subject, then object: a triple once per graph
+        holding it, as pyoxigraph reads a default graph of several graphs (oxigraph/oxigraph#1919), so that a query's
+        answer does not depend on which of the two answers it."""
         key = (predicate, graphs)
         if key not in self.pairs:
             result = store.query(
@@ -306,7 +308,7 @@ class _Columns:
             if len(self.terms) >= 1 << 31:
                 raise _TooBig
             pairs = np.array(numbered, dtype=np.int64).reshape(-1, 2)
-            packed = _distinct((pairs[:, 0] << 32) | pairs[:, 1])  # the merge: a triple of two graphs once
+            packed = np.sort((pairs[:, 0] << 32) | pairs[:, 1])  # a triple once per graph, as pyoxigraph reads it
             self.pairs[key] = (packed >> 32, packed & 0xFFFFFFFF)
         return self.pairs[key]
 
@@ -471,11 +473,15 @@ def _join_one(table: dict, matches: _Matches) -> dict:
 
 
 def _semi_join(table: dict, relation: dict) -> dict:
-    """Rows of the table whose values of the pattern's variables appear together in its matches (a pattern's
-    pairs are distinct, so each row is kept once)."""
+    """The table's rows whose values of the pattern's variables appear together in its matches, each repeated as
+    often as they appear there (a triple of two of the default graph's graphs matches twice, as in pyoxigraph)."""
     names = list(relation)
-    keep = np.isin(_packed([table[name] for name in names]), _packed([relation[name] for name in names]))
-    return {name: column[keep] for name, column in table.items()}
+    keys = np.sort(_packed([relation[name] for name in names]))
+    wanted = _packed([table[name] for name in names])
+    found = np.searchsorted(keys, wanted, "right") - np.searchsorted(keys, wanted, "left")
+    if int(found.sum()) * len(table) > MAX_CELLS:
+        raise _TooBig
+    return {name: np.repeat(column, found) for name, column in table.items()}
 
 
 def _packed(columns: list[np.ndarray]) -> np.ndarray:
