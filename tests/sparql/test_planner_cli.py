@@ -46,7 +46,7 @@ def test_a_query_that_does_not_parse_exits_2_located(run, tmp_path, explain):
     result = run("query", *explain, str(broken))
     assert (result.exit_code, result.stderr) == (
         2,
-        f"kgraph: {broken}: Syntax error at line 3, column 1: expected OPTIONAL\n",
+        f"kgraph: {broken}: Syntax error at line 3, column 1 (after 'SELECT * WHERE {{ ?s ?p }}'): expected OPTIONAL\n",
     )
 
 

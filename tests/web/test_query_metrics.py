@@ -124,7 +124,10 @@ def test_a_failed_query_is_counted_as_an_error_and_not_cached(app: Flask) -> Non
             answer(service(app), QueryRequest("SELECT WHERE {"), infer=True)
         assert metrics.outcomes["error"] == errors + 1
         assert len(metrics.cache) == 0
-    assert str(raised.value).startswith("Syntax error at line 1, column 15 (after 'SELECT WHERE {'): expected ")
+    assert str(raised.value) == (
+        "Syntax error at line 1, column 15 (after 'SELECT WHERE {'): the query ends before the '{' opened at line 1, "
+        "column 14 is closed"
+    )
 
 
 def test_after_write_empties_the_cache(app: Flask) -> None:

@@ -423,6 +423,15 @@ def test_syntax_error_says_line_and_column(fixture_server: LiveServer) -> None:
     assert response.text.startswith("Syntax error at line 2, column ")
 
 
+def test_a_group_left_open_is_named_with_where_it_opened(fixture_server: LiveServer) -> None:
+    response = _get(fixture_server, "SELECT ?s WHERE {\n  ?s ?p ?o .\n  FILTER (?o != 3)\n")
+    assert response.status_code == 400
+    assert response.text == (
+        "Syntax error at line 4, column 1 (after 'FILTER (?o != 3)'): the query ends before the '{' opened at line 1, "
+        "column 17 is closed\n"
+    )
+
+
 def test_method_not_allowed_lists_the_allowed_ones(fixture_server: LiveServer) -> None:
     response = requests.delete(fixture_server.endpoint, timeout=30)
     assert response.status_code == 405

@@ -254,6 +254,26 @@ def test_an_error_reads_as_text_with_its_place_marked_in_the_editor(visit: Visit
     assert visit.foreign() == []
 
 
+def test_a_bracket_of_the_wrong_kind_is_marked_with_the_one_it_cannot_close(visit: Visit, live_server) -> None:
+    query = "SELECT ?s WHERE {\n  ?s ?p ?o FILTER (?o > 3 }"
+    _open_page(visit, live_server.url)
+    visit.page.evaluate("q => { window.kgraphYasgui.getTab().setQuery(q); }", query)
+    visit.page.click(".yasqe .yasqe_queryButton")
+    message = visit.page.locator(".yasr .query-error .message")
+    message.wait_for()
+    assert message.inner_text() == (
+        "Syntax error at line 2, column 28 (after '?s ?p ?o FILTER (?o > 3 }'): '}' cannot close the '(' opened at "
+        "line 2, column 19, which needs ')'"
+    )
+    assert visit.page.locator(".yasqe .query-error-mark").inner_text() == "}"
+    assert visit.page.locator(".yasqe .query-error-opener").inner_text() == "("
+    visit.page.evaluate("() => { window.kgraphYasgui.getTab().setQuery('ASK {}'); }")
+    visit.page.click(".yasqe .yasqe_queryButton")
+    visit.page.wait_for_selector(".yasr .query-error", state="detached")
+    assert visit.page.locator(".yasqe .query-error-opener").count() == 0
+    assert visit.errors == []
+
+
 def test_a_share_link_restores_the_query_and_its_settings(visit: Visit, browser: Browser, live_server) -> None:
     _open_page(visit, live_server.url)
     visit.page.uncheck("#infer")

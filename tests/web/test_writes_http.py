@@ -106,6 +106,18 @@ def test_a_missing_or_wrong_token_is_refused(server: LiveServer) -> None:
     assert select(server, "SELECT ?s WHERE { ?s a kg:Settlement }") == ["https://w3id.org/kgraph/id/sudzha"]
 
 
+def test_an_update_with_a_bracket_of_the_wrong_kind_is_refused_naming_it(server: LiveServer) -> None:
+    before = count(server)
+    response = update(server, PREFIXES + "INSERT DATA {\n  kgr:lgov kg:locatedIn (kgr:kursk-oblast }")
+    assert (response.status_code, response.text) == (
+        400,
+        f"Syntax error at line {PREFIXES.count(chr(10)) + 2}, column 44 (after ':locatedIn "
+        f"(kgr:kursk-oblast }}'): '}}' cannot close the '(' opened at line {PREFIXES.count(chr(10)) + 2}, column 25, "
+        "which needs ')'\n",
+    )
+    assert count(server) == before
+
+
 def test_a_valid_write_is_visible_to_the_next_query_with_its_inferences(server: LiveServer) -> None:
     response = update(server, place("lgov"))
     assert response.status_code == 200

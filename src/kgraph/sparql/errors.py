@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from kgraph.sparql.lexer import SPARQL_TOKEN, bracket_fault, line_and_column, offset_of
+
 _PYOXIGRAPH_POSITION = re.compile(r"^error at (\d+):(\d+):\s*(.*)$", re.DOTALL)
 _CHAR_CLASS = re.compile(r",?\s*\[(?:'[^']*'|[^\]'])*\]")
 
@@ -37,25 +39,61 @@ class QuerySyntaxError(SparqlError):
     def from_pyoxigraph(cls, error: SyntaxError, sparql: str | None = None) -> QuerySyntaxError:
         """Reword pyoxigraph's ``error at L:C: ...`` so people see line, column and the text there.
 
-        pyoxigraph's column points just past the token it could not use, so the text shown is the
-        end of that line up to the column.
+        pyoxigraph's column points at or just past the token it could not use, so the text shown is the text up to
+        the column. Where a bracket does not pair by that point (or at all, when the parser ran to the end), the
+        message says which bracket, and where the open one was opened: pyoxigraph's own list
+        of the tokens it could have read next names no bracket, and reads "expected OPTIONAL" for a group never
+        closed.
         """
         text = str(error)
         match = _PYOXIGRAPH_POSITION.match(text)
         if not match:
             return cls(f"Syntax error: {text}")
-        line, column, detail = match.groups()
-        near = _text_before(sparql, int(line), int(column)) if sparql else ""
-        where = f" (after {near!r})" if near else ""
-        return cls(f"Syntax error at line {line}, column {column}{where}: {_readable(detail)}")
+        line, column, detail = int(match.group(1)), int(match.group(2)), match.group(3)
+        if sparql is None:
+            return cls(f"Syntax error at line {line}, column {column}: {_readable(detail)}")
+        reported = offset_of(sparql, line, column)
+        fault = bracket_fault(sparql)
+        if fault is not None and fault.closer is not None and fault.closer[1] <= reported:
+            return cls(_unpaired(sparql, fault.closer, fault.opener))
+        where = _position(line, column, _text_before(sparql, reported))
+        if fault is not None and fault.opener is not None and _only_blanks_from(sparql, reported):
+            return cls(f"{where}: the query ends before the {_opened(sparql, fault.opener)} is closed")
+        return cls(f"{where}: {_readable(detail)}")
 
 
-def _text_before(sparql: str, line: int, column: int) -> str:
-    """Up to 30 characters of the given line before the column, for locating the error by eye."""
-    lines = sparql.splitlines()
-    if not 1 <= line <= len(lines):
-        return ""
-    return lines[line - 1][: max(column - 1, 0)][-30:].strip()
+def _unpaired(sparql: str, closer: tuple[str, int], opener: tuple[str, int] | None) -> str:
+    """A closing bracket of the wrong kind, or with nothing open, located just past it as pyoxigraph locates the
+    token it could not use (the query page marks the character before the column)."""
+    line, column = line_and_column(sparql, closer[1] + 1)
+    where = _position(line, column, _text_before(sparql, closer[1] + 1))
+    if opener is None:
+        return f"{where}: {closer[0]!r} closes no bracket (every one before it is closed)"
+    return f"{where}: {closer[0]!r} cannot close the {_opened(sparql, opener)}, which needs {_PAIRS[opener[0]]!r}"
+
+
+def _opened(sparql: str, bracket: tuple[str, int]) -> str:
+    line, column = line_and_column(sparql, bracket[1])
+    return f"{bracket[0]!r} opened at line {line}, column {column}"
+
+
+def _position(line: int, column: int, near: str) -> str:
+    return f"Syntax error at line {line}, column {column}" + (f" (after {near!r})" if near else "")
+
+
+def _text_before(sparql: str, offset: int) -> str:
+    """Up to 30 characters before the offset on its line, or on the last line before it with any, for locating
+    the error by eye."""
+    before = sparql[: max(offset, 0)].rstrip()
+    return before[before.rfind("\n") + 1 :][-30:].strip()
+
+
+def _only_blanks_from(sparql: str, offset: int) -> bool:
+    """Whether nothing but blanks and comments follows ``offset``: the parser ran to the end of the query."""
+    return all(match.lastgroup in ("ws", "comment") for match in SPARQL_TOKEN.finditer(sparql, max(offset, 0)))
+
+
+_PAIRS = {"{": "}", "(": ")", "[": "]"}
 
 
 def _readable(detail: str) -> str:

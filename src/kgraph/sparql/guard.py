@@ -19,29 +19,11 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from kgraph.sparql.errors import ForbiddenQuery
+from kgraph.sparql.lexer import TERMS
 
-_IRI_RUN = r"""[^<>"{}|^`\\\x00-\x20]++|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""
-_LOCAL_ESC = r"""\\[_~.\-!$&'()*+,;=/?#@%]"""
-_LOCAL_CHAR = rf"[\w:\-\u00B7]|%[0-9A-Fa-f]{{2}}|{_LOCAL_ESC}"
-_TERMS = rf"""
-    (?P<comment>\#[^\n\r]*)
-  | (?P<iri><(?:{_IRI_RUN})*+>)
-  | (?P<string>'''(?:[^'\\]++|\\.|'(?!''))*+'''|\"\"\"(?:[^"\\]++|\\.|"(?!""))*+\"\"\"
-              |'(?:[^'\\\n\r]++|\\.)*+'|"(?:[^"\\\n\r]++|\\.)*+")
-  | (?P<var>[?$]\w+)
-  | (?P<bnode>_:[\w\-.]*)
-  | (?P<pname>(?P<prefix>(?:[^\W\d_](?:[\w\-.\u00B7]*[\w\-\u00B7])?)?):
-               (?P<local>(?:(?:{_LOCAL_CHAR})(?:(?:{_LOCAL_CHAR}|\.)*(?:{_LOCAL_CHAR}))?)?))
-  | (?P<word>[^\W\d]\w*)
-"""
-"""The SPARQL terms both lexers below read the same way."""
-_NUMBER = r"(?P<number>\d+\.\d*[eE][+-]?\d+|\d*\.\d+(?:[eE][+-]?\d+)?|\d+(?:[eE][+-]?\d+)?)"
-_TOKEN = re.compile(rf"(?P<ws>[\s0-9,;.]+) | {_TERMS} | (?P<other>.)", re.VERBOSE | re.DOTALL)
+_TOKEN = re.compile(rf"(?P<ws>[\s0-9,;.]+) | {TERMS} | (?P<other>.)", re.VERBOSE | re.DOTALL)
 """The guard's lexer: digits and ``, ; .`` skipped with the blanks (the guard needs none of them; one run is
 cheaper), every other character its own ``other`` token."""
-SPARQL_TOKEN = re.compile(rf"(?P<ws>\s+) | {_TERMS} | {_NUMBER} | (?P<other>.)", re.VERBOSE | re.DOTALL)
-"""The same lexer for code that rewrites a query (the planner, ``USING`` and ``BASE`` insertion): numbers as one
-token (a decimal's dot ends no triple), punctuation as ``other`` tokens."""
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _RFC3986 = re.compile(r"^(([^:/?#]+):)?(//([^/?#]*))?([^?#]*)(\?([^#]*))?(#(.*))?")
 _NEVER_READS = "this endpoint never reads files or fetches graphs"

@@ -21,7 +21,7 @@ import re
 
 from kgraph.sparql.errors import rebuild
 from kgraph.sparql.evaluate import QueryRequest, evaluate
-from kgraph.sparql.guard import SPARQL_TOKEN
+from kgraph.sparql.lexer import SPARQL_TOKEN
 from kgraph.store import Store
 
 INLINE_BYTES = 1 << 16

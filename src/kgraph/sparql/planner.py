@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kgraph.sparql.guard import SPARQL_TOKEN as _LEXER
+from kgraph.sparql.lexer import SPARQL_TOKEN as _LEXER
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _BARRIERS = frozenset({"BIND", "VALUES", "MINUS", "SERVICE"})

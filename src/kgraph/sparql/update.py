@@ -1,7 +1,7 @@
 """SPARQL Update text, read and rewritten before it reaches a store: protocol ``USING`` clauses, the exact quads of
 an update made only of ``INSERT DATA`` / ``DELETE DATA``, and the clauses of one ``DELETE``/``INSERT ... WHERE``.
 
-Both work on the tokens of the guard's full lexer (:data:`kgraph.sparql.guard.SPARQL_TOKEN`), so strings, IRIs and
+Both work on the tokens of the shared lexer (:data:`kgraph.sparql.lexer.SPARQL_TOKEN`), so strings, IRIs and
 comments never match a keyword.
 """
 
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kgraph.sparql.errors import SparqlError
-from kgraph.sparql.guard import SPARQL_TOKEN, significant_tokens
+from kgraph.sparql.guard import significant_tokens
+from kgraph.sparql.lexer import SPARQL_TOKEN
 
 
 def with_using(sparql: str, using: Sequence[str], using_named: Sequence[str]) -> str:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection
 
 import pyoxigraph as ox
 
-from kgraph.sparql.guard import SPARQL_TOKEN
+from kgraph.sparql.lexer import SPARQL_TOKEN
 
 MAX_VALUES = 10_000
 """Terms of a path's answer written into the query at most."""

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import re
 
-from kgraph.sparql.guard import SPARQL_TOKEN
+from kgraph.sparql.lexer import SPARQL_TOKEN
 from kgraph.store.path_first import fresh_variable, statement_end, statement_start
 
 _MODIFIERS = frozenset("+*?")

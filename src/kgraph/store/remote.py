@@ -39,7 +39,7 @@ from typing import IO, TYPE_CHECKING
 import pyoxigraph as ox
 
 from kgraph.config import GRAPH_NS
-from kgraph.sparql.guard import SPARQL_TOKEN
+from kgraph.sparql.lexer import SPARQL_TOKEN
 from kgraph.store.base import QueryResult, Store, Term
 from kgraph.store.path_first import Answer, inline_paths
 from kgraph.store.path_sets import set_paths

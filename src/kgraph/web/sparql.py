@@ -32,7 +32,8 @@ from kgraph.sparql.cache import CachedResult
 from kgraph.sparql.evaluate import explain
 from kgraph.sparql.executor import QueryRequest, QueryResponse
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
-from kgraph.sparql.guard import SPARQL_TOKEN, QueryDataset, check_query, check_update
+from kgraph.sparql.guard import QueryDataset, check_query, check_update
+from kgraph.sparql.lexer import SPARQL_TOKEN
 from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_params, parse_request, read_body
 from kgraph.web import error_response
 from kgraph.web.auth import authorize, configured_tokens

@@ -159,7 +159,19 @@
     if (where) {
       markError(Number(where[1]), Number(where[2]));
     }
+    var opened = /opened at line (\d+), column (\d+)/.exec(found.message);
+    if (opened) {
+      markOpener(Number(opened[1]) - 1, Number(opened[2]) - 1);
+    }
     return box;
+  }
+
+  // A bracket left open or closed by the wrong kind: the server names where it was opened, at its own column.
+  function markOpener(row, ch) {
+    var yasqe = yasgui.getTab().getYasqe();
+    if (row < yasqe.lineCount() && ch < yasqe.getLine(row).length) {
+      errorMarks.push(yasqe.markText({ line: row, ch: ch }, { line: row, ch: ch + 1 }, { className: "query-error-opener" }));
+    }
   }
 
   // The server's column points just past the text it could not use: mark the character before it, and its line.

@@ -1,0 +1,81 @@
+"""The SPARQL lexer every module that reads a query's text shares, and what it can tell on its own.
+
+Strings, IRIs and comments are single tokens, so a keyword or a bracket inside one is never taken for the real
+thing. The guard, the planner and the rewriters for remote stores read tokens from here; so does the wording of
+syntax errors, which tells a bracket left open or closed twice from where the parser gave up
+(:func:`bracket_fault`): pyoxigraph reports the end of the query with a list of tokens it could have read next,
+which does not say that a ``{`` opened ten lines up was never closed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_IRI_RUN = r"""[^<>"{}|^`\\\x00-\x20]++|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""
+_LOCAL_ESC = r"""\\[_~.\-!$&'()*+,;=/?#@%]"""
+_LOCAL_CHAR = rf"[\w:\-\u00B7]|%[0-9A-Fa-f]{{2}}|{_LOCAL_ESC}"
+TERMS = rf"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<iri><(?:{_IRI_RUN})*+>)
+  | (?P<string>'''(?:[^'\\]++|\\.|'(?!''))*+'''|\"\"\"(?:[^"\\]++|\\.|"(?!""))*+\"\"\"
+              |'(?:[^'\\\n\r]++|\\.)*+'|"(?:[^"\\\n\r]++|\\.)*+")
+  | (?P<var>[?$]\w+)
+  | (?P<bnode>_:[\w\-.]*)
+  | (?P<pname>(?P<prefix>(?:[^\W\d_](?:[\w\-.\u00B7]*[\w\-\u00B7])?)?):
+               (?P<local>(?:(?:{_LOCAL_CHAR})(?:(?:{_LOCAL_CHAR}|\.)*(?:{_LOCAL_CHAR}))?)?))
+  | (?P<word>[^\W\d]\w*)
+"""
+"""The SPARQL terms, as verbose regular-expression alternatives: the guard's lexer and :data:`SPARQL_TOKEN` read
+them the same way."""
+_NUMBER = r"(?P<number>\d+\.\d*[eE][+-]?\d+|\d*\.\d+(?:[eE][+-]?\d+)?|\d+(?:[eE][+-]?\d+)?)"
+SPARQL_TOKEN = re.compile(rf"(?P<ws>\s+) | {TERMS} | {_NUMBER} | (?P<other>.)", re.VERBOSE | re.DOTALL)
+"""The lexer for code that rewrites a query (the planner, ``USING`` and ``BASE`` insertion): numbers as one
+token (a decimal's dot ends no triple), punctuation as ``other`` tokens."""
+
+_PAIRS = {"{": "}", "(": ")", "[": "]"}
+_CLOSING = {closing: opening for opening, closing in _PAIRS.items()}
+
+
+@dataclass(frozen=True)
+class BracketFault:
+    """The first bracket of a query that does not pair: an opening one never closed (``closer`` is None: the query
+    ends first), a closing one of another kind than the bracket open there (``opener`` is that one), or a closing
+    one with nothing open (``opener`` is None). Offsets count characters from the start of the text."""
+
+    opener: tuple[str, int] | None
+    closer: tuple[str, int] | None
+
+
+def bracket_fault(sparql: str) -> BracketFault | None:
+    """The first bracket that does not pair, reading brackets outside strings, IRIs and comments; None when each
+    pairs (the query may still be wrong elsewhere)."""
+    open_brackets: list[tuple[str, int]] = []
+    for match in SPARQL_TOKEN.finditer(sparql):
+        if match.lastgroup != "other":
+            continue
+        char = match.group()
+        if char in _PAIRS:
+            open_brackets.append((char, match.start()))
+        elif char in _CLOSING:
+            opener = open_brackets.pop() if open_brackets else None
+            if opener is None or opener[0] != _CLOSING[char]:
+                return BracketFault(opener, (char, match.start()))
+    return BracketFault(open_brackets[-1], None) if open_brackets else None
+
+
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column (in characters, as pyoxigraph counts them) of an offset into ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def offset_of(text: str, line: int, column: int) -> int:
+    """The offset into ``text`` of a 1-based line and column; past the end of the text when they are."""
+    start = 0
+    for _ in range(line - 1):
+        newline = text.find("\n", start)
+        if newline < 0:
+            return len(text) + 1
+        start = newline + 1
+    return start + column - 1
