@@ -39,6 +39,7 @@ from kgraph.validate.checker import (
 from kgraph.validate.literals import ill_typed_literals, quiet_rdflib, triple_terms, without_reported
 from kgraph.validate.locate import RDF_TYPE, SourceFile
 from kgraph.validate.reach import Reach
+from kgraph.validate.repeated import repeated_triples
 from kgraph.validate.report import FORMATTERS, Problem, ShaclResult, ValidationReport, Violation
 
 __all__ = [
@@ -238,6 +239,7 @@ class _Run:
         report.errors += sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.column or 0)) + literals
         report.errors += without_reported(_inferred_problems(store, findings, sources), literals)
         violations = [_violation(store, r, sources) for r in findings.results]
+        violations += repeated_triples(store, self._checked(loaded), sources, display)
         violations.sort(key=lambda v: (v.file or "~", v.line or 0, v.focus, v.path or ""))
         report.violations += _about_given_files(violations, self.given) if self.explicit else violations
         return report
