@@ -154,6 +154,7 @@ def _update_in_store(
     if reused is not None:
         return reused
     manifest.invalidate(start.path)
+    store = store.unlogged_copy()  # all rebuilt should the store lose it: the manifest is written last
     load = _remote_loader(store, files, settings, say)
     if start.todo.rebuild:
         say(f"{label}: loading every source file and inferring again: {start.todo.rebuild}")

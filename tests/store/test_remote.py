@@ -384,3 +384,50 @@ def test_a_store_with_a_longer_time_limit_is_the_same_store(store: RemoteStore) 
     assert (longer.timeout, store.timeout) == (1800.0, 10)
     longer.add([_quad("three", G1)])
     assert _values(store.query(f"SELECT ?o WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}")) == ["one", "three"]
+
+
+class _Recording(http.server.BaseHTTPRequestHandler):
+    """Says it is the software named by the server's ``software`` attribute, answers ASK with true, and records
+    the bodies of the updates it is sent."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers["Content-Type"] == "application/sparql-update":
+            self.server.updates.append(body.decode())  # type: ignore[attr-defined]
+            answer, media = b"", "text/plain"
+        else:
+            answer, media = b'{"head":{},"boolean":true}', "application/sparql-results+json"
+        self.send_response(200)
+        self.send_header("Content-Type", media)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def version_string(self) -> str:
+        return self.server.software  # type: ignore[attr-defined]
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.mark.parametrize(
+    ("software", "prologue"),
+    [("Virtuoso/07.20.3240 (Linux) x86_64-pc-linux-gnu", "define sql:log-enable 2\n"), ("Oxigraph/0.5.2", "")],
+    ids=["virtuoso", "oxigraph"],
+)
+def test_an_unlogged_copy_writes_outside_virtuosos_log_and_the_store_itself_does_not(software, prologue) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recording)
+    server.software, server.updates = software, []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        store = RemoteStore(f"http://127.0.0.1:{server.server_address[1]}/sparql", timeout=5)
+        update = "INSERT DATA { <http://example.org/s> <http://example.org/p> 1 }"
+        store.unlogged_copy().update(update)
+        store.update(update)
+        store.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert server.updates == [prologue + update, update]  # type: ignore[attr-defined]
