@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
 from kgraph.config import Settings
+from kgraph.store import RemoteStore
 
 PROJECT = Path(__file__).parents[1]
 """The repository: the real ontology, article data, rules and example queries."""
@@ -225,3 +227,26 @@ def app() -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A test client of the session's application."""
     return app.test_client()
+
+
+WHOLE_GRAPH = """INSERT { GRAPH <http://example.org/whole> {
+  _:x <http://example.org/p> true ; <http://example.org/q> "1"^^<http://www.w3.org/2001/XMLSchema#boolean> ;
+    <http://example.org/l> "h\\u00e9"@fr .
+  <http://example.org/s> <http://example.org/r> _:x ;
+    <http://example.org/w> "POINT(1 2)"^^<http://www.opengis.net/ont/geosparql#wktLiteral> ;
+    <http://example.org/t> "tab\\tquote\\" end", 42, "2024-01-01"^^<http://www.w3.org/2001/XMLSchema#date> .
+} } WHERE {}"""
+"""A graph of every kind of term a whole-graph read must give back as a pattern read does."""
+
+
+def whole_graph_is_read_as_a_pattern_reads_it(store: RemoteStore) -> None:
+    """``quads(graph=g)`` (a CONSTRUCT) and ``quads(predicate=p, graph=g)`` for each predicate (a SELECT) give the
+    same quads, blank nodes under the same labels."""
+    store.update(WHOLE_GRAPH)
+    graph = "http://example.org/whole"
+    whole = set(store.quads(graph=graph))
+    predicates = {quad.predicate for quad in whole}
+    by_predicate = {quad for p in predicates for quad in store.quads(predicate=p, graph=graph)}
+    assert len(whole) == 8
+    assert whole == by_predicate
+    assert len({quad.subject for quad in whole if isinstance(quad.subject, ox.BlankNode)}) == 1

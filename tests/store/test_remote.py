@@ -17,7 +17,16 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from conftest import KGRAPH, OXIGRAPH, PROJECT, LiveServer, free_port, start_oxigraph, stop_process
+from conftest import (
+    KGRAPH,
+    OXIGRAPH,
+    PROJECT,
+    LiveServer,
+    free_port,
+    start_oxigraph,
+    stop_process,
+    whole_graph_is_read_as_a_pattern_reads_it,
+)
 from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.graph import build
 from kgraph.sparql.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
@@ -431,3 +440,7 @@ def test_an_unlogged_copy_writes_outside_virtuosos_log_and_the_store_itself_does
         server.shutdown()
         server.server_close()
     assert server.updates == [prologue + update, update]  # type: ignore[attr-defined]
+
+
+def test_a_whole_graph_is_read_as_a_pattern_reads_it(store: RemoteStore) -> None:
+    whole_graph_is_read_as_a_pattern_reads_it(store)

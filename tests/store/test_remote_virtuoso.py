@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from conftest import PROJECT, start_server
+from conftest import PROJECT, start_server, whole_graph_is_read_as_a_pattern_reads_it
 from kgraph.config import INFERRED_GRAPH, Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.sparql.evaluate import QueryRequest
@@ -462,3 +462,9 @@ def test_a_path_reaching_a_place_by_two_paths_has_the_embedded_stores_rows(
     rows, expected = _served_and_embedded(generated, PROPERTY_PATH, True)
     assert rows == expected
     assert len(rows) == 133
+
+
+def test_a_whole_graph_is_read_as_a_pattern_reads_it(store: RemoteStore) -> None:
+    """Over Virtuoso too: its blank node labels, booleans and geometries the same from a CONSTRUCT (the dumps' read,
+    six times faster at 1M triples) as from a SELECT."""
+    whole_graph_is_read_as_a_pattern_reads_it(store)

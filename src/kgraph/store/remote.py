@@ -322,11 +322,31 @@ class RemoteStore(Store):
         obj: Term | ox.Triple | None = None,
         graph: str | None = None,
     ) -> Iterator[ox.Quad]:
+        if graph is not None and subject is None and predicate is None and obj is None:
+            return self._whole_graph(graph)
         bound: dict[str, Term | ox.Triple | None] = {"s": subject, "p": predicate, "o": obj}
         triple = " ".join(_pattern_term(term, name) for name, term in bound.items())
         where = self._every_graph(triple) if graph is None else f"GRAPH {_iri(graph)} {{ {triple} }}"
         solutions = self._raw_select(f"SELECT * WHERE {{ {where} }}")
         return _quads(solutions, bound, graph)
+
+    def _whole_graph(self, graph: str) -> Iterator[ox.Quad]:
+        """Every quad of a graph (the dumps, a write's copy of a graph), read as the triples of a ``CONSTRUCT``
+        rather than the rows of a ``SELECT``: Virtuoso writes 867k triples as N-Triples in 12 s, as JSON results in
+        70 s. The same terms either way, blank nodes under the same labels."""
+        construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {_iri(graph)} {{ ?s ?p ?o }} }}"
+        response = self.open_query(construct, [], FORM_ACCEPT["CONSTRUCT"])
+        media = media_type(response)
+        with response:
+            try:
+                body = response.read()
+            except OSError as error:
+                raise RemoteStoreError(f"The SPARQL store at {response.url} stopped answering: {error}") from None
+        if media not in _GRAPH_FORMATS:
+            raise RemoteStoreError(f"The SPARQL store answered in an unexpected format: {media or 'no Content-Type'}")
+        found = ox.parse(body.replace(VIRTUOSO_GEOMETRY, WKT_LITERAL), format=_GRAPH_FORMATS[media])
+        name = ox.NamedNode(graph)  # parsed rather than loaded into a store, which would rename the blank nodes
+        return (ox.Quad(quad.subject, quad.predicate, quad.object, name) for quad in found)
 
     def graph_names(self) -> list[str]:
         # GROUP BY rather than DISTINCT: the same answer, and Virtuoso's plan for it is 100 times faster
