@@ -545,18 +545,24 @@ def _split_for_load(path: Path, stem: Path, blank: Path) -> Iterator[Path]:
     complete once the last piece is given."""
     out: IO[bytes] | None = None
     size = count = 0
-    with path.open("rb") as source, blank.open("wb") as blanks:
-        blank.chmod(0o644)
-        for line in source:
-            if b"_:" in line:
-                blanks.write(line)
-                continue
-            if out is None or size + len(line) > LOAD_PIECE_BYTES:
-                if out is not None:
-                    yield _closed(out)
-                out, size, count = stem.with_suffix(f".{count}.nt").open("wb"), 0, count + 1
-            out.write(line)
-            size += len(line)
+    try:
+        with path.open("rb") as source, blank.open("wb") as blanks:
+            blank.chmod(0o644)
+            for line in source:
+                if b"_:" in line:
+                    blanks.write(line)
+                    continue
+                if out is None or size + len(line) > LOAD_PIECE_BYTES:
+                    if out is not None:
+                        yield _closed(out)
+                    out, size, count = stem.with_suffix(f".{count}.nt").open("wb"), 0, count + 1
+                out.write(line)
+                size += len(line)
+    except BaseException:
+        if out is not None and not out.closed:  # a piece never given: the caller cannot delete it
+            out.close()
+            Path(out.name).unlink(missing_ok=True)
+        raise
     if out is not None:
         yield _closed(out)
 
