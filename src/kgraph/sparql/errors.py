@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from kgraph.sparql.lexer import SPARQL_TOKEN, bracket_fault, line_and_column, offset_of
+from kgraph.sparql.lexer import CLOSER, SPARQL_TOKEN, bracket_fault, line_and_column, offset_of
 
 _PYOXIGRAPH_POSITION = re.compile(r"^error at (\d+):(\d+):\s*(.*)$", re.DOTALL)
 _CHAR_CLASS = re.compile(r",?\s*\[(?:'[^']*'|[^\]'])*\]")
@@ -41,9 +41,8 @@ class QuerySyntaxError(SparqlError):
 
         pyoxigraph's column points at or just past the token it could not use, so the text shown is the text up to
         the column. Where a bracket does not pair by that point (or at all, when the parser ran to the end), the
-        message says which bracket, and where the open one was opened: pyoxigraph's own list
-        of the tokens it could have read next names no bracket, and reads "expected OPTIONAL" for a group never
-        closed.
+        message says which bracket, and where the open one was opened: pyoxigraph's own list of the tokens it could
+        have read next names no bracket, and reads "expected OPTIONAL" for a group never closed.
         """
         text = str(error)
         match = _PYOXIGRAPH_POSITION.match(text)
@@ -69,7 +68,7 @@ def _unpaired(sparql: str, closer: tuple[str, int], opener: tuple[str, int] | No
     where = _position(line, column, _text_before(sparql, closer[1] + 1))
     if opener is None:
         return f"{where}: {closer[0]!r} closes no bracket (every one before it is closed)"
-    return f"{where}: {closer[0]!r} cannot close the {_opened(sparql, opener)}, which needs {_PAIRS[opener[0]]!r}"
+    return f"{where}: {closer[0]!r} cannot close the {_opened(sparql, opener)}, which needs {CLOSER[opener[0]]!r}"
 
 
 def _opened(sparql: str, bracket: tuple[str, int]) -> str:
@@ -91,9 +90,6 @@ def _text_before(sparql: str, offset: int) -> str:
 def _only_blanks_from(sparql: str, offset: int) -> bool:
     """Whether nothing but blanks and comments follows ``offset``: the parser ran to the end of the query."""
     return all(match.lastgroup in ("ws", "comment") for match in SPARQL_TOKEN.finditer(sparql, max(offset, 0)))
-
-
-_PAIRS = {"{": "}", "(": ")", "[": "]"}
 
 
 def _readable(detail: str) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from kgraph.sparql.errors import ForbiddenQuery
-from kgraph.sparql.lexer import TERMS
+from kgraph.sparql.lexer import CLOSER, TERMS
 
 _TOKEN = re.compile(rf"(?P<ws>[\s0-9,;.]+) | {TERMS} | (?P<other>.)", re.VERBOSE | re.DOTALL)
 """The guard's lexer: digits and ``, ; .`` skipped with the blanks (the guard needs none of them; one run is
@@ -33,7 +33,7 @@ query nested a few thousand deep overflows the worker's stack (found by tests/fu
 MAX_OPERATORS = 1000
 """Most operators and group keywords (UNION, BIND, FILTER...) a request may have: each nests the
 query's algebra one level deeper, so a long flat chain overflows the stack as deep brackets do."""
-_OPENING, _CLOSING, _OPERATORS = "{([", "})]", "+-*/|&!=<>"
+_OPENING, _CLOSING, _OPERATORS = "".join(CLOSER), "".join(CLOSER.values()), "+-*/|&!=<>"
 _CHAINING = frozenset({"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND", "GRAPH", "SERVICE", "EXISTS"})
 
 

@@ -33,8 +33,9 @@ SPARQL_TOKEN = re.compile(rf"(?P<ws>\s+) | {TERMS} | {_NUMBER} | (?P<other>.)", 
 """The lexer for code that rewrites a query (the planner, ``USING`` and ``BASE`` insertion): numbers as one
 token (a decimal's dot ends no triple), punctuation as ``other`` tokens."""
 
-_PAIRS = {"{": "}", "(": ")", "[": "]"}
-_CLOSING = {closing: opening for opening, closing in _PAIRS.items()}
+CLOSER = {"{": "}", "(": ")", "[": "]"}
+"""The bracket that closes each opening one."""
+_OPENER = {closing: opening for opening, closing in CLOSER.items()}
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,11 @@ def bracket_fault(sparql: str) -> BracketFault | None:
         if match.lastgroup != "other":
             continue
         char = match.group()
-        if char in _PAIRS:
+        if char in CLOSER:
             open_brackets.append((char, match.start()))
-        elif char in _CLOSING:
+        elif char in _OPENER:
             opener = open_brackets.pop() if open_brackets else None
-            if opener is None or opener[0] != _CLOSING[char]:
+            if opener is None or opener[0] != _OPENER[char]:
                 return BracketFault(opener, (char, match.start()))
     return BracketFault(open_brackets[-1], None) if open_brackets else None
 
