@@ -373,7 +373,8 @@ def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None
     ``*`` or ``+`` path, which Virtuoso answers wrongly with graphs left out by pragma.
 
     Virtuoso 7.2 evaluates some rules' ``INSERT ... WHERE`` ten times slower than the same pattern in a SELECT
-    (fought-in.rq: 10 s against 1 s on 100k triples, whatever the pattern's form); the conclusions are few, so the
+    (fought-in.rq: 10 s against 1 s on 100k triples, whatever the pattern's form; outside its log too, 174.6 s at a
+    build's step 1 at 1M triples, where its SELECT takes 1.6-17.6 s); the conclusions are few, so the
     round trip costs little (leaving out those already known, with ``FILTER NOT EXISTS``, made Virtuoso's plan far
     slower still)."""
     query = _for_virtuoso(rule.query, store, graphs)
