@@ -18,7 +18,7 @@ from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.infer import closure, in_store, native
 from kgraph.infer.in_store import DELTA_GRAPH, NEW_GRAPH
-from kgraph.infer.terms import PREFIXES
+from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.load import load_paths
 from kgraph.store import EmbeddedStore, RemoteStore, open_store
 
@@ -193,3 +193,18 @@ def test_statements_about_owl_vocabulary_are_dropped_from_the_inferred_graph_as_
 @pytest.mark.slow
 def test_statements_about_owl_vocabulary_are_dropped_in_virtuoso_too(server: virtuoso.Virtuoso) -> None:
     _assert_meaningless_dropped(server.endpoint)
+
+
+def test_the_built_in_pattern_matches_the_iris_of_owls_own_namespaces_and_no_other() -> None:
+    """The one REGEX that finds statements about OWL's vocabulary agrees with the namespaces' STRSTARTS."""
+    built_in = [ns + "Thing" for ns in BUILT_IN_NAMESPACES]
+    near = [
+        "http://wwwxw3.org/2002/07/owl#Thing",
+        "http://www.w3.org/2002/07/owlThing",
+        "https://www.w3.org/2002/07/owl#Thing",
+        "http://example.org/http://www.w3.org/2002/07/owl#Thing",
+        "http://www.w3.org/2006/time#unitYear",
+    ]
+    values = " ".join(f"<{iri}>" for iri in built_in + near)
+    query = f'SELECT ?x WHERE {{ VALUES ?x {{ {values} }} FILTER REGEX(STR(?x), "{in_store.BUILT_IN_PATTERN}") }}'
+    assert sorted(row["x"].value for row in ox.Store().query(query)) == sorted(built_in)

@@ -519,10 +519,10 @@ def _copy(source: str, target: str) -> str:
 def _drop_meaningless(store: RemoteStore) -> None:
     """Leave out of the inferred graph what the native engine does: statements about OWL's own vocabulary. The
     subjects, predicates and classes in its namespaces are found first (among the distinct ones: a filter on every
-    triple's terms costs Virtuoso a string per term, 0.5 s on 100k triples, against 0.25 s), then their triples
-    deleted by index."""
+    triple's terms costs Virtuoso a string per term, 0.5 s on 100k triples, against 0.25 s; the subjects by
+    :data:`BUILT_IN_PATTERN`), then their triples deleted by index."""
     inferred = f"<{INFERRED_GRAPH}>"
-    built_in = " || ".join(f'STRSTARTS(STR(?x), "{ns}")' for ns in BUILT_IN_NAMESPACES)
+    built_in = f'REGEX(STR(?x), "{BUILT_IN_PATTERN}")'
     subjects = _distinct_in(
         store, f"{{ SELECT DISTINCT ?x WHERE {{ GRAPH {inferred} {{ ?x ?p ?o }} }} }} FILTER ({built_in})"
     )
@@ -549,6 +549,13 @@ def _drop_meaningless(store: RemoteStore) -> None:
     store.update(f"DELETE {{ {same} }} WHERE {{ {same} FILTER (?s = ?o) }}")
     for graph in (NEW_GRAPH, DELTA_GRAPH):
         store.clear_graph(graph)
+
+
+BUILT_IN_PATTERN = "^(" + "|".join(ns.replace(".", "\\\\.") for ns in BUILT_IN_NAMESPACES) + ")"
+"""The namespaces of OWL's own vocabulary as one regular expression inside a SPARQL string (their dots escaped, the
+one character of theirs that means something in a pattern): Virtuoso tests a term against it in less than half the
+time one ``STRSTARTS`` per namespace takes (1.6 s against 3.7-4.0 s for the 161k distinct subjects of the inferred
+graph at 1M triples)."""
 
 
 def _distinct_in(store: RemoteStore, pattern: str) -> list[ox.NamedNode]:
