@@ -337,11 +337,7 @@ class RemoteStore(Store):
         construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {_iri(graph)} {{ ?s ?p ?o }} }}"
         response = self.open_query(construct, [], FORM_ACCEPT["CONSTRUCT"])
         media = media_type(response)
-        with response:
-            try:
-                body = response.read()
-            except OSError as error:
-                raise RemoteStoreError(f"The SPARQL store at {response.url} stopped answering: {error}") from None
+        body = _read_whole(response)
         if media not in _GRAPH_FORMATS:
             raise RemoteStoreError(f"The SPARQL store answered in an unexpected format: {media or 'no Content-Type'}")
         found = ox.parse(body.replace(VIRTUOSO_GEOMETRY, WKT_LITERAL), format=_GRAPH_FORMATS[media])
@@ -719,12 +715,17 @@ def media_type(response: PooledResponse) -> str:
 
 def parse_results(response: PooledResponse, media: str) -> QueryResult:
     """A remote's query result as the pyoxigraph objects the embedded store returns."""
+    return parse_body(_read_whole(response), media)
+
+
+def _read_whole(response: PooledResponse) -> bytes:
+    """A response's whole body, the connection released; a remote that breaks off mid-answer is an error of the
+    store's."""
     with response:
         try:
-            body = response.read()
+            return response.read()
         except OSError as error:
             raise RemoteStoreError(f"The SPARQL store at {response.url} stopped answering: {error}") from None
-    return parse_body(body, media)
 
 
 def parse_body(body: bytes, media: str) -> QueryResult:
