@@ -7,7 +7,8 @@ import importlib.util
 import re
 import shutil
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,10 +18,11 @@ from conftest import OXIGRAPH, PROJECT, start_oxigraph, stop_process
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.infer import closure, in_store, native
-from kgraph.infer.in_store import DELTA_GRAPH, NEW_GRAPH
+from kgraph.infer.in_store import SCRATCH_GRAPHS
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.load import load_paths
 from kgraph.store import EmbeddedStore, RemoteStore, open_store
+from kgraph.store.remote import RemoteStoreError
 
 _spec = importlib.util.spec_from_file_location("bench_virtuoso", PROJECT / "bench" / "virtuoso.py")
 assert _spec and _spec.loader
@@ -50,7 +52,7 @@ def _assert_same(remote: KnowledgeGraph, in_memory: KnowledgeGraph) -> None:
     assert remote.inference.added == in_memory.inference.added
     assert remote.inference.reasoned_graphs == in_memory.inference.reasoned_graphs
     assert [str(i) for i in remote.inference.inconsistencies] == [str(i) for i in in_memory.inference.inconsistencies]
-    assert not {NEW_GRAPH, DELTA_GRAPH} & set(remote.store.graph_names())  # the scratch graphs are gone
+    assert not set(SCRATCH_GRAPHS) & set(remote.store.graph_names())  # the scratch graphs are gone
 
 
 @pytest.mark.slow
@@ -126,6 +128,25 @@ def test_distinct_subqueries_of_a_rule_are_flattened_only_when_nothing_can_chang
         "{ SELECT ?a (COUNT(*) AS ?n) WHERE { ?a <q> ?b } GROUP BY ?a } }"
     )
     assert in_store._flatten(counted) == counted  # duplicates would change a count
+
+
+def test_lookups_of_subjects_and_predicates_bound_earlier_are_keyed_and_no_others() -> None:
+    where = (
+        "WHERE { { VALUES ?kind { kg:Region } ?place rdf:type ?kind } ?operation kg:occurredIn ?place . "
+        "{ ?operation <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> kg:MilitaryOperation } "
+        "{ VALUES ?role { kg:attacker } } ?operation ?role ?force . ?force ?free ?x . "
+        "?force a <https://w3id.org/kgraph/ontology#ArmedForce> . ?forces a kg:Force . "
+        '?unit rdf:type kg:Unit ; kg:name ?name . ?force kg:name "Sever" }'
+    )
+    keyed = 'OPTION (TABLE_OPTION "index RDF_QUAD")'
+    assert in_store._keyed_lookups(where) == (
+        "WHERE { { VALUES ?kind { kg:Region } ?place rdf:type ?kind } ?operation kg:occurredIn ?place . "
+        f"{{ ?operation <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> kg:MilitaryOperation {keyed} }} "
+        f"{{ VALUES ?role {{ kg:attacker }} }} ?operation ?role ?force {keyed} . ?force ?free ?x . "
+        f"?force a <https://w3id.org/kgraph/ontology#ArmedForce> {keyed} . ?forces a kg:Force . "
+        '?unit rdf:type kg:Unit ; kg:name ?name . ?force kg:name "Sever" }'
+    )  # not a first match (?place, ?operation's kg:occurredIn), an unbound predicate (?free), ?forces (never bound
+    # before: ?force is another variable), a ';' list or a literal object
 
 
 def test_annotations_left_out_of_the_schema_copy_change_no_compiled_rule() -> None:
@@ -208,3 +229,59 @@ def test_the_built_in_pattern_matches_the_iris_of_owls_own_namespaces_and_no_oth
     values = " ".join(f"<{iri}>" for iri in built_in + near)
     query = f'SELECT ?x WHERE {{ VALUES ?x {{ {values} }} FILTER REGEX(STR(?x), "{in_store.BUILT_IN_PATTERN}") }}'
     assert sorted(row["x"].value for row in ox.Store().query(query)) == sorted(built_in)
+
+
+_DEADLOCKED = (
+    "The SPARQL store at http://127.0.0.1:1/sparql answered 500: Virtuoso 40001 Error SR172: Transaction deadlocked"
+)
+
+
+def test_each_job_runs_once_on_one_of_the_lanes_and_both_lanes_work() -> None:
+    ran: list[tuple[str, str]] = []
+    both_busy = threading.Barrier(2, timeout=10)  # passes only when two jobs run at once, one a lane
+
+    def job(name: str) -> Callable[[str], None]:
+        def run(lane: str) -> None:
+            if name in ("first", "second"):
+                both_busy.wait()
+            ran.append((name, lane))
+
+        return run
+
+    names = ["first", "second", "third", "fourth", "fifth"]
+    in_store.in_lanes([(name, job(name)) for name in names], ["urn:lane-a", "urn:lane-b"])
+    assert sorted(name for name, _ in ran) == sorted(names)
+    assert {lane for name, lane in ran if name in ("first", "second")} == {"urn:lane-a", "urn:lane-b"}
+
+
+def test_a_job_ended_as_a_deadlocks_victim_is_sent_again() -> None:
+    attempts: list[str] = []
+
+    def deadlocked_once(lane: str) -> None:
+        attempts.append(lane)
+        if len(attempts) == 1:
+            raise RemoteStoreError(_DEADLOCKED)
+
+    in_store.in_lanes([("once", deadlocked_once)], ["urn:lane-a", "urn:lane-b"])
+    assert len(attempts) == 2
+    assert len(set(attempts)) == 1  # sent again on its own lane
+
+
+def test_a_job_deadlocked_every_time_or_failing_otherwise_fails_the_round() -> None:
+    attempts: list[str] = []
+
+    def deadlocked(lane: str) -> None:
+        attempts.append(lane)
+        raise RemoteStoreError(_DEADLOCKED)
+
+    def refused(lane: str) -> None:
+        attempts.append(lane)
+        raise RemoteStoreError("The SPARQL store at http://127.0.0.1:1/sparql answered 500: out of disk")
+
+    with pytest.raises(RemoteStoreError, match="40001"):
+        in_store.in_lanes([("always", deadlocked)], ["urn:lane-a"])
+    assert len(attempts) == in_store.DEADLOCK_RETRIES + 1
+    attempts.clear()
+    with pytest.raises(RemoteStoreError, match="out of disk"):
+        in_store.in_lanes([("refused", refused)], ["urn:lane-a"])
+    assert len(attempts) == 1
