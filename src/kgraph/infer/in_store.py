@@ -262,8 +262,7 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
         _apply_rules(store, due, everything, lanes, selected, step)
         changes = Changes()
         with timed(f"step {step}, keeping the rules' new conclusions"):
-            for lane in lanes:
-                store.update(_forget_known(lane))
+            _each_lane(store, lanes, "dropping what is known from", _forget_known)
             if not _keep_new(store, lanes, changes):
                 return
         delta = _in_graphs(lanes)
@@ -299,14 +298,12 @@ def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str, ste
         with timed(f"step {step}, OWL RL round {number}, keeping the new conclusions"):
             if not _keep_new(store, target, changes):
                 break
-        for graph in previous:
-            store.clear_graph(graph)
+        _each_lane(store, previous, "clearing", _drop)
         delta = _in_graphs(target)
         target, previous = previous, target
     else:
         raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
-    for graph in SCRATCH_GRAPHS:
-        store.clear_graph(graph)
+    _each_lane(store, list(SCRATCH_GRAPHS), "clearing", _drop)
 
 
 DEADLOCK_RETRIES = 5
@@ -335,14 +332,39 @@ def _update_in(store: RemoteStore, updates: dict[str, list[tuple[str, str]]], in
 
 def in_lanes(jobs: Sequence[tuple[str, Callable[[str], None]]], lanes: list[str]) -> None:
     """Run named jobs on a thread a lane, each given its thread's scratch graph, a job taken as soon as a thread is
-    free (the tables' costs differ tenfold). A job the store ends as a deadlock's victim is sent again (every job only
-    adds to scratch graphs, so a second time leaves what one time would); the first other failure is raised once
-    both threads have stopped.
+    free (the tables' costs differ tenfold). A job the store ends as a deadlock's victim is sent again (every job adds
+    or drops triples, so a second time leaves what one time would); the first other failure is raised once both
+    threads have stopped.
 
     pyoxigraph's query results must be freed in the thread that made them, so jobs make none (they send and receive
-    bytes), and this thread's garbage in reference cycles (the schema copy's store holds some) is collected here
-    first, before a collection that a job's thread happens to start would free it there."""
-    gc.collect()
+    bytes), and no automatic garbage collection runs while they do (this thread waits meanwhile): one started by a
+    job's thread could free this thread's results held in reference cycles (the schema copy's store holds some)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _run_in_lanes(jobs, lanes)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _each_lane(store: RemoteStore, graphs: list[str], name: str, update: Callable[[str], str]) -> None:
+    """One update about each of ``graphs`` (``update`` writes it for a graph), all sent at once."""
+    jobs = [(f"{name} {graph}", functools.partial(_send, store, update(graph))) for graph in graphs]
+    in_lanes(jobs, graphs[:LANES])
+
+
+def _send(store: RemoteStore, update: str, _: str) -> None:
+    """Send an update that names its graphs itself, whatever the lane."""
+    store.update(update)
+
+
+def _drop(graph: str) -> str:
+    """Drop a graph (SPARQL's ``DROP SILENT``: nothing to drop is no error)."""
+    return f"DROP SILENT GRAPH <{graph}>"
+
+
+def _run_in_lanes(jobs: Sequence[tuple[str, Callable[[str], None]]], lanes: list[str]) -> None:
     pending: queue.SimpleQueue[tuple[str, Callable[[str], None]]] = queue.SimpleQueue()
     for job in jobs:
         pending.put(job)
@@ -369,8 +391,7 @@ def _keep_new(store: RemoteStore, lanes: list[str], changes: Changes) -> bool:
         return False
     changes.predicates.update(str(p) for p in _distinct_in(store, _fill(_in_graphs(filled), "?s ?x ?o")))
     changes.classes.update(str(c) for c in _distinct_in(store, _fill(_in_graphs(filled), f"?s {TYPE} ?x")))
-    for lane in filled:
-        store.update(_copy(lane, INFERRED_GRAPH))
+    _each_lane(store, filled, "keeping", lambda lane: _copy(lane, INFERRED_GRAPH))
     return True
 
 
