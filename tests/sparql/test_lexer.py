@@ -3,6 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kgraph.sparql import lexer
 from kgraph.sparql.lexer import BracketFault, bracket_fault, line_and_column, offset_of
 
 
@@ -54,3 +55,14 @@ def test_a_fault_points_at_brackets_that_are_there(text: str) -> None:
             assert text[bracket[1]] == bracket[0]
     if fault.closer is None:
         assert fault.opener is not None
+
+
+def test_the_base_line_added_before_a_query_is_taken_off_again_and_no_line_of_the_author() -> None:
+    relative = "SELECT * WHERE {\n  <a> ?p ?o }"
+    based = lexer.with_base(relative, lambda: "http://localhost/")
+    assert based == f"BASE <http://localhost/> {lexer.ADDED_BASE}\n{relative}"
+    assert lexer.as_written(based) == (relative, 1)
+    absolute = "SELECT * WHERE { <http://localhost/a> ?p ?o }"
+    assert lexer.with_base(absolute, lambda: "unused") == absolute
+    own = "BASE <http://example.org/> # their own\nSELECT * WHERE { <a> ?p ?o }"
+    assert lexer.as_written(own) == (own, 0)

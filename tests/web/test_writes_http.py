@@ -118,6 +118,19 @@ def test_an_update_with_a_bracket_of_the_wrong_kind_is_refused_naming_it(server:
     assert count(server) == before
 
 
+def test_an_update_with_a_relative_iri_is_located_in_the_text_as_written(server: LiveServer) -> None:
+    # The server resolves <g> against its own URL with a BASE line of its own, which the position leaves out: the
+    # same column as with absolute IRIs of the same length ("INSERT DATA { GRAPH <g:> { <s:> <p:> } }").
+    before = count(server)
+    response = update(server, "INSERT DATA { GRAPH <g> { <s> <p> } }")
+    assert (response.status_code, response.text) == (
+        400,
+        'Syntax error at line 1, column 35 (after \'ERT DATA { GRAPH <g> { <s> <p>\'): expected one of "$", "\'", '
+        '"\'\'\'", "(", "+", "-", ".", ":", "<", "<<", "<<(", "?", ", ...\n',
+    )
+    assert count(server) == before
+
+
 def test_a_valid_write_is_visible_to_the_next_query_with_its_inferences(server: LiveServer) -> None:
     response = update(server, place("lgov"))
     assert response.status_code == 200

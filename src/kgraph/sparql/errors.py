@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from kgraph.sparql.lexer import CLOSER, SPARQL_TOKEN, bracket_fault, line_and_column, offset_of
+from kgraph.sparql.lexer import CLOSER, SPARQL_TOKEN, as_written, bracket_fault, line_and_column, offset_of
 
 _PYOXIGRAPH_POSITION = re.compile(r"^error at (\d+):(\d+):\s*(.*)$", re.DOTALL)
 _CHAR_CLASS = re.compile(r",?\s*\[(?:'[^']*'|[^\]'])*\]")
@@ -51,6 +51,8 @@ class QuerySyntaxError(SparqlError):
         line, column, detail = int(match.group(1)), int(match.group(2)), match.group(3)
         if sparql is None:
             return cls(f"Syntax error at line {line}, column {column}: {_readable(detail)}")
+        sparql, added = as_written(sparql)  # located in the text as written, without a line kgraph added
+        line = max(line - added, 1)
         reported = offset_of(sparql, line, column)
         fault = bracket_fault(sparql)
         if fault is not None and fault.closer is not None and fault.closer[1] <= reported:

@@ -17,9 +17,8 @@ graph (nothing is ever read or fetched), and each parameter is a set.
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
@@ -33,7 +32,7 @@ from kgraph.sparql.evaluate import explain
 from kgraph.sparql.executor import QueryRequest, QueryResponse
 from kgraph.sparql.formats import GRAPH_FORMATS, SOLUTION_FORMATS, negotiate
 from kgraph.sparql.guard import QueryDataset, check_query, check_update
-from kgraph.sparql.lexer import SPARQL_TOKEN
+from kgraph.sparql.lexer import with_base
 from kgraph.sparql.protocol import FORM, ProtocolError, ProtocolRequest, decode_params, parse_request, read_body
 from kgraph.web import error_response
 from kgraph.web.auth import authorize, configured_tokens
@@ -65,7 +64,6 @@ ARTICLE_LABEL = "kgraph: the battle for Russia's Kursk region, 2024-2025"
 OWN_DATA_LABEL = "kgraph: a SPARQL 1.1 server of its user's own data"
 
 _TEMPLATE = Template(template_text(Path(__file__).parent / "service_description.ttl"))
-_ABSOLUTE = re.compile(r"^<[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -165,16 +163,6 @@ def passed_through(state: Service, query: QueryRequest) -> Response | None:
 def base_iri(state: Service) -> str:
     """The IRI relative IRIs resolve against: the ``--base`` setting, else this endpoint's URL."""
     return state.settings.base or request.base_url
-
-
-def with_base(sparql: str, base: Callable[[], str]) -> str:
-    """The query or update with ``BASE <base()>`` before it when it has a relative IRI, on its first line so that
-    error positions keep their line numbers; its own BASE, coming later, still wins. The base is only worked out
-    when needed (from the request's URL, a few hundredths of a millisecond per request otherwise)."""
-    for match in SPARQL_TOKEN.finditer(sparql):
-        if match.lastgroup == "iri" and not _ABSOLUTE.match(match.group()):
-            return f"BASE <{base()}> {sparql}"
-    return sparql
 
 
 def _update(state: Service, asked: ProtocolRequest, body: bytes) -> Response:
