@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import OXIGRAPH, PROJECT, start_oxigraph, stop_process
-from kgraph.config import GRAPH_NS, INFERRED_GRAPH, Settings
+from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.infer import closure, in_store, native
 from kgraph.infer.in_store import SCRATCH_GRAPHS
@@ -81,6 +81,15 @@ def test_a_closure_with_statements_to_drop_is_checked_for_consistency_as_in_memo
     try:
         remote = build(settings.with_overrides(store=url))
         _assert_same(remote, in_memory)
+        expected = [
+            "<http://example.org/nothing/thing> is a member of owl:Nothing as a "
+            "<http://example.org/nothing/Impossible>, a subclass of it"
+        ]
+        assert [found.message for found in remote.inference.inconsistencies] == expected
+        by_owlrl = build(settings.with_overrides(reasoner=ReasonerName.OWLRL, data_dir=tmp_path / "owlrl"))
+        said = [found.message for found in by_owlrl.inference.inconsistencies]  # owlrl also types the member with
+        assert expected[0] in said  # every class (owl:Nothing is a subclass of each), so more disjoint pairs follow
+        assert not [message for message in said if "'Nothing'" in message]  # owlrl's own words for it, dropped
         thing = "<http://example.org/nothing/thing>"
         assert not remote.store.query(f"ASK {{ GRAPH <{INFERRED_GRAPH}> {{ {thing} a ?class }} }}")
     finally:

@@ -30,14 +30,16 @@ class Inconsistency:
 _PROLOGUE = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "owl"))
 
 _Word = Callable[[dict], tuple[str, list[tuple]]]
-_CHECKS: list[tuple[str, str, _Word]] = []
+_Query = str | Callable[[Store, list[str] | None], str]
+"""A check's SELECT, or what writes it from the store (from a first, smaller query)."""
+_CHECKS: list[tuple[str, _Query, _Word]] = []
 
 
-def _check(query: str) -> Callable[[_Word], _Word]:
-    """Register a check: a SELECT, and a function wording one solution with its triples."""
+def _check(query: _Query) -> Callable[[_Word], _Word]:
+    """Register a check: a SELECT (or what writes it), and a function wording one solution with its triples."""
 
     def register(word: _Word) -> _Word:
-        _CHECKS.append((word.__name__, _PROLOGUE + query, word))
+        _CHECKS.append((word.__name__, _PROLOGUE + query if isinstance(query, str) else query, word))
         return word
 
     return register
@@ -60,11 +62,21 @@ def disjoint_classes(row: dict) -> tuple[str, list[tuple]]:
     return message, [(x, _RDF_TYPE, c1), (x, _RDF_TYPE, c2)]
 
 
-@_check("SELECT ?x WHERE { ?x a owl:Nothing }")
+def _members_of_nothing(store: Store, graphs: list[str] | None) -> str:
+    """The nothing check's SELECT: the members of owl:Nothing and of the named classes that are subclasses of it, or
+    equivalent to it, at any depth (:func:`_empty_classes`)."""
+    values = " ".join(sorted(str(c) for c in _empty_classes(store, graphs)))
+    return _PROLOGUE + f"SELECT ?x ?c WHERE {{ VALUES ?c {{ {values} }} ?x a ?c }}"
+
+
+@_check(_members_of_nothing)
 def nothing(row: dict) -> tuple[str, list[tuple]]:
-    """cls-nothing2: a member of the empty class."""
-    x = row["x"]
-    return f"{shorten(x)} is a member of owl:Nothing", [(x, _RDF_TYPE, _OWL_NOTHING)]
+    """cls-nothing2: a member of the empty class, or of a class that is (the closure would type it owl:Nothing,
+    which the inferred graph leaves out with the other statements about OWL's own vocabulary)."""
+    x, c = row["x"], row["c"]
+    if c == _OWL_NOTHING:
+        return f"{shorten(x)} is a member of owl:Nothing", [(x, _RDF_TYPE, _OWL_NOTHING)]
+    return f"{shorten(x)} is a member of owl:Nothing as a {shorten(c)}, a subclass of it", [(x, _RDF_TYPE, c)]
 
 
 @_check("""SELECT ?x ?y ?p1 ?p2 WHERE {
@@ -143,7 +155,8 @@ def find_inconsistencies(
     ``focus``, only those with a focus node as their ``?x`` or ``?y`` (each check's data triples have one of them for
     subject, so after triples are added the new contradictions are among those about the new triples' subjects)."""
     found: dict[str, Inconsistency] = {}
-    for name, query, word in _CHECKS:
+    for name, check, word in _CHECKS:
+        query = check if isinstance(check, str) else check(store, graphs)
         split = _disjoint_pairs(store, graphs) if name == "disjoint_classes" else None
         for text in _focused(query if split is None else _members_of(split), focus):
             result = solutions(store.query(text, default_graph=graphs))
@@ -188,6 +201,32 @@ def _disjoint_pairs(store: Store, graphs: list[str] | None) -> _Pairs | None:
     return pairs
 
 
+_CLASS_LINKS = (
+    _PROLOGUE
+    + """SELECT ?c ?d WHERE {
+  { ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?d } UNION { ?c owl:equivalentClass ?d }
+  UNION { ?d owl:equivalentClass ?c }
+}"""
+)
+"""Each class with a class it is a subclass of, or equivalent to (both ways): the ontology's few."""
+
+
+def _empty_classes(store: Store, graphs: list[str] | None) -> set[ox.NamedNode]:
+    """owl:Nothing and the named classes from which subclass and equivalence links lead to it. Walked here, from the
+    links, rather than with a property path: a remote store may evaluate paths its own way (see "Paths as sets" in the
+    README); a class that is a blank node (an anonymous class expression) cannot be named in the check's query."""
+    below: dict[ox.NamedNode | ox.BlankNode, set[ox.NamedNode | ox.BlankNode]] = {}
+    for row in solutions(store.query(_CLASS_LINKS, default_graph=graphs)):
+        below.setdefault(row["d"], set()).add(row["c"])
+    found: set[ox.NamedNode | ox.BlankNode] = {_OWL_NOTHING}
+    todo: list[ox.NamedNode | ox.BlankNode] = [_OWL_NOTHING]
+    while todo:
+        for subclass in below.get(todo.pop(), set()) - found:
+            found.add(subclass)
+            todo.append(subclass)
+    return {c for c in found if isinstance(c, ox.NamedNode)}
+
+
 def _members_of(pairs: _Pairs) -> str:
     """The members of both classes of a pair; with no pair, a query that finds nothing."""
     values = " ".join(f"({c1} {c2})" for c1, c2 in pairs)
@@ -221,12 +260,16 @@ _CHECKED_BY_OWLRL_TOO = (
 )
 
 
+_NOTHING_BY_OWLRL = " is defined of type 'Nothing'"
+"""The end of owlrl's words for a member of owl:Nothing (cls-nothing2), which the nothing check finds too."""
+
+
 def owlrl_inconsistencies(errors: list[str]) -> list[Inconsistency]:
     """owlrl's findings the checks above miss (cardinality, complement, negative assertions)."""
     return [
         Inconsistency(f"OWL 2 RL: {error}")
         for error in sorted(set(errors))
-        if not error.startswith(_CHECKED_BY_OWLRL_TOO)
+        if not error.startswith(_CHECKED_BY_OWLRL_TOO) and not error.endswith(_NOTHING_BY_OWLRL)
     ]
 
 
