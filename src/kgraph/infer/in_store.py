@@ -570,7 +570,7 @@ def _keyed_lookups(where: str) -> str:
 
     Left to choose, Virtuoso 7.2 took its POGS index for such a look-up in some builds, which cannot reach the subject
     without going through every graph's matches of the predicate and object: fought-in.rq at a build's step 1 over
-    1M triples took 10.7-12.6 s in seven starts of twelve, against 1.0-1.3 s in the others (their plans, from
+    1M triples took 10.7-12.6 s in seven starts of twelve, against 0.9-1.3 s in the others (their plans, from
     ``explain()``, differed in that index alone). Which index is read never changes what is found."""
 
     def keyed(match: re.Match[str]) -> str:

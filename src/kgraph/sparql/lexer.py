@@ -4,7 +4,8 @@ Strings, IRIs and comments are single tokens, so a keyword or a bracket inside o
 thing. The guard, the planner and the rewriters for remote stores read tokens from here; so does the wording of
 syntax errors, which tells a bracket left open or closed twice from where the parser gave up
 (:func:`bracket_fault`): pyoxigraph reports the end of the query with a list of tokens it could have read next,
-which does not say that a ``{`` opened ten lines up was never closed.
+which does not say that a ``{`` opened ten lines up was never closed. The base IRI the server gives a query's relative
+IRIs goes on a line of its own that the wording of errors knows to leave out (:func:`with_base`, :func:`as_written`).
 """
 
 from __future__ import annotations
