@@ -274,6 +274,23 @@ def test_a_bracket_of_the_wrong_kind_is_marked_with_the_one_it_cannot_close(visi
     assert visit.errors == []
 
 
+def test_an_error_in_a_query_with_a_relative_iri_is_marked_where_it_is(visit: Visit, live_server) -> None:
+    # The server resolves <test> with a BASE line of its own; the columns on line 1 are the query's as written.
+    query = "SELECT ?x WHERE { BIND(<test> AS ?x }"
+    _open_page(visit, live_server.url)
+    visit.page.evaluate("q => { window.kgraphYasgui.getTab().setQuery(q); }", query)
+    visit.page.click(".yasqe .yasqe_queryButton")
+    message = visit.page.locator(".yasr .query-error .message")
+    message.wait_for()
+    assert message.inner_text() == (
+        "Syntax error at line 1, column 38 (after '?x WHERE { BIND(<test> AS ?x }'): '}' cannot close the '(' opened "
+        "at line 1, column 23, which needs ')'"
+    )
+    assert visit.page.locator(".yasqe .query-error-mark").inner_text() == "}"
+    assert visit.page.locator(".yasqe .query-error-opener").inner_text() == "("
+    assert visit.errors == []
+
+
 def test_a_share_link_restores_the_query_and_its_settings(visit: Visit, browser: Browser, live_server) -> None:
     _open_page(visit, live_server.url)
     visit.page.uncheck("#infer")
