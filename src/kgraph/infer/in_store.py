@@ -300,7 +300,10 @@ def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str, ste
             lane: owl_rl_updates(schema, delta, known, lane, in_written_order=store.is_virtuoso) for lane in target
         }
         jobs = [
-            (f"step {step}, OWL RL round {number}, {name}", functools.partial(_update_in, store, updates, index))
+            (
+                f"step {step}, OWL RL round {number}, {name}",
+                functools.partial(_send_for_lane, store, {lane: updates[lane][index][1] for lane in target}),
+            )
             for index, (name, _) in enumerate(updates[target[0]])
         ]
         in_lanes(jobs, target)
@@ -331,11 +334,6 @@ def _until_not_deadlocked(name: str, job: Callable[[str], None], lane: str) -> N
             if DEADLOCK not in str(error) or attempt == DEADLOCK_RETRIES:
                 raise
             _log.debug("in-store inference: %s: deadlocked, sent again", name)
-
-
-def _update_in(store: RemoteStore, updates: dict[str, list[tuple[str, str]]], index: int, lane: str) -> None:
-    """Send the ``index``-th of a round's updates, as written for ``lane``."""
-    store.update(updates[lane][index][1])
 
 
 def in_lanes(jobs: Sequence[tuple[str, Callable[[str], None]]], lanes: list[str]) -> None:
@@ -487,7 +485,7 @@ def _send_for_lane(store: RemoteStore, updates: dict[str, str], lane: str) -> No
 
 def _answer_into(answers: dict[str, tuple[bytes, str]], name: str, store: RemoteStore, select: str, _: str) -> None:
     """Keep a SELECT's answer as bytes (sent as written: :func:`_as_written`) under ``name``."""
-    answers[name] = _fetch(store, (select, [], FORM_ACCEPT["SELECT"]))
+    answers[name] = _fetch(store, _sent_as_written(select))
 
 
 def _conclusions(answer: tuple[bytes, str]) -> set[ox.Triple]:
@@ -509,8 +507,13 @@ def _as_written(store: RemoteStore, select: str) -> QueryResult:
     """A SELECT sent exactly as written, its dataset said by its own pragmas: :meth:`RemoteStore.query` would list
     every graph for a query whose text says ``graph`` (as ``input:default-graph-exclude`` does), and Virtuoso plans a
     listed dataset as a union over each graph (fought-in.rq: 1.6 s instead of 0.5 s on 100k triples)."""
-    response = store.open_query(select, [], FORM_ACCEPT["SELECT"])
+    response = store.open_query(*_sent_as_written(select))
     return parse_results(response, media_type(response))
+
+
+def _sent_as_written(select: str) -> tuple[str, list[tuple[str, str]], str]:
+    """The request of a SELECT sent as written (:func:`_as_written`): no dataset parameter, the results as JSON."""
+    return select, [], FORM_ACCEPT["SELECT"]
 
 
 def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None:
@@ -705,11 +708,11 @@ def meaningless_found(store: RemoteStore) -> list[tuple[bytes, str]]:
     queries = [
         f"SELECT ?x WHERE {{ {{ SELECT DISTINCT ?x WHERE {{ GRAPH {inferred} {{ ?x ?p ?o }} }} }} "
         f"FILTER ({built_in}) }}",
-        f"SELECT ?x WHERE {{ GRAPH {inferred} {{ ?s ?x ?o }} }} GROUP BY ?x",
-        f"SELECT ?x WHERE {{ GRAPH {inferred} {{ ?s {TYPE} ?x }} }} GROUP BY ?x",
+        _distinct_select(f"GRAPH {inferred} {{ ?s ?x ?o }}"),
+        _distinct_select(f"GRAPH {inferred} {{ ?s {TYPE} ?x }}"),
         f"SELECT ?x WHERE {{ GRAPH {inferred} {{ ?x {SAME_AS} ?o }} FILTER (?x = ?o) }} LIMIT 1",
     ]
-    return [_fetch(store, (query, [], FORM_ACCEPT["SELECT"])) for query in queries]
+    return [_fetch(store, _sent_as_written(query)) for query in queries]
 
 
 def drop_meaningless(store: RemoteStore, found: list[tuple[bytes, str]]) -> bool:
@@ -747,5 +750,10 @@ graph at 1M triples)."""
 
 def _distinct_in(store: RemoteStore, pattern: str) -> list[ox.NamedNode]:
     """The IRIs ``?x`` takes in a pattern of named graphs (each once)."""
-    rows = solutions(_as_written(store, f"SELECT ?x WHERE {{ {pattern} }} GROUP BY ?x"))
+    rows = solutions(_as_written(store, _distinct_select(pattern)))
     return [row["x"] for row in rows if isinstance(row["x"], ox.NamedNode)]
+
+
+def _distinct_select(pattern: str) -> str:
+    """The values ``?x`` takes in a pattern, each once (GROUP BY, as ``RemoteStore.graph_names`` asks it)."""
+    return f"SELECT ?x WHERE {{ {pattern} }} GROUP BY ?x"

@@ -570,8 +570,8 @@ def _split_for_load(path: Path, stem: Path, blank: Path) -> Iterator[Path]:
 
 
 def _line_blocks(path: Path, size: int) -> Iterator[bytes]:
-    """The file in blocks of about ``size`` bytes that end at a line's end (a longer line is a block of its own; the
-    last block ends where the file does)."""
+    """The file in blocks of about ``size`` bytes that end at a line's end (a block holding a longer line is as long
+    as it needs; the last block ends where the file does)."""
     rest = b""
     with path.open("rb") as source:
         while chunk := source.read(size):
