@@ -71,6 +71,48 @@ def test_inference_in_an_oxigraph_server_equals_in_memory(
 
 @pytest.mark.slow
 @pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
+def test_conclusions_looked_up_in_the_largest_graphs_and_the_rest_dropped_after_equal_in_memory(
+    in_memory: KnowledgeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The article's graphs are all small: at 150 triples, the ontology and two data graphs are looked up as
+    # conclusions are made, and what the others assert is dropped from the inferred graph at the end.
+    monkeypatch.setattr(in_store, "LARGE_GRAPH", 150)
+    looked_up: list[tuple[str, ...]] = []
+    choose = in_store._looked_up
+    monkeypatch.setattr(in_store, "_looked_up", lambda store: looked_up.append(choose(store)) or looked_up[-1])
+    process, url = start_oxigraph(tmp_path / "db")
+    try:
+        _assert_same(_build_over(url, tmp_path / "data"), in_memory)
+    finally:
+        stop_process(process)
+    assert looked_up == [(INFERRED_GRAPH, GRAPH_NS + "ontology/kgraph.ttl", GRAPH_NS + "data/ttl/anchors.ttl")]
+
+
+class _Counted:
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+
+    def graph_counts(self) -> dict[str, int]:
+        return self.counts
+
+
+def test_the_graphs_looked_up_are_the_inferred_one_and_the_two_largest_of_enough_triples() -> None:
+    counts = {
+        "": 90_000,
+        INFERRED_GRAPH: 50_000,
+        SCRATCH_GRAPHS[0]: 99_999,
+        "urn:g:big": 900_000,
+        "urn:g:b": 20_000,
+        "urn:g:a": 20_000,
+        "urn:g:c": 15_000,
+        "urn:g:small": 9_999,
+    }
+    assert in_store._looked_up(_Counted(counts)) == (INFERRED_GRAPH, "urn:g:big", "urn:g:a")  # type: ignore[arg-type]
+    assert in_store._looked_up(_Counted({"urn:g:small": 9_999})) == (INFERRED_GRAPH,)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
 def test_a_closure_with_statements_to_drop_is_checked_for_consistency_as_in_memory(tmp_path: Path) -> None:
     # The consistency checks run while the statements about OWL's vocabulary are looked for; when some are dropped
     # (here "ex:thing a owl:Nothing"), they run again over the inferred graph as it is left.

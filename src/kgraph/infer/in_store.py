@@ -32,7 +32,7 @@ import logging
 import queue
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +40,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ReasonerName
+from kgraph.infer.closed_tables import OnePremiseTables, one_premise_tables
 from kgraph.infer.closure import ANNOTATIONS, SCHEMA_PREDICATES, SCHEMA_TYPES, vocabulary
 from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
@@ -249,13 +250,15 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
     hold about as many triples as the inferred graph). What the rules selected once (:func:`rule_select`) is in the
     store from then on, asserted or inferred: later rounds send only what they had not selected before."""
     selected: set[ox.Triple] = set()
+    looked_up = _looked_up(store)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
     delta = _in_graphs(reasoned)
     changes = Changes()
     lanes = _lanes(NEW_GRAPH)
+    tables = one_premise_tables(schema)
     for step in range(MAX_ROUNDS):
-        _owl_closure(store, schema, delta, known, step, changes)
+        _owl_closure(store, schema, tables, (delta, known, looked_up), step, changes)
         due = []
         for rule in rules:
             if step and not _reads(rule, store, everything).met_by(changes):
@@ -267,6 +270,8 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
         with timed(f"step {step}, keeping the rules' new conclusions"):
             _each_lane(store, lanes, "dropping what is known from", _forget_known)
             if not _keep_new(store, lanes, changes):
+                with timed("dropping from the inferred graph what the graphs not looked up assert"):
+                    _forget_asserted(store, looked_up)
                 return
         delta = _in_graphs(lanes)
     raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
@@ -284,20 +289,38 @@ def _reads(rule: Rule, store: RemoteStore, graphs: list[str]) -> Reads:
     return Reads(reads.iris | inlined.iris, inlined.any_predicate, reads.any_class or inlined.any_class)
 
 
-def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str, step: int, changes: Changes) -> None:
+def _owl_closure(
+    store: RemoteStore,
+    schema: Schema,
+    tables: OnePremiseTables,
+    graphs: tuple[str, str, Sequence[str]],
+    step: int,
+    changes: Changes,
+) -> None:
     """Semi-naive rounds of the compiled OWL 2 RL tables, from the triples of ``delta``, until a round concludes
     nothing new; each round's new triples stay in their scratch graphs (one a lane) as the next round's delta (two
-    sets of scratch graphs take turns: nothing is copied but into the inferred graph), and all are left empty.
+    sets of scratch graphs take turns: nothing is copied but into the inferred graph), and all are left empty. With
+    the one-premise tables closed, a round after the first matches them only against the links the joined rules
+    conclude (what they concluded themselves, they would only conclude again).
 
-    At step 0 the inferred graph is empty, so the first round's first lane is the inferred graph itself: what it
-    concludes is neither copied nor dropped after (at 1M generated triples, half of 580k triples, about 1 s)."""
+    At step 0 the inferred graph is empty, so the first round's lanes all write into the inferred graph itself: what
+    they conclude is neither copied nor dropped after (at 1M generated triples, the 420k links implied, 1.5-1.8 s and
+    0.5 s). The two lanes then write triples of different predicates (types, and links), so neither waits on the
+    other as the subclasses' and domains' types did, written at once into one graph.
+
+    ``graphs``: the delta's and the known triples' patterns (:func:`_in_graphs`), the graphs a conclusion is looked
+    up in (:func:`_looked_up`)."""
+    delta, known, looked_up = graphs
     lane_sets = (_lanes(DELTA_GRAPH), _lanes(NEW_GRAPH))
+    joined = tables.from_predicates(schema.transitive | set(schema.chains)) if tables.closed else tables
     for number in range(MAX_ROUNDS):
         target = lane_sets[number % 2]
         if step == 0 and number == 0:
-            target = [INFERRED_GRAPH, *target[1:]]
+            target = [INFERRED_GRAPH] * LANES
+        matched = joined if number else tables
         updates = {
-            lane: owl_rl_updates(schema, delta, known, lane, in_written_order=store.is_virtuoso) for lane in target
+            lane: owl_rl_updates(schema, matched, (delta, known, looked_up), lane, for_virtuoso=store.is_virtuoso)
+            for lane in target
         }
         jobs = [
             (
@@ -308,10 +331,10 @@ def _owl_closure(store: RemoteStore, schema: Schema, delta: str, known: str, ste
         ]
         in_lanes(jobs, target)
         with timed(f"step {step}, OWL RL round {number}, keeping the new conclusions"):
-            if not _keep_new(store, target, changes):
+            if not _keep_new(store, list(dict.fromkeys(target)), changes):
                 break
         _each_lane(store, lane_sets[(number + 1) % 2], "clearing", _drop)  # the previous round's
-        delta = _in_graphs(target)
+        delta = _in_graphs(list(dict.fromkeys(target)))
     else:
         raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
     _each_lane(store, list(SCRATCH_GRAPHS), "clearing", _drop)
@@ -410,45 +433,80 @@ def _in_graphs(graphs: list[str]) -> str:
 
 
 def owl_rl_updates(
-    schema: Schema, delta: str, known: str, target: str = NEW_GRAPH, *, in_written_order: bool = False
+    schema: Schema,
+    tables: OnePremiseTables,
+    graphs: tuple[str, str, Sequence[str]],
+    target: str = NEW_GRAPH,
+    *,
+    for_virtuoso: bool = False,
 ) -> list[tuple[str, str]]:
-    """One INSERT per compiled table, named: the conclusions of the delta's triples (joined with the known ones for
-    transitive properties and chains) that no graph but the scratch graphs holds, into the scratch graph. (Leaving
-    the known ones out as they are found, rather than deleting them from the scratch graph after, saves Virtuoso
-    writing and deleting them: 0.8 s instead of 2 s for the domains of 1M generated triples.)
+    """The INSERTs of a round, named: the types and the links the delta's triples imply alone (``tables``, each set
+    selected once over all its rows), and the conclusions of the delta's triples joined with the known ones
+    (transitive properties, chains), into the scratch graph, leaving out those the graphs looked up hold (``graphs``:
+    as :func:`_owl_closure` takes them). (Leaving the known ones out as they are found, rather than deleting them
+    from the scratch graph after, saves Virtuoso writing and deleting them: 0.8 s instead of 2 s for the domains of 1M
+    generated triples.)
 
-    ``in_written_order`` (for Virtuoso) has a one-premise table joined in the order written, its ``VALUES`` table
-    first, by Virtuoso's ``sql:select-option "order"`` pragma: left to itself, Virtuoso 7.2 now and then scans the
-    delta graph first and probes the table for each triple (2.8 s instead of 0.01 s for the domains of 20k new
-    triples, on 100k), which made some starts several times slower than others."""
-    pragma = 'define sql:select-option "order"\n' if in_written_order else ""
+    ``for_virtuoso``: the one-premise selections joined in the order written, each ``VALUES`` table first, by
+    Virtuoso's ``sql:select-option "order"`` pragma (left to itself, Virtuoso 7.2 now and then scans the delta graph
+    first and probes the table for each triple: 2.8 s instead of 0.01 s for the domains of 20k new triples, on 100k,
+    which made some starts several times slower than others), and each made distinct before its conclusions are
+    looked up, behind a ``LIMIT`` Virtuoso cannot see through: else it looks up every row of each table's join, under
+    the update's locks (the types of 1M generated triples, 1.9M rows for 408k distinct: 9-12 s against 2.6-3.2 s)."""
+    pragma = 'define sql:select-option "order"\n' if for_virtuoso else ""
+    barrier = f" LIMIT {_NO_LIMIT}" if for_virtuoso else ""
+    delta, known, looked_up = graphs
     updates = []
-    single = [
-        ("subclasses", "?c ?d", _pairs(schema.types), f"?s {TYPE} ?c", f"?s {TYPE} ?d", ""),
-        ("domains", "?p ?d", _pairs(schema.domains), "?s ?p ?o", f"?s {TYPE} ?d", ""),
-        ("ranges", "?p ?d", _pairs(schema.ranges), "?s ?p ?o", f"?o {TYPE} ?d", "FILTER (!isLiteral(?o))"),
-        ("subproperties", "?p ?q", _pairs(schema.properties), "?s ?p ?o", "?s ?q ?o", ""),
-        ("inverses", "?p ?q", _pairs(schema.inverses), "?s ?p ?o", "?o ?q ?s", "FILTER (!isLiteral(?o))"),
-    ]
-    for name, columns, rows, premise, conclusion, condition in single:
-        if rows:
-            where = f"VALUES ({columns}) {{ {rows} }} {_fill(delta, premise)} {condition}"
-            updates.append((name, pragma + _insert(conclusion, where, target)))
+    for name, conclusion, branches in (
+        (
+            "types",
+            f"?s {TYPE} ?d",
+            [
+                (tables.types, "?c ?d", f"?s {TYPE} ?c", ""),
+                (tables.subject_types, "?p ?d", "?s ?p ?o", ""),
+                (tables.object_types, "?p ?d", "?o ?p ?s", _NOT_LITERAL),
+            ],
+        ),
+        (
+            "links",
+            "?s ?q ?o",
+            [(tables.forward, "?p ?q", "?s ?p ?o", ""), (tables.backward, "?p ?q", "?o ?p ?s", _NOT_LITERAL)],
+        ),
+    ):
+        union = " UNION ".join(
+            f"{{ VALUES ({columns}) {{ {_pairs(rows)} }} {_fill(delta, premise)} {condition} }}"
+            for rows, columns, premise, condition in branches
+            if rows
+        )
+        if union:
+            selected = " ".join(re.findall(r"\?\w+", conclusion))
+            where = f"{{ SELECT DISTINCT {selected} WHERE {{ {union} }}{barrier} }}"
+            updates.append((name, pragma + _insert(conclusion, where, target, looked_up)))
     for prop in sorted(schema.transitive):
         p = f"{prop}"
-        left = _insert(f"?x {p} ?z", f"{_fill(delta, f'?x {p} ?y')} {_fill(known, f'?y {p} ?z')}", target)
-        right = _insert(f"?x {p} ?z", f"{_fill(known, f'?x {p} ?y')} {_fill(delta, f'?y {p} ?z')}", target)
-        updates += [(f"transitive {p}, new first", left), (f"transitive {p}, new second", right)]
+        left = f"{_fill(delta, f'?x {p} ?y')} {_fill(known, f'?y {p} ?z')}"
+        right = f"{_fill(known, f'?x {p} ?y')} {_fill(delta, f'?y {p} ?z')}"
+        updates += [
+            (f"transitive {p}, new {which}", _insert(f"?x {p} ?z", where, target, looked_up))
+            for which, where in (("first", left), ("second", right))
+        ]
     for prop, chains in sorted(schema.chains.items()):
         for chain in chains:
             for index in range(len(chain)):
                 links = [
                     _fill(delta if i == index else known, f"?n{i} {link} ?n{i + 1}") for i, link in enumerate(chain)
                 ]
+                conclusion = f"?n0 {prop} ?n{len(chain)}"
                 updates.append(
-                    (f"chain {prop}, new link {index}", _insert(f"?n0 {prop} ?n{len(chain)}", " ".join(links), target))
+                    (f"chain {prop}, new link {index}", _insert(conclusion, " ".join(links), target, looked_up))
                 )
     return updates
+
+
+_NO_LIMIT = 1_000_000_000_000
+"""A ``LIMIT`` no selection reaches: it only keeps Virtuoso from moving filters into the subquery."""
+_NOT_LITERAL = "FILTER (!isLiteral(?s))"
+"""No conclusion about a literal: a store holds none."""
 
 
 def _apply_rules(
@@ -664,8 +722,8 @@ def _flatten(query: str) -> str:
 _COMMENT = re.compile(r"^\s*#.*$", re.MULTILINE)
 
 
-def _pairs(table: dict[str, set[str]]) -> str:
-    return " ".join(f"({key} {value})" for key, values in sorted(table.items()) for value in sorted(values))
+def _pairs(rows: Iterable[tuple[str, str]]) -> str:
+    return " ".join(f"({key} {value})" for key, value in sorted(rows))
 
 
 def _fill(template: str, triple: str) -> str:
@@ -673,14 +731,35 @@ def _fill(template: str, triple: str) -> str:
     return template.replace("{}", triple).replace("?G", "?g_" + "_".join(re.findall(r"\?(\w+)", triple)))
 
 
-def _insert(conclusion: str, where: str, target: str) -> str:
-    """The conclusions of ``where`` not known yet (in no graph but the scratch graphs), into ``target``."""
-    unknown = f"FILTER NOT EXISTS {{ GRAPH ?known {{ {conclusion} }} {_NOT_SCRATCH.format('?known')} }}"
+def _insert(conclusion: str, where: str, target: str, looked_up: Sequence[str]) -> str:
+    """The conclusions of ``where`` that none of the graphs ``looked_up`` holds, into ``target``."""
+    unknown = " ".join(f"FILTER NOT EXISTS {{ GRAPH <{graph}> {{ {conclusion} }} }}" for graph in looked_up)
     return f"INSERT {{ GRAPH <{target}> {{ {conclusion} }} }} WHERE {{ {where} {unknown} }}"
 
 
-_NOT_SCRATCH = "FILTER (" + " && ".join(f"{{0}} != <{graph}>" for graph in SCRATCH_GRAPHS) + ")"
-"""A graph variable's filter leaving out the scratch graphs."""
+LOOKED_UP_GRAPHS = 2
+"""The largest graphs a conclusion is looked up in as it is concluded, besides the inferred graph."""
+LARGE_GRAPH = 10_000
+"""Triples a graph holds at least to be looked up in as conclusions are made (:func:`_looked_up`)."""
+
+
+def _looked_up(store: RemoteStore) -> tuple[str, ...]:
+    """The graphs a conclusion is looked up in as it is made: the inferred graph and the :data:`LOOKED_UP_GRAPHS`
+    largest others holding :data:`LARGE_GRAPH` triples or more. Named, a graph costs Virtuoso one key look-up per
+    conclusion (2.4 s for 408k types concluded at 1M generated triples, the inferred and the generated graph looked
+    up); ``GRAPH ?known`` over every graph at once took 16 s, one look-up per graph of sixteen 6.2 s for 95k. The
+    graphs left out hold little of what is concluded; what they assert is dropped from the inferred graph once the
+    closure is reached (:func:`_forget_asserted`), and concluded meanwhile it is only matched again for nothing."""
+    counts = store.graph_counts()
+    others = sorted(
+        (graph for graph, count in counts.items() if count >= LARGE_GRAPH and graph not in _WRITTEN),
+        key=lambda graph: (-counts[graph], graph),
+    )
+    return (INFERRED_GRAPH, *others[:LOOKED_UP_GRAPHS])
+
+
+_WRITTEN = frozenset({INFERRED_GRAPH, *SCRATCH_GRAPHS, ""})
+"""The graphs inference writes, and the default graph (which no triple of the build is in)."""
 
 
 def _forget_known(target: str) -> str:
@@ -689,6 +768,23 @@ def _forget_known(target: str) -> str:
         f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} "
         f"GRAPH ?k {{ ?s ?p ?o }} {_NOT_SCRATCH.format('?k')} }}"
     )
+
+
+_NOT_SCRATCH = "FILTER (" + " && ".join(f"{{0}} != <{graph}>" for graph in SCRATCH_GRAPHS) + ")"
+"""A graph variable's filter leaving out the scratch graphs."""
+
+
+def _forget_asserted(store: RemoteStore, looked_up: Sequence[str]) -> None:
+    """Drop from the inferred graph what a graph not looked up as conclusions were made holds, each of those graphs
+    read once and the inferred graph looked up for its triples (:func:`_looked_up`; the other way round, Virtuoso
+    took 37 s at 1M generated triples)."""
+    others = sorted(set(store.graph_names()) - _WRITTEN - set(looked_up))
+    if not others:
+        return
+    inferred = f"GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }}"
+    found = " UNION ".join(f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} {inferred} }}" for graph in others)
+    pragma = 'define sql:select-option "order"\n' if store.is_virtuoso else ""
+    store.update(f"{pragma}DELETE {{ {inferred} }} WHERE {{ {found} }}")
 
 
 def _copy(source: str, target: str) -> str:
