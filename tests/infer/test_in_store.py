@@ -74,8 +74,8 @@ def test_inference_in_an_oxigraph_server_equals_in_memory(
 def test_conclusions_looked_up_in_the_largest_graphs_and_the_rest_dropped_after_equal_in_memory(
     in_memory: KnowledgeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The article's graphs are all small: at 150 triples, the ontology and two data graphs are looked up as
-    # conclusions are made, and what the others assert is dropped from the inferred graph at the end.
+    # The article's graphs are all small: at 150 triples, the ontology and the largest data graph are looked up as
+    # conclusions are made, the others copied into one graph that is.
     monkeypatch.setattr(in_store, "LARGE_GRAPH", 150)
     looked_up: list[tuple[str, ...]] = []
     choose = in_store._looked_up
@@ -85,18 +85,25 @@ def test_conclusions_looked_up_in_the_largest_graphs_and_the_rest_dropped_after_
         _assert_same(_build_over(url, tmp_path / "data"), in_memory)
     finally:
         stop_process(process)
-    assert looked_up == [(INFERRED_GRAPH, GRAPH_NS + "ontology/kgraph.ttl", GRAPH_NS + "data/ttl/anchors.ttl")]
+    largest = (GRAPH_NS + "ontology/kgraph.ttl", GRAPH_NS + "data/ttl/anchors.ttl")
+    assert looked_up == [(INFERRED_GRAPH, *largest, in_store.ASSERTED_COPY)]
 
 
 class _Counted:
+    """A store's graph counts, and the updates sent to it."""
+
     def __init__(self, counts: dict[str, int]) -> None:
         self.counts = counts
+        self.updates: list[str] = []
 
     def graph_counts(self) -> dict[str, int]:
         return self.counts
 
+    def update(self, sparql: str) -> None:
+        self.updates.append(sparql)
 
-def test_the_graphs_looked_up_are_the_inferred_one_and_the_two_largest_of_enough_triples() -> None:
+
+def test_the_graphs_looked_up_are_the_inferred_one_the_two_largest_and_a_copy_of_the_others() -> None:
     counts = {
         "": 90_000,
         INFERRED_GRAPH: 50_000,
@@ -107,8 +114,14 @@ def test_the_graphs_looked_up_are_the_inferred_one_and_the_two_largest_of_enough
         "urn:g:c": 15_000,
         "urn:g:small": 9_999,
     }
-    assert in_store._looked_up(_Counted(counts)) == (INFERRED_GRAPH, "urn:g:big", "urn:g:a")  # type: ignore[arg-type]
-    assert in_store._looked_up(_Counted({"urn:g:small": 9_999})) == (INFERRED_GRAPH,)  # type: ignore[arg-type]
+    store = _Counted(counts)
+    copy = in_store.ASSERTED_COPY
+    assert in_store._looked_up(store) == (INFERRED_GRAPH, "urn:g:big", "urn:g:a", copy)  # type: ignore[arg-type]
+    assert store.updates == [f"ADD SILENT <urn:g:{name}> TO <{copy}>" for name in ("b", "c", "small")]
+    only_small = _Counted({"urn:g:small": 9_999, "urn:g:smaller": 10})
+    assert in_store._looked_up(only_small) == (INFERRED_GRAPH, copy)  # type: ignore[arg-type]
+    assert only_small.updates == [f"ADD SILENT <urn:g:{name}> TO <{copy}>" for name in ("small", "smaller")]
+    assert in_store._looked_up(_Counted({INFERRED_GRAPH: 5})) == (INFERRED_GRAPH,)  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

@@ -70,9 +70,9 @@ NEW_GRAPH = GRAPH_NS + "inference/new"
 DELTA_GRAPH = GRAPH_NS + "inference/delta"
 """The triples the previous round added: what the next round matches against the rules."""
 LANES = 2
-"""The updates of a round sent at once, each writing to a scratch graph of its own (a lane): the store computes and
-writes on as many cores (Virtuoso: the OWL RL tables' first round over 1M triples in 2.5-3.0 s instead of
-3.5-4.1 s; into one shared graph, two at once were slower than one after the other)."""
+"""Updates sent at once (the first OWL RL round's, the project's rules), each writing to a scratch graph of its own
+(a lane) but for the first round, which writes into the inferred graph: the store computes and writes on as many
+cores (Virtuoso: the compiled tables' first round over 1M triples in 2.5-3.0 s instead of 3.5-4.1 s)."""
 
 
 def _lanes(graph: str) -> list[str]:
@@ -80,7 +80,10 @@ def _lanes(graph: str) -> list[str]:
     return [graph, *(f"{graph}-{lane}" for lane in range(2, LANES + 1))]
 
 
-SCRATCH_GRAPHS = (*_lanes(NEW_GRAPH), *_lanes(DELTA_GRAPH))
+ASSERTED_COPY = GRAPH_NS + "inference/asserted"
+"""The triples of the graphs a conclusion is not looked up in one by one, copied into one graph it is looked up in."""
+LANE_GRAPHS = (*_lanes(NEW_GRAPH), *_lanes(DELTA_GRAPH))
+SCRATCH_GRAPHS = (*LANE_GRAPHS, ASSERTED_COPY)
 """Every graph inference writes to before the inferred graph: left out of what is known and what rules read."""
 
 UPDATE_TIMEOUT = 3600.0
@@ -268,10 +271,9 @@ def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[
         _apply_rules(store, due, everything, lanes, selected, step)
         changes = Changes()
         with timed(f"step {step}, keeping the rules' new conclusions"):
-            _each_lane(store, lanes, "dropping what is known from", _forget_known)
+            _forget_known_in(store, lanes)
             if not _keep_new(store, lanes, changes):
-                with timed("dropping from the inferred graph what the graphs not looked up assert"):
-                    _forget_asserted(store, looked_up)
+                store.update(_drop(ASSERTED_COPY))
                 return
         delta = _in_graphs(lanes)
     raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
@@ -303,10 +305,11 @@ def _owl_closure(
     the one-premise tables closed, a round after the first matches them only against the links the joined rules
     conclude (what they concluded themselves, they would only conclude again).
 
-    At step 0 the inferred graph is empty, so the first round's lanes all write into the inferred graph itself: what
-    they conclude is neither copied nor dropped after (at 1M generated triples, the 420k links implied, 1.5-1.8 s and
-    0.5 s). The two lanes then write triples of different predicates (types, and links), so neither waits on the
-    other as the subclasses' and domains' types did, written at once into one graph.
+    At step 0 the inferred graph is empty, so the first round's lanes both write into the inferred graph itself: what
+    they conclude is neither copied nor dropped after (at 1M generated triples, copying the 420k links implied took
+    1.5-1.8 s, dropping their scratch graph 0.5 s). That round is the only large one; the others run in one lane:
+    two updates at once, one reading triples as the other writes triples of the same predicate into another graph,
+    sometimes stalled (a round of 1M generated triples' build, usually 0.1 s, took 28.5 s in two builds of four).
 
     ``graphs``: the delta's and the known triples' patterns (:func:`_in_graphs`), the graphs a conclusion is looked
     up in (:func:`_looked_up`)."""
@@ -314,12 +317,13 @@ def _owl_closure(
     lane_sets = (_lanes(DELTA_GRAPH), _lanes(NEW_GRAPH))
     joined = tables.from_predicates(schema.transitive | set(schema.chains)) if tables.closed else tables
     for number in range(MAX_ROUNDS):
-        target = lane_sets[number % 2]
-        if step == 0 and number == 0:
-            target = [INFERRED_GRAPH] * LANES
+        first = step == 0 and number == 0  # the asserted triples: the one large delta
+        target = [INFERRED_GRAPH] * LANES if first else lane_sets[number % 2][:1]
         matched = joined if number else tables
         updates = {
-            lane: owl_rl_updates(schema, matched, (delta, known, looked_up), lane, for_virtuoso=store.is_virtuoso)
+            lane: owl_rl_updates(
+                schema, matched, (delta, known, looked_up), lane, selected_at_once=first, for_virtuoso=store.is_virtuoso
+            )
             for lane in target
         }
         jobs = [
@@ -337,7 +341,7 @@ def _owl_closure(
         delta = _in_graphs(list(dict.fromkeys(target)))
     else:
         raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
-    _each_lane(store, list(SCRATCH_GRAPHS), "clearing", _drop)
+    _each_lane(store, list(LANE_GRAPHS), "clearing", _drop)
 
 
 DEADLOCK_RETRIES = 5
@@ -438,21 +442,26 @@ def owl_rl_updates(
     graphs: tuple[str, str, Sequence[str]],
     target: str = NEW_GRAPH,
     *,
+    selected_at_once: bool = False,
     for_virtuoso: bool = False,
 ) -> list[tuple[str, str]]:
-    """The INSERTs of a round, named: the types and the links the delta's triples imply alone (``tables``, each set
-    selected once over all its rows), and the conclusions of the delta's triples joined with the known ones
-    (transitive properties, chains), into the scratch graph, leaving out those the graphs looked up hold (``graphs``:
-    as :func:`_owl_closure` takes them). (Leaving the known ones out as they are found, rather than deleting them
-    from the scratch graph after, saves Virtuoso writing and deleting them: 0.8 s instead of 2 s for the domains of 1M
-    generated triples.)
+    """The INSERTs of a round, named: the types and the links the delta's triples imply alone (``tables``), and the
+    conclusions of the delta's triples joined with the known ones (transitive properties, chains), into the scratch
+    graph, leaving out those the graphs looked up hold (``graphs``: as :func:`_owl_closure` takes them). (Leaving the
+    known ones out as they are found, rather than deleting them from the scratch graph after, saves Virtuoso writing
+    and deleting them: 0.8 s instead of 2 s for the domains of 1M generated triples.)
 
-    ``for_virtuoso``: the one-premise selections joined in the order written, each ``VALUES`` table first, by
-    Virtuoso's ``sql:select-option "order"`` pragma (left to itself, Virtuoso 7.2 now and then scans the delta graph
-    first and probes the table for each triple: 2.8 s instead of 0.01 s for the domains of 20k new triples, on 100k,
-    which made some starts several times slower than others), and each made distinct before its conclusions are
-    looked up, behind a ``LIMIT`` Virtuoso cannot see through: else it looks up every row of each table's join, under
-    the update's locks (the types of 1M generated triples, 1.9M rows for 408k distinct: 9-12 s against 2.6-3.2 s)."""
+    ``selected_at_once`` (for a large delta: the asserted triples): all the types in one update and all the links in
+    another, each set made distinct before its conclusions are looked up (on Virtuoso behind a ``LIMIT`` it cannot see
+    through: else it looks up every row of each table's join, under the update's locks; the types of 1M generated
+    triples, 1.9M rows for 408k distinct, 9-12 s against 2.6-3.2 s). Otherwise one update per table, its join alone:
+    in a subquery over a delta graph written moments before, Virtuoso took the graph's whole index first, whatever
+    the pragma below (1.2-2.3 s for a round of a few thousand triples).
+
+    ``for_virtuoso``: the one-premise tables joined in the order written, each ``VALUES`` table first, by Virtuoso's
+    ``sql:select-option "order"`` pragma (left to itself, Virtuoso 7.2 now and then scans the delta graph first and
+    probes the table for each triple: 2.8 s instead of 0.01 s for the domains of 20k new triples, on 100k, which made
+    some starts several times slower than others)."""
     pragma = 'define sql:select-option "order"\n' if for_virtuoso else ""
     barrier = f" LIMIT {_NO_LIMIT}" if for_virtuoso else ""
     delta, known, looked_up = graphs
@@ -462,26 +471,32 @@ def owl_rl_updates(
             "types",
             f"?s {TYPE} ?d",
             [
-                (tables.types, "?c ?d", f"?s {TYPE} ?c", ""),
-                (tables.subject_types, "?p ?d", "?s ?p ?o", ""),
-                (tables.object_types, "?p ?d", "?o ?p ?s", _NOT_LITERAL),
+                ("of classes", tables.types, "?c ?d", f"?s {TYPE} ?c", ""),
+                ("of subjects", tables.subject_types, "?p ?d", "?s ?p ?o", ""),
+                ("of objects", tables.object_types, "?p ?d", "?o ?p ?s", _NOT_LITERAL),
             ],
         ),
         (
             "links",
             "?s ?q ?o",
-            [(tables.forward, "?p ?q", "?s ?p ?o", ""), (tables.backward, "?p ?q", "?o ?p ?s", _NOT_LITERAL)],
+            [
+                ("forward", tables.forward, "?p ?q", "?s ?p ?o", ""),
+                ("backward", tables.backward, "?p ?q", "?o ?p ?s", _NOT_LITERAL),
+            ],
         ),
     ):
-        union = " UNION ".join(
-            f"{{ VALUES ({columns}) {{ {_pairs(rows)} }} {_fill(delta, premise)} {condition} }}"
-            for rows, columns, premise, condition in branches
+        joins = {
+            f"{name} {which}": f"VALUES ({columns}) {{ {_pairs(rows)} }} {_fill(delta, premise)} {condition}"
+            for which, rows, columns, premise, condition in branches
             if rows
-        )
-        if union:
+        }
+        if selected_at_once and joins:
+            union = " UNION ".join(f"{{ {join} }}" for join in joins.values())
             selected = " ".join(re.findall(r"\?\w+", conclusion))
             where = f"{{ SELECT DISTINCT {selected} WHERE {{ {union} }}{barrier} }}"
             updates.append((name, pragma + _insert(conclusion, where, target, looked_up)))
+        elif joins:
+            updates += [(each, pragma + _insert(conclusion, join, target, looked_up)) for each, join in joins.items()]
     for prop in sorted(schema.transitive):
         p = f"{prop}"
         left = f"{_fill(delta, f'?x {p} ?y')} {_fill(known, f'?y {p} ?z')}"
@@ -542,7 +557,7 @@ def _send_for_lane(store: RemoteStore, updates: dict[str, str], lane: str) -> No
 
 
 def _answer_into(answers: dict[str, tuple[bytes, str]], name: str, store: RemoteStore, select: str, _: str) -> None:
-    """Keep a SELECT's answer as bytes (sent as written: :func:`_as_written`) under ``name``."""
+    """Keep the answer of a SELECT or an ASK as bytes (sent as written: :func:`_as_written`) under ``name``."""
     answers[name] = _fetch(store, _sent_as_written(select))
 
 
@@ -744,47 +759,55 @@ LARGE_GRAPH = 10_000
 
 
 def _looked_up(store: RemoteStore) -> tuple[str, ...]:
-    """The graphs a conclusion is looked up in as it is made: the inferred graph and the :data:`LOOKED_UP_GRAPHS`
-    largest others holding :data:`LARGE_GRAPH` triples or more. Named, a graph costs Virtuoso one key look-up per
-    conclusion (2.4 s for 408k types concluded at 1M generated triples, the inferred and the generated graph looked
-    up); ``GRAPH ?known`` over every graph at once took 16 s, one look-up per graph of sixteen 6.2 s for 95k. The
-    graphs left out hold little of what is concluded; what they assert is dropped from the inferred graph once the
-    closure is reached (:func:`_forget_asserted`), and concluded meanwhile it is only matched again for nothing."""
+    """The graphs a conclusion is looked up in as it is made: the inferred graph, the :data:`LOOKED_UP_GRAPHS` largest
+    others holding :data:`LARGE_GRAPH` triples or more, and :data:`ASSERTED_COPY`, into which the triples of all the
+    others are copied here (at 1M generated triples, the article's 3.7k). Named, a graph costs Virtuoso one key
+    look-up per conclusion (2.4 s for 408k types concluded at 1M generated triples, the inferred and the generated
+    graph looked up); ``GRAPH ?known`` over every graph at once took 16 s, one look-up per graph of sixteen 6.2 s
+    for 95k. (Dropping the small graphs' triples from the inferred graph at the end instead, Virtuoso's plan for the
+    deletion sometimes read the whole store once per graph: 31.6 s instead of 0.6 s.)"""
     counts = store.graph_counts()
-    others = sorted(
-        (graph for graph, count in counts.items() if count >= LARGE_GRAPH and graph not in _WRITTEN),
-        key=lambda graph: (-counts[graph], graph),
-    )
-    return (INFERRED_GRAPH, *others[:LOOKED_UP_GRAPHS])
+    asserted = sorted((graph for graph in counts if graph not in _WRITTEN), key=lambda graph: (-counts[graph], graph))
+    largest = [graph for graph in asserted[:LOOKED_UP_GRAPHS] if counts[graph] >= LARGE_GRAPH]
+    others = asserted[len(largest) :]
+    for graph in others:
+        store.update(_copy(graph, ASSERTED_COPY))
+    return (INFERRED_GRAPH, *largest, *([ASSERTED_COPY] if others else []))
 
 
 _WRITTEN = frozenset({INFERRED_GRAPH, *SCRATCH_GRAPHS, ""})
 """The graphs inference writes, and the default graph (which no triple of the build is in)."""
 
 
-def _forget_known(target: str) -> str:
-    """Drop from the rules' scratch graph what another graph (asserted or inferred) already holds."""
+def _forget_known_in(store: RemoteStore, lanes: list[str]) -> None:
+    """Drop from the rules' scratch graphs what another graph (asserted or inferred) already holds, in the lanes
+    where something is: asked first, since the deletion's join costs Virtuoso about as much when it finds nothing
+    (1.3 s for 65k triples) and the question almost nothing (0.05 s)."""
+    answers: dict[str, tuple[bytes, str]] = {}
+    asks = [
+        (f"asking what is known in {lane}", functools.partial(_answer_into, answers, lane, store, _any_known(lane)))
+        for lane in lanes
+    ]
+    in_lanes(asks, lanes)
+    holding = [lane for lane in lanes if bool(parse_body(*answers[lane]))]
+    if holding:
+        _each_lane(store, holding, "dropping what is known from", _forget_known)
+
+
+def _any_known(lane: str) -> str:
+    return f"ASK {{ GRAPH <{lane}> {{ ?s ?p ?o }} GRAPH ?k {{ ?s ?p ?o }} {_NOT_SCRATCH.format('?k')} }}"
+
+
+def _forget_known(lane: str) -> str:
+    """Drop from a rules' scratch graph what another graph (asserted or inferred) already holds."""
     return (
-        f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} "
+        f"DELETE {{ GRAPH <{lane}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{lane}> {{ ?s ?p ?o }} "
         f"GRAPH ?k {{ ?s ?p ?o }} {_NOT_SCRATCH.format('?k')} }}"
     )
 
 
 _NOT_SCRATCH = "FILTER (" + " && ".join(f"{{0}} != <{graph}>" for graph in SCRATCH_GRAPHS) + ")"
 """A graph variable's filter leaving out the scratch graphs."""
-
-
-def _forget_asserted(store: RemoteStore, looked_up: Sequence[str]) -> None:
-    """Drop from the inferred graph what a graph not looked up as conclusions were made holds, each of those graphs
-    read once and the inferred graph looked up for its triples (:func:`_looked_up`; the other way round, Virtuoso
-    took 37 s at 1M generated triples)."""
-    others = sorted(set(store.graph_names()) - _WRITTEN - set(looked_up))
-    if not others:
-        return
-    inferred = f"GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }}"
-    found = " UNION ".join(f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} {inferred} }}" for graph in others)
-    pragma = 'define sql:select-option "order"\n' if store.is_virtuoso else ""
-    store.update(f"{pragma}DELETE {{ {inferred} }} WHERE {{ {found} }}")
 
 
 def _copy(source: str, target: str) -> str:
