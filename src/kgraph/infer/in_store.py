@@ -308,8 +308,8 @@ def _owl_closure(
     At step 0 the inferred graph is empty, so the first round's lanes both write into the inferred graph itself: what
     they conclude is neither copied nor dropped after (at 1M generated triples, copying the 420k links implied took
     1.5-1.8 s, dropping their scratch graph 0.5 s). That round is the only large one; the others run in one lane:
-    two updates at once, one reading triples as the other writes triples of the same predicate into another graph,
-    sometimes stalled (a round of 1M generated triples' build, usually 0.1 s, took 28.5 s in two builds of four).
+    two updates at once sometimes stalled (a round of a 1M generated triples' build that usually takes 0.1 s took
+    28.5 s in one build).
 
     ``graphs``: the delta's and the known triples' patterns (:func:`_in_graphs`), the graphs a conclusion is looked
     up in (:func:`_looked_up`)."""
