@@ -151,6 +151,26 @@ def test_a_closure_with_statements_to_drop_is_checked_for_consistency_as_in_memo
         stop_process(process)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
+def test_a_link_to_a_literal_turned_around_types_its_subject_in_the_store_as_in_memory(tmp_path: Path) -> None:
+    fixture = PROJECT / "tests" / "fixtures" / "infer" / "inverse-of-a-literal-link.ttl"
+    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path / "data", data=(fixture,))
+    in_memory = build(settings)
+    process, url = start_oxigraph(tmp_path / "db")
+    try:
+        remote = build(settings.with_overrides(store=url))
+        _assert_same(remote, in_memory)
+        thing = "<http://example.org/literal/thing>"
+        found = remote.store.query(f"SELECT ?c WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ {thing} a ?c }} }} ORDER BY ?c")
+        assert [str(row["c"]) for row in found] == [  # type: ignore[union-attr]
+            "<http://example.org/literal/Described>",
+            "<http://example.org/literal/Labelled>",
+        ]
+    finally:
+        stop_process(process)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[virtuoso.Virtuoso]:
     if virtuoso.SERVER is None:
