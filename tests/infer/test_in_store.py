@@ -9,6 +9,7 @@ import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -124,18 +125,28 @@ def test_the_graphs_looked_up_are_the_inferred_one_the_two_largest_and_a_copy_of
     assert in_store._looked_up(_Counted({INFERRED_GRAPH: 5})) == (INFERRED_GRAPH,)  # type: ignore[arg-type]
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
-def test_a_closure_with_statements_to_drop_is_checked_for_consistency_as_in_memory(tmp_path: Path) -> None:
-    # The consistency checks run while the statements about OWL's vocabulary are looked for; when some are dropped
-    # (here "ex:thing a owl:Nothing"), they run again over the inferred graph as it is left.
-    nothing = PROJECT / "tests" / "fixtures" / "infer" / "subclass-of-nothing.ttl"
-    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path / "data", data=(nothing,))
+@contextmanager
+def _built_both_ways(fixture: str, tmp_path: Path) -> Iterator[tuple[Settings, KnowledgeGraph]]:
+    """A fixture of ``tests/fixtures/infer`` built in memory and over a real Oxigraph server, the two inferred graphs
+    and reports the same; the settings and the remote graph, its server running meanwhile."""
+    data = (PROJECT / "tests" / "fixtures" / "infer" / fixture,)
+    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path / "data", data=data)
     in_memory = build(settings)
     process, url = start_oxigraph(tmp_path / "db")
     try:
         remote = build(settings.with_overrides(store=url))
         _assert_same(remote, in_memory)
+        yield settings, remote
+    finally:
+        stop_process(process)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
+def test_a_closure_with_statements_to_drop_is_checked_for_consistency_as_in_memory(tmp_path: Path) -> None:
+    # The consistency checks run while the statements about OWL's vocabulary are looked for; when some are dropped
+    # (here "ex:thing a owl:Nothing"), they run again over the inferred graph as it is left.
+    with _built_both_ways("subclass-of-nothing.ttl", tmp_path) as (settings, remote):
         expected = [
             "<http://example.org/nothing/thing> is a member of owl:Nothing as a "
             "<http://example.org/nothing/Impossible>, a subclass of it"
@@ -147,28 +158,18 @@ def test_a_closure_with_statements_to_drop_is_checked_for_consistency_as_in_memo
         assert not [message for message in said if "'Nothing'" in message]  # owlrl's own words for it, dropped
         thing = "<http://example.org/nothing/thing>"
         assert not remote.store.query(f"ASK {{ GRAPH <{INFERRED_GRAPH}> {{ {thing} a ?class }} }}")
-    finally:
-        stop_process(process)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
 def test_a_link_to_a_literal_turned_around_types_its_subject_in_the_store_as_in_memory(tmp_path: Path) -> None:
-    fixture = PROJECT / "tests" / "fixtures" / "infer" / "inverse-of-a-literal-link.ttl"
-    settings = Settings.from_env(environ={}, project_dir=PROJECT, data_dir=tmp_path / "data", data=(fixture,))
-    in_memory = build(settings)
-    process, url = start_oxigraph(tmp_path / "db")
-    try:
-        remote = build(settings.with_overrides(store=url))
-        _assert_same(remote, in_memory)
+    with _built_both_ways("inverse-of-a-literal-link.ttl", tmp_path) as (_, remote):
         thing = "<http://example.org/literal/thing>"
         found = remote.store.query(f"SELECT ?c WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ {thing} a ?c }} }} ORDER BY ?c")
         assert [str(row["c"]) for row in found] == [  # type: ignore[union-attr]
             "<http://example.org/literal/Described>",
             "<http://example.org/literal/Labelled>",
         ]
-    finally:
-        stop_process(process)
 
 
 @pytest.fixture(scope="module")
