@@ -3,17 +3,19 @@
 Reading a remote store into this process's memory to infer over it, then uploading the result, caps the graph at
 this machine's memory and sends every triple over HTTP twice. Here the store does the work, in SPARQL Update rounds:
 the rules are compiled from the schema exactly as the native engine compiles them (:func:`kgraph.infer.native.
-compile_schema`, over an in-memory copy of the schema triples only), each compiled table becomes one ``INSERT ...
-WHERE`` with a ``VALUES`` table, and the rounds are semi-naive: a round matches only the triples the previous round
-added (the delta graph, at first the asserted graphs themselves) against everything known. The project's rules
+compile_schema`, over an in-memory copy of the schema triples only), the one-premise tables closed under
+composition (:mod:`kgraph.infer.closed_tables`), each table an ``INSERT ... WHERE`` with a ``VALUES`` table, and the
+rounds are semi-naive: a round matches only the triples the previous round added (the delta graph, at first the
+asserted graphs themselves) against everything known. The project's rules
 (``rules/*.rq``, CONSTRUCT queries) run whole between closures, their template inserted instead of constructed (on
 Virtuoso, a one-triple template's new conclusions are selected and written back: :func:`rule_select`), after the
 first time only those that can match a triple the store gained since (:mod:`kgraph.infer.rule_reads`).
 
 Each round writes its conclusions to scratch graphs, drops those already known (asserted anywhere, or inferred), and
 stops when nothing is left; the new triples then join the inferred graph, and their scratch graphs are the next
-round's delta as they are (two sets take turns, so nothing is copied but into the inferred graph). A round's updates
-are sent :data:`LANES` at a time, each writing to a scratch graph of its own. The OWL 2 RL rounds
+round's delta as they are (two sets take turns, so nothing is copied but into the inferred graph). The first
+round's updates and the rules are sent :data:`LANES` at a time, each rule writing to a scratch graph of its own. The
+OWL 2 RL rounds
 run to their fixpoint first, then the project's rules once over the closure, then the closure of their new triples,
 and so on, as the in-memory engine alternates them. At the end the
 triples the native engine leaves out (about OWL's own vocabulary: :func:`kgraph.infer.native.is_meaningful`) are
