@@ -376,12 +376,18 @@ class Proxy:
             upstream.sendall(first.replace(b"\r\n", b"\r\nConnection: close\r\n", 1))
             threading.Thread(target=_pipe, args=(client, upstream), daemon=True).start()
             _pipe(upstream, client)
+        # and closed on the client's side too, both ways: a request kgraph sends on it meanwhile (reusing a
+        # connection the store closed as it answered) fails at once and is sent again, instead of waiting for an
+        # answer that cannot come (the thread reading it would otherwise keep the socket open, silent)
+        with contextlib.suppress(OSError):
+            client.shutdown(socket.SHUT_RDWR)
 
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:
     with contextlib.suppress(OSError):
         while data := source.recv(1 << 16):
             sink.sendall(data)
+    with contextlib.suppress(OSError):  # a reset source ends the sink's writing too
         sink.shutdown(socket.SHUT_WR)
 
 
