@@ -13,7 +13,7 @@ first time only those that can match a triple the store gained since (:mod:`kgra
 
 Each round writes its conclusions to scratch graphs, drops those already known (asserted anywhere, or inferred), and
 stops when nothing is left; the new triples then join the inferred graph, and their scratch graphs are the next
-round's delta as they are (two sets take turns, so nothing is copied but into the inferred graph). The first
+round's delta as they are (two take turns, so nothing is copied but into the inferred graph). The first
 round's updates and the rules are sent :data:`LANES` at a time, each rule writing to a scratch graph of its own. The
 OWL 2 RL rounds
 run to their fixpoint first, then the project's rules once over the closure, then the closure of their new triples,
@@ -84,9 +84,12 @@ def _lanes(graph: str) -> list[str]:
 
 ASSERTED_COPY = GRAPH_NS + "inference/asserted"
 """The triples of the graphs a conclusion is not looked up in one by one, copied into one graph it is looked up in."""
-LANE_GRAPHS = (*_lanes(NEW_GRAPH), *_lanes(DELTA_GRAPH))
+LANE_GRAPHS = (*_lanes(NEW_GRAPH), DELTA_GRAPH)
 SCRATCH_GRAPHS = (*LANE_GRAPHS, ASSERTED_COPY)
 """Every graph inference writes to before the inferred graph: left out of what is known and what rules read."""
+
+IN_WRITTEN_ORDER = 'define sql:select-option "order"\n'
+"""Virtuoso's pragma to join a query's patterns in the order written."""
 
 UPDATE_TIMEOUT = 3600.0
 """Seconds one inference request may take: a round over a large store is one long update, bounded all the same."""
@@ -302,8 +305,8 @@ def _owl_closure(
     changes: Changes,
 ) -> None:
     """Semi-naive rounds of the compiled OWL 2 RL tables, from the triples of ``delta``, until a round concludes
-    nothing new; each round's new triples stay in their scratch graphs (one a lane) as the next round's delta (two
-    sets of scratch graphs take turns: nothing is copied but into the inferred graph), and all are left empty. With
+    nothing new; each round's new triples stay in its scratch graph as the next round's delta (two scratch graphs
+    take turns: nothing is copied but into the inferred graph), and all are left empty. With
     the one-premise tables closed, a round after the first matches them only against the links the joined rules
     conclude (what they concluded themselves, they would only conclude again).
 
@@ -316,31 +319,28 @@ def _owl_closure(
     ``graphs``: the delta's and the known triples' patterns (:func:`_in_graphs`), the graphs a conclusion is looked
     up in (:func:`_looked_up`)."""
     delta, known, looked_up = graphs
-    lane_sets = (_lanes(DELTA_GRAPH), _lanes(NEW_GRAPH))
+    scratch = ([DELTA_GRAPH], _lanes(NEW_GRAPH))  # taking turns; the second also the rules' lanes
     joined = tables.from_predicates(schema.transitive | set(schema.chains)) if tables.closed else tables
     for number in range(MAX_ROUNDS):
         first = step == 0 and number == 0  # the asserted triples: the one large delta
-        target = [INFERRED_GRAPH] * LANES if first else lane_sets[number % 2][:1]
-        matched = joined if number else tables
-        updates = {
-            lane: owl_rl_updates(
-                schema, matched, (delta, known, looked_up), lane, selected_at_once=first, for_virtuoso=store.is_virtuoso
-            )
-            for lane in target
-        }
+        target = INFERRED_GRAPH if first else scratch[number % 2][0]
+        updates = owl_rl_updates(
+            schema,
+            joined if number else tables,
+            (delta, known, looked_up),
+            target,
+            selected_at_once=first,
+            for_virtuoso=store.is_virtuoso,
+        )
         jobs = [
-            (
-                f"step {step}, OWL RL round {number}, {name}",
-                functools.partial(_send_for_lane, store, {lane: updates[lane][index][1] for lane in target}),
-            )
-            for index, (name, _) in enumerate(updates[target[0]])
+            (f"step {step}, OWL RL round {number}, {name}", functools.partial(_send, store, u)) for name, u in updates
         ]
-        in_lanes(jobs, target)
+        in_lanes(jobs, [target] * (LANES if first else 1))
         with timed(f"step {step}, OWL RL round {number}, keeping the new conclusions"):
-            if not _keep_new(store, list(dict.fromkeys(target)), changes):
+            if not _keep_new(store, [target], changes):
                 break
-        _each_lane(store, lane_sets[(number + 1) % 2], "clearing", _drop)  # the previous round's
-        delta = _in_graphs(list(dict.fromkeys(target)))
+        _each_lane(store, scratch[(number + 1) % 2], "clearing", _drop)  # the previous round's
+        delta = _in_graphs([target])
     else:
         raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
     _each_lane(store, list(LANE_GRAPHS), "clearing", _drop)
@@ -464,7 +464,7 @@ def owl_rl_updates(
     ``sql:select-option "order"`` pragma (left to itself, Virtuoso 7.2 now and then scans the delta graph first and
     probes the table for each triple: 2.8 s instead of 0.01 s for the domains of 20k new triples, on 100k, which made
     some starts several times slower than others)."""
-    pragma = 'define sql:select-option "order"\n' if for_virtuoso else ""
+    pragma = IN_WRITTEN_ORDER if for_virtuoso else ""
     barrier = f" LIMIT {_NO_LIMIT}" if for_virtuoso else ""
     delta, known, looked_up = graphs
     updates = []
@@ -675,7 +675,7 @@ def _order_pragma(rule: Rule) -> str:
     Virtuoso's planner does better alone on most rules (corroborated-claim.rq: 0.01 s, against 0.3 s in the written
     order), not on all (fought-in.rq: 1.7 s instead of 3 to 4 s on 300k generated triples)."""
     plan = header_comments(rule.query).get("plan", "")
-    return 'define sql:select-option "order"\n' if plan.lower().startswith("in the written order") else ""
+    return IN_WRITTEN_ORDER if plan.lower().startswith("in the written order") else ""
 
 
 def _for_virtuoso(query: str, store: RemoteStore, graphs: list[str]) -> str:
