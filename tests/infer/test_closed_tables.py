@@ -8,7 +8,7 @@ from collections import defaultdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kgraph.infer.closed_tables import one_premise_tables
+from kgraph.infer.closed_tables import OnePremiseTables, one_premise_tables
 from kgraph.infer.native import TYPE, Schema
 
 CLASSES = [f"<urn:c{i}>" for i in range(5)]
@@ -66,9 +66,9 @@ def _in_rounds(schema: Schema, triples: set[Triple]) -> set[Triple]:
     return {t for t in known - triples if not t[0].startswith('"')}
 
 
-def _in_one_pass(schema: Schema, triples: set[Triple]) -> set[Triple]:
-    """What the in-store selections of the closed tables find: literals never made subjects."""
-    tables = one_premise_tables(schema)
+def _in_one_pass(schema: Schema, triples: set[Triple], tables: OnePremiseTables | None = None) -> set[Triple]:
+    """What the in-store selections of the closed tables (or of ``tables``) find: literals never made subjects."""
+    tables = tables or one_premise_tables(schema)
     found: set[Triple] = set()
     for s, p, o in triples:
         literal = o.startswith('"')
@@ -89,6 +89,26 @@ def test_one_pass_over_the_closed_tables_concludes_what_rounds_over_the_compiled
 ) -> None:
     assert one_premise_tables(schema).closed
     assert _in_one_pass(schema, triples) == _in_rounds(schema, triples)
+
+
+@settings(max_examples=300, deadline=None)
+@given(schemas, data)
+def test_the_rows_a_delta_can_match_conclude_what_every_row_does(schema: Schema, triples: set[Triple]) -> None:
+    predicates = {p for _, p, _ in triples}
+    classes = {o for _, p, o in triples if p == TYPE}
+    matching = one_premise_tables(schema).matching(predicates, classes)
+    assert _in_one_pass(schema, triples, matching) == _in_one_pass(schema, triples)
+
+
+def test_the_rows_a_delta_can_match_are_those_of_its_predicates_and_classes() -> None:
+    schema = Schema(
+        types=defaultdict(set, {"<urn:C>": {"<urn:D>"}, "<urn:E>": {"<urn:D>"}}),
+        domains=defaultdict(set, {"<urn:p>": {"<urn:C>"}, "<urn:q>": {"<urn:E>"}}),
+    )
+    matching = one_premise_tables(schema).matching({"<urn:p>"}, {"<urn:E>"})
+    assert matching.subject_types == {("<urn:p>", "<urn:C>"), ("<urn:p>", "<urn:D>")}
+    assert matching.types == {("<urn:E>", "<urn:D>")}
+    assert matching.object_types == matching.forward == matching.backward == frozenset()
 
 
 def test_a_link_to_a_literal_turned_around_types_its_subject_by_the_inverse_range() -> None:

@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from conftest import OXIGRAPH, PROJECT, start_oxigraph, stop_process
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ReasonerName, Settings
 from kgraph.graph import KnowledgeGraph, build
 from kgraph.infer import closure, in_store, native
+from kgraph.infer.closed_tables import OnePremiseTables, one_premise_tables
 from kgraph.infer.in_store import SCRATCH_GRAPHS
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.load import load_paths
@@ -389,3 +391,55 @@ def test_a_job_deadlocked_every_time_or_failing_otherwise_fails_the_round() -> N
     with pytest.raises(RemoteStoreError, match="out of disk"):
         in_store.in_lanes([("refused", refused)], ["urn:lane-a"])
     assert len(attempts) == 1
+
+
+def _one_domain_schema() -> tuple[native.Schema, OnePremiseTables]:
+    schema = native.Schema(domains=defaultdict(set, {"<urn:p>": {"<urn:C>"}}))
+    return schema, one_premise_tables(schema)
+
+
+def test_later_rounds_look_conclusions_up_by_virtuosos_primary_key() -> None:
+    schema, tables = _one_domain_schema()
+    graphs = ("VALUES ?G { <urn:delta> } GRAPH ?G { {} }", "", ("urn:known",))
+    [(name, update)] = in_store.owl_rl_updates(schema, tables, graphs, "urn:new", for_virtuoso=True)
+    assert name == "types of subjects"
+    assert update == (
+        f"{in_store.IN_WRITTEN_ORDER}INSERT {{ GRAPH <urn:new> {{ ?s {in_store.TYPE} ?d }} }} WHERE {{ "
+        "VALUES (?p ?d) { (<urn:p> <urn:C>) } VALUES ?g_s_p_o { <urn:delta> } GRAPH ?g_s_p_o { ?s ?p ?o }  "
+        f"FILTER NOT EXISTS {{ GRAPH <urn:known> {{ ?s {in_store.TYPE} ?d{in_store.BY_PRIMARY_KEY} }} }} }}"
+    )
+    [(_, elsewhere)] = in_store.owl_rl_updates(schema, tables, graphs, "urn:new")
+    assert in_store.BY_PRIMARY_KEY not in elsewhere and in_store.IN_WRITTEN_ORDER not in elsewhere
+
+
+def test_the_first_round_leaves_its_look_ups_to_virtuoso_and_skips_the_graph_it_fills() -> None:
+    schema, tables = _one_domain_schema()
+    looked_up = in_store._not_written((INFERRED_GRAPH, "urn:generated", in_store.ASSERTED_COPY))
+    assert looked_up == ("urn:generated", in_store.ASSERTED_COPY)
+    graphs = ("VALUES ?G { <urn:generated> } GRAPH ?G { {} }", "", looked_up)
+    updates = dict(
+        in_store.owl_rl_updates(schema, tables, graphs, INFERRED_GRAPH, selected_at_once=True, for_virtuoso=True)
+    )
+    assert list(updates) == ["types"]
+    assert f"GRAPH <{INFERRED_GRAPH}> {{ ?s" not in updates["types"].split("WHERE", 1)[1]
+    assert "FILTER NOT EXISTS { GRAPH <urn:generated>" in updates["types"]
+    assert in_store.BY_PRIMARY_KEY not in updates["types"]  # measured slower there (see owl_rl_updates)
+
+
+def test_a_closure_runs_while_the_rules_read_and_its_failure_is_raised_once_both_are_over() -> None:
+    both_busy = threading.Barrier(2, timeout=10)  # passes only when both run at once
+    done: list[str] = []
+    in_store._at_once(
+        lambda: (both_busy.wait(), done.append("closure")), lambda: (both_busy.wait(), done.append("rules"))
+    )
+    assert sorted(done) == ["closure", "rules"]
+
+    def failing() -> None:
+        raise RemoteStoreError("The SPARQL store at http://127.0.0.1:1/sparql answered 500: out of disk")
+
+    done.clear()
+    with pytest.raises(RemoteStoreError, match="out of disk"):
+        in_store._at_once(failing, lambda: done.append("rules"))
+    assert done == ["rules"]
+    in_store._at_once(None, lambda: done.append("alone"))
+    assert done == ["rules", "alone"]

@@ -56,6 +56,7 @@ def test_a_variable_predicate_reads_every_triple() -> None:
     fought_in = rule_reads(load_rule(PROJECT / "rules" / "fought-in.rq"))  # ?operation ?role ?force
     assert fought_in.met_by(Changes({kg("anything")}))
     assert rule_reads(rule("?x !kg:p ?y")).met_by(Changes({kg("q")}))  # a negated property set too
+    assert not fought_in.met_by(Changes())  # but no new triple at all meets nothing
 
 
 @pytest.mark.parametrize(

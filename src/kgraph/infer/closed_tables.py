@@ -54,6 +54,25 @@ class OnePremiseTables:
             self.closed,
         )
 
+    def matching(self, predicates: Iterable[str], classes: Iterable[str]) -> OnePremiseTables:
+        """The rows a delta holding triples of only these predicates, and types of only these classes, can match:
+        a round over a small delta then sends Virtuoso a table of a few rows, not one of every property, each of
+        which it looks up among every graph's triples of that property (a round over the 60k conclusions of the
+        project's rules at 1M generated triples: 0.5 to 3.5 s, for three properties)."""
+        links, kinds = set(predicates), set(classes)
+
+        def only(pairs: Pairs, keep: set[str]) -> Pairs:
+            return frozenset(pair for pair in pairs if pair[0] in keep)
+
+        return OnePremiseTables(
+            only(self.types, kinds),
+            only(self.subject_types, links),
+            only(self.object_types, links),
+            only(self.forward, links),
+            only(self.backward, links),
+            self.closed,
+        )
+
 
 def one_premise_tables(schema: Schema) -> OnePremiseTables:
     """The schema's one-premise tables, closed under composition unless a property implies or is implied by

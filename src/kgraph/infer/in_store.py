@@ -11,16 +11,17 @@ asserted graphs themselves) against everything known. The project's rules
 Virtuoso, a one-triple template's new conclusions are selected and written back: :func:`rule_select`), after the
 first time only those that can match a triple the store gained since (:mod:`kgraph.infer.rule_reads`).
 
-Each round writes its conclusions to scratch graphs, drops those already known (asserted anywhere, or inferred), and
-stops when nothing is left; the new triples then join the inferred graph, and their scratch graphs are the next
-round's delta as they are (two take turns, so nothing is copied but into the inferred graph). The first
-round's updates and the rules are sent :data:`LANES` at a time, each rule writing to a scratch graph of its own. The
-OWL 2 RL rounds
-run to their fixpoint first, then the project's rules once over the closure, then the closure of their new triples,
-and so on, as the in-memory engine alternates them. At the end the
-triples the native engine leaves out (about OWL's own vocabulary: :func:`kgraph.infer.native.is_meaningful`) are
-dropped from the inferred graph, so that it equals the in-memory result (tests compare both on the article, over a
-real Virtuoso and a real Oxigraph server).
+Each round writes its conclusions to a scratch graph, leaving out those already known (asserted anywhere, or
+inferred), and stops when nothing is left; the new triples then join the inferred graph, and their scratch graph is
+the next round's delta as it is (two take turns, so nothing is copied but into the inferred graph); a round after
+the first sends only the tables' rows its delta's predicates and classes can match. The first round's updates and
+the rules are sent :data:`LANES` at a time, each rule writing to a scratch graph of its own. The OWL 2 RL rounds run
+to their fixpoint first, then the project's rules once over the closure; from then on, a step's rules read while the
+closure of what the step before concluded is computed, and write once it is over, until neither concludes anything
+new: the same fixpoint the in-memory engine reaches by alternating them. At the end the triples the native engine
+leaves out (about OWL's own vocabulary: :func:`kgraph.infer.native.is_meaningful`) are dropped from the inferred
+graph, so that it equals the in-memory result (tests compare both on the article, over a real Virtuoso and a real
+Oxigraph server).
 
 Virtuoso 7.2 evaluates ``rdf:type/rdfs:subClassOf*`` unlike the standard; at the fixpoint every instance is typed
 with all its classes' superclasses (cax-sco), so the path is rewritten as ``rdf:type`` for it.
@@ -53,7 +54,6 @@ from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.store import EmbeddedStore
 from kgraph.store.base import QueryResult
 from kgraph.store.remote import (
-    FORM_ACCEPT,
     VIRTUOSO_GRAPHS,
     RemoteStore,
     RemoteStoreError,
@@ -82,10 +82,20 @@ def _lanes(graph: str) -> list[str]:
     return [graph, *(f"{graph}-{lane}" for lane in range(2, LANES + 1))]
 
 
+RULES_GRAPH = GRAPH_NS + "inference/rules"
+"""Where the project's rules write their conclusions: a scratch graph a lane, in two sets (:func:`_rule_lanes`)."""
+
+
+def _rule_lanes(step: int) -> list[str]:
+    """The scratch graphs a step's rules write to: the two sets take turns, so that a step's rules write while the
+    previous step's conclusions are the closure's delta."""
+    return _lanes(f"{RULES_GRAPH}-{'ab'[step % 2]}")
+
+
+RULE_LANES = (*_rule_lanes(0), *_rule_lanes(1))
 ASSERTED_COPY = GRAPH_NS + "inference/asserted"
 """The triples of the graphs a conclusion is not looked up in one by one, copied into one graph it is looked up in."""
-LANE_GRAPHS = (*_lanes(NEW_GRAPH), DELTA_GRAPH)
-SCRATCH_GRAPHS = (*LANE_GRAPHS, ASSERTED_COPY)
+SCRATCH_GRAPHS = (NEW_GRAPH, DELTA_GRAPH, *RULE_LANES, ASSERTED_COPY)
 """Every graph inference writes to before the inferred graph: left out of what is known and what rules read."""
 
 IN_WRITTEN_ORDER = 'define sql:select-option "order"\n'
@@ -108,9 +118,10 @@ _CONSTRUCT = re.compile(r"\bCONSTRUCT\s*\{(?P<template>.*?)\}\s*WHERE", re.IGNOR
 def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | None:
     """Replace the inferred graph with the closure, computed in the store; None when the schema uses a construct the
     native engine leaves to owlrl (then the caller infers in memory). The ill-typed-literal check's answer is read in
-    another thread while the rounds run (2.6 s on 1M triples), and parsed in this one (pyoxigraph's query results
-    must be freed in the thread that made them). Each step's time is logged at DEBUG level (logger
-    ``kgraph.infer.in_store``), so that an operator sees where a slow start goes."""
+    another thread while the consistency checks run (1 s on 1M triples), and parsed in this one (pyoxigraph's query
+    results must be freed in the thread that made them); not while the rounds run: its scan then slowed Virtuoso's
+    writes by more than it took (the first round 4.5-5.6 s against 3.1-3.3 s without it). Each step's time is logged
+    at DEBUG level (logger ``kgraph.infer.in_store``), so that an operator sees where a slow start goes."""
     started = time.perf_counter()
     store = store.with_timeout(max(store.timeout, UPDATE_TIMEOUT))  # for inference's updates, not for queries
     store.analyse_first_time = True  # each check is asked once: 5.4 s instead of 0.9 s for them on 1M triples
@@ -127,9 +138,9 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
         return None
     checked = [*graphs, INFERRED_GRAPH]
     with ThreadPoolExecutor(2, thread_name_prefix="kgraph-reads") as background:
-        literals = background.submit(_fetch, store, _literals_request(store, reasoned))  # read while the rounds run
         _rounds(store, schema, rules, graphs, reasoned)
-        with timed("consistency checks, while statements about OWL's own vocabulary are looked for"):
+        with timed("consistency checks, while literals and statements about OWL's own vocabulary are looked for"):
+            literals = background.submit(_fetch, store, _literals_request(store, reasoned))
             meaningless = background.submit(meaningless_found, store)
             inconsistencies = find_inconsistencies(store, checked)
         with timed("dropping statements about OWL's own vocabulary"):
@@ -163,24 +174,29 @@ def timed(step: str, stage: str = "in-store inference") -> Iterator[None]:
 
 def ill_typed_literals(store: RemoteStore, graphs: list[str]) -> list[str]:
     """:func:`kgraph.infer.native.ill_typed_literals` said so that a remote engine evaluates it fast: the distinct
-    literals without a language tag in one scan, their datatypes checked here. Joined with a ``VALUES`` table of the
-    34 checked datatypes, as the native engine asks it, Virtuoso 7.2 scans the store once per datatype: 113 s on
-    100k triples, against 0.4 s for this."""
+    literals in one scan, their datatypes checked here (a language-tagged literal's, ``rdf:langString``, is not one
+    checked). Joined with a ``VALUES`` table of the 34 checked datatypes, as the native engine asks it, Virtuoso 7.2
+    scans the store once per datatype: 113 s on 100k triples, against 0.4 s for this. Leaving out the tagged
+    literals there too (``LANG(?value) = ""``) doubled Virtuoso's time at 1M triples (1.9-2.3 s against 1.0 s)."""
     return _ill_typed_in(_fetch(store, _literals_request(store, graphs)))
 
 
-def _literals_request(store: RemoteStore, graphs: list[str]) -> tuple[str, list[tuple[str, str]], str]:
+def _literals_request(store: RemoteStore, graphs: list[str]) -> _Request:
     annotations = ", ".join(sorted(str(term) for term in ANNOTATIONS))
     query = f"""SELECT DISTINCT ?value WHERE {{ ?s ?p ?value
-      FILTER (isLiteral(?value) && LANG(?value) = "" && ?p NOT IN ({annotations})) }}"""
+      FILTER (isLiteral(?value) && ?p NOT IN ({annotations})) }}"""
     if not store.is_virtuoso:
         return store.request(query, default_graph=graphs)
-    # said whole: asked before the rounds, it must leave out the graphs they fill, which do not exist yet
+    # said whole, the graphs inference writes left out by name whether they hold triples or not
     left_out = {INFERRED_GRAPH, *SCRATCH_GRAPHS, *store.graph_names()} - set(graphs)
-    return virtuoso_dataset(query, VIRTUOSO_GRAPHS | left_out), [], FORM_ACCEPT["SELECT"]
+    return virtuoso_dataset(query, VIRTUOSO_GRAPHS | left_out), [], ANSWERS
 
 
-def _fetch(store: RemoteStore, request: tuple[str, list[tuple[str, str]], str]) -> tuple[bytes, str]:
+_Request = tuple[str, list[tuple[str, str]], str]
+"""A query as sent: its text, its protocol parameters, the media type asked for."""
+
+
+def _fetch(store: RemoteStore, request: _Request) -> tuple[bytes, str]:
     """A query's answer as bytes and their media type: only HTTP, so it may run in another thread."""
     with store.open_query(*request) as response:
         return response.read(), media_type(response)
@@ -253,35 +269,88 @@ def _distinct(store: RemoteStore, select: str, graphs: list[str]) -> list[ox.Nam
 
 def _rounds(store: RemoteStore, schema: Schema, rules: list[Rule], graphs: list[str], reasoned: list[str]) -> None:
     """The OWL 2 RL closure, then the project's rules over it, then the closure of what they concluded, and so on
-    until the rules conclude nothing new. The rules run while the scratch graphs are empty: Virtuoso plans a pattern
-    over its default graph far worse while large graphs are being left out of it (a closure round's scratch graphs
-    hold about as many triples as the inferred graph). What the rules selected once (:func:`rule_select`) is in the
-    store from then on, asserted or inferred: later rounds send only what they had not selected before."""
+    until neither concludes anything new. After the first step, a step's rules read (their SELECTs) while the closure
+    of what the previous step's rules concluded is computed, and write once it is over (:func:`_apply_rules`): each
+    is mostly one request at a time, and the other core idled meanwhile (at 1M generated triples, ``fought-in.rq``
+    0.5-1.6 s and its closure 1.4-2 s, one after the other). What that closure concludes is new to the next step's
+    rules. The rules of step 0 run after the closure: Virtuoso plans a pattern over its default graph far worse while
+    large graphs are being left out of it (the first closure's graphs hold about as many triples as the inferred
+    graph). What the rules selected once (:func:`rule_select`) is in the store from then on, asserted or inferred:
+    later steps send only what they had not selected before."""
     selected: set[ox.Triple] = set()
     looked_up = _looked_up(store)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
-    delta = _in_graphs(reasoned)
-    changes = Changes()
-    lanes = _lanes(NEW_GRAPH)
     tables = one_premise_tables(schema)
+    delta = _in_graphs(reasoned)
+    in_delta: Changes | None = None  # the asserted triples': not asked
+    due = list(rules)
     for step in range(MAX_ROUNDS):
-        _owl_closure(store, schema, tables, (delta, known, looked_up), step, changes)
+        if not delta and not due:
+            _each_lane(store, [*RULE_LANES, ASSERTED_COPY], "clearing", _drop)
+            return
+        lanes = _rule_lanes(step)
+        closed, concluded = Changes(), Changes()
+        closing = (delta, known, looked_up)
+        close = functools.partial(_owl_closure, store, schema, tables, closing, step, closed, in_delta)
+        if step == 0:
+            close()  # first: the rules read its conclusions
+        meanwhile = close if step and delta else None
+        kept = _conclude(store, due, everything, lanes, selected, (step, concluded), meanwhile)
+        if step:
+            _each_lane(store, _rule_lanes(step - 1), "clearing", _drop)  # the delta just closed
+        changes = concluded if step == 0 else closed | concluded
         due = []
         for rule in rules:
-            if step and not _reads(rule, store, everything).met_by(changes):
-                _log.debug("in-store inference: step %d, rule %s: nothing new it reads", step, rule.path.name)
-            else:
+            if _reads(rule, store, everything).met_by(changes):
                 due.append(rule)
-        _apply_rules(store, due, everything, lanes, selected, step)
-        changes = Changes()
-        with timed(f"step {step}, keeping the rules' new conclusions"):
-            _forget_known_in(store, lanes)
-            if not _keep_new(store, lanes, changes):
-                store.update(_drop(ASSERTED_COPY))
-                return
-        delta = _in_graphs(lanes)
+            else:
+                _log.debug("in-store inference: step %d, rule %s: nothing new it reads", step + 1, rule.path.name)
+        delta = _in_graphs(lanes) if kept else ""  # none: the rules concluded nothing new
+        in_delta = concluded
     raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
+
+
+def _conclude(
+    store: RemoteStore,
+    rules: list[Rule],
+    graphs: list[str],
+    lanes: list[str],
+    selected: set[ox.Triple],
+    round_of: tuple[int, Changes],
+    meanwhile: Callable[[], None] | None,
+) -> bool:
+    """A step's round of the project's rules into ``lanes`` (:func:`_apply_rules`, ``meanwhile`` run while they
+    read), their new conclusions then added to the inferred graph, their predicates and classes to the changes;
+    whether there were any (they stay in the lanes, the next step's delta). ``round_of``: the step, and the changes
+    of the inferred graph to add to."""
+    step, changes = round_of
+    _apply_rules(store, rules, graphs, lanes, selected, step, meanwhile)
+    if not rules:
+        return False
+    with timed(f"step {step}, keeping the rules' new conclusions"):
+        _forget_known_in(store, lanes)
+        return _keep_new(store, lanes, changes) is not None
+
+
+def _at_once(meanwhile: Callable[[], None] | None, work: Callable[[], None]) -> None:
+    """Run ``work`` in this thread and, when there is one, ``meanwhile`` in another. No automatic garbage collection
+    runs meanwhile (see :func:`in_lanes`): each thread frees only the query results it made."""
+    if meanwhile is None:
+        work()
+        return
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="kgraph-closure") as pool:
+            running = pool.submit(meanwhile)
+            try:
+                work()
+            finally:
+                running.result()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _reads(rule: Rule, store: RemoteStore, graphs: list[str]) -> Reads:
@@ -303,6 +372,7 @@ def _owl_closure(
     graphs: tuple[str, str, Sequence[str]],
     step: int,
     changes: Changes,
+    in_delta: Changes | None = None,
 ) -> None:
     """Semi-naive rounds of the compiled OWL 2 RL tables, from the triples of ``delta``, until a round concludes
     nothing new; each round's new triples stay in its scratch graph as the next round's delta (two scratch graphs
@@ -312,22 +382,25 @@ def _owl_closure(
 
     At step 0 the inferred graph is empty, so the first round's lanes both write into the inferred graph itself: what
     they conclude is neither copied nor dropped after (at 1M generated triples, copying the 420k links implied took
-    1.5-1.8 s, dropping their scratch graph 0.5 s). That round is the only large one; the others run in one lane:
-    two updates at once sometimes stalled (a round of a 1M generated triples' build that usually takes 0.1 s took
-    28.5 s in one build).
+    1.5-1.8 s, dropping their scratch graph 0.5 s), nor looked up there (:func:`_not_written`). That round is the
+    only large one; the others run in one lane: two updates at once sometimes stalled (a round of a 1M generated
+    triples' build that usually takes 0.1 s took 28.5 s in one build).
 
     ``graphs``: the delta's and the known triples' patterns (:func:`_in_graphs`), the graphs a conclusion is looked
-    up in (:func:`_looked_up`)."""
+    up in (:func:`_looked_up`); ``in_delta``: the predicates and classes of the delta's triples, when known (each
+    later round's are, from the round before): only the tables' rows they can match are sent
+    (:meth:`OnePremiseTables.matching`)."""
     delta, known, looked_up = graphs
-    scratch = ([DELTA_GRAPH], _lanes(NEW_GRAPH))  # taking turns; the second also the rules' lanes
+    scratch = (DELTA_GRAPH, NEW_GRAPH)  # taking turns
     joined = tables.from_predicates(schema.transitive | set(schema.chains)) if tables.closed else tables
     for number in range(MAX_ROUNDS):
         first = step == 0 and number == 0  # the asserted triples: the one large delta
-        target = INFERRED_GRAPH if first else scratch[number % 2][0]
+        target = INFERRED_GRAPH if first else scratch[number % 2]
+        matched = joined if number else tables
         updates = owl_rl_updates(
             schema,
-            joined if number else tables,
-            (delta, known, looked_up),
+            matched if in_delta is None else matched.matching(in_delta.predicates, in_delta.classes),
+            (delta, known, _not_written(looked_up) if first else looked_up),
             target,
             selected_at_once=first,
             for_virtuoso=store.is_virtuoso,
@@ -337,13 +410,14 @@ def _owl_closure(
         ]
         in_lanes(jobs, [target] * (LANES if first else 1))
         with timed(f"step {step}, OWL RL round {number}, keeping the new conclusions"):
-            if not _keep_new(store, [target], changes):
+            in_delta = _keep_new(store, [target], changes)
+            if in_delta is None:
                 break
-        _each_lane(store, scratch[(number + 1) % 2], "clearing", _drop)  # the previous round's
+        store.update(_drop(scratch[(number + 1) % 2]))  # the previous round's
         delta = _in_graphs([target])
     else:
         raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
-    _each_lane(store, list(LANE_GRAPHS), "clearing", _drop)
+    _each_lane(store, list(scratch), "clearing", _drop)
 
 
 DEADLOCK_RETRIES = 5
@@ -418,18 +492,23 @@ def _run_in_lanes(jobs: Sequence[tuple[str, Callable[[str], None]]], lanes: list
             running.result()
 
 
-def _keep_new(store: RemoteStore, lanes: list[str], changes: Changes) -> bool:
+def _keep_new(store: RemoteStore, lanes: list[str], changes: Changes) -> Changes | None:
     """Add a round's scratch graphs' triples (none known already) to the inferred graph, their predicates and classes
-    to ``changes``; whether there were any (a lane that is the inferred graph itself holds only the round's)."""
+    to ``changes``; those predicates and classes, None when there were no triples (a lane that is the inferred graph
+    itself holds only the round's)."""
     filled = [lane for lane in lanes if store.count(lane)]
     if not filled:
-        return False
-    changes.predicates.update(str(p) for p in _distinct_in(store, _fill(_in_graphs(filled), "?s ?x ?o")))
-    changes.classes.update(str(c) for c in _distinct_in(store, _fill(_in_graphs(filled), f"?s {TYPE} ?x")))
+        return None
+    kept = Changes(
+        {str(p) for p in _distinct_in(store, _fill(_in_graphs(filled), "?s ?x ?o"))},
+        {str(c) for c in _distinct_in(store, _fill(_in_graphs(filled), f"?s {TYPE} ?x"))},
+    )
+    changes.predicates |= kept.predicates
+    changes.classes |= kept.classes
     scratch = [lane for lane in filled if lane != INFERRED_GRAPH]
     if scratch:
         _each_lane(store, scratch, "keeping", lambda lane: _copy(lane, INFERRED_GRAPH))
-    return True
+    return kept
 
 
 def _in_graphs(graphs: list[str]) -> str:
@@ -442,7 +521,7 @@ def owl_rl_updates(
     schema: Schema,
     tables: OnePremiseTables,
     graphs: tuple[str, str, Sequence[str]],
-    target: str = NEW_GRAPH,
+    target: str,
     *,
     selected_at_once: bool = False,
     for_virtuoso: bool = False,
@@ -463,7 +542,9 @@ def owl_rl_updates(
     ``for_virtuoso``: the one-premise tables joined in the order written, each ``VALUES`` table first, by Virtuoso's
     ``sql:select-option "order"`` pragma (left to itself, Virtuoso 7.2 now and then scans the delta graph first and
     probes the table for each triple: 2.8 s instead of 0.01 s for the domains of 20k new triples, on 100k, which made
-    some starts several times slower than others)."""
+    some starts several times slower than others), and, but for the large delta's, each conclusion looked up by the
+    primary key (:func:`_insert`): the large delta's look-ups Virtuoso chose well, and told, took longer (the first
+    round at 1M generated triples 4.9-6.0 s in three builds, against 3.7-4.2 s in the next three)."""
     pragma = IN_WRITTEN_ORDER if for_virtuoso else ""
     barrier = f" LIMIT {_NO_LIMIT}" if for_virtuoso else ""
     delta, known, looked_up = graphs
@@ -498,13 +579,16 @@ def owl_rl_updates(
             where = f"{{ SELECT DISTINCT {selected} WHERE {{ {union} }}{barrier} }}"
             updates.append((name, pragma + _insert(conclusion, where, target, looked_up)))
         elif joins:
-            updates += [(each, pragma + _insert(conclusion, join, target, looked_up)) for each, join in joins.items()]
+            updates += [
+                (each, pragma + _insert(conclusion, join, target, looked_up, keyed=for_virtuoso))
+                for each, join in joins.items()
+            ]
     for prop in sorted(schema.transitive):
         p = f"{prop}"
         left = f"{_fill(delta, f'?x {p} ?y')} {_fill(known, f'?y {p} ?z')}"
         right = f"{_fill(known, f'?x {p} ?y')} {_fill(delta, f'?y {p} ?z')}"
         updates += [
-            (f"transitive {p}, new {which}", _insert(f"?x {p} ?z", where, target, looked_up))
+            (f"transitive {p}, new {which}", _insert(f"?x {p} ?z", where, target, looked_up, keyed=for_virtuoso))
             for which, where in (("first", left), ("second", right))
         ]
     for prop, chains in sorted(schema.chains.items()):
@@ -515,7 +599,10 @@ def owl_rl_updates(
                 ]
                 conclusion = f"?n0 {prop} ?n{len(chain)}"
                 updates.append(
-                    (f"chain {prop}, new link {index}", _insert(conclusion, " ".join(links), target, looked_up))
+                    (
+                        f"chain {prop}, new link {index}",
+                        _insert(conclusion, " ".join(links), target, looked_up, keyed=for_virtuoso),
+                    )
                 )
     return updates
 
@@ -527,24 +614,34 @@ _NOT_LITERAL = "FILTER (!isLiteral(?s))"
 
 
 def _apply_rules(
-    store: RemoteStore, rules: list[Rule], graphs: list[str], lanes: list[str], selected: set[ox.Triple], step: int
+    store: RemoteStore,
+    rules: list[Rule],
+    graphs: list[str],
+    lanes: list[str],
+    selected: set[ox.Triple],
+    step: int,
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """A step's round of the project's rules, in lanes: on Virtuoso, a rule's conclusions selected and those not
     ``selected`` before written back (and added to ``selected``) when the template is one triple
     (:func:`rule_select`), else (and on other stores) an INSERT. The lanes' threads only send and receive bytes; the
-    answers are parsed in this thread (see :func:`in_lanes`), then written back in lanes."""
-    jobs: list[tuple[str, Callable[[str], None]]] = []
+    answers are parsed in this thread (see :func:`in_lanes`), then written back in lanes.
+
+    ``meanwhile`` (a closure's rounds) runs while the SELECTs do, and is over before anything is written: Virtuoso
+    took one of a closure's updates, 0.5-0.6 s alone, 3.1-3.5 s while a rule's conclusions were written back and
+    added to the inferred graph (its update reads the rows it joins for update, and waits for the rows written)."""
+    reads: list[tuple[str, Callable[[str], None]]] = []
+    writes: list[tuple[str, Callable[[str], None]]] = []
     answers: dict[str, tuple[bytes, str]] = {}
     for rule in rules:
         name = f"step {step}, rule {rule.path.name}"
         select = rule_select(rule, graphs, store) if store.is_virtuoso else None
         if select is None:
             updates = {lane: rule_update(rule, graphs, store, lane) for lane in lanes}
-            jobs.append((name, functools.partial(_send_for_lane, store, updates)))
+            writes.append((name, functools.partial(_send_for_lane, store, updates)))
         else:
-            jobs.append((name, functools.partial(_answer_into, answers, name, store, select)))
-    in_lanes(jobs, lanes)
-    writes: list[tuple[str, Callable[[str], None]]] = []
+            reads.append((name, functools.partial(_answer_into, answers, name, store, select)))
+    _at_once(meanwhile, functools.partial(in_lanes, reads, lanes))
     for name, answer in answers.items():
         found = _conclusions(answer) - selected
         selected |= found
@@ -587,8 +684,16 @@ def _as_written(store: RemoteStore, select: str) -> QueryResult:
 
 
 def _sent_as_written(select: str) -> tuple[str, list[tuple[str, str]], str]:
-    """The request of a SELECT sent as written (:func:`_as_written`): no dataset parameter, the results as JSON."""
-    return select, [], FORM_ACCEPT["SELECT"]
+    """The request of a SELECT sent as written (:func:`_as_written`): no dataset parameter, the results as
+    :data:`ANSWERS`."""
+    return select, [], ANSWERS
+
+
+ANSWERS = "application/sparql-results+xml"
+"""The results format inference asks for the answers it reads: Virtuoso 7.2 writes SPARQL's XML results two to three
+times faster than its JSON (at 1M generated triples, the 34k conclusions of ``adversaries.rq`` in 0.57 s against
+1.52 s, ``contested-claim.rq``'s 18k in 0.29 s against 0.78 s; counting the first takes 0.08 s), and every store
+writes them."""
 
 
 def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None:
@@ -621,7 +726,7 @@ def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None
     return _order_pragma(rule) + virtuoso_dataset(select, VIRTUOSO_GRAPHS | left_out)
 
 
-def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str = NEW_GRAPH) -> str:
+def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str) -> str:
     """A project rule (a CONSTRUCT) as an INSERT of its template into the scratch graph, over the graphs given (on
     Virtuoso, unless the rule has a ``*`` or ``+`` path: its own default graph without the graphs left out, said with
     pragmas, which it plans far better than a ``USING`` per graph)."""
@@ -658,7 +763,7 @@ def _keyed_lookups(where: str) -> str:
             for term in (match.group("subject"), match.group("predicate"))
             if term.startswith("?")
         )
-        return f'{match.group()} OPTION (TABLE_OPTION "index RDF_QUAD")' if bound else match.group()
+        return match.group() + BY_PRIMARY_KEY if bound else match.group()
 
     return _LOOKUP.sub(keyed, where)
 
@@ -748,10 +853,19 @@ def _fill(template: str, triple: str) -> str:
     return template.replace("{}", triple).replace("?G", "?g_" + "_".join(re.findall(r"\?(\w+)", triple)))
 
 
-def _insert(conclusion: str, where: str, target: str, looked_up: Sequence[str]) -> str:
-    """The conclusions of ``where`` that none of the graphs ``looked_up`` holds, into ``target``."""
-    unknown = " ".join(f"FILTER NOT EXISTS {{ GRAPH <{graph}> {{ {conclusion} }} }}" for graph in looked_up)
+def _insert(conclusion: str, where: str, target: str, looked_up: Sequence[str], *, keyed: bool = False) -> str:
+    """The conclusions of ``where`` that none of the graphs ``looked_up`` holds, into ``target``; ``keyed``: each
+    looked up by Virtuoso's primary key (:data:`BY_PRIMARY_KEY`). Virtuoso 7.2 otherwise took its POGS index for
+    some builds' look-ups, a bitmap of the subjects under each property, object and graph, slow to probe where a
+    class has many members: a round over the 60k conclusions of the project's rules at 1M generated triples took
+    2.5-3.9 s in two builds of three, 0.6 s in the third, and their plans (``explain``) differed in that index alone."""
+    option = BY_PRIMARY_KEY if keyed else ""
+    unknown = " ".join(f"FILTER NOT EXISTS {{ GRAPH <{graph}> {{ {conclusion}{option} }} }}" for graph in looked_up)
     return f"INSERT {{ GRAPH <{target}> {{ {conclusion} }} }} WHERE {{ {where} {unknown} }}"
+
+
+BY_PRIMARY_KEY = ' OPTION (TABLE_OPTION "index RDF_QUAD")'
+"""Virtuoso's option to match a triple pattern by its primary key (predicate, subject, object, graph)."""
 
 
 LOOKED_UP_GRAPHS = 2
@@ -775,6 +889,14 @@ def _looked_up(store: RemoteStore) -> tuple[str, ...]:
     for graph in others:
         store.update(_copy(graph, ASSERTED_COPY))
     return (INFERRED_GRAPH, *largest, *([ASSERTED_COPY] if others else []))
+
+
+def _not_written(looked_up: Sequence[str]) -> tuple[str, ...]:
+    """The graphs a conclusion of the first round is looked up in: not the inferred graph, which that round writes
+    into empty. Two of its updates concluding the same triple at once leave it there once, as a store keeps a set of
+    quads; and nothing else is in it. (At 1M generated triples, the look-ups of the 648k conclusions there cost
+    Virtuoso about 1 s: 5.3-5.8 s for the two updates one after the other, against 4.3-4.6 s without.)"""
+    return tuple(graph for graph in looked_up if graph != INFERRED_GRAPH)
 
 
 _WRITTEN = frozenset({INFERRED_GRAPH, *SCRATCH_GRAPHS, ""})

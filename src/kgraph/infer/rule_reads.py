@@ -30,6 +30,10 @@ class Changes:
     predicates: set[str] = field(default_factory=set)
     classes: set[str] = field(default_factory=set)
 
+    def __or__(self, other: Changes) -> Changes:
+        """The changes of both."""
+        return Changes(self.predicates | other.predicates, self.classes | other.classes)
+
 
 @dataclass(frozen=True)
 class Reads:
@@ -47,7 +51,10 @@ class Reads:
         A rule's conclusions only grow with the triples it matches (those under ``FILTER NOT EXISTS`` or ``MINUS``
         can only take some away, and they are counted as read all the same). A new ``?x rdf:type C`` matters only
         if the rule names C: a class test ``rdf:type/rdfs:subClassOf* K`` with C below K is met by ``?x rdf:type K``
-        too, which the closure has added by then, and which is itself new unless ?x was a K already."""
+        too, which the closure has added by then, and which is itself new unless ?x was a K already. No new triple
+        meets no rule, not even one that reads any predicate."""
+        if not changes.predicates:
+            return False
         if self.any_predicate or changes.predicates & (self.iris - {TYPE}):
             return True
         return (
