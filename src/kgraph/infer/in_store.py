@@ -294,7 +294,8 @@ def _rounds(
     rules. The rules of step 0 run after the closure: Virtuoso plans a pattern over its default graph far worse while
     large graphs are being left out of it (the first closure's graphs hold about as many triples as the inferred
     graph). What the rules selected once (:func:`rule_select`) is in the store from then on, asserted or inferred:
-    later steps send only what they had not selected before."""
+    later steps send only what they had not selected before. ``reading``: a read whose answer is wanted only at the
+    end (the literal scan), sent while the first step's rules read, when nothing is written."""
     selected: set[ox.Triple] = set()
     looked_up = _looked_up(store)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
@@ -645,7 +646,8 @@ def _apply_rules(
     (:func:`rule_select`), else (and on other stores) an INSERT. The lanes' threads only send and receive bytes; the
     answers are parsed in this thread (see :func:`in_lanes`), then written back in lanes.
 
-    ``meanwhile`` (a closure's rounds) runs while the SELECTs do, and is over before anything is written: Virtuoso
+    ``meanwhile`` (a closure's rounds; at the first step, the literal scan) runs while the SELECTs do, and is over
+    before anything is written: Virtuoso
     took one of a closure's updates, 0.5-0.6 s alone, 3.1-3.5 s while a rule's conclusions were written back and
     added to the inferred graph (its update reads the rows it joins for update, and waits for the rows written)."""
     reads: list[tuple[str, Callable[[str], None]]] = []
