@@ -358,18 +358,12 @@ def _at_once(meanwhile: Callable[[], None] | None, work: Callable[[], None]) -> 
     if meanwhile is None:
         work()
         return
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with ThreadPoolExecutor(1, thread_name_prefix="kgraph-closure") as pool:
-            running = pool.submit(meanwhile)
-            try:
-                work()
-            finally:
-                running.result()
-    finally:
-        if collecting:
-            gc.enable()
+    with _no_collection(), ThreadPoolExecutor(1, thread_name_prefix="kgraph-meanwhile") as pool:
+        running = pool.submit(meanwhile)
+        try:
+            work()
+        finally:
+            running.result()
 
 
 def _reads(rule: Rule, store: RemoteStore, graphs: list[str]) -> Reads:
@@ -467,10 +461,17 @@ def in_lanes(jobs: Sequence[tuple[str, Callable[[str], None]]], lanes: list[str]
     pyoxigraph's query results must be freed in the thread that made them, so jobs make none (they send and receive
     bytes), and no automatic garbage collection runs while they do (this thread waits meanwhile): one started by a
     job's thread could free this thread's results held in reference cycles (the schema copy's store holds some)."""
+    with _no_collection():
+        _run_in_lanes(jobs, lanes)
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """No automatic garbage collection within (as it was before when nested)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _run_in_lanes(jobs, lanes)
+        yield
     finally:
         if collecting:
             gc.enable()
