@@ -136,7 +136,7 @@ def test_rounds_after_the_first_match_only_the_links_the_joined_rules_conclude()
         domains=defaultdict(set, {"<urn:within>": {"<urn:C>"}, "<urn:near>": {"<urn:C>"}}),
         properties=defaultdict(set, {"<urn:within>": {"<urn:near>"}}),
     )
-    joined = one_premise_tables(schema).from_predicates({"<urn:within>"})
+    joined = one_premise_tables(schema).matching({"<urn:within>"}, ())
     assert joined.types == frozenset()
     assert joined.subject_types == {("<urn:within>", "<urn:C>"), ("<urn:within>", "<urn:D>")}
     assert joined.forward == {("<urn:within>", "<urn:near>")}

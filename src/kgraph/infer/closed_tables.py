@@ -37,28 +37,13 @@ class OnePremiseTables:
     backward: Pairs
     closed: bool
 
-    def from_predicates(self, predicates: Iterable[str]) -> OnePremiseTables:
-        """The rows whose premise is a link by one of ``predicates``: all a round needs to match when the rest of
-        its delta was concluded by these closed tables already."""
-        keep = set(predicates)
-
-        def only(pairs: Pairs) -> Pairs:
-            return frozenset(pair for pair in pairs if pair[0] in keep)
-
-        return OnePremiseTables(
-            frozenset(),
-            only(self.subject_types),
-            only(self.object_types),
-            only(self.forward),
-            only(self.backward),
-            self.closed,
-        )
-
     def matching(self, predicates: Iterable[str], classes: Iterable[str]) -> OnePremiseTables:
         """The rows a delta holding triples of only these predicates, and types of only these classes, can match:
         a round over a small delta then sends Virtuoso a table of a few rows, not one of every property, each of
         which it looks up among every graph's triples of that property (a round over the 60k conclusions of the
-        project's rules at 1M generated triples: 0.5 to 3.5 s, for three properties)."""
+        project's rules at 1M generated triples: 0.5 to 3.5 s, for three properties). With no class, the rows a round
+        after the first needs: the links transitive properties and chains concluded, the rest of its delta concluded
+        by these closed tables already."""
         links, kinds = set(predicates), set(classes)
 
         def only(pairs: Pairs, keep: set[str]) -> Pairs:

@@ -309,23 +309,25 @@ def _rounds(
             _each_lane(store, [*RULE_LANES, ASSERTED_COPY], "clearing", _drop)
             return
         lanes = _rule_lanes(step)
-        closed, concluded = Changes(), Changes()
+        closed = Changes()
         closing = (delta, known, looked_up)
         close = functools.partial(_owl_closure, store, schema, tables, closing, step, closed, in_delta)
         if step == 0:
             close()  # first: the rules read its conclusions
         meanwhile = (close if delta else None) if step else reading
-        kept = _conclude(store, due, everything, lanes, selected, (step, concluded), meanwhile)
+        concluded = _conclude(store, due, everything, lanes, selected, step, meanwhile)
         if step:
             _each_lane(store, _rule_lanes(step - 1), "clearing", _drop)  # the delta just closed
-        changes = concluded if step == 0 else closed | concluded
+        changes = concluded or Changes()
+        if step:
+            changes |= closed
         due = []
         for rule in rules:
             if _reads(rule, store, everything).met_by(changes):
                 due.append(rule)
             else:
                 _log.debug("in-store inference: step %d, rule %s: nothing new it reads", step + 1, rule.path.name)
-        delta = _in_graphs(lanes) if kept else ""  # none: the rules concluded nothing new
+        delta = _in_graphs(lanes) if concluded else ""  # none: the rules concluded nothing new
         in_delta = concluded
     raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
 
@@ -336,20 +338,18 @@ def _conclude(
     graphs: list[str],
     lanes: list[str],
     selected: set[ox.Triple],
-    round_of: tuple[int, Changes],
+    step: int,
     meanwhile: Callable[[], None] | None,
-) -> bool:
+) -> Changes | None:
     """A step's round of the project's rules into ``lanes`` (:func:`_apply_rules`, ``meanwhile`` run while they
-    read), their new conclusions then added to the inferred graph, their predicates and classes to the changes;
-    whether there were any (they stay in the lanes, the next step's delta). ``round_of``: the step, and the changes
-    of the inferred graph to add to."""
-    step, changes = round_of
+    read), their new conclusions then added to the inferred graph; the predicates and classes of those, None when
+    there were none (they stay in the lanes, the next step's delta)."""
     _apply_rules(store, rules, graphs, lanes, selected, step, meanwhile)
     if not rules:
-        return False
+        return None
     with timed(f"step {step}, keeping the rules' new conclusions"):
         _forget_known_in(store, lanes)
-        return _keep_new(store, lanes, changes) is not None
+        return _keep_new(store, lanes)
 
 
 def _at_once(meanwhile: Callable[[], None] | None, work: Callable[[], None]) -> None:
@@ -405,7 +405,7 @@ def _owl_closure(
     (:meth:`OnePremiseTables.matching`)."""
     delta, known, looked_up = graphs
     scratch = (DELTA_GRAPH, NEW_GRAPH)  # taking turns
-    joined = tables.from_predicates(schema.transitive | set(schema.chains)) if tables.closed else tables
+    joined = tables.matching(schema.transitive | set(schema.chains), ()) if tables.closed else tables
     for number in range(MAX_ROUNDS):
         first = step == 0 and number == 0  # the asserted triples: the one large delta
         target = INFERRED_GRAPH if first else scratch[number % 2]
@@ -423,9 +423,11 @@ def _owl_closure(
         ]
         in_lanes(jobs, [target] * (LANES if first else 1))
         with timed(f"step {step}, OWL RL round {number}, keeping the new conclusions"):
-            in_delta = _keep_new(store, [target], changes)
+            in_delta = _keep_new(store, [target])
             if in_delta is None:
                 break
+            changes.predicates |= in_delta.predicates
+            changes.classes |= in_delta.classes
         store.update(_drop(scratch[(number + 1) % 2]))  # the previous round's
         delta = _in_graphs([target])
     else:
@@ -512,10 +514,9 @@ def _run_in_lanes(jobs: Sequence[tuple[str, Callable[[str], None]]], lanes: list
             running.result()
 
 
-def _keep_new(store: RemoteStore, lanes: list[str], changes: Changes) -> Changes | None:
-    """Add a round's scratch graphs' triples (none known already) to the inferred graph, their predicates and classes
-    to ``changes``; those predicates and classes, None when there were no triples (a lane that is the inferred graph
-    itself holds only the round's)."""
+def _keep_new(store: RemoteStore, lanes: list[str]) -> Changes | None:
+    """Add a round's scratch graphs' triples (none known already) to the inferred graph; their predicates and classes,
+    None when there were no triples (a lane that is the inferred graph itself holds only the round's)."""
     filled = [lane for lane in lanes if store.count(lane)]
     if not filled:
         return None
@@ -523,8 +524,6 @@ def _keep_new(store: RemoteStore, lanes: list[str], changes: Changes) -> Changes
         {str(p) for p in _distinct_in(store, _fill(_in_graphs(filled), "?s ?x ?o"))},
         {str(c) for c in _distinct_in(store, _fill(_in_graphs(filled), f"?s {TYPE} ?x"))},
     )
-    changes.predicates |= kept.predicates
-    changes.classes |= kept.classes
     scratch = [lane for lane in filled if lane != INFERRED_GRAPH]
     if scratch:
         _each_lane(store, scratch, "keeping", lambda lane: _copy(lane, INFERRED_GRAPH))
