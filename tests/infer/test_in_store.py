@@ -22,6 +22,7 @@ from kgraph.graph import KnowledgeGraph, build
 from kgraph.infer import closure, in_store, native
 from kgraph.infer.closed_tables import OnePremiseTables, one_premise_tables
 from kgraph.infer.in_store import SCRATCH_GRAPHS
+from kgraph.infer.rules import Rule
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.load import load_paths
 from kgraph.store import EmbeddedStore, RemoteStore, open_store
@@ -320,6 +321,46 @@ def test_statements_about_owl_vocabulary_are_dropped_from_the_inferred_graph_as_
 @pytest.mark.slow
 def test_statements_about_owl_vocabulary_are_dropped_in_virtuoso_too(server: virtuoso.Virtuoso) -> None:
     _assert_meaningless_dropped(server.endpoint)
+
+
+def _rule(construct: str) -> Rule:
+    return Rule("test", Path("test.rq"), "test", "", construct)
+
+
+@pytest.mark.slow
+def test_a_one_triple_rule_inserts_in_virtuoso_the_distinct_values_its_select_finds(
+    server: virtuoso.Virtuoso,
+) -> None:
+    remote = open_store(server.endpoint, timeout=30)
+    assert isinstance(remote, RemoteStore)
+    data, target, ex = GRAPH_NS + "test/rule-data", GRAPH_NS + "test/rule-target", "http://example.org/rule/"
+    other = GRAPH_NS + "test/not-read"
+    q, a, b, c = (ox.NamedNode(ex + name) for name in ("q", "a", "b", "c"))
+    remote.add([ox.Quad(a, q, b, ox.NamedNode(data)), ox.Quad(b, q, c, ox.NamedNode(data))])
+    remote.add([ox.Quad(c, q, a, ox.NamedNode(other))])  # in the store, not in the graphs the rule reads
+    chained = _rule(f"CONSTRUCT {{ ?x <{ex}p> ?z }} WHERE {{ ?x <{ex}q> ?y . ?y <{ex}q> ?z }}")
+    reflexive = _rule(f"CONSTRUCT {{ ?x a ?x }} WHERE {{ ?x <{ex}q> ?y }}")
+    constant = _rule(f"CONSTRUCT {{ <{ex}a> <{ex}p> <{ex}b> }} WHERE {{ ?x <{ex}q> ?y }}")
+    try:
+        updates = [in_store.rule_update(rule, [data], remote, target) for rule in (chained, reflexive, constant)]
+        for update in updates:
+            remote.update(update)
+        found = {str(quad.triple) for quad in remote.quads(graph=target)}
+    finally:
+        for graph in (data, target, other):
+            remote.clear_graph(graph)
+        remote.close()
+    assert f"{{ SELECT DISTINCT ?x ?z WHERE {{ ?x <{ex}q> ?y . ?y <{ex}q> ?z }} LIMIT " in updates[0]
+    assert f"INSERT {{ GRAPH <{target}> {{ ?x <{ex}p> ?z }} }} WHERE {{ {{ SELECT DISTINCT ?x ?z WHERE" in updates[0]
+    typed = f"INSERT {{ GRAPH <{target}> {{ ?x {in_store.TYPE} ?x }} }} WHERE {{ {{ SELECT DISTINCT ?x WHERE"
+    assert typed in updates[1]
+    assert "SELECT DISTINCT" not in updates[2]  # no variable to select: the rule's own INSERT
+    assert found == {
+        f"<{ex}a> <{ex}p> <{ex}c>",
+        f"<{ex}a> {in_store.TYPE} <{ex}a>",
+        f"<{ex}b> {in_store.TYPE} <{ex}b>",
+        f"<{ex}a> <{ex}p> <{ex}b>",
+    }  # not <c> p <b> nor <c> a <c>: <c> q <a> is in a graph left out
 
 
 def test_the_subjects_in_owls_own_namespaces_are_picked_from_a_csv_answer_quoted_or_not() -> None:

@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -45,7 +46,7 @@ import pyoxigraph as ox
 from kgraph.config import GRAPH_NS, INFERRED_GRAPH, ReasonerName
 from kgraph.infer.closed_tables import OnePremiseTables, one_premise_tables
 from kgraph.infer.closure import ANNOTATIONS, SCHEMA_PREDICATES, SCHEMA_TYPES, vocabulary
-from kgraph.infer.consistency import find_inconsistencies, owlrl_inconsistencies
+from kgraph.infer.consistency import Inconsistency, find_inconsistencies, owlrl_inconsistencies
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
 from kgraph.infer.native import Schema, compile_schema, ill_typed, load_owl_rl_rules
 from kgraph.infer.rule_reads import Changes, Reads, query_reads, rule_reads
@@ -117,12 +118,9 @@ _CONSTRUCT = re.compile(r"\bCONSTRUCT\s*\{(?P<template>.*?)\}\s*WHERE", re.IGNOR
 
 def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | None:
     """Replace the inferred graph with the closure, computed in the store; None when the schema uses a construct the
-    native engine leaves to owlrl (then the caller infers in memory). The ill-typed-literal check's answer is read in
-    another thread while the first step's rules read (1.2 s on 1M triples, and nothing is written meanwhile), and
-    parsed in this one (pyoxigraph's query results must be freed in the thread that made them); beside the rounds'
-    writes, its scan slowed them by more than it took (the first round 4.5-5.6 s against 3.1-3.3 s without it). Each
-    step's time is logged at DEBUG level (logger ``kgraph.infer.in_store``), so that an operator sees where a slow
-    start goes."""
+    native engine leaves to owlrl (then the caller infers in memory). The checks at the end are three streams of
+    reads at once (:func:`_checked_at_once`). Each step's time is logged at DEBUG level (logger
+    ``kgraph.infer.in_store``), so that an operator sees where a slow start goes."""
     started = time.perf_counter()
     store = store.with_timeout(max(store.timeout, UPDATE_TIMEOUT))  # for inference's updates, not for queries
     store.analyse_first_time = True  # each check is asked once: 5.4 s instead of 0.9 s for them on 1M triples
@@ -137,32 +135,37 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
         schema = compile_schema(_schema_copy(store, reasoned), None, load_owl_rl_rules())
     if schema.unsupported:
         return None
-    checked = [*graphs, INFERRED_GRAPH]
-    with ThreadPoolExecutor(1, thread_name_prefix="kgraph-reads") as background:
-        literals: list[tuple[bytes, str]] = []
-        request = _literals_request(store, reasoned)
-        reading = functools.partial(
-            _fetch_into, literals, "reading the literals, while the first rules read", store, request
-        )
-        _rounds(store, schema, rules, graphs, reasoned, reading)
-        with timed("consistency checks, while statements about OWL's own vocabulary are looked for"):
-            meaningless = background.submit(meaningless_found, store)
-            inconsistencies = find_inconsistencies(store, checked)
-        with timed("ill-typed literal check"):
-            ill_typed = owlrl_inconsistencies(_ill_typed_in(literals[0]))
-        with timed("dropping statements about OWL's own vocabulary"):
-            if drop_meaningless(store, meaningless.result()):
-                inconsistencies = find_inconsistencies(store, checked)  # over the graph as it is now
-        with timed("counting the inferred graph"):
-            added = store.count(INFERRED_GRAPH)
+    _rounds(store, schema, rules, graphs, reasoned)
+    inconsistencies = _checked_at_once(store, [*graphs, INFERRED_GRAPH], _literals_request(store, reasoned))
+    with timed("counting the inferred graph"):
+        added = store.count(INFERRED_GRAPH)
     return InferenceReport(
         added=added,
-        inconsistencies=inconsistencies + ill_typed,
+        inconsistencies=inconsistencies,
         seconds=time.perf_counter() - started,
         reasoned_graphs=reasoned,
         engine=ReasonerName.NATIVE,
         in_store=True,
     )
+
+
+def _checked_at_once(store: RemoteStore, checked: list[str], literals: _Request) -> list[Inconsistency]:
+    """The contradictions in the closure: the consistency checks (:func:`find_inconsistencies`) in this thread, while
+    two others read (and parse) the ill-typed-literal scan and look for the statements about OWL's own vocabulary,
+    which are then dropped. Each is mostly one request at a time: together, at 1M generated triples, 1.8 s
+    instead of 3.3 s one after the other. The literal scan waits until here: beside the first step's rules, which
+    insert in the store, it was the step's longest job (1.6 s of its 3.8 s); beside the first round's writes, it
+    slowed them by more than it took (4.5-5.6 s against 3.1-3.3 s)."""
+    checking = "consistency checks, while the literals are read and statements about OWL's own vocabulary looked for"
+    with timed(checking), _no_collection(), ThreadPoolExecutor(2, thread_name_prefix="kgraph-reads") as background:
+        ill_typed = background.submit(_ill_typed_found, store, literals)
+        meaningless = background.submit(meaningless_found, store)
+        inconsistencies = find_inconsistencies(store, checked)
+        found = ill_typed.result(), meaningless.result()
+    with timed("dropping statements about OWL's own vocabulary"):
+        if drop_meaningless(store, found[1]):
+            inconsistencies = find_inconsistencies(store, checked)  # over the graph as it is now
+    return inconsistencies + found[0]
 
 
 @contextmanager
@@ -207,10 +210,11 @@ def _fetch(store: RemoteStore, request: _Request) -> tuple[bytes, str]:
         return response.read(), media_type(response)
 
 
-def _fetch_into(answers: list[tuple[bytes, str]], name: str, store: RemoteStore, request: _Request) -> None:
-    """:func:`_fetch` as a named, timed step, its answer appended to ``answers``."""
-    with timed(name):
-        answers.append(_fetch(store, request))
+def _ill_typed_found(store: RemoteStore, request: _Request) -> list[Inconsistency]:
+    """The ill-typed literals the scan ``request`` finds, as owlrl words them: read and parsed in the calling thread,
+    which frees the query results it makes (see :func:`in_lanes`)."""
+    with timed("reading the literals"):
+        return owlrl_inconsistencies(_ill_typed_in(_fetch(store, request)))
 
 
 def _ill_typed_in(answer: tuple[bytes, str]) -> list[str]:
@@ -284,7 +288,6 @@ def _rounds(
     rules: list[Rule],
     graphs: list[str],
     reasoned: list[str],
-    reading: Callable[[], None] | None = None,
 ) -> None:
     """The OWL 2 RL closure, then the project's rules over it, then the closure of what they concluded, and so on
     until neither concludes anything new. After the first step, a step's rules read (their SELECTs) while the closure
@@ -294,12 +297,11 @@ def _rounds(
     rules. The rules of step 0 run after the closure: Virtuoso plans a pattern over its default graph far worse while
     large graphs are being left out of it (the first closure's graphs hold about as many triples as the inferred
     graph). What the rules selected once (:func:`rule_select`) is in the store from then on, asserted or inferred:
-    later steps send only what they had not selected before. ``reading``: a read whose answer is wanted only at the
-    end (the literal scan), sent while the first step's rules read, when nothing is written."""
-    selected: set[ox.Triple] = set()
+    later steps send only what they had not selected before."""
     looked_up = _looked_up(store)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
+    reading = _RuleReading(everything)
     tables = one_premise_tables(schema)
     delta = _in_graphs(reasoned)
     in_delta: Changes | None = None  # the asserted triples': not asked
@@ -314,8 +316,8 @@ def _rounds(
         close = functools.partial(_owl_closure, store, schema, tables, closing, step, closed, in_delta)
         if step == 0:
             close()  # first: the rules read its conclusions
-        meanwhile = (close if delta else None) if step else reading
-        concluded = _conclude(store, due, everything, lanes, selected, step, meanwhile)
+        meanwhile = close if step and delta else None
+        concluded = _conclude(store, due, reading, lanes, step, meanwhile)
         if step:
             _each_lane(store, _rule_lanes(step - 1), "clearing", _drop)  # the delta just closed
         changes = concluded or Changes()
@@ -332,19 +334,27 @@ def _rounds(
     raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
 
 
+@dataclass
+class _RuleReading:
+    """What every step's rules share: the graphs they read, and the conclusions they selected so far
+    (:func:`rule_select`)."""
+
+    graphs: list[str]
+    selected: set[ox.Triple] = field(default_factory=set)
+
+
 def _conclude(
     store: RemoteStore,
     rules: list[Rule],
-    graphs: list[str],
+    reading: _RuleReading,
     lanes: list[str],
-    selected: set[ox.Triple],
     step: int,
     meanwhile: Callable[[], None] | None,
 ) -> Changes | None:
     """A step's round of the project's rules into ``lanes`` (:func:`_apply_rules`, ``meanwhile`` run while they
     read), their new conclusions then added to the inferred graph; the predicates and classes of those, None when
     there were none (they stay in the lanes, the next step's delta)."""
-    _apply_rules(store, rules, graphs, lanes, selected, step, meanwhile)
+    _apply_rules(store, rules, reading, lanes, step, meanwhile)
     if not rules:
         return None
     with timed(f"step {step}, keeping the rules' new conclusions"):
@@ -635,36 +645,37 @@ _NOT_LITERAL = "FILTER (!isLiteral(?s))"
 def _apply_rules(
     store: RemoteStore,
     rules: list[Rule],
-    graphs: list[str],
+    reading: _RuleReading,
     lanes: list[str],
-    selected: set[ox.Triple],
     step: int,
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """A step's round of the project's rules, in lanes: on Virtuoso, a rule's conclusions selected and those not
-    ``selected`` before written back (and added to ``selected``) when the template is one triple
-    (:func:`rule_select`), else (and on other stores) an INSERT. The lanes' threads only send and receive bytes; the
-    answers are parsed in this thread (see :func:`in_lanes`), then written back in lanes.
+    """A step's round of the project's rules, in lanes, each an INSERT (:func:`rule_update`) but while ``meanwhile``
+    runs (the previous step's closure): then, on Virtuoso, a rule whose template is one triple reads its conclusions
+    (:func:`rule_select`) beside it, and those not ``selected`` before are written back (and added to ``selected``)
+    once it is over. The lanes' threads only send and receive bytes; the answers are parsed in this thread (see
+    :func:`in_lanes`), then written back in lanes.
 
-    ``meanwhile`` (a closure's rounds; at the first step, the literal scan) runs while the SELECTs do, and is over
-    before anything is written: Virtuoso
-    took one of a closure's updates, 0.5-0.6 s alone, 3.1-3.5 s while a rule's conclusions were written back and
-    added to the inferred graph (its update reads the rows it joins for update, and waits for the rows written)."""
+    Nothing is written while ``meanwhile`` runs: Virtuoso took one of a closure's updates, 0.5-0.6 s alone, 3.1-3.5 s
+    while a rule's conclusions were written back and added to the inferred graph (its update reads the rows it joins
+    for update, and waits for the rows written). With nothing to run beside, inserting in the store is faster than
+    the round trip (at 1M generated triples, ``adversaries.rq``'s 34k conclusions: 0.35 s, against 1.1-1.4 s read,
+    parsed and written back)."""
     reads: list[tuple[str, Callable[[str], None]]] = []
     writes: list[tuple[str, Callable[[str], None]]] = []
     answers: dict[str, tuple[bytes, str]] = {}
     for rule in rules:
         name = f"step {step}, rule {rule.path.name}"
-        select = rule_select(rule, graphs, store) if store.is_virtuoso else None
+        select = rule_select(rule, reading.graphs, store) if store.is_virtuoso and meanwhile else None
         if select is None:
-            updates = {lane: rule_update(rule, graphs, store, lane) for lane in lanes}
+            updates = {lane: rule_update(rule, reading.graphs, store, lane) for lane in lanes}
             writes.append((name, functools.partial(_send_for_lane, store, updates)))
         else:
             reads.append((name, functools.partial(_answer_into, answers, name, store, select)))
     _at_once(meanwhile, functools.partial(in_lanes, reads, lanes))
     for name, answer in answers.items():
-        found = _conclusions(answer) - selected
-        selected |= found
+        found = _conclusions(answer) - reading.selected
+        reading.selected |= found
         if found:
             writes.append((f"{name}, writing back", functools.partial(_add_to_lane, store, list(found))))
     in_lanes(writes, lanes)
@@ -718,14 +729,25 @@ writes them."""
 
 def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None:
     """A rule whose template is one triple without blank nodes as a SELECT of its conclusions (as ``?s ?p ?o``), over
-    Virtuoso's own default graph; None for any other template, and for a rule with a
-    ``*`` or ``+`` path, which Virtuoso answers wrongly with graphs left out by pragma.
+    Virtuoso's own default graph; None for any other template, and for a rule with a ``*`` or ``+`` path, which
+    Virtuoso answers wrongly with graphs left out by pragma.
 
     Virtuoso 7.2 evaluates some rules' ``INSERT ... WHERE`` ten times slower than the same pattern in a SELECT
     (fought-in.rq: 10 s against 1 s on 100k triples, whatever the pattern's form; outside its log too, 174.6 s at a
-    build's step 1 at 1M triples, where its SELECT takes 1.6-17.6 s); the conclusions are few, so the
-    round trip costs little (leaving out those already known, with ``FILTER NOT EXISTS``, made Virtuoso's plan far
-    slower still)."""
+    build's step 1 at 1M triples, where its SELECT takes 1.6-17.6 s): :func:`rule_update` inserts what a SELECT of
+    the template's variables finds."""
+    found = _one_triple(rule, graphs, store)
+    if found is None:
+        return None
+    prologue, terms, where = found
+    projection = " ".join(f"({term} AS ?{name})" for term, name in zip(terms, "spo", strict=True))
+    return _over_virtuoso_graphs(rule, f"{prologue}SELECT DISTINCT {projection} WHERE{where}", graphs, store)
+
+
+def _one_triple(rule: Rule, graphs: list[str], store: RemoteStore) -> tuple[str, list[str], str] | None:
+    """A rule whose template is one triple without blank nodes, as Virtuoso evaluates it (:func:`_for_virtuoso`): its
+    prologue, the template's three terms and the WHERE clause (each look-up keyed, for a rule joined in the written
+    order: :func:`_keyed_lookups`); None for another rule (see :func:`rule_select`)."""
     query = _for_virtuoso(rule.query, store, graphs)
     match = _CONSTRUCT.search(query)
     if match is None:
@@ -734,22 +756,40 @@ def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None
     terms = template.split()
     if has_path_closure(query) or len(terms) != 3 or any(t.startswith(("_:", "[")) or t in (";", ",") for t in terms):
         return None
-    terms = [TYPE if term == "a" else term for term in terms]
     where = query[match.end() :].rstrip()
     if not where.endswith("}"):
         return None
-    if _order_pragma(rule):
-        where = _keyed_lookups(where)
-    projection = " ".join(f"({term} AS ?{name})" for term, name in zip(terms, "spo", strict=True))
-    select = f"{query[: match.start()]}SELECT DISTINCT {projection} WHERE{where}"
+    keyed = _keyed_lookups(where) if _order_pragma(rule) else where
+    return query[: match.start()], [TYPE if term == "a" else term for term in terms], keyed
+
+
+def _over_virtuoso_graphs(rule: Rule, sparql: str, graphs: list[str], store: RemoteStore) -> str:
+    """A rule's query or update over Virtuoso's own default graph without the graphs not in ``graphs``, said with
+    pragmas (which it plans far better than a ``USING`` per graph), and its order pragma (:func:`_order_pragma`)."""
     left_out = {*SCRATCH_GRAPHS, *store.graph_names()} - set(graphs)
-    return _order_pragma(rule) + virtuoso_dataset(select, VIRTUOSO_GRAPHS | left_out)
+    return _order_pragma(rule) + virtuoso_dataset(sparql, VIRTUOSO_GRAPHS | left_out)
 
 
 def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str) -> str:
     """A project rule (a CONSTRUCT) as an INSERT of its template into the scratch graph, over the graphs given (on
-    Virtuoso, unless the rule has a ``*`` or ``+`` path: its own default graph without the graphs left out, said with
-    pragmas, which it plans far better than a ``USING`` per graph)."""
+    Virtuoso, unless the rule has a ``*`` or ``+`` path: its own default graph without the graphs left out,
+    :func:`_over_virtuoso_graphs`).
+
+    On Virtuoso, a rule whose template is one triple (:func:`_one_triple`) inserts the distinct values of its
+    template's variables that a SELECT finds, behind a ``LIMIT`` Virtuoso cannot see through: so planned, Virtuoso
+    evaluates the pattern about as fast as the SELECT alone (at 1M generated triples, fought-in.rq 1.4-1.7 s
+    against 2.2-2.7 s as the rule's own INSERT; adversaries.rq 0.35 s against 0.5 s). Those already known are not
+    left out as they are found (as the OWL 2 RL rounds do, :func:`_insert`): with the dataset said by pragmas,
+    Virtuoso 7.2 inserted nothing with any ``FILTER NOT EXISTS`` or ``MINUS`` after the subquery, and everything
+    with an ``OPTIONAL`` look-up, known or not."""
+    one_triple = _one_triple(rule, graphs, store) if store.is_virtuoso else None
+    variables = " ".join(dict.fromkeys(term for term in one_triple[1] if term.startswith("?"))) if one_triple else ""
+    if one_triple and variables:
+        prologue, terms, where = one_triple
+        template = " ".join(terms)
+        selected = f"{{ SELECT DISTINCT {variables} WHERE{where} LIMIT {_NO_LIMIT} }}"
+        update = f"{prologue}INSERT {{ GRAPH <{target}> {{ {template} }} }} WHERE {{ {selected} }}"
+        return _over_virtuoso_graphs(rule, update, graphs, store)
     query = _for_virtuoso(rule.query, store, graphs) if store.is_virtuoso else rule.query
     match = _CONSTRUCT.search(query)
     if match is None:
@@ -759,10 +799,7 @@ def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str) 
     head = f"INSERT {{ GRAPH <{target}> {{ {match.group('template')} }} }} {using} WHERE"
     where = query[match.end() :]
     update = query[: match.start()] + head + (_keyed_lookups(where) if excluding and _order_pragma(rule) else where)
-    if excluding:
-        left_out = {*SCRATCH_GRAPHS, *store.graph_names()} - set(graphs)
-        return _order_pragma(rule) + virtuoso_dataset(update, VIRTUOSO_GRAPHS | left_out)
-    return update
+    return _over_virtuoso_graphs(rule, update, graphs, store) if excluding else update
 
 
 def _keyed_lookups(where: str) -> str:
