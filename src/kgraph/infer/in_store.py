@@ -36,7 +36,7 @@ import queue
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,8 +135,10 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
         schema = compile_schema(_schema_copy(store, reasoned), None, load_owl_rl_rules())
     if schema.unsupported:
         return None
-    _rounds(store, schema, rules, graphs, reasoned)
-    inconsistencies = _checked_at_once(store, [*graphs, INFERRED_GRAPH], _literals_request(store, reasoned))
+    with _no_collection(), ThreadPoolExecutor(1, thread_name_prefix="kgraph-literals") as background:
+        literals = _Later(background, functools.partial(_ill_typed_found, store, _literals_request(store, reasoned)))
+        _rounds(store, schema, rules, graphs, reasoned, literals)
+        inconsistencies = _checked_at_once(store, [*graphs, INFERRED_GRAPH], literals)
     with timed("counting the inferred graph"):
         added = store.count(INFERRED_GRAPH)
     return InferenceReport(
@@ -149,23 +151,43 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
     )
 
 
-def _checked_at_once(store: RemoteStore, checked: list[str], literals: _Request) -> list[Inconsistency]:
+@dataclass
+class _Later:
+    """A read whose answer is wanted only at the end, started in a thread of its own when a core is mostly idle
+    (:func:`_rounds`), else at the end (:func:`_checked_at_once`). No automatic garbage collection may run until it
+    is over (see :func:`in_lanes`)."""
+
+    pool: ThreadPoolExecutor
+    read: Callable[[], list[Inconsistency]]
+    running: Future[list[Inconsistency]] | None = None
+
+    def start(self) -> Future[list[Inconsistency]]:
+        """Send the read, unless it was sent already."""
+        if self.running is None:
+            self.running = self.pool.submit(self.read)
+        return self.running
+
+    def result(self) -> list[Inconsistency]:
+        """The read's answer, once it is over (sent now if it was not)."""
+        return self.start().result()
+
+
+def _checked_at_once(store: RemoteStore, checked: list[str], literals: _Later) -> list[Inconsistency]:
     """The contradictions in the closure: the consistency checks (:func:`find_inconsistencies`) in this thread, while
-    two others read (and parse) the ill-typed-literal scan and look for the statements about OWL's own vocabulary,
-    which are then dropped. Each is mostly one request at a time: together, at 1M generated triples, 1.8 s
-    instead of 3.3 s one after the other. The literal scan waits until here: beside the first step's rules, which
-    insert in the store, it was the step's longest job (1.6 s of its 3.8 s); beside the first round's writes, it
-    slowed them by more than it took (4.5-5.6 s against 3.1-3.3 s)."""
-    checking = "consistency checks, while the literals are read and statements about OWL's own vocabulary looked for"
-    with timed(checking), _no_collection(), ThreadPoolExecutor(2, thread_name_prefix="kgraph-reads") as background:
-        ill_typed = background.submit(_ill_typed_found, store, literals)
+    another looks for the statements about OWL's own vocabulary, which are then dropped, and the ill-typed-literal
+    scan goes on (or starts, if no step started it). Each is mostly one request at a time: together, at 1M
+    generated triples, 1.8 s instead of 3.3 s one after the other."""
+    checking = "consistency checks, while statements about OWL's own vocabulary are looked for"
+    with timed(checking), ThreadPoolExecutor(1, thread_name_prefix="kgraph-reads") as background:
+        literals.start()
         meaningless = background.submit(meaningless_found, store)
         inconsistencies = find_inconsistencies(store, checked)
-        found = ill_typed.result(), meaningless.result()
+        found = meaningless.result()
     with timed("dropping statements about OWL's own vocabulary"):
-        if drop_meaningless(store, found[1]):
+        if drop_meaningless(store, found):
             inconsistencies = find_inconsistencies(store, checked)  # over the graph as it is now
-    return inconsistencies + found[0]
+    with timed("waiting for the ill-typed literals"):
+        return inconsistencies + literals.result()
 
 
 @contextmanager
@@ -288,6 +310,7 @@ def _rounds(
     rules: list[Rule],
     graphs: list[str],
     reasoned: list[str],
+    beside: _Later | None = None,
 ) -> None:
     """The OWL 2 RL closure, then the project's rules over it, then the closure of what they concluded, and so on
     until neither concludes anything new. After the first step, a step's rules read (their SELECTs) while the closure
@@ -297,7 +320,13 @@ def _rounds(
     rules. The rules of step 0 run after the closure: Virtuoso plans a pattern over its default graph far worse while
     large graphs are being left out of it (the first closure's graphs hold about as many triples as the inferred
     graph). What the rules selected once (:func:`rule_select`) is in the store from then on, asserted or inferred:
-    later steps send only what they had not selected before."""
+    later steps send only what they had not selected before.
+
+    ``beside``: a read wanted only at the end (the ill-typed-literal scan, 1-1.8 s at 1M generated triples), started
+    with the first closure that rules read beside, when a core is mostly idle (the closure's updates one at a time,
+    a rule's SELECT), and left to go on. At the end the consistency checks already keep both cores busy; beside the
+    first step's rules, which insert, it was the step's longest job (1.6 s of its 3.8 s); beside the first round's
+    writes, it slowed them by more than it took (4.5-5.6 s against 3.1-3.3 s)."""
     looked_up = _looked_up(store)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
@@ -317,6 +346,8 @@ def _rounds(
         if step == 0:
             close()  # first: the rules read its conclusions
         meanwhile = close if step and delta else None
+        if meanwhile and beside:
+            beside.start()
         concluded = _conclude(store, due, reading, lanes, step, meanwhile)
         if step:
             _each_lane(store, _rule_lanes(step - 1), "clearing", _drop)  # the delta just closed
