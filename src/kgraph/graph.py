@@ -43,13 +43,15 @@ class KnowledgeGraph:
     files: ProjectFiles
     inference: InferenceReport
 
-    def asserted_graphs(self) -> list[str]:
-        """Every named graph except the inferred one."""
-        return asserted_graphs(self.store)
+    def asserted_graphs(self, names: Iterable[str] | None = None) -> list[str]:
+        """Every named graph except the inferred one (``names``: as :func:`kgraph.infer.engine.asserted_graphs` takes
+        them)."""
+        return asserted_graphs(self.store, names)
 
-    def default_graph(self, infer: bool) -> list[str]:
-        """The graphs whose union a query sees by default: asserted, plus inferred when ``infer`` is on."""
-        graphs = self.asserted_graphs()
+    def default_graph(self, infer: bool, names: Iterable[str] | None = None) -> list[str]:
+        """The graphs whose union a query sees by default: asserted, plus inferred when ``infer`` is on (``names``: as
+        :meth:`asserted_graphs` takes them)."""
+        graphs = self.asserted_graphs(names)
         return [*graphs, INFERRED_GRAPH] if infer else graphs
 
 

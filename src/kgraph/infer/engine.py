@@ -81,9 +81,10 @@ class Reasoner(Protocol):
         """The meaningful triples the closure adds, none of them asserted in the graphs reasoned over."""
 
 
-def asserted_graphs(store: Store) -> list[str]:
-    """Every named graph that holds asserted triples (all but the inferred ones)."""
-    return [g for g in store.graph_names() if g != INFERRED_GRAPH]
+def asserted_graphs(store: Store, names: Iterable[str] | None = None) -> list[str]:
+    """Every named graph that holds asserted triples (all but the inferred ones), of the store's graph ``names`` when
+    they are known already (asking a remote store costs a request)."""
+    return [g for g in (store.graph_names() if names is None else names) if g != INFERRED_GRAPH]
 
 
 def run_inference(
