@@ -342,7 +342,8 @@ def test_a_one_triple_rule_inserts_in_virtuoso_the_distinct_values_its_select_fi
     reflexive = _rule(f"CONSTRUCT {{ ?x a ?x }} WHERE {{ ?x <{ex}q> ?y }}")
     constant = _rule(f"CONSTRUCT {{ <{ex}a> <{ex}p> <{ex}b> }} WHERE {{ ?x <{ex}q> ?y }}")
     try:
-        updates = [in_store.rule_update(rule, [data], remote, target) for rule in (chained, reflexive, constant)]
+        rules = in_store.StoreRules(remote, [data])
+        updates = [rules.update(rule, target) for rule in (chained, reflexive, constant)]
         for update in updates:
             remote.update(update)
         found = {str(quad.triple) for quad in remote.quads(graph=target)}

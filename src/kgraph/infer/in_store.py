@@ -35,7 +35,7 @@ import logging
 import queue
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -176,7 +176,8 @@ def _checked_at_once(store: RemoteStore, checked: list[str], literals: _Later) -
     """The contradictions in the closure: the consistency checks (:func:`find_inconsistencies`) in this thread, while
     another looks for the statements about OWL's own vocabulary, which are then dropped, and the ill-typed-literal
     scan goes on (or starts, if no step started it). Each is mostly one request at a time: together, at 1M
-    generated triples, 1.8 s instead of 3.3 s one after the other."""
+    generated triples, 1.8 s instead of 3.3 s one after the other. (With the scratch graphs dropped meanwhile, the
+    checks took 1.3-1.9 s in three builds, against 0.9 s, more than the drops took.)"""
     checking = "consistency checks, while statements about OWL's own vocabulary are looked for"
     with timed(checking), ThreadPoolExecutor(1, thread_name_prefix="kgraph-reads") as background:
         literals.start()
@@ -341,8 +342,7 @@ def _rounds(
     looked_up = _looked_up(store)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
-    reading = _RuleReading(everything)
-    reads = functools.cache(functools.partial(_reads, store=store, graphs=everything))  # first asked after step 0
+    reading = StoreRules(store, everything)
     tables = one_premise_tables(schema)
     delta = _in_graphs(reasoned)
     in_delta: Changes | None = None  # the asserted triples': not asked
@@ -368,7 +368,7 @@ def _rounds(
             changes |= closed
         due = []
         for rule in rules:
-            if reads(rule).met_by(changes):
+            if reading.reads(rule).met_by(changes):
                 due.append(rule)
             else:
                 _log.debug("in-store inference: step %d, rule %s: nothing new it reads", step + 1, rule.path.name)
@@ -378,18 +378,67 @@ def _rounds(
 
 
 @dataclass
-class _RuleReading:
-    """What every step's rules share: the graphs they read, and the conclusions they selected so far
-    (:func:`rule_select`)."""
+class StoreRules:
+    """The project's rules as one build sends them to the store: the graphs they read, the conclusions they selected
+    so far (:meth:`select`), and each rule's texts and reads, written once a build. Writing them asks the store (its
+    graphs; on Virtuoso, the sub-properties fought-in.rq inlines), whose answers inference does not change: asked for
+    each rule and lane, they cost 25-35 ms each (0.3 s before the first step's six rules could start)."""
 
+    store: RemoteStore
     graphs: list[str]
     selected: set[ox.Triple] = field(default_factory=set)
+    _queries: dict[Rule, str] = field(default_factory=dict)
+    _left_out: frozenset[str] | None = None
+    _selects: dict[Rule, str | None] = field(default_factory=dict)
+    _updates: dict[tuple[Rule, str], str] = field(default_factory=dict)
+    _reads: dict[Rule, Reads] = field(default_factory=dict)
+
+    def query(self, rule: Rule) -> str:
+        """The rule as the store evaluates it like the standard (on Virtuoso: :func:`_for_virtuoso`)."""
+        if rule not in self._queries:
+            virtuoso = self.store.is_virtuoso
+            self._queries[rule] = _for_virtuoso(rule.query, self.store, self.graphs) if virtuoso else rule.query
+        return self._queries[rule]
+
+    def left_out(self) -> frozenset[str]:
+        """The graphs a rule's dataset leaves out of Virtuoso's default graph: its own, the scratch graphs and the
+        store's graphs that are not the build's."""
+        if self._left_out is None:
+            self._left_out = VIRTUOSO_GRAPHS | ({*SCRATCH_GRAPHS, *self.store.graph_names()} - set(self.graphs))
+        return self._left_out
+
+    def select(self, rule: Rule) -> str | None:
+        """:func:`rule_select` on Virtuoso; None elsewhere."""
+        if rule not in self._selects:
+            virtuoso = self.store.is_virtuoso
+            self._selects[rule] = rule_select(rule, self.query(rule), self.left_out()) if virtuoso else None
+        return self._selects[rule]
+
+    def update(self, rule: Rule, lane: str) -> str:
+        """:func:`rule_update` into ``lane``."""
+        if (rule, lane) not in self._updates:
+            left_out = self.left_out() if self.store.is_virtuoso else None
+            self._updates[rule, lane] = rule_update(rule, self.query(rule), self.graphs, lane, left_out)
+        return self._updates[rule, lane]
+
+    def reads(self, rule: Rule) -> Reads:
+        """What a rule can match (:mod:`kgraph.infer.rule_reads`). On Virtuoso, a variable predicate whose values a
+        subquery gives (fought-in.rq's ``?role``, the sub-properties of ``kg:participant``) is read from the rule as
+        it runs there, that subquery answered and inlined as VALUES (:func:`_for_virtuoso`); the IRIs of the rule as
+        written are kept, so that a change to what the subquery reads (``rdfs:subPropertyOf``) counts too."""
+        if rule not in self._reads:
+            reads = rule_reads(rule)
+            if reads.any_predicate and self.store.is_virtuoso:
+                inlined = query_reads(self.query(rule))
+                reads = Reads(reads.iris | inlined.iris, inlined.any_predicate, reads.any_class or inlined.any_class)
+            self._reads[rule] = reads
+        return self._reads[rule]
 
 
 def _conclude(
     store: RemoteStore,
     rules: list[Rule],
-    reading: _RuleReading,
+    reading: StoreRules,
     lanes: list[str],
     step: int,
     meanwhile: Callable[[], None] | None,
@@ -417,18 +466,6 @@ def _at_once(meanwhile: Callable[[], None] | None, work: Callable[[], None]) -> 
             work()
         finally:
             running.result()
-
-
-def _reads(rule: Rule, store: RemoteStore, graphs: list[str]) -> Reads:
-    """What a rule can match (:mod:`kgraph.infer.rule_reads`). On Virtuoso, a variable predicate whose values a
-    subquery gives (fought-in.rq's ``?role``, the sub-properties of ``kg:participant``) is read from the rule as it
-    runs there, that subquery answered and inlined as VALUES (:func:`_for_virtuoso`); the IRIs of the rule as
-    written are kept, so that a change to what the subquery reads (``rdfs:subPropertyOf``) counts too."""
-    reads = rule_reads(rule)
-    if not reads.any_predicate or not store.is_virtuoso:
-        return reads
-    inlined = query_reads(_for_virtuoso(rule.query, store, graphs))
-    return Reads(reads.iris | inlined.iris, inlined.any_predicate, reads.any_class or inlined.any_class)
 
 
 def _owl_closure(
@@ -688,7 +725,7 @@ _NOT_LITERAL = "FILTER (!isLiteral(?s))"
 def _apply_rules(
     store: RemoteStore,
     rules: list[Rule],
-    reading: _RuleReading,
+    reading: StoreRules,
     lanes: list[str],
     step: int,
     meanwhile: Callable[[], None] | None = None,
@@ -697,7 +734,8 @@ def _apply_rules(
     runs (the previous step's closure): then, on Virtuoso, a rule whose template is one triple reads its conclusions
     (:func:`rule_select`) beside it, and those not ``selected`` before are written back (and added to ``selected``)
     once it is over. The lanes' threads only send and receive bytes; the answers are parsed in this thread (see
-    :func:`in_lanes`), then written back in lanes.
+    :func:`in_lanes`) as soon as they are in (at 1M generated triples, fought-in.rq's 26k conclusions in 0.2-0.3 s,
+    while the closure goes on), then written back in lanes.
 
     Nothing is written while ``meanwhile`` runs: Virtuoso took one of a closure's updates, 0.5-0.6 s alone, 3.1-3.5 s
     while a rule's conclusions were written back and added to the inferred graph (its update reads the rows it joins
@@ -709,18 +747,22 @@ def _apply_rules(
     answers: dict[str, tuple[bytes, str]] = {}
     for rule in rules:
         name = f"step {step}, rule {rule.path.name}"
-        select = rule_select(rule, reading.graphs, store) if store.is_virtuoso and meanwhile else None
+        select = reading.select(rule) if meanwhile else None
         if select is None:
-            updates = {lane: rule_update(rule, reading.graphs, store, lane) for lane in lanes}
+            updates = {lane: reading.update(rule, lane) for lane in lanes}
             writes.append((name, functools.partial(_send_for_lane, store, updates)))
         else:
             reads.append((name, functools.partial(_answer_into, answers, name, store, select)))
-    _at_once(meanwhile, functools.partial(in_lanes, reads, lanes))
-    for name, answer in answers.items():
-        found = _conclusions(answer) - reading.selected
-        reading.selected |= found
-        if found:
-            writes.append((f"{name}, writing back", functools.partial(_add_to_lane, store, list(found))))
+
+    def read() -> None:  # and parse, while ``meanwhile`` goes on
+        in_lanes(reads, lanes)
+        for name, answer in answers.items():
+            found = _conclusions(answer) - reading.selected
+            reading.selected |= found
+            if found:
+                writes.append((f"{name}, writing back", functools.partial(_add_to_lane, store, list(found))))
+
+    _at_once(meanwhile, read)
     in_lanes(writes, lanes)
 
 
@@ -770,28 +812,28 @@ times faster than its JSON (at 1M generated triples, the 34k conclusions of ``ad
 writes them."""
 
 
-def rule_select(rule: Rule, graphs: list[str], store: RemoteStore) -> str | None:
+def rule_select(rule: Rule, query: str, left_out: Collection[str]) -> str | None:
     """A rule whose template is one triple without blank nodes as a SELECT of its conclusions (as ``?s ?p ?o``), over
-    Virtuoso's own default graph; None for any other template, and for a rule with a ``*`` or ``+`` path, which
-    Virtuoso answers wrongly with graphs left out by pragma.
+    Virtuoso's own default graph without the graphs ``left_out``; None for any other template, and for a rule with a
+    ``*`` or ``+`` path, which Virtuoso answers wrongly with graphs left out by pragma. ``query``: the rule as
+    Virtuoso evaluates it (:func:`_for_virtuoso`).
 
     Virtuoso 7.2 evaluates some rules' ``INSERT ... WHERE`` ten times slower than the same pattern in a SELECT
     (fought-in.rq: 10 s against 1 s on 100k triples, whatever the pattern's form; outside its log too, 174.6 s at a
     build's step 1 at 1M triples, where its SELECT takes 1.6-17.6 s): :func:`rule_update` inserts what a SELECT of
     the template's variables finds."""
-    found = _one_triple(rule, graphs, store)
+    found = _one_triple(rule, query)
     if found is None:
         return None
     prologue, terms, where = found
     projection = " ".join(f"({term} AS ?{name})" for term, name in zip(terms, "spo", strict=True))
-    return _over_virtuoso_graphs(rule, f"{prologue}SELECT DISTINCT {projection} WHERE{where}", graphs, store)
+    return _over_virtuoso_graphs(rule, f"{prologue}SELECT DISTINCT {projection} WHERE{where}", left_out)
 
 
-def _one_triple(rule: Rule, graphs: list[str], store: RemoteStore) -> tuple[str, list[str], str] | None:
-    """A rule whose template is one triple without blank nodes, as Virtuoso evaluates it (:func:`_for_virtuoso`): its
-    prologue, the template's three terms and the WHERE clause (each look-up keyed, for a rule joined in the written
-    order: :func:`_keyed_lookups`); None for another rule (see :func:`rule_select`)."""
-    query = _for_virtuoso(rule.query, store, graphs)
+def _one_triple(rule: Rule, query: str) -> tuple[str, list[str], str] | None:
+    """A rule (``query``: as Virtuoso evaluates it) whose template is one triple without blank nodes: its prologue,
+    the template's three terms and the WHERE clause (each look-up keyed, for a rule joined in the written order:
+    :func:`_keyed_lookups`); None for another rule (see :func:`rule_select`)."""
     match = _CONSTRUCT.search(query)
     if match is None:
         raise ValueError(f"{rule.path}: in-store inference needs 'CONSTRUCT {{ ... }} WHERE'")
@@ -806,17 +848,16 @@ def _one_triple(rule: Rule, graphs: list[str], store: RemoteStore) -> tuple[str,
     return query[: match.start()], [TYPE if term == "a" else term for term in terms], keyed
 
 
-def _over_virtuoso_graphs(rule: Rule, sparql: str, graphs: list[str], store: RemoteStore) -> str:
-    """A rule's query or update over Virtuoso's own default graph without the graphs not in ``graphs``, said with
-    pragmas (which it plans far better than a ``USING`` per graph), and its order pragma (:func:`_order_pragma`)."""
-    left_out = {*SCRATCH_GRAPHS, *store.graph_names()} - set(graphs)
-    return _order_pragma(rule) + virtuoso_dataset(sparql, VIRTUOSO_GRAPHS | left_out)
+def _over_virtuoso_graphs(rule: Rule, sparql: str, left_out: Collection[str]) -> str:
+    """A rule's query or update over Virtuoso's own default graph without the graphs ``left_out``, said with pragmas
+    (which it plans far better than a ``USING`` per graph), and its order pragma (:func:`_order_pragma`)."""
+    return _order_pragma(rule) + virtuoso_dataset(sparql, left_out)
 
 
-def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str) -> str:
-    """A project rule (a CONSTRUCT) as an INSERT of its template into the scratch graph, over the graphs given (on
-    Virtuoso, unless the rule has a ``*`` or ``+`` path: its own default graph without the graphs left out,
-    :func:`_over_virtuoso_graphs`).
+def rule_update(rule: Rule, query: str, graphs: list[str], target: str, left_out: Collection[str] | None) -> str:
+    """A project rule (a CONSTRUCT; ``query``: as the store evaluates it) as an INSERT of its template into the
+    scratch graph, over the graphs given; on Virtuoso (``left_out`` given), unless the rule has a ``*`` or ``+``
+    path, over its own default graph without the graphs ``left_out`` (:func:`_over_virtuoso_graphs`).
 
     On Virtuoso, a rule whose template is one triple (:func:`_one_triple`) inserts the distinct values of its
     template's variables that a SELECT finds, behind a ``LIMIT`` Virtuoso cannot see through: so planned, Virtuoso
@@ -825,24 +866,29 @@ def rule_update(rule: Rule, graphs: list[str], store: RemoteStore, target: str) 
     left out as they are found (as the OWL 2 RL rounds do, :func:`_insert`): with the dataset said by pragmas,
     Virtuoso 7.2 inserted nothing with any ``FILTER NOT EXISTS`` or ``MINUS`` after the subquery, and everything
     with an ``OPTIONAL`` look-up, known or not."""
-    one_triple = _one_triple(rule, graphs, store) if store.is_virtuoso else None
+    if left_out is None or has_path_closure(query):  # see store.remote.has_path_closure
+        return _insert_constructed(rule, query, target, " ".join(f"USING <{g}>" for g in graphs))
+    one_triple = _one_triple(rule, query)
     variables = " ".join(dict.fromkeys(term for term in one_triple[1] if term.startswith("?"))) if one_triple else ""
     if one_triple and variables:
         prologue, terms, where = one_triple
-        template = " ".join(terms)
         selected = f"{{ SELECT DISTINCT {variables} WHERE{where} LIMIT {_NO_LIMIT} }}"
-        update = f"{prologue}INSERT {{ GRAPH <{target}> {{ {template} }} }} WHERE {{ {selected} }}"
-        return _over_virtuoso_graphs(rule, update, graphs, store)
-    query = _for_virtuoso(rule.query, store, graphs) if store.is_virtuoso else rule.query
+        update = f"{prologue}INSERT {{ GRAPH <{target}> {{ {' '.join(terms)} }} }} WHERE {{ {selected} }}"
+        return _over_virtuoso_graphs(rule, update, left_out)
+    return _over_virtuoso_graphs(
+        rule, _insert_constructed(rule, query, target, "", keyed=bool(_order_pragma(rule))), left_out
+    )
+
+
+def _insert_constructed(rule: Rule, query: str, target: str, using: str, *, keyed: bool = False) -> str:
+    """The rule's own INSERT of its template into ``target``, its dataset said by ``using``; ``keyed``: its look-ups
+    told to use Virtuoso's primary key (:func:`_keyed_lookups`)."""
     match = _CONSTRUCT.search(query)
     if match is None:
         raise ValueError(f"{rule.path}: in-store inference needs 'CONSTRUCT {{ ... }} WHERE'")
-    excluding = store.is_virtuoso and not has_path_closure(query)  # see store.remote.has_path_closure
-    using = "" if excluding else " ".join(f"USING <{g}>" for g in graphs)
     head = f"INSERT {{ GRAPH <{target}> {{ {match.group('template')} }} }} {using} WHERE"
     where = query[match.end() :]
-    update = query[: match.start()] + head + (_keyed_lookups(where) if excluding and _order_pragma(rule) else where)
-    return _over_virtuoso_graphs(rule, update, graphs, store) if excluding else update
+    return query[: match.start()] + head + (_keyed_lookups(where) if keyed else where)
 
 
 def _keyed_lookups(where: str) -> str:
