@@ -192,6 +192,19 @@ def test_inference_in_virtuoso_equals_in_memory(
     assert open_store(server.endpoint).count(INFERRED_GRAPH) == in_memory.store.count(INFERRED_GRAPH)
 
 
+@pytest.mark.slow
+def test_inference_in_virtuoso_with_every_later_delta_taken_as_large_equals_in_memory(
+    in_memory: KnowledgeGraph,
+    server: virtuoso.Virtuoso,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The article's deltas are all small: the path a large one takes (at 1M triples, after the rules) is forced.
+    monkeypatch.setattr(in_store, "LARGE_DELTA", 1)
+    remote = _build_over(server.endpoint, tmp_path_factory.mktemp("data"))
+    _assert_same(remote, in_memory)
+
+
 @pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
 def test_ill_typed_literals_found_in_the_store_are_those_found_in_memory(tmp_path: Path) -> None:
     # Over Oxigraph's server, which keeps such literals as written (Virtuoso refuses an ill-typed integer outright).

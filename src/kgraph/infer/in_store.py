@@ -485,9 +485,12 @@ def _owl_closure(
 
     At step 0 the inferred graph is empty, so the first round's lanes both write into the inferred graph itself: what
     they conclude is neither copied nor dropped after (at 1M generated triples, copying the 420k links implied took
-    1.5-1.8 s, dropping their scratch graph 0.5 s), nor looked up there (:func:`_not_written`). That round is the
-    only large one; the others run in one lane: two updates at once sometimes stalled (a round of a 1M generated
-    triples' build that usually takes 0.1 s took 28.5 s in one build).
+    1.5-1.8 s, dropping their scratch graph 0.5 s), nor looked up there (:func:`_not_written`). A round from a
+    delta of :data:`LARGE_DELTA` triples or more (that one, and at 1M generated triples the first round after the
+    project's rules, from their 165k conclusions) selects its conclusions at once (see :func:`owl_rl_updates`) in
+    two lanes: 1.1-1.2 s there, against 1.6-1.7 s a table at a time in one lane. The others run one table at a time
+    in one lane: two updates at once sometimes stalled (a round of a 1M generated triples' build that usually takes
+    0.1 s took 28.5 s in one build).
 
     ``graphs``: the delta's and the known triples' patterns (:func:`_in_graphs`), the graphs a conclusion is looked
     up in (:func:`_looked_up`); ``in_delta``: the predicates and classes of the delta's triples, when known (each
@@ -497,7 +500,8 @@ def _owl_closure(
     scratch = (DELTA_GRAPH, NEW_GRAPH)  # taking turns
     joined = tables.matching(schema.transitive | set(schema.chains), ()) if tables.closed else tables
     for number in range(MAX_ROUNDS):
-        first = step == 0 and number == 0  # the asserted triples: the one large delta
+        first = step == 0 and number == 0  # the asserted triples
+        large = first or (in_delta is not None and in_delta.triples >= LARGE_DELTA)
         target = INFERRED_GRAPH if first else scratch[number % 2]
         matched = joined if number else tables
         updates = owl_rl_updates(
@@ -505,13 +509,13 @@ def _owl_closure(
             matched if in_delta is None else matched.matching(in_delta.predicates, in_delta.classes),
             (delta, known, _not_written(looked_up) if first else looked_up),
             target,
-            selected_at_once=first,
+            selected_at_once=large,
             for_virtuoso=store.is_virtuoso,
         )
         jobs = [
             (f"step {step}, OWL RL round {number}, {name}", functools.partial(_send, store, u)) for name, u in updates
         ]
-        in_lanes(jobs, [target] * (LANES if first else 1))
+        in_lanes(jobs, [target] * (LANES if large else 1))
         with timed(f"step {step}, OWL RL round {number}, keeping the new conclusions"):
             in_delta = _keep_new(store, [target])
             if in_delta is None:
@@ -524,6 +528,9 @@ def _owl_closure(
         raise RuntimeError(f"inference in the store did not reach a fixpoint in {MAX_ROUNDS} rounds")
     _each_lane(store, list(scratch), "clearing", _drop)
 
+
+LARGE_DELTA = 50_000
+"""Triples a round's delta holds at least to be matched as the first round's is (:func:`_owl_closure`)."""
 
 DEADLOCK_RETRIES = 5
 """Times a job is sent again after the store ended it as a deadlock's victim."""
@@ -605,14 +612,17 @@ def _run_in_lanes(jobs: Sequence[tuple[str, Callable[[str], None]]], lanes: list
 
 
 def _keep_new(store: RemoteStore, lanes: list[str]) -> Changes | None:
-    """Add a round's scratch graphs' triples (none known already) to the inferred graph; their predicates and classes,
-    None when there were no triples (a lane that is the inferred graph itself holds only the round's)."""
-    filled = [lane for lane in lanes if store.count(lane)]
+    """Add a round's scratch graphs' triples (none known already) to the inferred graph; their predicates and classes
+    and how many they are, None when there were no triples (a lane that is the inferred graph itself holds only the
+    round's)."""
+    counts = {lane: store.count(lane) for lane in lanes}
+    filled = [lane for lane in lanes if counts[lane]]
     if not filled:
         return None
     kept = Changes(
         {str(p) for p in _distinct_in(store, _fill(_in_graphs(filled), "?s ?x ?o"))},
         {str(c) for c in _distinct_in(store, _fill(_in_graphs(filled), f"?s {TYPE} ?x"))},
+        sum(counts.values()),
     )
     scratch = [lane for lane in filled if lane != INFERRED_GRAPH]
     if scratch:
@@ -641,7 +651,7 @@ def owl_rl_updates(
     known ones out as they are found, rather than deleting them from the scratch graph after, saves Virtuoso writing
     and deleting them: 0.8 s instead of 2 s for the domains of 1M generated triples.)
 
-    ``selected_at_once`` (for a large delta: the asserted triples): all the types in one update and all the links in
+    ``selected_at_once`` (for a large delta: :data:`LARGE_DELTA`): all the types in one update and all the links in
     another, each set made distinct before its conclusions are looked up (on Virtuoso behind a ``LIMIT`` it cannot see
     through: else it looks up every row of each table's join, under the update's locks; the types of 1M generated
     triples, 1.9M rows for 408k distinct, 9-12 s against 2.6-3.2 s). Otherwise one update per table, its join alone:

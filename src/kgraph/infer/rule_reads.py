@@ -25,14 +25,16 @@ TYPE = f"<{PREFIXES['rdf']}type>"
 
 @dataclass
 class Changes:
-    """The predicates and classes of the triples the inferred graph gained since the project's rules last ran."""
+    """The predicates and classes of the triples the inferred graph gained since the project's rules last ran, and how
+    many triples those are (when counted)."""
 
     predicates: set[str] = field(default_factory=set)
     classes: set[str] = field(default_factory=set)
+    triples: int = 0
 
     def __or__(self, other: Changes) -> Changes:
         """The changes of both."""
-        return Changes(self.predicates | other.predicates, self.classes | other.classes)
+        return Changes(self.predicates | other.predicates, self.classes | other.classes, self.triples + other.triples)
 
 
 @dataclass(frozen=True)
