@@ -469,6 +469,31 @@ def test_later_rounds_look_conclusions_up_by_virtuosos_primary_key() -> None:
     assert in_store.BY_PRIMARY_KEY not in elsewhere and in_store.IN_WRITTEN_ORDER not in elsewhere
 
 
+def test_the_first_rounds_sets_are_halved_by_conclusion_balanced_by_the_triples_their_rows_match() -> None:
+    n = ox.NamedNode
+    counts = in_store.TermCounts(
+        {n("urn:p"): 50, n("urn:q"): 30, n("urn:r"): 25}, {n("urn:C"): 40, n("urn:p"): 1_000}
+    )  # urn:p as a class weighs for the types of classes only
+    branches = [
+        ("of classes", frozenset({("<urn:C>", "<urn:D>"), ("<urn:C>", "<urn:E>")}), "?c ?d", "?s a ?c", ""),
+        ("of subjects", frozenset({("<urn:p>", "<urn:D>"), ("<urn:q>", "<urn:F>")}), "?p ?d", "?s ?p ?o", ""),
+        ("of objects", frozenset({("<urn:r>", "<urn:E>"), ("<urn:x>", "<urn:G>")}), "?p ?d", "?o ?p ?s", "F"),
+    ]
+    first, second = in_store._halves(branches, counts)
+    # D weighs 40 + 50, E 40 + 25, F 30, G 0 (nothing counted), each to the lighter half: D, E, F (65 < 90), G
+    assert [rows for _, rows, *_ in first] == [
+        frozenset({("<urn:C>", "<urn:D>")}),
+        frozenset({("<urn:p>", "<urn:D>")}),
+        frozenset({("<urn:x>", "<urn:G>")}),
+    ]
+    assert [rows for _, rows, *_ in second] == [
+        frozenset({("<urn:C>", "<urn:E>")}),
+        frozenset({("<urn:q>", "<urn:F>")}),
+        frozenset({("<urn:r>", "<urn:E>")}),
+    ]
+    assert [rest for _, _, *rest in first] == [rest for _, _, *rest in branches] == [rest for _, _, *rest in second]
+
+
 def test_the_first_round_leaves_its_look_ups_to_virtuoso_and_skips_the_graph_it_fills() -> None:
     schema, tables = _one_domain_schema()
     looked_up = in_store._not_written((INFERRED_GRAPH, "urn:generated", in_store.ASSERTED_COPY))

@@ -132,12 +132,13 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
         graphs = asserted_graphs(store)
         reasoned = _graphs_to_reason_over(store, graphs)
     with timed("reading and compiling the schema"):
-        schema = compile_schema(_schema_copy(store, reasoned), None, load_owl_rl_rules())
+        counts = term_counts(store, reasoned)
+        schema = compile_schema(_schema_copy(store, reasoned, counts), None, load_owl_rl_rules())
     if schema.unsupported:
         return None
     with _no_collection(), ThreadPoolExecutor(1, thread_name_prefix="kgraph-literals") as background:
         literals = _Later(background, functools.partial(_ill_typed_found, store, _literals_request(store, reasoned)))
-        _rounds(store, schema, rules, graphs, reasoned, literals)
+        _rounds(store, schema, rules, (graphs, reasoned), counts, literals)
         inconsistencies = _checked_at_once(store, [*graphs, INFERRED_GRAPH], literals)
     with timed("counting the inferred graph"):
         added = store.count(INFERRED_GRAPH)
@@ -282,22 +283,40 @@ def _graphs_using(store: RemoteStore, graphs: list[str], values: str) -> set[str
     return {graph for graph, answer in answers.items() if bool(parse_body(*answer))}
 
 
-def _schema_copy(store: RemoteStore, graphs: list[str]) -> EmbeddedStore:
+@dataclass(frozen=True)
+class TermCounts:
+    """How many triples of each predicate, and of each class (``rdf:type`` links to it), some graphs hold: which
+    predicates and classes the schema copy reads (:func:`_schema_copy`), and how the first round shares its work
+    between the lanes (:func:`owl_rl_updates`)."""
+
+    predicates: dict[ox.NamedNode, int]
+    classes: dict[ox.NamedNode, int]
+
+
+def term_counts(store: RemoteStore, graphs: list[str]) -> TermCounts:
+    """The :class:`TermCounts` of the graphs, in two queries (Virtuoso counts them from its indexes as fast as it
+    lists them: 0.05-0.1 s each at 1M generated triples)."""
+    return TermCounts(_counted(store, "?s ?x ?o", graphs), _counted(store, f"?s {TYPE} ?x", graphs))
+
+
+def _counted(store: RemoteStore, pattern: str, graphs: list[str]) -> dict[ox.NamedNode, int]:
+    """The triples of the pattern for each IRI ``?x`` takes in it."""
+    rows = solutions(store.query(f"SELECT ?x (COUNT(*) AS ?n) WHERE {{ {pattern} }} GROUP BY ?x", default_graph=graphs))
+    return {row["x"]: int(row["n"].value) for row in rows if isinstance(row["x"], ox.NamedNode)}
+
+
+def _schema_copy(store: RemoteStore, graphs: list[str], counts: TermCounts) -> EmbeddedStore:
     """The triples the rule compilers read (RDFS and OWL axioms, their lists), in memory, in one request so that
-    blank nodes keep their identity. Which predicates and classes those are is asked first (an index look-up each):
-    a filter on every triple's predicate scans the whole store (0.9 s on 100k triples, against 0.1 s). Annotations
+    blank nodes keep their identity. Which predicates and classes those are is asked first (``counts``): a filter
+    on every triple's predicate scans the whole store (0.9 s on 100k triples, against 0.1 s). Annotations
     (``rdfs:label``, ``rdfs:comment``...) are left out: no compiled rule reads them, and data labels nearly every
     resource (17k of the 17.5k triples otherwise copied on 100k generated triples)."""
     predicates = [
         p
-        for p in _distinct(store, "SELECT DISTINCT ?x WHERE { ?s ?x ?o }", graphs)
+        for p in counts.predicates
         if (p.value.startswith(_SCHEMA_NAMESPACES) or p.value in _LISTS) and p not in ANNOTATIONS
     ]
-    classes = [
-        c
-        for c in _distinct(store, f"SELECT DISTINCT ?x WHERE {{ ?s {TYPE} ?x }}", graphs)
-        if c.value.startswith(_SCHEMA_NAMESPACES)
-    ]
+    classes = [c for c in counts.classes if c.value.startswith(_SCHEMA_NAMESPACES)]
     scratch = EmbeddedStore()
     if not predicates and not classes:
         return scratch
@@ -309,19 +328,12 @@ def _schema_copy(store: RemoteStore, graphs: list[str]) -> EmbeddedStore:
     return scratch
 
 
-def _distinct(store: RemoteStore, select: str, graphs: list[str]) -> list[ox.NamedNode]:
-    """The IRIs a one-variable SELECT (of ``?x``) finds."""
-    return [
-        row["x"] for row in solutions(store.query(select, default_graph=graphs)) if isinstance(row["x"], ox.NamedNode)
-    ]
-
-
 def _rounds(
     store: RemoteStore,
     schema: Schema,
     rules: list[Rule],
-    graphs: list[str],
-    reasoned: list[str],
+    dataset: tuple[list[str], list[str]],
+    counts: TermCounts,
     beside: _Later | None = None,
 ) -> None:
     """The OWL 2 RL closure, then the project's rules over it, then the closure of what they concluded, and so on
@@ -334,11 +346,15 @@ def _rounds(
     graph). What the rules selected once (:func:`rule_select`) is in the store from then on, asserted or inferred:
     later steps send only what they had not selected before.
 
+    ``dataset``: the asserted graphs, and those reasoned over (:func:`_graphs_to_reason_over`); ``counts``: the
+    latter's (:func:`term_counts`), by which the first round shares its work between the lanes.
+
     ``beside``: a read wanted only at the end (the ill-typed-literal scan, 1-1.8 s at 1M generated triples), started
     with the first closure that rules read beside, when a core is mostly idle (the closure's updates one at a time,
     a rule's SELECT), and left to go on. At the end the consistency checks already keep both cores busy; beside the
     first step's rules, which insert, it was the step's longest job (1.6 s of its 3.8 s); beside the first round's
     writes, it slowed them by more than it took (4.5-5.6 s against 3.1-3.3 s)."""
+    graphs, reasoned = dataset
     looked_up = _looked_up(store)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
@@ -354,7 +370,9 @@ def _rounds(
         lanes = _rule_lanes(step)
         closed = Changes()
         closing = (delta, known, looked_up)
-        close = functools.partial(_owl_closure, store, schema, tables, closing, step, closed, in_delta)
+        close = functools.partial(
+            _owl_closure, store, schema, tables, closing, step, closed, in_delta, None if step else counts
+        )
         if step == 0:
             close()  # first: the rules read its conclusions
         meanwhile = close if step and delta else None
@@ -476,6 +494,7 @@ def _owl_closure(
     step: int,
     changes: Changes,
     in_delta: Changes | None = None,
+    counts: TermCounts | None = None,
 ) -> None:
     """Semi-naive rounds of the compiled OWL 2 RL tables, from the triples of ``delta``, until a round concludes
     nothing new; each round's new triples stay in its scratch graph as the next round's delta (two scratch graphs
@@ -485,23 +504,26 @@ def _owl_closure(
 
     At step 0 the inferred graph is empty, so the first round's lanes both write into the inferred graph itself: what
     they conclude is neither copied nor dropped after (at 1M generated triples, copying the 420k links implied took
-    1.5-1.8 s, dropping their scratch graph 0.5 s), nor looked up there (:func:`_not_written`). A round from a
-    delta of :data:`LARGE_DELTA` triples or more (that one, and at 1M generated triples the first round after the
-    project's rules, from their 165k conclusions) selects its conclusions at once (see :func:`owl_rl_updates`) in
+    1.5-1.8 s, dropping their scratch graph 0.5 s), nor looked up there (:func:`_not_written`). A step's first round
+    from a delta of :data:`LARGE_DELTA` triples or more (that one, and at 1M generated triples the first round after
+    the project's rules, from their 165k conclusions) selects its conclusions at once (see :func:`owl_rl_updates`) in
     two lanes: 1.1-1.2 s there, against 1.6-1.7 s a table at a time in one lane. The others run one table at a time
     in one lane: two updates at once sometimes stalled (a round of a 1M generated triples' build that usually takes
-    0.1 s took 28.5 s in one build).
+    0.1 s took 28.5 s in one build), and so did a later round's few rows selected at once from a large delta (the
+    second round of step 0, from the first round's 650k conclusions: 14.5 s in one build of ten, deadlocks in
+    two others, 0.04-0.25 s else).
 
     ``graphs``: the delta's and the known triples' patterns (:func:`_in_graphs`), the graphs a conclusion is looked
     up in (:func:`_looked_up`); ``in_delta``: the predicates and classes of the delta's triples, when known (each
     later round's are, from the round before): only the tables' rows they can match are sent
-    (:meth:`OnePremiseTables.matching`)."""
+    (:meth:`OnePremiseTables.matching`); ``counts``: the delta's (:class:`TermCounts`), by which the first round's
+    updates are split in halves (:func:`owl_rl_updates`)."""
     delta, known, looked_up = graphs
     scratch = (DELTA_GRAPH, NEW_GRAPH)  # taking turns
     joined = tables.matching(schema.transitive | set(schema.chains), ()) if tables.closed else tables
     for number in range(MAX_ROUNDS):
         first = step == 0 and number == 0  # the asserted triples
-        large = first or (in_delta is not None and in_delta.triples >= LARGE_DELTA)
+        large = first or (number == 0 and in_delta is not None and in_delta.triples >= LARGE_DELTA)
         target = INFERRED_GRAPH if first else scratch[number % 2]
         matched = joined if number else tables
         updates = owl_rl_updates(
@@ -511,6 +533,7 @@ def _owl_closure(
             target,
             selected_at_once=large,
             for_virtuoso=store.is_virtuoso,
+            halves=counts if first else None,
         )
         jobs = [
             (f"step {step}, OWL RL round {number}, {name}", functools.partial(_send, store, u)) for name, u in updates
@@ -530,7 +553,7 @@ def _owl_closure(
 
 
 LARGE_DELTA = 50_000
-"""Triples a round's delta holds at least to be matched as the first round's is (:func:`_owl_closure`)."""
+"""Triples the delta of a step's first round holds at least to be matched as step 0's is (:func:`_owl_closure`)."""
 
 DEADLOCK_RETRIES = 5
 """Times a job is sent again after the store ended it as a deadlock's victim."""
@@ -644,6 +667,7 @@ def owl_rl_updates(
     *,
     selected_at_once: bool = False,
     for_virtuoso: bool = False,
+    halves: TermCounts | None = None,
 ) -> list[tuple[str, str]]:
     """The INSERTs of a round, named: the types and the links the delta's triples imply alone (``tables``), and the
     conclusions of the delta's triples joined with the known ones (transitive properties, chains), into the scratch
@@ -656,7 +680,10 @@ def owl_rl_updates(
     through: else it looks up every row of each table's join, under the update's locks; the types of 1M generated
     triples, 1.9M rows for 408k distinct, 9-12 s against 2.6-3.2 s). Otherwise one update per table, its join alone:
     in a subquery over a delta graph written moments before, Virtuoso took the graph's whole index first, whatever
-    the pragma below (1.2-2.3 s for a round of a few thousand triples).
+    the pragma below (1.2-2.3 s for a round of a few thousand triples). With ``halves`` (the delta's
+    :class:`TermCounts`), each of those two is split in halves, by the class or the property concluded (so that no
+    conclusion is in both), balanced by the delta's triples each half's rows match (:func:`_halves`): in two lanes,
+    the types of 1M generated triples otherwise went on alone for 1.5-2.2 s after the links, one core idle.
 
     ``for_virtuoso``: the one-premise tables joined in the order written, each ``VALUES`` table first, by Virtuoso's
     ``sql:select-option "order"`` pragma (left to itself, Virtuoso 7.2 now and then scans the delta graph first and
@@ -668,7 +695,7 @@ def owl_rl_updates(
     barrier = f" LIMIT {_NO_LIMIT}" if for_virtuoso else ""
     delta, known, looked_up = graphs
     updates = []
-    for name, conclusion, branches in (
+    sets = (
         (
             "types",
             f"?s {TYPE} ?d",
@@ -686,7 +713,17 @@ def owl_rl_updates(
                 ("backward", tables.backward, "?p ?q", "?o ?p ?s", _NOT_LITERAL),
             ],
         ),
-    ):
+    )
+    halved = (
+        [
+            (f"{name}, half {i}", conclusion, part)
+            for name, conclusion, branches in sets
+            for i, part in enumerate(_halves(branches, halves), 1)
+        ]
+        if halves and selected_at_once
+        else sets
+    )
+    for name, conclusion, branches in halved:
         joins = {
             f"{name} {which}": f"VALUES ({columns}) {{ {_pairs(rows)} }} {_fill(delta, premise)} {condition}"
             for which, rows, columns, premise, condition in branches
@@ -724,6 +761,37 @@ def owl_rl_updates(
                     )
                 )
     return updates
+
+
+_Branch = tuple[str, frozenset[tuple[str, str]], str, str, str]
+"""A one-premise table as :func:`owl_rl_updates` joins it: its name, rows, columns, premise and condition."""
+
+
+def _halves(branches: list[_Branch], counts: TermCounts) -> list[list[_Branch]]:
+    """The tables of one set of conclusions (types, or links) in two halves, each class or property concluded (a
+    row's second column) in one of them, so that the delta's triples their rows match weigh about the same: the
+    heaviest first, each to the lighter half (a row's premise, the first column, weighs the delta's triples of that
+    class, for the types of classes, else of that property). A half may be empty."""
+    weights = {str(term): count for term, count in counts.predicates.items()}
+    of_class = {str(term): count for term, count in counts.classes.items()}
+    concluded: dict[str, int] = {}
+    for which, rows, *_ in branches:
+        weigh = of_class if which == "of classes" else weights
+        for premise, conclusion in rows:
+            concluded[conclusion] = concluded.get(conclusion, 0) + weigh.get(premise, 0)
+    halves: tuple[set[str], set[str]] = (set(), set())
+    loads = [0, 0]
+    for conclusion in sorted(concluded, key=lambda term: (-concluded[term], term)):
+        lighter = loads.index(min(loads))
+        halves[lighter].add(conclusion)
+        loads[lighter] += concluded[conclusion]
+    return [
+        [
+            (which, frozenset(row for row in rows if row[1] in half), columns, premise, condition)
+            for which, rows, columns, premise, condition in branches
+        ]
+        for half in halves
+    ]
 
 
 _NO_LIMIT = 1_000_000_000_000
