@@ -8,14 +8,16 @@ composition (:mod:`kgraph.infer.closed_tables`), each table an ``INSERT ... WHER
 rounds are semi-naive: a round matches only the triples the previous round added (the delta graph, at first the
 asserted graphs themselves) against everything known. The project's rules
 (``rules/*.rq``, CONSTRUCT queries) run whole between closures, their template inserted instead of constructed (on
-Virtuoso, a one-triple template's new conclusions are selected and written back: :func:`rule_select`), after the
-first time only those that can match a triple the store gained since (:mod:`kgraph.infer.rule_reads`).
+Virtuoso, while a closure runs beside them, a one-triple template's new conclusions are selected and written back
+after it: :func:`rule_select`), after the first time only those that can match a triple the store gained since
+(:mod:`kgraph.infer.rule_reads`).
 
 Each round writes its conclusions to a scratch graph, leaving out those already known (asserted anywhere, or
 inferred), and stops when nothing is left; the new triples then join the inferred graph, and their scratch graph is
 the next round's delta as it is (two take turns, so nothing is copied but into the inferred graph); a round after
-the first sends only the tables' rows its delta's predicates and classes can match. The first round's updates and
-the rules are sent :data:`LANES` at a time, each rule writing to a scratch graph of its own. The OWL 2 RL rounds run
+the first sends only the tables' rows its delta's predicates and classes can match. The updates of a round from a
+large delta (the first round's, split in halves) and the rules are sent :data:`LANES` at a time, each rule writing
+to a scratch graph of its own. The OWL 2 RL rounds run
 to their fixpoint first, then the project's rules once over the closure; from then on, a step's rules read while the
 closure of what the step before concluded is computed, and write once it is over, until neither concludes anything
 new: the same fixpoint the in-memory engine reaches by alternating them. At the end the triples the native engine
@@ -176,9 +178,9 @@ class _Later:
 def _checked_at_once(store: RemoteStore, checked: list[str], literals: _Later) -> list[Inconsistency]:
     """The contradictions in the closure: the consistency checks (:func:`find_inconsistencies`) in this thread, while
     another looks for the statements about OWL's own vocabulary, which are then dropped, and the ill-typed-literal
-    scan goes on (or starts, if no step started it). Each is mostly one request at a time: together, at 1M
-    generated triples, 1.8 s instead of 3.3 s one after the other. (With the scratch graphs dropped meanwhile, the
-    checks took 1.3-1.9 s in three builds, against 0.9 s, more than the drops took.)"""
+    scan goes on (or starts, if no step started it): each is mostly one request at a time. (With the scratch graphs
+    dropped meanwhile, the checks took 1.3-1.9 s in three builds at 1M generated triples, against 0.9 s: more than
+    the drops took.)"""
     checking = "consistency checks, while statements about OWL's own vocabulary are looked for"
     with timed(checking), ThreadPoolExecutor(1, thread_name_prefix="kgraph-reads") as background:
         literals.start()
