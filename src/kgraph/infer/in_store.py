@@ -140,7 +140,7 @@ def infer_in_store(store: RemoteStore, *, rules_dir: Path) -> InferenceReport | 
         return None
     with _no_collection(), ThreadPoolExecutor(1, thread_name_prefix="kgraph-literals") as background:
         literals = _Later(background, functools.partial(_ill_typed_found, store, _literals_request(store, reasoned)))
-        _rounds(store, schema, rules, (graphs, reasoned), counts, literals)
+        _rounds(store, schema, rules, graphs, reasoned, counts, literals)
         inconsistencies = _checked_at_once(store, [*graphs, INFERRED_GRAPH], literals)
     with timed("counting the inferred graph"):
         added = store.count(INFERRED_GRAPH)
@@ -334,7 +334,8 @@ def _rounds(
     store: RemoteStore,
     schema: Schema,
     rules: list[Rule],
-    dataset: tuple[list[str], list[str]],
+    graphs: list[str],
+    reasoned: list[str],
     counts: TermCounts,
     beside: _Later | None = None,
 ) -> None:
@@ -348,19 +349,18 @@ def _rounds(
     graph). What the rules selected once (:func:`rule_select`) is in the store from then on, asserted or inferred:
     later steps send only what they had not selected before.
 
-    ``dataset``: the asserted graphs, and those reasoned over (:func:`_graphs_to_reason_over`); ``counts``: the
-    latter's (:func:`term_counts`), by which the first round shares its work between the lanes.
+    ``graphs``: the asserted graphs; ``reasoned``: those reasoned over (:func:`_graphs_to_reason_over`); ``counts``:
+    the latter's (:func:`term_counts`), by which the first round shares its work between the lanes.
 
     ``beside``: a read wanted only at the end (the ill-typed-literal scan, 1-1.8 s at 1M generated triples), started
     with the first closure that rules read beside, when a core is mostly idle (the closure's updates one at a time,
     a rule's SELECT), and left to go on. At the end the consistency checks already keep both cores busy; beside the
     first step's rules, which insert, it was the step's longest job (1.6 s of its 3.8 s); beside the first round's
     writes, it slowed them by more than it took (4.5-5.6 s against 3.1-3.3 s)."""
-    graphs, reasoned = dataset
     looked_up = _looked_up(store)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
-    reading = StoreRules(store, everything)
+    store_rules = StoreRules(store, everything)
     tables = one_premise_tables(schema)
     delta = _in_graphs(reasoned)
     in_delta: Changes | None = None  # the asserted triples': not asked
@@ -380,7 +380,7 @@ def _rounds(
         meanwhile = close if step and delta else None
         if meanwhile and beside:
             beside.start()
-        concluded = _conclude(store, due, reading, lanes, step, meanwhile)
+        concluded = _conclude(store, due, store_rules, lanes, step, meanwhile)
         if step:
             _each_lane(store, _rule_lanes(step - 1), "clearing", _drop)  # the delta just closed
         changes = concluded or Changes()
@@ -388,7 +388,7 @@ def _rounds(
             changes |= closed
         due = []
         for rule in rules:
-            if reading.reads(rule).met_by(changes):
+            if store_rules.reads(rule).met_by(changes):
                 due.append(rule)
             else:
                 _log.debug("in-store inference: step %d, rule %s: nothing new it reads", step + 1, rule.path.name)
@@ -458,7 +458,7 @@ class StoreRules:
 def _conclude(
     store: RemoteStore,
     rules: list[Rule],
-    reading: StoreRules,
+    store_rules: StoreRules,
     lanes: list[str],
     step: int,
     meanwhile: Callable[[], None] | None,
@@ -466,7 +466,7 @@ def _conclude(
     """A step's round of the project's rules into ``lanes`` (:func:`_apply_rules`, ``meanwhile`` run while they
     read), their new conclusions then added to the inferred graph; the predicates and classes of those, None when
     there were none (they stay in the lanes, the next step's delta)."""
-    _apply_rules(store, rules, reading, lanes, step, meanwhile)
+    _apply_rules(store, rules, store_rules, lanes, step, meanwhile)
     if not rules:
         return None
     with timed(f"step {step}, keeping the rules' new conclusions"):
@@ -805,7 +805,7 @@ _NOT_LITERAL = "FILTER (!isLiteral(?s))"
 def _apply_rules(
     store: RemoteStore,
     rules: list[Rule],
-    reading: StoreRules,
+    store_rules: StoreRules,
     lanes: list[str],
     step: int,
     meanwhile: Callable[[], None] | None = None,
@@ -827,9 +827,9 @@ def _apply_rules(
     answers: dict[str, tuple[bytes, str]] = {}
     for rule in rules:
         name = f"step {step}, rule {rule.path.name}"
-        select = reading.select(rule) if meanwhile else None
+        select = store_rules.select(rule) if meanwhile else None
         if select is None:
-            updates = {lane: reading.update(rule, lane) for lane in lanes}
+            updates = {lane: store_rules.update(rule, lane) for lane in lanes}
             writes.append((name, functools.partial(_send_for_lane, store, updates)))
         else:
             reads.append((name, functools.partial(_answer_into, answers, name, store, select)))
@@ -837,8 +837,8 @@ def _apply_rules(
     def read() -> None:  # and parse, while ``meanwhile`` goes on
         in_lanes(reads, lanes)
         for name, answer in answers.items():
-            found = _conclusions(answer) - reading.selected
-            reading.selected |= found
+            found = _conclusions(answer) - store_rules.selected
+            store_rules.selected |= found
             if found:
                 writes.append((f"{name}, writing back", functools.partial(_add_to_lane, store, list(found))))
 
