@@ -221,9 +221,13 @@ def _literals_request(store: RemoteStore, graphs: list[str]) -> _Request:
       FILTER (isLiteral(?value) && ?p NOT IN ({annotations})) }}"""
     if not store.is_virtuoso:
         return store.request(query, default_graph=graphs)
-    # said whole, the graphs inference writes left out by name whether they hold triples or not
-    left_out = {INFERRED_GRAPH, *SCRATCH_GRAPHS, *store.graph_names()} - set(graphs)
-    return virtuoso_dataset(query, VIRTUOSO_GRAPHS | left_out), [], ANSWERS
+    return virtuoso_dataset(query, _left_out(store, graphs)), [], ANSWERS
+
+
+def _left_out(store: RemoteStore, graphs: list[str]) -> frozenset[str]:
+    """What a query over Virtuoso's own default graph leaves out to read only ``graphs``: its system graphs, the
+    store's other graphs, and the graphs inference writes, named whether they hold triples yet or not."""
+    return VIRTUOSO_GRAPHS | ({INFERRED_GRAPH, *SCRATCH_GRAPHS, *store.graph_names()} - set(graphs))
 
 
 _Request = tuple[str, list[tuple[str, str]], str]
@@ -421,10 +425,9 @@ class StoreRules:
         return self._queries[rule]
 
     def left_out(self) -> frozenset[str]:
-        """The graphs a rule's dataset leaves out of Virtuoso's default graph: its own, the scratch graphs and the
-        store's graphs that are not the build's."""
+        """The graphs a rule's dataset leaves out of Virtuoso's default graph (:func:`_left_out`), asked once."""
         if self._left_out is None:
-            self._left_out = VIRTUOSO_GRAPHS | ({*SCRATCH_GRAPHS, *self.store.graph_names()} - set(self.graphs))
+            self._left_out = _left_out(self.store, self.graphs)
         return self._left_out
 
     def select(self, rule: Rule) -> str | None:
