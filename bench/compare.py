@@ -5,9 +5,10 @@ Generates N triples (``bench/generate.py``), starts ``kgraph serve --data FILE``
 (``oxigraph load`` + ``serve-read-only``), Virtuoso 7 (a private instance, bulk loader) and rdflib served naively
 (``bench/rdflib_server.py``). Each server's load time is measured from its start until it answers (kgraph's includes
 parsing, inference and forking its query workers; the peers load the finished dataset, no inference). Then the query
-mix of ``bench/queries/*.rq`` runs on every server, one keep-alive client at a time (median of ``--rounds`` runs
-after a warm-up, each query's row or triple count checked to be the same everywhere), then four clients cycle through
-the mix for ``--seconds`` (throughput). No assertions: it prints a table.
+mix of ``bench/queries/*.rq`` runs on every server, one keep-alive client at a time, the servers taking turns round
+by round (median of ``--rounds`` runs after a warm-up, each query's row or triple count checked to be the same
+everywhere), then four clients cycle through the mix for ``--seconds`` on each server (throughput). No assertions:
+it prints a table.
 
     .venv/bin/python bench/compare.py                        # 1M triples, every peer installed
     .venv/bin/python bench/compare.py --triples 100k --quick
@@ -116,8 +117,7 @@ def main() -> None:
                 if name == "kgraph-virtuoso":
                     wait_for_dumps(servers[-1].endpoint)
         shown = servers if "kgraph" in peers else servers[1:]  # kgraph served the dataset; it is stopped below
-        for server in shown:
-            measure(server, queries, rounds, seconds)
+        measure(shown, queries, rounds, seconds)
         print(table(shown, queries, args.triples, dataset_size(dataset), rounds, seconds))
         print(over_virtuoso(shown))
     finally:
@@ -293,24 +293,51 @@ def ask(session: requests.Session, endpoint: str, query: Query) -> int:
     return len(json.loads(response.content)["results"]["bindings"])
 
 
-def measure(server: Server, queries: list[Query], rounds: int, seconds: float) -> None:
-    """Each query's median latency and result size on one keep-alive connection, then the throughput."""
-    with requests.Session() as session:
+def measure(servers: list[Server], queries: list[Query], rounds: int, seconds: float) -> None:
+    """Each query's median latency and result size on each server, one keep-alive connection each, the servers taking
+    turns round by round: this machine's speed drifts by a third within minutes, so a server measured after another
+    would meet another machine; interleaved, every round meets them all on the same one. Then each throughput."""
+    sessions = {server.name: requests.Session() for server in servers}
+    try:
         for query in queries:
-            try:
-                server.sizes[query.name] = ask(session, server.endpoint, query)  # warm-up
-                times: list[float] = []
-                spent = time.monotonic()
-                while len(times) < rounds and (not times or time.monotonic() - spent < QUERY_BUDGET):
+            timed = {server.name: [] for server in servers}
+            answering = [server for server in servers if _warmed_up(server, sessions[server.name], query)]
+            for _ in range(rounds):
+                for server in list(answering):
+                    times = timed[server.name]
+                    if times and sum(times) > QUERY_BUDGET:
+                        continue
                     started = time.perf_counter()
-                    ask(session, server.endpoint, query)
+                    try:
+                        ask(sessions[server.name], server.endpoint, query)
+                    except requests.RequestException as error:
+                        _failed(server, query, error)
+                        answering.remove(server)
+                        continue
                     times.append(time.perf_counter() - started)
-                server.medians[query.name] = statistics.median(times) * 1000
-            except requests.RequestException as error:
-                print(f"{server.name}: {query.name} failed: {error}", file=sys.stderr)
-                server.medians[query.name] = server.sizes[query.name] = None
-    server.throughput = throughput(server, [q for q in queries if server.medians[q.name] is not None], seconds)
-    print(f"{server.name} measured", file=sys.stderr)
+            for server in answering:
+                server.medians[query.name] = statistics.median(timed[server.name]) * 1000
+    finally:
+        for session in sessions.values():
+            session.close()
+    for server in servers:
+        server.throughput = throughput(server, [q for q in queries if server.medians[q.name] is not None], seconds)
+        print(f"{server.name} measured", file=sys.stderr)
+
+
+def _warmed_up(server: Server, session: requests.Session, query: Query) -> bool:
+    """Run the query once unmeasured, noting its result size; False (and noted as failed) if it fails."""
+    try:
+        server.sizes[query.name] = ask(session, server.endpoint, query)
+    except requests.RequestException as error:
+        _failed(server, query, error)
+        return False
+    return True
+
+
+def _failed(server: Server, query: Query, error: requests.RequestException) -> None:
+    print(f"{server.name}: {query.name} failed: {error}", file=sys.stderr)
+    server.medians[query.name] = server.sizes[query.name] = None
 
 
 def throughput(server: Server, queries: list[Query], seconds: float) -> float:

@@ -17,6 +17,8 @@ from kgraph.web.compress import MIN_BYTES, accepts_gzip
 BIG = "kursk " * 400
 """2,400 bytes: worth compressing."""
 GZIP = {"Accept-Encoding": "gzip"}
+XFL = 8
+"""Where a gzip header keeps its extra flags (RFC 1952): 4 when zlib's fastest level wrote it, 2 for its best."""
 
 
 @pytest.fixture
@@ -39,6 +41,10 @@ def client(tmp_path: Path) -> Iterator[FlaskClient]:
         response = Response(BIG, mimetype="application/json")
         response.set_etag("v1")
         return response
+
+    @app.route("/streamed")
+    def streamed() -> Response:
+        return Response(iter([BIG, BIG]), mimetype="text/plain")
 
     @app.route("/encoded")
     def encoded() -> Response:
@@ -142,3 +148,11 @@ def test_a_static_file_is_compressed_once_per_version_and_kept(client: FlaskClie
     compress._cache[(path, etag)] = gzip.compress(b"kept")
     assert gzip.decompress(client.get("/asset", headers=GZIP).data) == b"kept"
     assert len(compress._cache) == 1
+
+
+def test_answers_are_compressed_at_the_fastest_level_and_static_files_at_the_best(client: FlaskClient) -> None:
+    answer = client.get(f"/text/{MIN_BYTES}", headers=GZIP).data
+    streamed = client.get("/streamed", headers=GZIP).data
+    asset = client.get("/asset", headers=GZIP).data
+    assert (answer[XFL], streamed[XFL], asset[XFL]) == (4, 4, 2)
+    assert gzip.decompress(streamed) == (BIG * 2).encode()
