@@ -94,12 +94,23 @@ def journal_entries(data_dir: Path) -> int:
 
 
 def mount(*args: str) -> None:
-    """Run ``mount``; skip the test, saying why, where mounting is not allowed."""
+    """Run ``mount``; skip the test, saying why, where mounting is not allowed. A remount read-only is refused as
+    "busy" while a file there is open for writing (the dumps the server builds after each write): asked again until
+    that build is over."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs or a read-only bind mount needs root")
-    result = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        pytest.skip(f"mount {' '.join(args)} is not permitted here: {result.stderr.strip()}")
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        result = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+        if result.returncode == 0:
+            return
+        if "busy" not in result.stderr or time.monotonic() > deadline:
+            pytest.skip(f"mount {' '.join(args)} is not permitted here: {result.stderr.strip()}")
+        time.sleep(0.2)
+
+
+BUSY_SECONDS = 60
+"""How long a remount may be refused as busy before the test gives up on it."""
 
 
 @pytest.fixture
