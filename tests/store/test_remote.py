@@ -35,7 +35,7 @@ from kgraph.sparql.executor import QueryResponse
 from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner, StreamedAnswer
 from kgraph.store import RemoteStore, RemoteStoreError, open_store
 from kgraph.store import remote as remote_module
-from kgraph.store.remote import ConnectionPool, endpoints, has_path_closure, thin_dataset
+from kgraph.store.remote import ConnectionPool, endpoints, has_path_closure, standard_json, thin_dataset
 
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
 RUNAWAY_SIZE = 250
@@ -84,6 +84,15 @@ def test_property_paths_with_closure_are_told_apart_from_stars_and_sums() -> Non
         '{ ?x <p> "a+" }',
     ]
     assert [has_path_closure(q) for q in closures + others] == [True] * 4 + [False] * 4
+
+
+def test_virtuosos_typed_literals_are_literals_however_spaced() -> None:
+    spaced = b'{ "x": { "type": "typed-literal", "datatype": "d", "value": "1" } }'
+    packed = b'{"y":{"type"  :"typed-literal","datatype":"d","value":"\\"type\\": \\"typed-literal\\""}}'
+    assert standard_json(spaced) == b'{ "x": { "type": "literal", "datatype": "d", "value": "1" } }'
+    assert (
+        standard_json(packed) == b'{"y":{"type"  :"literal","datatype":"d","value":"\\"type\\": \\"typed-literal\\""}}'
+    )
 
 
 def test_endpoints_follow_oxigraph_layout() -> None:

