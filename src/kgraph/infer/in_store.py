@@ -52,6 +52,7 @@ from kgraph.infer.consistency import Inconsistency, find_inconsistencies, owlrl_
 from kgraph.infer.engine import MAX_ROUNDS, InferenceReport, asserted_graphs
 from kgraph.infer.native import Schema, compile_schema, ill_typed, load_owl_rl_rules
 from kgraph.infer.rule_reads import Changes, Reads, query_reads, rule_reads
+from kgraph.infer.rule_types import without_guaranteed
 from kgraph.infer.rules import Rule, header_comments, load_rules
 from kgraph.infer.terms import BUILT_IN_NAMESPACES, PREFIXES
 from kgraph.store import EmbeddedStore
@@ -356,11 +357,13 @@ def _rounds(
     ``graphs``: the asserted graphs; ``reasoned``: those reasoned over (:func:`_graphs_to_reason_over`); ``counts``:
     the latter's (:func:`term_counts`), by which the first round shares its work between the lanes.
 
-    ``beside``: a read wanted only at the end (the ill-typed-literal scan, 1-1.8 s at 1M generated triples), started
-    with the first closure that rules read beside, when a core is mostly idle (the closure's updates one at a time,
-    a rule's SELECT), and left to go on. At the end the consistency checks already keep both cores busy; beside the
-    first step's rules, which insert, it was the step's longest job (1.6 s of its 3.8 s); beside the first round's
-    writes, it slowed them by more than it took (4.5-5.6 s against 3.1-3.3 s)."""
+    ``beside``: a read wanted only at the end (the ill-typed-literal scan, 3-4 s at 1M generated triples), started
+    once the first closure is over, beside the first step's rules, and left to go on. Their two lanes leave a core
+    mostly idle (at 1M generated triples, CPU at 115-140% for 2 s), and since the closure of the rules' conclusions
+    leaves out the types their patterns guarantee (:mod:`kgraph.infer.rule_types`), the next step's closure is
+    shorter than the scan: started there (beside that closure and a rule's SELECT), it went on into the consistency
+    checks, which keep both cores busy (builds alternated three times: 28.5-31.2 s against 30.2-34.8 s). Beside the
+    first round's writes, it slowed them by more than it took (4.5-5.6 s against 3.1-3.3 s)."""
     looked_up = _looked_up(store)
     known = _in_graphs([*reasoned, INFERRED_GRAPH])
     everything = [*graphs, INFERRED_GRAPH]
@@ -369,6 +372,7 @@ def _rounds(
     delta = _in_graphs(reasoned)
     in_delta: Changes | None = None  # the asserted triples': not asked
     due = list(rules)
+    ran: list[Rule] = []  # the rules whose conclusions the step's closure starts from
     for step in range(MAX_ROUNDS):
         if not delta and not due:
             _each_lane(store, [*RULE_LANES, ASSERTED_COPY], "clearing", _drop)
@@ -377,20 +381,20 @@ def _rounds(
         closed = Changes()
         closing = (delta, known, looked_up)
         close = functools.partial(
-            _owl_closure, store, schema, tables, closing, step, closed, in_delta, None if step else counts
+            _owl_closure, store, schema, tables, closing, step, closed, in_delta, None if step else counts, ran
         )
         if step == 0:
             close()  # first: the rules read its conclusions
+            if beside:
+                beside.start()
         meanwhile = close if step and delta else None
-        if meanwhile and beside:
-            beside.start()
         concluded = _conclude(store, due, store_rules, lanes, step, meanwhile)
         if step:
             _each_lane(store, _rule_lanes(step - 1), "clearing", _drop)  # the delta just closed
         changes = concluded or Changes()
         if step:
             changes |= closed
-        due = []
+        ran, due = due, []
         for rule in rules:
             if store_rules.reads(rule).met_by(changes):
                 due.append(rule)
@@ -500,6 +504,7 @@ def _owl_closure(
     changes: Changes,
     in_delta: Changes | None = None,
     counts: TermCounts | None = None,
+    concluded_by: Sequence[Rule] = (),
 ) -> None:
     """Semi-naive rounds of the compiled OWL 2 RL tables, from the triples of ``delta``, until a round concludes
     nothing new; each round's new triples stay in its scratch graph as the next round's delta (two scratch graphs
@@ -522,7 +527,9 @@ def _owl_closure(
     up in (:func:`_looked_up`); ``in_delta``: the predicates and classes of the delta's triples, when known (each
     later round's are, from the round before): only the tables' rows they can match are sent
     (:meth:`OnePremiseTables.matching`); ``counts``: the delta's (:class:`TermCounts`), by which the first round's
-    updates are split in halves (:func:`owl_rl_updates`)."""
+    updates are split in halves (:func:`owl_rl_updates`); ``concluded_by``: the project's rules whose conclusions the
+    delta holds (after the first step), whose first round then leaves out the types those rules' own patterns
+    guarantee (:func:`kgraph.infer.rule_types.without_guaranteed`: at 1M generated triples, all it looked for)."""
     delta, known, looked_up = graphs
     scratch = (DELTA_GRAPH, NEW_GRAPH)  # taking turns
     joined = tables.matching(schema.transitive | set(schema.chains), ()) if tables.closed else tables
@@ -531,9 +538,13 @@ def _owl_closure(
         large = first or (number == 0 and in_delta is not None and in_delta.triples >= LARGE_DELTA)
         target = INFERRED_GRAPH if first else scratch[number % 2]
         matched = joined if number else tables
+        if in_delta is not None:
+            matched = matched.matching(in_delta.predicates, in_delta.classes)
+        if number == 0 and concluded_by:
+            matched = without_guaranteed(matched, concluded_by, tables)
         updates = owl_rl_updates(
             schema,
-            matched if in_delta is None else matched.matching(in_delta.predicates, in_delta.classes),
+            matched,
             (delta, known, _not_written(looked_up) if first else looked_up),
             target,
             selected_at_once=large,
@@ -824,11 +835,15 @@ def _apply_rules(
     while a rule's conclusions were written back and added to the inferred graph (its update reads the rows it joins
     for update, and waits for the rows written). With nothing to run beside, inserting in the store is faster than
     the round trip (at 1M generated triples, ``adversaries.rq``'s 34k conclusions: 0.35 s, against 1.1-1.4 s read,
-    parsed and written back)."""
+    parsed and written back).
+
+    The rules with a ``*`` or ``+`` path are sent first: their updates name every graph (:func:`rule_update`), which
+    Virtuoso plans as a union over each, and the longest of them sent last kept one lane working alone at the end of
+    the step (``located-in-containing-place.rq`` at 1M generated triples: 0.9-1.5 s of the step's 2-2.3 s)."""
     reads: list[tuple[str, Callable[[str], None]]] = []
     writes: list[tuple[str, Callable[[str], None]]] = []
     answers: dict[str, tuple[bytes, str]] = {}
-    for rule in rules:
+    for rule in sorted(rules, key=lambda rule: not has_path_closure(store_rules.query(rule))):
         name = f"step {step}, rule {rule.path.name}"
         select = store_rules.select(rule) if meanwhile else None
         if select is None:
