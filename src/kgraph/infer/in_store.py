@@ -20,10 +20,11 @@ large delta (the first round's, split in halves) and the rules are sent :data:`L
 to a scratch graph of its own. The OWL 2 RL rounds run
 to their fixpoint first, then the project's rules once over the closure; from then on, a step's rules read while the
 closure of what the step before concluded is computed, and write once it is over, until neither concludes anything
-new: the same fixpoint the in-memory engine reaches by alternating them. At the end the triples the native engine
-leaves out (about OWL's own vocabulary: :func:`kgraph.infer.native.is_meaningful`) are dropped from the inferred
-graph, so that it equals the in-memory result (tests compare both on the article, over a real Virtuoso and a real
-Oxigraph server).
+new: the same fixpoint the in-memory engine reaches by alternating them. That closure leaves out the types the
+rules' own patterns guarantee their conclusions' terms (:mod:`kgraph.infer.rule_types`). At the end the triples the
+native engine leaves out (about OWL's own vocabulary: :func:`kgraph.infer.native.is_meaningful`) are dropped from
+the inferred graph, so that it equals the in-memory result (tests compare both on the article, over a real Virtuoso
+and a real Oxigraph server).
 
 Virtuoso 7.2 evaluates ``rdf:type/rdfs:subClassOf*`` unlike the standard; at the fixpoint every instance is typed
 with all its classes' superclasses (cax-sco), so the path is rewritten as ``rdf:type`` for it.

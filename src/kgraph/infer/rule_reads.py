@@ -94,7 +94,7 @@ def _reads(where: CompValue) -> Reads:
             free["predicate"] |= predicate not in bound  # else one of the IRIs of a VALUES table joined with it
         elif isinstance(predicate, paths.Path) and _negated(predicate):
             free["predicate"] = True
-        elif predicate == RDF.type or _class_test(predicate):
+        elif predicate == RDF.type or class_test(predicate):
             free["class"] |= isinstance(obj, Variable) and obj not in bound
         elif isinstance(predicate, paths.Path) and RDF.type in _path_iris(predicate):
             free["class"] = True
@@ -109,7 +109,7 @@ def _reads(where: CompValue) -> Reads:
                 pattern(triple, bound)
                 visit(list(triple), frozenset())
         elif isinstance(node, CompValue) and node.name == "Join":
-            leaves = _join_leaves(node)
+            leaves = join_leaves(node)
             joined = bound | _values_bound(leaves)
             for leaf in leaves:
                 visit(leaf, joined if isinstance(leaf, CompValue) and leaf.name == "BGP" else frozenset())
@@ -139,8 +139,8 @@ def _negated(path: paths.Path | URIRef) -> bool:
     return any(_negated(part) for part in _parts(path))
 
 
-def _class_test(path: object) -> bool:
-    """``rdf:type/rdfs:subClassOf*``."""
+def class_test(path: object) -> bool:
+    """``rdf:type/rdfs:subClassOf*``: a class test, which at the fixpoint matches what ``rdf:type`` does."""
     return (
         isinstance(path, paths.SequencePath)
         and len(path.args) == 2
@@ -151,10 +151,10 @@ def _class_test(path: object) -> bool:
     )
 
 
-def _join_leaves(node: CompValue) -> list[object]:
+def join_leaves(node: object) -> list[object]:
     """The operands of a chain of joins: one group's patterns, subqueries and VALUES tables."""
     if isinstance(node, CompValue) and node.name == "Join":
-        return _join_leaves(node.p1) + _join_leaves(node.p2)
+        return join_leaves(node.p1) + join_leaves(node.p2)
     return [node]
 
 

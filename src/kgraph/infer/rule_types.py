@@ -21,10 +21,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pyparsing import ParseBaseException
-from rdflib import RDF, RDFS, URIRef, Variable, paths
+from rdflib import RDF, URIRef, Variable, paths
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kgraph.infer.closed_tables import OnePremiseTables, Pairs
+from kgraph.infer.rule_reads import class_test, join_leaves
 from kgraph.infer.rules import Rule
 
 Classes = frozenset[str]
@@ -120,7 +121,7 @@ def _guaranteed(node: object, sides: _Sides) -> Guarantees:
     if node.name == "BGP":
         return _in_group([node], sides)
     if node.name == "Join":
-        return _in_group(_join_leaves(node), sides)
+        return _in_group(join_leaves(node), sides)
     if node.name in ("Filter", "Distinct", "Reduced", "ToMultiSet", "Slice", "OrderBy", "Extend"):
         return _guaranteed(node.p, sides)
     if node.name == "Project":
@@ -167,7 +168,7 @@ def _pattern(triple: tuple, values: dict[Variable, list[URIRef]], sides: _Sides)
     """What one triple pattern guarantees its variables."""
     s, p, o = triple
     found: Guarantees = {}
-    if p == RDF.type or _class_test(p):
+    if p == RDF.type or class_test(p):
         kinds = [o] if isinstance(o, URIRef) else values.get(o, [])
         if kinds and isinstance(s, Variable):
             common = frozenset.intersection(*(sides.with_superclasses([f"<{kind}>"]) for kind in kinds))
@@ -202,25 +203,6 @@ def _ends(path: object, sides: _Sides) -> tuple[Classes, Classes] | None:
 def _may_be_empty(path: object) -> bool:
     """``p*`` or ``p?`` of a property or path whose ends are known: a path that may join a term to itself."""
     return isinstance(path, paths.MulPath) and path.mod in ("*", "?")
-
-
-def _class_test(path: object) -> bool:
-    """``rdf:type/rdfs:subClassOf*``: at the fixpoint, the same as ``rdf:type``."""
-    return (
-        isinstance(path, paths.SequencePath)
-        and len(path.args) == 2
-        and path.args[0] == RDF.type
-        and isinstance(path.args[1], paths.MulPath)
-        and path.args[1].path == RDFS.subClassOf
-        and path.args[1].mod == "*"
-    )
-
-
-def _join_leaves(node: object) -> list[object]:
-    """The operands of a chain of joins: one group's patterns, subqueries and VALUES tables."""
-    if isinstance(node, CompValue) and node.name == "Join":
-        return _join_leaves(node.p1) + _join_leaves(node.p2)
-    return [node]
 
 
 def _values(leaves: list[object]) -> dict[Variable, list[URIRef]]:
