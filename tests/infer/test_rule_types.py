@@ -109,6 +109,20 @@ def test_a_class_is_left_out_only_when_every_rule_concluding_the_property_guaran
     # both are agents (kg:Agent, prov:Agent): those are left out
 
 
+def test_a_built_in_property_or_class_guarantees_nothing() -> None:
+    # A graph using only RDF's, RDFS's and OWL's terms is not reasoned over: what the rule reads there is not closed.
+    ex, rdfs, owl = "http://example.org/", "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2002/07/owl#"
+    rows = frozenset({(f"<{ex}p>", f"<{ex}Thing>"), (f"<{rdfs}label>", f"<{ex}Thing>")})
+    kinds = frozenset({(f"<{owl}Class>", f"<{ex}Thing>")})
+    tables = OnePremiseTables(kinds, rows, frozenset(), frozenset(), frozenset(), True)
+    concluded = tables.matching({f"<{ex}p>"}, ())
+    for where in (f"?x <{rdfs}label> ?y", f"?x a <{owl}Class> . ?x ?q ?y"):
+        by_built_in = rule(where, f"?x <{ex}p> ?y")
+        assert rule_types.without_guaranteed(concluded, [by_built_in], tables) == concluded
+    by_own = rule(f"?x <{ex}p> ?z . ?x ?q ?y", f"?x <{ex}p> ?y")
+    assert not rule_types.without_guaranteed(concluded, [by_own], tables).subject_types
+
+
 @pytest.mark.parametrize("template", ["?x ?p ?y", "?x a ?y"])
 def test_a_rule_concluding_a_variable_property_or_class_leaves_every_row(
     template: str, tables: OnePremiseTables

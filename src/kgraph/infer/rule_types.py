@@ -9,7 +9,10 @@ rules' 157k conclusions looked up 2 to 2.5 s worth of types and found none new. 
 closure: the triple that guarantees it is in the store when the rule reads it, and every triple in the store is
 closed by some round (:mod:`kgraph.infer.in_store`), before the rule's conclusions or beside them.
 
-Only what the pattern requires counts: an ``OPTIONAL``'s, a ``MINUS``'s and a ``FILTER``'s patterns guarantee
+Only a property or class of the ontology's vocabulary guarantees anything (not one of RDF's, RDFS's, OWL's or XSD's
+own, which :func:`kgraph.infer.closure.vocabulary` leaves out): a graph holding a triple of it is reasoned over, so
+the triple the rule read is closed; a graph holding only built-in terms may not be. Only what the pattern requires
+counts: an ``OPTIONAL``'s, a ``MINUS``'s and a ``FILTER``'s patterns guarantee
 nothing, a ``UNION`` what both sides do, a subquery what it projects (an aggregate's nothing). A property path
 guarantees what its first and last steps do (``p*`` only what both its ends would without it: the path may be of
 length zero). Anything else guarantees nothing, which only means the closure looks, as it did.
@@ -27,6 +30,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from kgraph.infer.closed_tables import OnePremiseTables, Pairs
 from kgraph.infer.rule_reads import class_test, join_leaves
 from kgraph.infer.rules import Rule
+from kgraph.infer.terms import BUILT_IN_NAMESPACES
 
 Classes = frozenset[str]
 """Classes, as N-Triples IRIs."""
@@ -170,7 +174,7 @@ def _pattern(triple: tuple, values: dict[Variable, list[URIRef]], sides: _Sides)
     found: Guarantees = {}
     if p == RDF.type or class_test(p):
         kinds = [o] if isinstance(o, URIRef) else values.get(o, [])
-        if kinds and isinstance(s, Variable):
+        if kinds and isinstance(s, Variable) and not any(map(_built_in, kinds)):
             common = frozenset.intersection(*(sides.with_superclasses([f"<{kind}>"]) for kind in kinds))
             found[s] = common
         return found
@@ -188,6 +192,8 @@ def _ends(path: object, sides: _Sides) -> tuple[Classes, Classes] | None:
     """What a property or a path of at least one step guarantees its subject and its object; None for a path whose
     ends are not known (a negated property set, a ``*`` step at either end, an alternative)."""
     if isinstance(path, URIRef):
+        if _built_in(path):
+            return frozenset(), frozenset()
         return sides.of_subject.get(f"<{path}>", frozenset()), sides.of_object.get(f"<{path}>", frozenset())
     if isinstance(path, paths.InvPath):
         ends = _ends(path.arg, sides)
@@ -198,6 +204,11 @@ def _ends(path: object, sides: _Sides) -> tuple[Classes, Classes] | None:
         first, last = _ends(path.args[0], sides), _ends(path.args[-1], sides)
         return (first[0] if first else frozenset(), last[1] if last else frozenset())
     return None
+
+
+def _built_in(iri: URIRef) -> bool:
+    """An IRI of RDF's, RDFS's, OWL's or XSD's own vocabulary."""
+    return str(iri).startswith(BUILT_IN_NAMESPACES)
 
 
 def _may_be_empty(path: object) -> bool:
