@@ -12,10 +12,10 @@ closed by some round (:mod:`kgraph.infer.in_store`), before the rule's conclusio
 Only a property or class of the ontology's vocabulary guarantees anything (not one of RDF's, RDFS's, OWL's or XSD's
 own, which :func:`kgraph.infer.closure.vocabulary` leaves out): a graph holding a triple of it is reasoned over, so
 the triple the rule read is closed; a graph holding only built-in terms may not be. Only what the pattern requires
-counts: an ``OPTIONAL``'s, a ``MINUS``'s and a ``FILTER``'s patterns guarantee
-nothing, a ``UNION`` what both sides do, a subquery what it projects (an aggregate's nothing). A property path
-guarantees what its first and last steps do (``p*`` only what both its ends would without it: the path may be of
-length zero). Anything else guarantees nothing, which only means the closure looks, as it did.
+counts: an ``OPTIONAL``'s, a ``MINUS``'s and a ``FILTER``'s patterns guarantee nothing, a ``UNION`` what both sides
+do, a subquery what it projects (an aggregate's nothing). A property path guarantees what its first and last steps do
+(``p*`` only what both its ends would without it: the path may be of length zero). Anything else guarantees nothing,
+which only means the closure looks, as it did.
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def _built_in(iri: URIRef) -> bool:
 
 
 def _may_be_empty(path: object) -> bool:
-    """``p*`` or ``p?`` of a property or path whose ends are known: a path that may join a term to itself."""
+    """``p*`` or ``p?``: a path that may join a term to itself."""
     return isinstance(path, paths.MulPath) and path.mod in ("*", "?")
 
 
