@@ -41,11 +41,13 @@ def raw_exchange(server: LiveServer, request: bytes) -> tuple[int, bytes]:
 
 @fuzz_settings(30)
 @given(query=mutated_queries(), accept=accept_headers)
+@example(query=KNOWN_QUERY, accept=" ")
 def test_mutated_queries_over_http(fixture_server: LiveServer, query: str, accept: str) -> None:
     response = SESSION.post(
         fixture_server.endpoint,
         data=query.encode("utf-8", "surrogatepass"),
-        headers={"Content-Type": "application/sparql-query", "Accept": accept.encode("latin-1")},
+        # a value's leading spaces are not part of it on the wire (RFC 9110's OWS), and requests refuses to send them
+        headers={"Content-Type": "application/sparql-query", "Accept": accept.lstrip(" ").encode("latin-1")},
         timeout=10,
     )
     assert_clean(response.status_code, response.content)
