@@ -38,7 +38,7 @@ class Rule:
 
     @cached_property
     def _algebra(self) -> CompValue:
-        """rdflib's parse of the rule: explanations need it, inference does not (it is slow)."""
+        """rdflib's parse of the rule, made once (it is slow): explanations and in-store inference read it."""
         return prepareQuery(self.query).algebra
 
     @property

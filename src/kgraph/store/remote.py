@@ -779,10 +779,7 @@ def query_form(sparql: str) -> str | None:
 def standard_json(body: bytes) -> bytes:
     """Virtuoso's JSON results made standard without parsing them: its blank node labels and booleans (see
     :func:`_virtuoso_terms`) and its ``typed-literal`` type (the 2008 draft's), which SPARQL 1.1 calls ``literal``."""
-    body = _virtuoso_terms(body)
-    if b"typed-literal" not in body:
-        return body
-    body = body.replace(_VIRTUOSO_TYPED_LITERAL, b'"type": "literal"')  # a tenth of the regex's time, per row
+    body = _virtuoso_terms(body).replace(_VIRTUOSO_TYPED_LITERAL, b'"type": "literal"')  # a tenth of the regex's time
     return _TYPED_LITERAL.sub(rb'\1"literal"', body) if b"typed-literal" in body else body
 
 
