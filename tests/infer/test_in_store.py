@@ -508,6 +508,34 @@ def test_the_first_round_leaves_its_look_ups_to_virtuoso_and_skips_the_graph_it_
     assert in_store.BY_PRIMARY_KEY not in updates["types"]  # measured slower there (see owl_rl_updates)
 
 
+def test_conclusions_of_terms_no_asserted_graph_holds_are_looked_up_in_the_inferred_graph_alone() -> None:
+    schema = native.Schema(domains=defaultdict(set, {"<urn:p>": {"<urn:C>", "<urn:D>"}, "<urn:q>": {"<urn:D>"}}))
+    tables = one_premise_tables(schema)
+    n = ox.NamedNode
+    asserted = in_store.TermCounts({n("urn:p"): 3, n("urn:q"): 2}, {n("urn:C"): 1})  # no triple says "a urn:D"
+    first = ("VALUES ?G { <urn:generated> } GRAPH ?G { {} }", "", ("urn:generated", in_store.ASSERTED_COPY))
+    updates = dict(
+        in_store.owl_rl_updates(
+            schema, tables, first, INFERRED_GRAPH, selected_at_once=True, for_virtuoso=True, asserted=asserted
+        )
+    )
+    assert list(updates) == ["types, unasserted", "types"]
+    assert "(<urn:p> <urn:D>) (<urn:q> <urn:D>)" in updates["types, unasserted"]
+    assert "<urn:C>" not in updates["types, unasserted"] and "NOT EXISTS" not in updates["types, unasserted"]
+    assert "VALUES (?p ?d) { (<urn:p> <urn:C>) }" in updates["types"]
+    assert "<urn:D>" not in updates["types"]
+    assert updates["types"].count("FILTER NOT EXISTS") == 2
+    # a later round, one table at a time: a table that may conclude an asserted triple looks each up everywhere
+    later = ("VALUES ?G { <urn:delta> } GRAPH ?G { {} }", "", (INFERRED_GRAPH, "urn:generated"))
+    only_d = native.Schema(domains=defaultdict(set, {"<urn:q>": {"<urn:D>"}}))
+    [(_, update)] = in_store.owl_rl_updates(only_d, one_premise_tables(only_d), later, "urn:new", asserted=asserted)
+    assert f"FILTER NOT EXISTS {{ GRAPH <{INFERRED_GRAPH}>" in update and "GRAPH <urn:generated>" not in update
+    [(_, update)] = in_store.owl_rl_updates(schema, tables, later, "urn:new", asserted=asserted)
+    assert "GRAPH <urn:generated>" in update
+    [(_, update)] = in_store.owl_rl_updates(only_d, one_premise_tables(only_d), later, "urn:new")
+    assert "GRAPH <urn:generated>" in update  # what the asserted graphs hold is not known: every look-up
+
+
 def test_a_closure_runs_while_the_rules_read_and_its_failure_is_raised_once_both_are_over() -> None:
     both_busy = threading.Barrier(2, timeout=10)  # passes only when both run at once
     done: list[str] = []
