@@ -71,6 +71,36 @@ def test_jsonld_nested_past_the_limit_is_refused_by_validate_located(tmp_path: P
     )
 
 
+def test_a_control_character_a_parser_quotes_is_written_as_its_escape(tmp_path: Path) -> None:
+    # Found by the nesting fuzz test: JSON-LD's parser quotes the vertical tab it stumbled on, which ended a line.
+    (tmp_path / "doc.jsonld").write_bytes(b'\x0b"@type": "http://example.org/C", "http://example.org/p": ["x"]}')
+    result = subprocess.run(
+        [str(KGRAPH), "validate", "--no-project-data", "doc.jsonld"],
+        env={**os.environ, "KGRAPH_PROJECT_DIR": str(VALIDATE_PROJECT)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (2, "")
+    assert result.stdout == "doc.jsonld:1:1: Unexpected char: '\\x0b'\n1 problem found\n"
+
+
+@pytest.mark.parametrize(
+    ("message", "written"),
+    [
+        ("a\n  quoted\r\n text", "a quoted text"),
+        ("tab\tform\x0cfeed\x1cfile", "tab\\tform\\x0cfeed\\x1cfile"),
+        ("C1\x85next line, DEL\x7f", "C1\\x85next line, DEL\\x7f"),
+        ("line\u2028and paragraph\u2029separators", "line\\u2028and paragraph\\u2029separators"),
+        ("naïve café: \u00a0 kept", "naïve café: \u00a0 kept"),
+    ],
+)
+def test_a_message_is_one_line_of_printable_text(message: str, written: str) -> None:
+    assert bounds.one_line(message) == written
+    assert written.splitlines() == [written]
+
+
 def test_a_parser_crash_past_a_raised_limit_is_one_line_not_a_dead_process(tmp_path: Path) -> None:
     result = validated(tmp_path, "f.jsonld", nested_jsonld(4000), {"KGRAPH_MAX_NESTING": "100000"})
     assert (result.returncode, result.stdout, result.stderr) == (

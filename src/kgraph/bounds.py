@@ -85,8 +85,18 @@ class InputRefused(ValueError):
 
 def one_line(message: str) -> str:
     """A parser's message on one line (RDF/XML's quote the text they stumbled on, line breaks included): every error
-    kgraph prints is one line."""
-    return re.sub(r"\s*\n\s*", " ", message).strip()
+    kgraph prints is one line. Any other control or line-separator character a parser quotes (JSON-LD's "Unexpected
+    char: '\x0b'") is written as its escape: a raw vertical tab, form feed or U+2028 ends a line for many readers
+    (Python's ``splitlines``) and a raw control character reaches the contributor's terminal."""
+    return _CONTROL.sub(_escaped, re.sub(r"\s*\n\s*", " ", message).strip())
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""Control characters (C0, DEL, C1) and Unicode's line and paragraph separators."""
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 def strip_bom(data: bytes) -> bytes:

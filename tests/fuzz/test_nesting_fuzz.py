@@ -97,6 +97,7 @@ def check_ending(result: subprocess.CompletedProcess, suffix: str) -> None:
 @given(document=nested())
 @example(document=(".jsonld", jsonld(4000).encode()))
 @example(document=(".nt", ntriples(20_000).encode()))
+@example(document=(".jsonld", b'\x0b"@type": "http://example.org/C", "http://example.org/p": ["x"]}'))
 def test_nested_documents_end_in_one_line_and_a_documented_code(document: tuple[str, bytes]) -> None:
     suffix, data = document
     check_ending(validate(suffix, data), suffix)

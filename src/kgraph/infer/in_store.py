@@ -741,8 +741,8 @@ def owl_rl_updates(
     ``asserted``: the predicates and classes the asserted graphs hold (:func:`term_counts` of them all). A conclusion
     of a class or property none of them holds cannot be asserted, so it is looked up in the inferred graph alone
     (:func:`_split_by_assertion`). At 1M generated triples, 530k of the first round's 740k conclusions need no
-    look-up: the round took 4.4 s instead of 5.9 s, twice each, over one store (10.3 s against 6.8 s in one lane),
-    and 4.5-5.8 s against 5.5-6.9 s in builds alternated three times."""
+    look-up: the round took 4.4 s instead of 5.9 s, twice each, over one store (6.8 s against 10.3 s in one lane),
+    and 4.1-5.8 s against 4.9-10.1 s in builds alternated six times."""
     pragma = IN_WRITTEN_ORDER if for_virtuoso else ""
     barrier = f" LIMIT {_NO_LIMIT}" if for_virtuoso else ""
     delta, known, looked_up = graphs
