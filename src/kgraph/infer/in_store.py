@@ -772,12 +772,12 @@ def owl_rl_updates(
     for name, conclusion, branches, terms in sets:
         maybe, never = _split_by_assertion(branches, terms)
         if selected_at_once:
+            selected = " ".join(re.findall(r"\?\w+", conclusion))
             parts = ((f"{name}, unasserted", never, in_inferred), (name, maybe, looked_up))
             for label, part, lookups in parts:
                 pieces = _halves(part, halves) if halves else [part]
                 for i, piece in enumerate(pieces, 1):
                     union = " UNION ".join(f"{{ {join} }}" for join in _joins(piece, delta).values())
-                    selected = " ".join(re.findall(r"\?\w+", conclusion))
                     where = f"{{ SELECT DISTINCT {selected} WHERE {{ {union} }}{barrier} }}"
                     named = f"{label}, half {i}" if halves else label
                     updates += [(named, pragma + _insert(conclusion, where, target, lookups))] if union else []
@@ -785,8 +785,8 @@ def owl_rl_updates(
             for branch, (_, may_be_asserted, *_) in zip(branches, maybe, strict=True):
                 lookups = looked_up if may_be_asserted else in_inferred
                 updates += [
-                    (each, pragma + _insert(conclusion, join, target, lookups, keyed=for_virtuoso))
-                    for each, join in _joins([branch], delta, name).items()
+                    (f"{name} {which}", pragma + _insert(conclusion, join, target, lookups, keyed=for_virtuoso))
+                    for which, join in _joins([branch], delta).items()
                 ]
     for prop in sorted(schema.transitive):
         p = f"{prop}"
@@ -816,10 +816,10 @@ _Branch = tuple[str, frozenset[tuple[str, str]], str, str, str]
 """A one-premise table as :func:`owl_rl_updates` joins it: its name, rows, columns, premise and condition."""
 
 
-def _joins(branches: list[_Branch], delta: str, name: str = "") -> dict[str, str]:
-    """Each table's join with the delta, by name, the tables without rows left out."""
+def _joins(branches: list[_Branch], delta: str) -> dict[str, str]:
+    """Each table's join with the delta, by the table's name, the tables without rows left out."""
     return {
-        f"{name} {which}": f"VALUES ({columns}) {{ {_pairs(rows)} }} {_fill(delta, premise)} {condition}"
+        which: f"VALUES ({columns}) {{ {_pairs(rows)} }} {_fill(delta, premise)} {condition}"
         for which, rows, columns, premise, condition in branches
         if rows
     }
@@ -833,8 +833,9 @@ def _split_by_assertion(branches: list[_Branch], asserted: set[str] | None) -> t
     maybe: list[_Branch] = []
     never: list[_Branch] = []
     for which, rows, columns, premise, condition in branches:
-        maybe.append((which, frozenset(row for row in rows if row[1] in asserted), columns, premise, condition))
-        never.append((which, rows - maybe[-1][1], columns, premise, condition))
+        may_be_asserted = frozenset(row for row in rows if row[1] in asserted)
+        maybe.append((which, may_be_asserted, columns, premise, condition))
+        never.append((which, rows - may_be_asserted, columns, premise, condition))
     return maybe, never
 
 
