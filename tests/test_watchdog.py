@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 import pytest
@@ -83,3 +84,40 @@ def test_other_unraisable_exceptions_still_reach_the_hook(monkeypatch: pytest.Mo
         Broken()
         watchdog.disarm()
     assert logged == [ValueError]
+
+
+def test_a_time_up_landing_while_it_stops_still_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    cancel = threading.Timer.cancel
+    stopping: list[threading.Timer] = []
+
+    def interrupted(timer: threading.Timer) -> None:
+        stopping.append(timer)
+        if len(stopping) == 1:
+            raise TimeUp  # as a resent exception landing right there would
+        cancel(timer)
+
+    monkeypatch.setattr(threading.Timer, "cancel", interrupted)
+    with Watchdog(0.2):
+        pass
+    assert len(stopping) == 2  # stopped again after the landing
+    deadline = time.monotonic() + 0.5  # past the time limit, and several resends
+    while time.monotonic() < deadline:
+        sum(range(1000))
+
+
+def test_a_time_up_landing_while_it_is_disarmed_is_raised_by_disarm(monkeypatch: pytest.MonkeyPatch) -> None:
+    cancel = threading.Timer.cancel
+    landed = []
+
+    def interrupted(timer: threading.Timer) -> None:
+        if not landed:
+            landed.append(timer)
+            raise TimeUp
+        cancel(timer)
+
+    monkeypatch.setattr(threading.Timer, "cancel", interrupted)
+    with pytest.raises(TimeUp), Watchdog(0.2) as watchdog:
+        watchdog.disarm()
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:
+        sum(range(1000))
