@@ -26,7 +26,9 @@ checkout) for comparison.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -87,11 +89,13 @@ def main() -> None:
 def start_server(
     timeout: float, *, extra: tuple[str, ...] = (), python: str = sys.executable, path: str | None = None
 ) -> tuple[subprocess.Popen, str]:
-    """``kgraph serve`` on a free loopback port, over the project, once it answers; ``path`` runs another checkout."""
+    """``kgraph serve`` on a free loopback port, over the project, once it answers; ``path`` runs another checkout.
+    Its data directory is removed when this process exits."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     data_dir = tempfile.mkdtemp(prefix="kgraph-load-")
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
     command = [python, "-m", "kgraph", "serve", "--port", str(port), "--timeout", str(timeout), "--data-dir", data_dir]
     env = {**os.environ, "KGRAPH_PROJECT_DIR": str(PROJECT)}
     if path:
