@@ -413,9 +413,8 @@ def _rounds(
             if beside:
                 beside.start()
         meanwhile = close if step and delta else None
-        concluded = _conclude(store, due, store_rules, lanes, step, meanwhile)
-        if step:
-            _each_lane(store, _rule_lanes(step - 1), "clearing", _drop)  # the delta just closed
+        dropped = _rule_lanes(step - 1) if step else []  # the delta closed meanwhile: dropped as the rules write
+        concluded = _conclude(store, due, store_rules, lanes, step, meanwhile, dropped)
         changes = concluded or Changes()
         if step:
             changes |= closed
@@ -494,11 +493,12 @@ def _conclude(
     lanes: list[str],
     step: int,
     meanwhile: Callable[[], None] | None,
+    dropped: Sequence[str] = (),
 ) -> Changes | None:
-    """A step's round of the project's rules into ``lanes`` (:func:`_apply_rules`, ``meanwhile`` run while they
-    read), their new conclusions then added to the inferred graph; the predicates and classes of those, None when
-    there were none (they stay in the lanes, the next step's delta)."""
-    _apply_rules(store, rules, store_rules, lanes, step, meanwhile)
+    """A step's round of the project's rules into its ``lanes`` (:func:`_apply_rules`, ``meanwhile`` run while they
+    read, the scratch graphs ``dropped`` as they write), their new conclusions then added to the inferred graph; the
+    predicates and classes of those, None when there were none (they stay in the lanes, the next step's delta)."""
+    _apply_rules(store, rules, store_rules, lanes, step, meanwhile, dropped)
     if not rules:
         return None
     with timed(f"step {step}, keeping the rules' new conclusions"):
@@ -879,6 +879,7 @@ def _apply_rules(
     lanes: list[str],
     step: int,
     meanwhile: Callable[[], None] | None = None,
+    dropped: Sequence[str] = (),
 ) -> None:
     """A step's round of the project's rules, in lanes, each an INSERT (:func:`rule_update`) but while ``meanwhile``
     runs (the previous step's closure): then, on Virtuoso, a rule whose template is one triple reads its conclusions
@@ -895,7 +896,11 @@ def _apply_rules(
 
     The rules with a ``*`` or ``+`` path are sent first: their updates name every graph (:func:`rule_update`), which
     Virtuoso plans as a union over each, and the longest of them sent last kept one lane working alone at the end of
-    the step (``located-in-containing-place.rq`` at 1M generated triples: 0.9-1.5 s of the step's 2-2.3 s)."""
+    the step (``located-in-containing-place.rq`` at 1M generated triples: 0.9-1.5 s of the step's 2-2.3 s).
+
+    The scratch graphs ``dropped`` (the delta ``meanwhile`` closed) are dropped after the writes, in the lanes they
+    leave free: fought-in.rq's conclusions are written back on about one core (at 1M generated triples, the drops'
+    0.3-0.4 s after the step went; beside its SELECT, they slowed it by as much)."""
     reads: list[tuple[str, Callable[[str], None]]] = []
     writes: list[tuple[str, Callable[[str], None]]] = []
     answers: dict[str, tuple[bytes, str]] = {}
@@ -917,7 +922,8 @@ def _apply_rules(
                 writes.append((f"{name}, writing back", functools.partial(_add_to_lane, store, list(found))))
 
     _at_once(meanwhile, read)
-    in_lanes(writes, lanes)
+    drops = [(f"clearing {graph}", functools.partial(_send, store, _drop(graph))) for graph in dropped]
+    in_lanes([*writes, *drops], lanes)
 
 
 def _send_for_lane(store: RemoteStore, updates: dict[str, str], lane: str) -> None:
