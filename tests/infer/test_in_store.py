@@ -93,6 +93,71 @@ def test_conclusions_looked_up_in_the_largest_graphs_and_the_rest_dropped_after_
     assert looked_up == [(INFERRED_GRAPH, *largest, in_store.ASSERTED_COPY)]
 
 
+def _deaf_to(monkeypatch: pytest.MonkeyPatch, *prefixes: str) -> list[str]:
+    """Make the remote store ignore the updates starting with one of ``prefixes`` (as Virtuoso 7.2 once ignored part
+    of two DROPs); the updates it ignored."""
+    ignored: list[str] = []
+    send = RemoteStore.update
+
+    def update(store: RemoteStore, sparql: str) -> None:
+        if sparql.startswith(prefixes):
+            ignored.append(sparql)
+            return
+        send(store, sparql)
+
+    monkeypatch.setattr(RemoteStore, "update", update)
+    return ignored
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
+def test_a_scratch_graph_a_drop_left_triples_in_is_emptied_at_the_end(
+    in_memory: KnowledgeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(
+        in_store, "LARGE_GRAPH", 150
+    )  # the article's smaller graphs copied into one, dropped at the end
+    ignored = _deaf_to(monkeypatch, f"DROP SILENT GRAPH <{in_store.ASSERTED_COPY}>")
+    process, url = start_oxigraph(tmp_path / "db")
+    try:
+        _assert_same(_build_over(url, tmp_path / "data"), in_memory)
+    finally:
+        stop_process(process)
+    assert len(ignored) == 2  # at the start, and at the end
+    warning = f"the store kept triples of {in_store.ASSERTED_COPY} after dropping it: deleting them one by one"
+    assert caplog.messages.count(warning) == 1
+
+
+@pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
+@pytest.mark.parametrize("deaf", [False, True])
+def test_scratch_graphs_are_emptied_or_the_build_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deaf: bool
+) -> None:
+    process, url = start_oxigraph(tmp_path / "db")
+    try:
+        _assert_emptied_or_failed(RemoteStore(url + "/query", timeout=10), monkeypatch, deaf=deaf)
+    finally:
+        stop_process(process)
+
+
+def _assert_emptied_or_failed(store: RemoteStore, monkeypatch: pytest.MonkeyPatch, *, deaf: bool) -> None:
+    """A triple in a data graph and a rule lane: :func:`in_store.emptied` deletes the lane's, or fails when the store
+    does not (``deaf``)."""
+    lane, data = in_store.RULE_LANES[0], "http://example.org/data"
+    triple = "<http://example.org/s> <http://example.org/p> <http://example.org/o>"
+    store.update(f"INSERT DATA {{ GRAPH <{lane}> {{ {triple} }} GRAPH <{data}> {{ {triple} }} }}")
+    if deaf:
+        _deaf_to(monkeypatch, "DELETE { GRAPH ?g")
+        with pytest.raises(RemoteStoreError) as raised:
+            in_store.emptied(store, SCRATCH_GRAPHS)
+        assert str(raised.value) == f"The SPARQL store kept triples of {lane} after deleting them"
+    else:
+        before = store.graph_names()
+        names = in_store.emptied(store, SCRATCH_GRAPHS)
+        assert names == [name for name in before if name != lane] == store.graph_names()
+        assert data in names
+
+
 class _Counted:
     """A store's graph counts, and the updates sent to it."""
 
@@ -334,6 +399,15 @@ def test_statements_about_owl_vocabulary_are_dropped_from_the_inferred_graph_as_
 @pytest.mark.slow
 def test_statements_about_owl_vocabulary_are_dropped_in_virtuoso_too(server: virtuoso.Virtuoso) -> None:
     _assert_meaningless_dropped(server.endpoint)
+
+
+@pytest.mark.slow
+def test_a_scratch_graph_is_emptied_in_virtuoso_too(server: virtuoso.Virtuoso, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = RemoteStore(server.endpoint, timeout=30).unlogged_copy()  # as inference writes
+    try:
+        _assert_emptied_or_failed(store, monkeypatch, deaf=False)
+    finally:
+        store.clear_graph("http://example.org/data")
 
 
 def _rule(construct: str) -> Rule:

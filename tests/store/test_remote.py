@@ -35,7 +35,14 @@ from kgraph.sparql.executor import QueryResponse
 from kgraph.sparql.remote_runner import UNAVAILABLE, RemoteQueryRunner, StreamedAnswer
 from kgraph.store import RemoteStore, RemoteStoreError, open_store
 from kgraph.store import remote as remote_module
-from kgraph.store.remote import ConnectionPool, endpoints, has_path_closure, standard_json, thin_dataset
+from kgraph.store.remote import (
+    ConnectionPool,
+    endpoints,
+    has_path_closure,
+    parsed_triples,
+    standard_json,
+    thin_dataset,
+)
 
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
 RUNAWAY_SIZE = 250
@@ -93,6 +100,23 @@ def test_virtuosos_typed_literals_are_literals_however_spaced() -> None:
     assert (
         standard_json(packed) == b'{"y":{"type"  :"literal","datatype":"d","value":"\\"type\\": \\"typed-literal\\""}}'
     )
+
+
+def test_a_construct_answer_is_parsed_to_its_triples_virtuosos_geometries_as_geosparqls() -> None:
+    body = (
+        b'<http://example.org/s> <http://example.org/p> "POINT(35.27 51.72)"'
+        b"^^<http://www.openlinksw.com/schemas/virtrdf#Geometry> .\n"
+        b'<http://example.org/s> <http://example.org/p> "s\\u00e9"@uk .\n'
+    )
+    assert list(parsed_triples(body, "application/n-triples")) == [
+        ox.Triple(S, P, ox.Literal("POINT(35.27 51.72)", datatype=ox.NamedNode(WKT))),
+        ox.Triple(S, P, ox.Literal("s\u00e9", language="uk")),
+    ]
+    with pytest.raises(RemoteStoreError, match=r"^The SPARQL store answered in an unexpected format: text/html$"):
+        parsed_triples(b"<html/>", "text/html")
+
+
+WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 
 
 def test_endpoints_follow_oxigraph_layout() -> None:

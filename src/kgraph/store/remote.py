@@ -761,6 +761,16 @@ def parse_body(body: bytes, media: str) -> QueryResult:
     raise RemoteStoreError(f"The SPARQL store answered in an unexpected format: {media or 'no Content-Type'}")
 
 
+def parsed_triples(body: bytes, media: str) -> Iterator[ox.Triple]:
+    """A CONSTRUCT answer's triples as they are parsed, without the throwaway store of :func:`parse_body` (at 1M
+    generated triples, a rule's 26k conclusions in 0.04-0.07 s instead of 0.2 s), for a caller that reads them
+    once."""
+    if media not in _GRAPH_FORMATS:
+        raise RemoteStoreError(f"The SPARQL store answered in an unexpected format: {media or 'no Content-Type'}")
+    found = ox.parse(body.replace(VIRTUOSO_GEOMETRY, WKT_LITERAL), format=_GRAPH_FORMATS[media])
+    return (ox.Triple(quad.subject, quad.predicate, quad.object) for quad in found)
+
+
 def query_form(sparql: str) -> str | None:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first keyword after the prologue; None when there is none (an update,
     or not SPARQL), for the remote to report."""
