@@ -288,6 +288,28 @@ def test_a_deletion_in_a_chain_is_inferred_incrementally() -> None:
     assert (inferred(store), shrunk.added) == (expected, count)
 
 
+def test_a_rules_conclusion_an_addition_makes_is_closed_too() -> None:
+    """adversaries.rq concludes f3 adversaryOf f0 from the new defender; the property is symmetric, so f0 adversaryOf
+    f3 follows (hypothesis found the closure missing it: the rule's conclusion, stored first, was taken as known)."""
+    store = ontology_store()
+    store.add(
+        [as_quad(t, CONTRIB) for t in [(n("e", 2), KG + "attacker", n("f", 3)), (n("f", 0), TYPE, KG + "MilitaryUnit")]]
+    )
+    store.add([as_quad((n("f", 2), KG + "partOfForce", n("f", 3)), CONTRIB)])  # f3 an armed force
+    report = run_inference(store, rules_dir=PROJECT_RULES)
+    defender = [as_quad((n("e", 2), KG + "defender", n("f", 0)), CONTRIB)]
+    store.add(defender)
+    grown = infer_additions(store, defender, report, rules_dir=PROJECT_RULES, reasoner=ReasonerName.NATIVE)
+    assert grown is not None
+    adversaries = {
+        (q.subject.value.removeprefix(KGR), q.object.value.removeprefix(KGR))
+        for q in store.quads(None, ox.NamedNode(KG + "adversaryOf"), None, INFERRED_GRAPH)
+    }
+    assert adversaries == {("f3", "f0"), ("f0", "f3")}
+    expected, count = full(store)
+    assert (inferred(store), grown.added) == (expected, count)
+
+
 def test_a_deleted_triple_that_is_still_derivable_becomes_inferred() -> None:
     store = ontology_store()
     chain(store, 2)

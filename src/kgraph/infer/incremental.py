@@ -493,7 +493,7 @@ def _extend(
     conclusion touches what a rule reads under negation (only a full recomputation is right then)."""
     for _ in range(MAX_ROUNDS):
         derived = _touched_rules_to_fixpoint(store, rules, reaches, everything, new, inferred, budget)
-        engine.add(derived)
+        engine.add(derived, known_too=True)  # kept in the store already, yet new to the closure
         closed_new = [t for t in engine.close() if t not in inferred and not _in_inferred(store, t)]
         _keep(store, closed_new, inferred, budget)
         new = [*derived, *closed_new]
