@@ -155,6 +155,22 @@ def test_graph_names_counts_and_clear(store: RemoteStore) -> None:
     assert len(store) == 1
 
 
+def test_graph_names_are_asked_once_until_a_write_through_the_store_or_a_copy(
+    store: RemoteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    select = RemoteStore._raw_select
+    monkeypatch.setattr(RemoteStore, "_raw_select", lambda self, sparql: asked.append(sparql) or select(self, sparql))
+    copy = store.with_timeout(60)
+    store.add([_quad("three", G1)])  # whatever was asked before
+    assert store.graph_names() == copy.graph_names() == store.graph_names() == [G1, G2]
+    assert len(asked) == 1
+    copy.clear_graph(G1)
+    assert store.graph_names() == [G2]
+    assert len(asked) == 2
+    store.add([_quad("one", G1)])  # the module's data again
+
+
 def test_quads_match_patterns(store: RemoteStore) -> None:
     assert sorted(q.object.value for q in store.quads()) == ["one", "two"]
     assert list(store.quads(obj=ox.Literal("two"))) == [_quad("two", G2)]
