@@ -89,6 +89,20 @@ def test_is_recognised_and_its_system_graphs_are_hidden(store: RemoteStore) -> N
     assert sorted(q.object.value for q in store.quads()) == ["one", "two"]
 
 
+def test_graphs_are_counted_one_by_one_or_in_one_query_alike(
+    store: RemoteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.add([_quad("three", G1)])
+    sent: list[str] = []
+    select = RemoteStore._raw_select
+    monkeypatch.setattr(RemoteStore, "_raw_select", lambda self, sparql: sent.append(sparql) or select(self, sparql))
+    assert store.graph_counts() == {G1: 2, G2: 1}
+    assert sum("COUNT" in sparql for sparql in sent) == 2
+    monkeypatch.setattr(remote_module, "COUNTED_ONE_BY_ONE", 1)  # two graphs: counted in one query
+    assert store.graph_counts() == {G1: 2, G2: 1}
+    assert sum("COUNT" in sparql for sparql in sent) == 3
+
+
 def test_default_graph_is_our_graphs_unless_named(store: RemoteStore) -> None:
     query = "SELECT ?o WHERE { ?s ?p ?o }"
     assert _values(store.query(query)) == ["one", "two"]

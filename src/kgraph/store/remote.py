@@ -363,8 +363,12 @@ class RemoteStore(Store):
         self.update(f"DROP SILENT GRAPH {_iri(graph)}")
 
     def graph_counts(self) -> dict[str, int]:
-        """The triples of each graph ("" for the default graph, on a store where it is not the union), in one
-        query: what a build leaves is recorded so that the next start sees a store changed since."""
+        """The triples of each graph ("" for the default graph, on a store where it is not the union): what a build
+        leaves is recorded so that the next start sees a store changed since. In one query, but on Virtuoso with few
+        graphs, which counts one graph from its index (2-3 ms for the 867k inferred triples at 1M generated ones)
+        and every graph at once by reading them (0.22 s): there, a count a graph."""
+        if self.is_virtuoso and len(names := self.graph_names()) <= COUNTED_ONE_BY_ONE:
+            return {graph: self.count(graph) for graph in names}
         rows = self._raw_select(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ {self._every_graph('?s ?p ?o')} }} GROUP BY ?g")
         return {("" if row["g"] is None else row["g"].value): int(row["n"].value) for row in rows}
 
@@ -542,6 +546,9 @@ class ConnectionPool:
                 return
         connection.close()
 
+
+COUNTED_ONE_BY_ONE = 64
+"""Graphs a Virtuoso store holds at most for :meth:`RemoteStore.graph_counts` to count them one request each."""
 
 _Key = tuple[str, str, float]
 """What a pooled connection is for: the scheme, ``host:port`` and time limit of its requests."""
