@@ -94,8 +94,8 @@ def test_conclusions_looked_up_in_the_largest_graphs_and_the_rest_dropped_after_
 
 
 def _deaf_to(monkeypatch: pytest.MonkeyPatch, *prefixes: str) -> list[str]:
-    """Make the remote store ignore the updates starting with one of ``prefixes`` (as Virtuoso 7.2 once ignored part
-    of two DROPs); the updates it ignored."""
+    """Make the remote store ignore the updates starting with one of ``prefixes`` (as Virtuoso 7.2 ignored part of
+    two DROPs and a ``DELETE ... WHERE``); the updates it ignored."""
     ignored: list[str] = []
     send = RemoteStore.update
 
@@ -124,8 +124,8 @@ def test_a_scratch_graph_a_drop_left_triples_in_is_emptied_at_the_end(
     finally:
         stop_process(process)
     assert len(ignored) == 2  # at the start, and at the end
-    warning = f"the store kept triples of {in_store.ASSERTED_COPY} after dropping it: deleting them one by one"
-    assert caplog.messages.count(warning) == 1
+    warning = f"the store kept triples of {in_store.ASSERTED_COPY} after dropping it: deleting them as a scan finds"
+    assert caplog.messages.count(warning + " them") == 1
 
 
 @pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
@@ -140,6 +140,31 @@ def test_scratch_graphs_are_emptied_or_the_build_fails(
         stop_process(process)
 
 
+@pytest.mark.skipif(not OXIGRAPH.exists(), reason="the oxigraph server (pip install oxigraph) is missing")
+def test_a_scratch_graph_still_shown_after_its_deletion_is_looked_at_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    lane = in_store.RULE_LANES[0]
+    monkeypatch.setattr(in_store, "EMPTYING_PAUSE", 0.01)
+    names = RemoteStore.graph_names
+    shown: list[list[str]] = []
+
+    def late(store: RemoteStore) -> list[str]:  # as Virtuoso 7.2 showed a deleted graph for a moment
+        shown.append(names(store) + ([lane] if len(shown) == 1 else []))
+        return shown[-1]
+
+    monkeypatch.setattr(RemoteStore, "graph_names", late)
+    process, url = start_oxigraph(tmp_path / "db")
+    try:
+        store = RemoteStore(url + "/query", timeout=10)
+        store.update(f"INSERT DATA {{ GRAPH <{lane}> {{ <http://example.org/s> <http://example.org/p> 1 }} }}")
+        assert in_store.emptied(store, SCRATCH_GRAPHS) == []
+    finally:
+        stop_process(process)
+    assert shown == [[lane], [lane], []]
+    assert len([m for m in caplog.messages if m.startswith(f"the store kept triples of {lane}")]) == 2
+
+
 def _assert_emptied_or_failed(store: RemoteStore, monkeypatch: pytest.MonkeyPatch, *, deaf: bool) -> None:
     """A triple in a data graph and a rule lane: :func:`in_store.emptied` deletes the lane's, or fails when the store
     does not (``deaf``)."""
@@ -148,6 +173,7 @@ def _assert_emptied_or_failed(store: RemoteStore, monkeypatch: pytest.MonkeyPatc
     store.update(f"INSERT DATA {{ GRAPH <{lane}> {{ {triple} }} GRAPH <{data}> {{ {triple} }} }}")
     if deaf:
         _deaf_to(monkeypatch, "DELETE { GRAPH ?g")
+        monkeypatch.setattr(in_store, "EMPTYING_PAUSE", 0.01)
         with pytest.raises(RemoteStoreError) as raised:
             in_store.emptied(store, SCRATCH_GRAPHS)
         assert str(raised.value) == f"The SPARQL store kept triples of {lane} after deleting them"
