@@ -666,9 +666,8 @@ def emptied(store: RemoteStore, graphs: Collection[str]) -> list[str]:
             return names
         for graph in kept:
             _log.warning("the store kept triples of %s after dropping it: deleting them as a scan finds them", graph)
-            literal = graph.replace("\\", "\\\\").replace('"', '\\"')
             quads = "GRAPH ?g { ?s ?p ?o }"
-            store.update(f'DELETE {{ {quads} }} WHERE {{ {quads} FILTER (STR(?g) = "{literal}") }}')
+            store.update(f"DELETE {{ {quads} }} WHERE {{ {quads} FILTER (STR(?g) = {ox.Literal(graph)}) }}")
         time.sleep(EMPTYING_PAUSE * 2**attempt)
         names = store.graph_names()
     kept = [graph for graph in names if graph in graphs]
@@ -941,7 +940,8 @@ def _apply_rules(
             updates = {lane: store_rules.update(rule, lane) for lane in lanes}
             writes.append((name, functools.partial(_send_for_lane, store, updates)))
         else:
-            reads.append((name, functools.partial(_conclusions_into, answers, name, store, select)))
+            request: _Request = (select, [], FORM_ACCEPT["CONSTRUCT"])  # a conclusions_query, read as N-Triples
+            reads.append((name, functools.partial(_answer_into, answers, name, store, request)))
 
     def read() -> None:  # and parse, while ``meanwhile`` goes on
         in_lanes(reads, lanes)
@@ -961,16 +961,12 @@ def _send_for_lane(store: RemoteStore, updates: dict[str, str], lane: str) -> No
     store.update(updates[lane])
 
 
-def _answer_into(answers: dict[str, tuple[bytes, str]], name: str, store: RemoteStore, select: str, _: str) -> None:
-    """Keep the answer of a SELECT or an ASK as bytes (sent as written: :func:`_as_written`) under ``name``."""
-    answers[name] = _fetch(store, _sent_as_written(select))
-
-
-def _conclusions_into(
-    answers: dict[str, tuple[bytes, str]], name: str, store: RemoteStore, construct: str, _: str
+def _answer_into(
+    answers: dict[str, tuple[bytes, str]], name: str, store: RemoteStore, request: _Request, _: str
 ) -> None:
-    """Keep the answer of a :func:`conclusions_query` as bytes (N-Triples) under ``name``."""
-    answers[name] = _fetch(store, (construct, [], FORM_ACCEPT["CONSTRUCT"]))
+    """Keep the answer of a request (:func:`_sent_as_written`, or a CONSTRUCT's as N-Triples) as bytes under
+    ``name``."""
+    answers[name] = _fetch(store, request)
 
 
 def _conclusions(answer: tuple[bytes, str]) -> set[ox.Triple]:
@@ -1251,7 +1247,10 @@ def _forget_known_in(store: RemoteStore, lanes: list[str]) -> None:
     (1.3 s for 65k triples) and the question almost nothing (0.05 s)."""
     answers: dict[str, tuple[bytes, str]] = {}
     asks = [
-        (f"asking what is known in {lane}", functools.partial(_answer_into, answers, lane, store, _any_known(lane)))
+        (
+            f"asking what is known in {lane}",
+            functools.partial(_answer_into, answers, lane, store, _sent_as_written(_any_known(lane))),
+        )
         for lane in lanes
     ]
     in_lanes(asks, lanes)
